@@ -1,0 +1,148 @@
+# hldbench top-level Makefile.
+#
+#   make            build build/hldbench (and the BPF objects it embeds)
+#   make run        install what is missing, build, run the default scenario
+#   make test       install what is missing, build, run every test
+#   make bench      overhead benchmarks (figures and ratios, no assertions)
+#   make kmod       build the kernel module against KDIR
+#
+# Quiet unless V=1. Outputs under build/.
+
+.DELETE_ON_ERROR:
+.SUFFIXES:
+
+BUILD     ?= build
+V         ?= 0
+CC        ?= gcc
+CLANG     ?= clang
+BPFTOOL   ?= bpftool
+KDIR      ?= /lib/modules/$(shell uname -r)/build
+SCENARIO  ?= scenarios/cpu-load6.conf
+
+ifeq ($(V),1)
+Q =
+msg =
+else
+Q = @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+# Debian packages the build, the run and the tests need.
+DEPS_PKGS := stress-ng fio gnuplot-nox check libbpf-dev bpftool clang llvm \
+	     libelf-dev zlib1g-dev libjson-c-dev pkg-config util-linux
+
+ARCH      := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
+CFLAGS    ?= -O2 -g
+WARN      := -Wall -Wextra -Wno-unused-parameter -Wmissing-prototypes -Wshadow
+CPPFLAGS  += -D_GNU_SOURCE -Iinclude -Iharness -Ianalysis -Ibpf -I$(BUILD)/bpf
+LDLIBS    += -lbpf -lelf -lz -ljson-c -lpthread -lm
+
+BPF_SRCS  := $(wildcard bpf/*.bpf.c)
+BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
+BPF_SKELS := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.skel.h,$(BPF_SRCS))
+
+MAIN_SRC  := harness/hldbench.c
+LIB_SRCS  := $(filter-out $(MAIN_SRC),$(wildcard harness/*.c analysis/*.c)) \
+	     $(filter-out $(BPF_SRCS),$(wildcard bpf/*.c))
+LIB_OBJS  := $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRCS))
+LIB       := $(BUILD)/libhld.a
+
+TEST_SRCS := $(wildcard tests/check_*.c)
+TEST_BINS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
+
+.PHONY: all run test check integration bench deps kmod clean help
+
+all: $(BUILD)/hldbench
+
+help:
+	@sed -n '3,9p' Makefile | sed 's/^# \{0,1\}//'
+
+# --- set-up -----------------------------------------------------------------
+
+# Install missing Debian packages (as root). Nothing is installed when all are
+# present, so repeated runs cost one dpkg-query.
+deps:
+	$(Q)missing=$$(for p in $(DEPS_PKGS); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; \
+	done); \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" != 0 ]; then \
+			echo "missing packages: $$missing; run 'make deps' as root" >&2; exit 1; \
+		fi; \
+		echo "  APT      $$missing"; \
+		apt-get update -qq >/dev/null && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null || \
+		{ echo "apt-get install failed for: $$missing" >&2; exit 1; }; \
+	fi
+
+# --- BPF --------------------------------------------------------------------
+
+$(BUILD)/bpf/vmlinux.h:
+	$(call msg,GEN,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)test -r /sys/kernel/btf/vmlinux || { echo "no /sys/kernel/btf/vmlinux: the kernel needs CONFIG_DEBUG_INFO_BTF" >&2; exit 1; }
+	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@
+
+$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(BUILD)/bpf/vmlinux.h include/hld_record.h $(wildcard bpf/*.bpf.h)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall \
+		-Iinclude -Ibpf -I$(BUILD)/bpf -c $< -o $@
+
+$(BUILD)/bpf/%.skel.h: $(BUILD)/bpf/%.bpf.o
+	$(call msg,GENSKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< > $@
+
+# --- user space -------------------------------------------------------------
+
+$(BUILD)/obj/%.o: %.c $(BPF_SKELS)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -MMD -MP -c $< -o $@
+
+$(LIB): $(LIB_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/hldbench: $(BUILD)/obj/$(MAIN_SRC:.c=.o) $(LIB)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) -rdynamic -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/%: tests/%.c $(LIB)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -Itests -o $@ $< $(LIB) \
+		$$(pkg-config --cflags --libs check) $(LDLIBS)
+
+-include $(LIB_OBJS:.o=.d) $(BUILD)/obj/$(MAIN_SRC:.c=.d)
+
+# --- the two set-up commands --------------------------------------------------
+
+run: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(BUILD)/hldbench run $(SCENARIO)
+
+test: deps
+	$(Q)$(MAKE) --no-print-directory all $(TEST_BINS)
+	$(Q)$(MAKE) --no-print-directory check integration
+
+# Unit tests: each Check binary prints its own summary line.
+check: $(TEST_BINS)
+	$(Q)rc=0; for t in $(TEST_BINS); do \
+		CK_FORK=yes $$t || rc=1; \
+	done; exit $$rc
+
+integration: all
+	$(Q)bash tests/integration.sh $(BUILD)/hldbench
+
+bench: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)bash tests/bench.sh $(BUILD)/hldbench
+
+# --- kernel module ----------------------------------------------------------
+
+kmod:
+	$(Q)$(MAKE) -C $(KDIR) M=$(CURDIR)/kmod modules
+
+clean:
+	$(Q)rm -rf $(BUILD)
+	$(Q)if [ -f kmod/Kbuild ]; then $(MAKE) -C $(KDIR) M=$(CURDIR)/kmod clean 2>/dev/null || true; fi

@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * builtin.h - hldbench subcommands. Each lives in harness/builtin-<name>.c
+ * and is listed once in the commands[] table of hldbench.c.
+ */
+#ifndef HLD_BUILTIN_H
+#define HLD_BUILTIN_H
+
+int cmd_run(int argc, char **argv);
+int cmd_workload(int argc, char **argv);
+int cmd_diag(int argc, char **argv);
+int cmd_flamegraph(int argc, char **argv);
+int cmd_help(int argc, char **argv);
+
+/* Exit codes shared by all commands. */
+enum {
+	HLD_EXIT_OK = 0,
+	HLD_EXIT_FAIL = 1,	/* the run or check failed (e.g. target load missed) */
+	HLD_EXIT_USAGE = 2,	/* bad option or bad scenario: nothing was started */
+	HLD_EXIT_UNSUPPORTED = 3, /* cannot run on this machine; says why */
+	HLD_EXIT_INTERRUPTED = 130,
+};
+
+#endif /* HLD_BUILTIN_H */

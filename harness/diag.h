@@ -1,0 +1,148 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * diag.h - the diagnosis module's backend interface.
+ *
+ * A backend (eBPF in bpf/, the kernel module in kmod/) provides a table of
+ * features. Each feature fills one struct diag_ops; the harness only ever
+ * talks to features through it, so adding a feature or a backend does not
+ * touch the harness.
+ *
+ * Life cycle, driven by the harness (or by `hldbench diag`):
+ *   diag__open()                with settings from the scenario's [diag]
+ *                               section or the command line
+ *   ops->activate()             once per diagnosed phase
+ *   ops->poll()                 every DIAG_POLL_MS from the diag thread
+ *   ops->deactivate()           end of the phase; collected data is kept
+ *   ops->report()               once at the end: files + JSON + metrics
+ *   diag__close()
+ */
+#ifndef HLD_DIAG_H
+#define HLD_DIAG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "json.h"
+#include "options.h"
+
+#define DIAG_POLL_MS 10
+#define DIAG_MAX_METRICS 16
+
+/*
+ * The thirteen features of the diagnosis module, in `diag list` order.
+ * X(identifier, "command-line name", "one-line summary")
+ */
+#define HLD_FEATURES(X)                                                          \
+	X(load_monitor, "load-monitor", "stacks of all R and D tasks when load crosses a threshold") \
+	X(sys_cost, "sys-cost", "per-syscall count and time")                      \
+	X(irq_stats, "irq-stats", "per-IRQ, softirq and timer counts and time")    \
+	X(irq_delay, "irq-delay", "CPUs that did not service their timer interrupt") \
+	X(run_trace, "run-trace", "timeline of one thread, on and off CPU")        \
+	X(perf, "perf", "sampling profiler, kernel and user stacks")               \
+	X(kprobe, "kprobe", "stacks at an arbitrary kernel function")              \
+	X(exit_monitor, "exit-monitor", "task exits with code and stack")          \
+	X(mutex_monitor, "mutex-monitor", "kernel lock contention")               \
+	X(exec_monitor, "exec-monitor", "every exec with argv and parent chain")   \
+	X(alloc_top, "alloc-top", "pages allocated per process")                   \
+	X(high_order, "high-order", "stacks of high-order page allocations")       \
+	X(reboot, "reboot", "who called reboot")
+
+struct diag_feature;
+struct diag_outputs;
+
+/* Feature ids, in HLD_FEATURES order. */
+enum diag_feature_id {
+#define X(id, name, summary) DIAG_##id,
+	HLD_FEATURES(X)
+#undef X
+	DIAG_FEATURE__MAX,
+};
+
+/*
+ * What a feature is, independent of backend: its name and its settings,
+ * described by one option table (include/hld_settings.h holds the structs).
+ */
+struct diag_desc {
+	const char *name;		/* "load-monitor" */
+	const char *summary;
+	const struct opt *opts;		/* settings table, OPT_END-terminated */
+	size_t settings_size;		/* size of the struct opts point into */
+};
+
+/* Indexed by enum diag_feature_id. */
+extern const struct diag_desc diag_descs[DIAG_FEATURE__MAX];
+
+/* The descriptor named @name, or NULL. */
+const struct diag_desc *diag_desc__find(const char *name);
+
+struct diag_ops {
+	enum diag_feature_id id;
+	/* 0 if usable on this machine, else -errno and a reason in @why. */
+	int (*probe)(char *why, size_t len);
+	int (*activate)(struct diag_feature *f);
+	int (*poll)(struct diag_feature *f);	/* may be NULL */
+	int (*deactivate)(struct diag_feature *f);
+	/*
+	 * Write the feature's files into out->dir and its results into the
+	 * open JSON object out->json; set metrics for the harness.
+	 */
+	int (*report)(struct diag_feature *f, const struct diag_outputs *out);
+	void (*free)(struct diag_feature *f);	/* release priv */
+};
+
+struct diag_outputs {
+	const char *dir;		/* result directory */
+	struct json_writer *json;	/* positioned inside this feature's object */
+};
+
+struct diag_metric {
+	const char *name;		/* static string */
+	double value;
+};
+
+struct diag_feature {
+	const struct diag_ops *ops;
+	void *settings;			/* ops->settings_size bytes */
+	void *priv;			/* backend state */
+	bool active;
+	/* loss accounting, shown in every report */
+	uint64_t events;		/* records or samples delivered */
+	uint64_t drops;			/* events that could not be delivered */
+	/* kernel-side cost, from bpf_prog_info when BPF stats are enabled */
+	uint64_t kernel_run_ns;
+	uint64_t kernel_run_cnt;
+	bool kernel_cost_in_thread;	/* the cost is already in the diag thread's CPU time */
+	struct diag_metric metrics[DIAG_MAX_METRICS];
+	int nr_metrics;
+};
+
+struct diag_backend {
+	const char *name;		/* "bpf", "kmod" */
+	/* 0 if the backend can run here, else -errno and a reason. */
+	int (*probe)(char *why, size_t len);
+	const struct diag_ops *const *features;	/* NULL-terminated */
+};
+
+extern const struct diag_backend diag_backend_bpf;
+extern const struct diag_backend diag_backend_kmod;
+
+/* Pick a backend by name ("auto", "bpf", "kmod"); NULL and a reason on failure. */
+const struct diag_backend *diag__backend(const char *name, char *why, size_t len);
+
+/* The backend's ops for @feature, or NULL (with a reason) when it has none. */
+const struct diag_ops *diag__find(const struct diag_backend *b, const char *feature,
+				  char *why, size_t len);
+
+/*
+ * Allocate a feature. @settings (diag_descs[id].settings_size bytes) is
+ * copied; NULL means the defaults. NULL on allocation failure.
+ */
+struct diag_feature *diag__open(const struct diag_ops *ops, const void *settings);
+void diag__close(struct diag_feature *f);
+
+void diag_feature__set_metric(struct diag_feature *f, const char *name, double value);
+/* The metric's value, or NaN if it was not set. */
+double diag_feature__metric(const struct diag_feature *f, const char *name);
+
+#endif /* HLD_DIAG_H */

@@ -1,0 +1,84 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * features.c - what each diagnosis feature is and which settings it takes,
+ * independent of backend. One option table per feature drives the
+ * scenario's [diag] keys, the command line and the help text.
+ */
+#include <stddef.h>
+#include <string.h>
+
+#include "diag.h"
+#include "hld_settings.h"
+
+#define LM(f) offsetof(struct hld_loadmon_settings, f)
+static const struct opt load_monitor_opts[] = {
+	{ "load", OPT_UINT, LM(load), 0, 0, 100000, "0",
+	  .help = "capture when R+D tasks reach this count (0: off)" },
+	{ "load.r", OPT_UINT, LM(load_r), 0, 0, 100000, "0",
+	  .help = "capture when R tasks reach this count (0: off)" },
+	{ "load.d", OPT_UINT, LM(load_d), 0, 0, 100000, "0",
+	  .help = "capture when D tasks reach this count (0: off)" },
+	{ "task.d", OPT_UINT, LM(task_d), 0, 0, 100000, "0",
+	  .help = "capture when D tasks reach this count, per check (0: off)" },
+	{ "interval", OPT_DURATION, LM(interval_ms), 0, 10, 10000, "10ms",
+	  .help = "how often the load is checked" },
+	{ "max-tasks", OPT_UINT, LM(max_tasks), 0, 1, 4096, "256",
+	  .help = "tasks captured per capture; the rest are counted as dropped" },
+	{ "min-gap", OPT_DURATION, LM(min_gap_ms), 0, 0, 3600000, "1s",
+	  .help = "rate limit: at least this long between two captures" },
+	{ "user-stacks", OPT_UINT, LM(user_stacks), 0, 0, 1, "1",
+	  .help = "also capture user stacks where the kernel allows (0/1)" },
+	OPT_END
+};
+
+#define PF(f) offsetof(struct hld_perf_settings, f)
+static const struct opt perf_opts[] = {
+	{ "freq", OPT_UINT, PF(freq), 0, 1, 10000, "99",
+	  .help = "samples per second per CPU" },
+	{ "pid", OPT_INT, PF(pid), 0, -1, 4194304, "-1",
+	  .help = "only this thread (-1: any)" },
+	{ "tgid", OPT_INT, PF(tgid), 0, -1, 4194304, "-1",
+	  .help = "only this process (-1: any)" },
+	{ "cpu", OPT_INT, PF(cpu), 0, -1, 8191, "-1",
+	  .help = "only this CPU (-1: all)" },
+	{ "comm", OPT_STR, PF(comm), sizeof(((struct hld_perf_settings *)0)->comm), 0, 0, "",
+	  .help = "only tasks with this comm (empty: any)" },
+	{ "kernel", OPT_UINT, PF(kernel), 0, 0, 1, "1",
+	  .help = "record kernel stacks (0/1)" },
+	{ "user", OPT_UINT, PF(user), 0, 0, 1, "1",
+	  .help = "record user stacks (0/1)" },
+	OPT_END
+};
+
+typedef struct hld_loadmon_settings load_monitor_settings_t;
+typedef struct hld_perf_settings perf_settings_t;
+
+/* Features whose settings are not defined yet take none. */
+#define NO_SETTINGS(id)                 \
+	typedef char id##_settings_t;   \
+	static const struct opt id##_opts[] = { OPT_END };
+NO_SETTINGS(sys_cost)
+NO_SETTINGS(irq_stats)
+NO_SETTINGS(irq_delay)
+NO_SETTINGS(run_trace)
+NO_SETTINGS(kprobe)
+NO_SETTINGS(exit_monitor)
+NO_SETTINGS(mutex_monitor)
+NO_SETTINGS(exec_monitor)
+NO_SETTINGS(alloc_top)
+NO_SETTINGS(high_order)
+NO_SETTINGS(reboot)
+
+const struct diag_desc diag_descs[DIAG_FEATURE__MAX] = {
+#define X(id, name, summary) [DIAG_##id] = { name, summary, id##_opts, sizeof(id##_settings_t) },
+	HLD_FEATURES(X)
+#undef X
+};
+
+const struct diag_desc *diag_desc__find(const char *name)
+{
+	for (int i = 0; i < DIAG_FEATURE__MAX; i++)
+		if (!strcmp(diag_descs[i].name, name))
+			return &diag_descs[i];
+	return NULL;
+}

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * hld_settings.h - per-feature settings, shared by both backends.
+ *
+ * Fixed-width integers only: the kernel module receives these structs
+ * through its ioctl, and the kernel has no floating point. Each struct is
+ * described field by field by an option table in harness/features.c, which
+ * drives the scenario's [diag] keys, `--activate` keys and the help text.
+ * Fields are only ever appended.
+ */
+#ifndef HLD_SETTINGS_H
+#define HLD_SETTINGS_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+struct hld_loadmon_settings {
+	__u64 load;		/* capture when R+D tasks >= load (0: off) */
+	__u64 load_r;		/* ... or R tasks >= load_r (0: off) */
+	__u64 load_d;		/* ... or D tasks >= load_d (0: off) */
+	__u64 task_d;		/* ... or any single check sees >= task_d D tasks (0: off) */
+	__u64 interval_ms;	/* check period */
+	__u64 max_tasks;	/* tasks captured per capture; the rest are counted as dropped */
+	__u64 min_gap_ms;	/* rate limit: at most one capture per min_gap_ms */
+	__u64 user_stacks;	/* 1: also capture user stacks where the kernel allows */
+};
+
+struct hld_perf_settings {
+	__u64 freq;		/* samples per second per CPU */
+	__s64 pid;		/* thread filter, -1: any */
+	__s64 tgid;		/* process filter, -1: any */
+	__s64 cpu;		/* CPU filter, -1: all */
+	char comm[16];		/* comm filter, "": any */
+	__u64 kernel;		/* 1: kernel stacks */
+	__u64 user;		/* 1: user stacks */
+};
+
+#endif /* HLD_SETTINGS_H */
