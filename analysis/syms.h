@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * syms.h - address to symbol resolution for kernel and user stacks.
+ *
+ * Kernel: /proc/kallsyms. When kptr_restrict hides the addresses (all zero),
+ * ksyms__load() still succeeds and ksyms__restricted() says so; hldbench
+ * never changes kptr_restrict itself.
+ *
+ * User: usyms__add_pid() snapshots /proc/PID/maps while the process lives
+ * and opens each mapped ELF file once (keyed by device and inode, so many
+ * processes of one binary share it). Names come from .symtab, else .dynsym
+ * (stripped binaries), else a separate debug file found by build-id or
+ * .gnu_debuglink under /usr/lib/debug. A process that has exited still
+ * resolves if it was added while it lived.
+ */
+#ifndef HLD_SYMS_H
+#define HLD_SYMS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct ksyms;
+struct usyms;
+
+struct ksyms *ksyms__load(void);	/* NULL and errno on failure */
+void ksyms__free(struct ksyms *ks);
+bool ksyms__restricted(const struct ksyms *ks);
+/* Function name containing @addr, or NULL. */
+const char *ksyms__name(const struct ksyms *ks, uint64_t addr);
+
+struct usyms *usyms__new(void);
+void usyms__free(struct usyms *us);
+/* Snapshot the maps of @tgid (again if @refresh). 0 or -errno (-ESRCH if gone). */
+int usyms__add_pid(struct usyms *us, pid_t tgid, bool refresh);
+bool usyms__has_pid(const struct usyms *us, pid_t tgid);
+/*
+ * Name for @addr in @tgid, written into @buf: "func", or "[file+0xoff]"
+ * (basename of the mapped file, file offset) when the file has no symbol for
+ * it, or "[unknown]" when no mapping covers it. Returns @buf.
+ */
+const char *usyms__name(struct usyms *us, pid_t tgid, uint64_t addr, char *buf, size_t len);
+
+#endif /* HLD_SYMS_H */
