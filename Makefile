@@ -17,7 +17,8 @@ CC        ?= gcc
 CLANG     ?= clang
 BPFTOOL   ?= bpftool
 KDIR      ?= /lib/modules/$(shell uname -r)/build
-SCENARIO  ?= scenarios/cpu-load6.conf
+DEFAULT_SCENARIO := scenarios/cpu-load6.conf
+SCENARIO  ?= $(DEFAULT_SCENARIO)
 
 ifeq ($(V),1)
 Q =
@@ -94,6 +95,10 @@ $(BUILD)/bpf/%.skel.h: $(BUILD)/bpf/%.bpf.o
 
 # --- user space -------------------------------------------------------------
 
+$(BUILD)/obj/%.o: $(BUILD)/obj/%.c
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+
 $(BUILD)/obj/%.o: %.c $(BPF_SKELS)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
@@ -103,7 +108,15 @@ $(LIB): $(LIB_OBJS)
 	$(call msg,AR,$@)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(BUILD)/hldbench: $(BUILD)/obj/$(MAIN_SRC:.c=.o) $(LIB)
+# The default scenario is embedded, so `hldbench run` works from anywhere.
+$(BUILD)/obj/embedded-scenario.c: $(DEFAULT_SCENARIO)
+	$(call msg,GEN,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q){ echo 'const char embedded_default_scenario[] ='; \
+	  sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' $<; \
+	  echo ';'; } > $@
+
+$(BUILD)/hldbench: $(BUILD)/obj/$(MAIN_SRC:.c=.o) $(BUILD)/obj/embedded-scenario.o $(LIB)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) -rdynamic -o $@ $^ $(LDLIBS)
 

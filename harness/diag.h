@@ -122,6 +122,12 @@ struct diag_backend {
 	/* 0 if the backend can run here, else -errno and a reason. */
 	int (*probe)(char *why, size_t len);
 	const struct diag_ops *const *features;	/* NULL-terminated */
+	/*
+	 * Start measuring the kernel-side cost of the features (BPF run time).
+	 * Returns a handle to close() when done (which restores the previous
+	 * state), or -errno. May be NULL.
+	 */
+	int (*cost_begin)(void);
 };
 
 extern const struct diag_backend diag_backend_bpf;
@@ -140,6 +146,16 @@ const struct diag_ops *diag__find(const struct diag_backend *b, const char *feat
  */
 struct diag_feature *diag__open(const struct diag_ops *ops, const void *settings);
 void diag__close(struct diag_feature *f);
+
+/*
+ * The diagnosis thread: calls ops->poll() of every feature every DIAG_POLL_MS,
+ * at SCHED_FIFO priority 1 when allowed so that it keeps its period on an
+ * overloaded machine. Its CPU time is the user-space cost of diagnosis.
+ */
+struct diag_runner;
+struct diag_runner *diag_runner__start(struct diag_feature **feats, int n, int *err);
+/* Stop and join; returns the first poll error seen (0 if none). */
+int diag_runner__stop(struct diag_runner *r, uint64_t *cpu_ns, bool *realtime);
 
 void diag_feature__set_metric(struct diag_feature *f, const char *name, double value);
 /* The metric's value, or NaN if it was not set. */

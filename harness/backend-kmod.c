@@ -1,0 +1,40 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * backend-kmod.c - user side of the kernel-module backend (/dev/hld).
+ *
+ * The features of hld.ko plug in here, into kmod_features[], as the eBPF
+ * backend's do in bpf/backend.c. Until a feature is listed, diag__find()
+ * says it is not implemented on this backend.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include "diag.h"
+
+#define HLD_DEV "/dev/hld"
+
+/* The module is usable when /dev/hld exists; say why not otherwise. */
+static int kmod_probe(char *why, size_t len)
+{
+	if (!access(HLD_DEV, F_OK))
+		return 0;
+	if (access("/proc/modules", F_OK)) {
+		snprintf(why, len, "no %s, and this kernel cannot load modules "
+			 "(CONFIG_MODULES is off: /proc/modules is absent)", HLD_DEV);
+		return -ENOTSUP;
+	}
+	snprintf(why, len, "no %s: build and load the module ('make kmod', then "
+		 "'insmod kmod/hld.ko')", HLD_DEV);
+	return -ENOENT;
+}
+
+static const struct diag_ops *const kmod_features[] = {
+	NULL,
+};
+
+const struct diag_backend diag_backend_kmod = {
+	.name = "kmod",
+	.probe = kmod_probe,
+	.features = kmod_features,
+};

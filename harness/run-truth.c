@@ -1,0 +1,196 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * run-truth.c - perf's accuracy against ground truth.
+ *
+ * `hldbench workload cpu-split 70:30` spins one thread in cpu_split_part0,
+ * cpu_split_part1, ... and measures the CPU time it spent in each with
+ * CLOCK_THREAD_CPUTIME_ID. The profiler samples it at the scenario's
+ * frequency; its share of samples in each part is compared with the
+ * workload's own measurement, in percentage points.
+ */
+#include <errno.h>
+#include <json-c/json.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "folded.h"
+#include "hld_settings.h"
+#include "run-command.h"
+#include "run.h"
+
+/* Read the workload's measured shares from its JSON output. */
+static int read_truth_json(const char *path, struct truth *t)
+{
+	struct json_object *root = json_object_from_file(path), *shares;
+	int n;
+
+	if (!root)
+		return -EINVAL;
+	if (!json_object_object_get_ex(root, "share_pct", &shares) ||
+	    !json_object_is_type(shares, json_type_array)) {
+		json_object_put(root);
+		return -EINVAL;
+	}
+	n = json_object_array_length(shares);
+	if (n < 1 || n > TRUTH_MAX_PARTS) {
+		json_object_put(root);
+		return -EINVAL;
+	}
+	t->nr_parts = n;
+	for (int i = 0; i < n; i++)
+		t->expected_pct[i] = json_object_get_double(json_object_array_get_idx(shares, i));
+	json_object_put(root);
+	return 0;
+}
+
+/* perf's share of samples in each part, from the folded stacks. */
+static int score_folded(const char *path, struct truth *t)
+{
+	struct folded *f = folded__load(path);
+	char frame[32];
+
+	if (!f)
+		return -errno;
+	t->samples = 0;
+	for (int i = 0; i < t->nr_parts; i++) {
+		snprintf(frame, sizeof(frame), "cpu_split_part%d", i);
+		t->part_samples[i] = folded__count_matching(f, frame);
+		t->samples += t->part_samples[i];
+	}
+	folded__free(f);
+	if (!t->samples)
+		return -ENODATA;
+	t->error_pp = 0;
+	for (int i = 0; i < t->nr_parts; i++) {
+		double d;
+
+		t->measured_pct[i] = 100.0 * t->part_samples[i] / t->samples;
+		d = t->measured_pct[i] - t->expected_pct[i];
+		if (d < 0)
+			d = -d;
+		if (d > t->error_pp)
+			t->error_pp = d;
+	}
+	return 0;
+}
+
+/* Write the truth-phase perf report into DIR/truth/perf.json. */
+static int report_truth_perf(struct diag_feature *f, const char *dir)
+{
+	char path[PATH_MAX];
+	struct json_writer j;
+	struct diag_outputs out = { .dir = dir, .json = &j };
+	FILE *fp;
+	int err;
+
+	snprintf(path, sizeof(path), "%s/perf.json", dir);
+	fp = fopen(path, "w");
+	if (!fp)
+		return -errno;
+	json__init(&j, fp, true);
+	json__begin_object(&j, NULL);
+	err = f->ops->report(f, &out);
+	json__end_object(&j);
+	fputc('\n', fp);
+	fclose(fp);
+	return err;
+}
+
+int run_truth(struct run *run, volatile sig_atomic_t *stop)
+{
+	struct truth *t = &run->truth;
+	struct diag_feature *perf = NULL, *f;
+	struct hld_perf_settings ps;
+	char dir[PATH_MAX], json[PATH_MAX + 32], log[PATH_MAX + 32], exe[PATH_MAX];
+	char dur[32];
+	struct child_process cp = { 0 };
+	struct diag_runner *runner;
+	uint64_t cpu_ns;
+	bool rt;
+	ssize_t n;
+	int err;
+
+	for (int i = 0; i < run->nr_feats; i++)
+		if (run->feats[i]->ops->id == DIAG_perf)
+			perf = run->feats[i];
+	if (!perf) {
+		snprintf(t->note, sizeof(t->note), "perf is not among the scenario's features");
+		return 0;
+	}
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n < 0)
+		return -errno;
+	exe[n] = '\0';
+	snprintf(dir, sizeof(dir), "%s/truth", run->dir);
+	if (mkdir(dir, 0755) && errno != EEXIST)
+		return -errno;
+	snprintf(json, sizeof(json), "%s/cpu-split.json", dir);
+	snprintf(log, sizeof(log), "%s/workload.log", dir);
+	snprintf(dur, sizeof(dur), "%llums", (unsigned long long)run->sc->truth_ms);
+
+	const char *argv[] = { exe, "workload", "cpu-split", run->sc->truth_split,
+			       "--duration", dur, "--json", json, NULL };
+	cp.argv = argv;
+	cp.out_path = log;
+	cp.err_path = log;
+	err = child__start(&cp);
+	if (err) {
+		snprintf(t->note, sizeof(t->note), "cannot start the cpu-split workload: %s",
+			 strerror(-err));
+		return 0;
+	}
+
+	/* Profile only the workload, with the scenario's other perf settings. */
+	ps = *(struct hld_perf_settings *)perf->settings;
+	ps.tgid = cp.pid;
+	ps.pid = -1;
+	ps.comm[0] = '\0';
+	f = diag__open(perf->ops, &ps);
+	if (!f) {
+		child__stop(&cp, 1000);
+		return -ENOMEM;
+	}
+	err = f->ops->activate(f);
+	if (err) {
+		snprintf(t->note, sizeof(t->note), "cannot activate perf: %s", strerror(-err));
+		child__stop(&cp, 1000);
+		diag__close(f);
+		return 0;
+	}
+	f->active = true;
+	runner = diag_runner__start(&f, 1, &err);
+	while (runner && !*stop && !child__poll(&cp))
+		usleep(20000);
+	if (runner)
+		diag_runner__stop(runner, &cpu_ns, &rt);
+	f->ops->deactivate(f);
+	f->active = false;
+	if (*stop) {
+		child__stop(&cp, 2000);
+		snprintf(run->reason, sizeof(run->reason), "stopped by %s during the truth phase",
+			 strsignal(*stop));
+		diag__close(f);
+		return -EINTR;
+	}
+	child__wait(&cp);
+	report_truth_perf(f, dir);
+	diag__close(f);
+
+	if (read_truth_json(json, t)) {
+		snprintf(t->note, sizeof(t->note), "the workload wrote no usable %s", json);
+		return 0;
+	}
+	snprintf(log, sizeof(log), "%s/perf.folded", dir);
+	err = score_folded(log, t);
+	if (err) {
+		snprintf(t->note, sizeof(t->note), "no perf samples in cpu_split_part*: %s",
+			 strerror(-err));
+		return 0;
+	}
+	t->ran = true;
+	return 0;
+}

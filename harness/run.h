@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * run.h - the state of one `hldbench run`, shared by the phase driver
+ * (builtin-run.c), the ground-truth phase (run-truth.c) and the analysis and
+ * outputs (run-report.c).
+ */
+#ifndef HLD_RUN_H
+#define HLD_RUN_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "diag.h"
+#include "load.h"
+#include "scenario.h"
+
+#define RUN_MAX_PHASES 200
+#define TRUTH_MAX_PARTS 8
+
+struct run_opts {
+	const char *scenario;	/* NULL: the embedded default */
+	const char *outdir;
+	const char *backend;
+	uint64_t duration_ms;	/* 0: the scenario's */
+	uint64_t repeat;	/* 0: the scenario's */
+	bool quiet;
+};
+
+struct phase {
+	int index;		/* 1-based, also the sampler's phase tag */
+	int rep;		/* 0-based repetition */
+	bool diagnosed;
+	bool completed;		/* ran its full length */
+	uint64_t start_ns, end_ns, planned_ms;
+	struct load_result load[SCEN_MAX_LOADS];
+};
+
+/* perf's accuracy against the cpu-split workload. */
+struct truth {
+	bool ran;
+	int nr_parts;
+	double expected_pct[TRUTH_MAX_PARTS];	/* measured by the workload itself */
+	double measured_pct[TRUTH_MAX_PARTS];	/* perf's sample shares */
+	uint64_t part_samples[TRUTH_MAX_PARTS];
+	uint64_t samples;			/* samples in the workload's parts */
+	double error_pp;			/* max |measured - expected|, percentage points */
+	char note[256];				/* why it did not run, if it did not */
+};
+
+/* Load verification, computed from the sampler after the run. */
+struct load_check {
+	double achieved;	/* mean R+D over the steady part of all phases */
+	double mean_r, mean_d;
+	double miss_pct;	/* (achieved - target) / target, percent */
+	size_t steady_samples;
+	/* 1-min loadavg against the EWMA predicted from the samples */
+	double ewma_mean_abs_err, ewma_max_abs_err, ewma_final_pred, ewma_final_obs;
+	int ewma_updates;
+};
+
+struct run {
+	struct scenario *sc;
+	const struct diag_backend *backend;
+	struct diag_feature *feats[DIAG_FEATURE__MAX];
+	int nr_feats;
+	struct load *loads[SCEN_MAX_LOADS];
+	struct sampler *sampler;
+
+	struct phase phases[RUN_MAX_PHASES];
+	int nr_phases, nr_phases_planned;
+	uint64_t duration_ms, repeat;
+	uint64_t t0_ns;
+	char dir[512];
+	char started_utc[32];
+	bool quiet, tty;
+
+	bool interrupted;
+	char reason[256];	/* why it was interrupted */
+
+	uint64_t diag_thread_ns;	/* CPU time of the diagnosis thread */
+	bool diag_realtime;		/* it ran at SCHED_FIFO */
+	bool kernel_cost_measured;	/* BPF stats were enabled for the run */
+
+	struct truth truth;
+	struct load_check check;
+	bool load_reached;
+};
+
+/* The ground-truth phase: cpu-split under perf. 0, or -EINTR if cut short. */
+int run_truth(struct run *run, volatile sig_atomic_t *stop);
+
+/* Analyse the run and write every output into run->dir. */
+void run_report(struct run *run);
+
+/* The short end-of-run summary for the terminal. */
+void run_print_summary(const struct run *run, FILE *f);
+
+#endif /* HLD_RUN_H */
