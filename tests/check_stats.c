@@ -1,0 +1,320 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * check_stats.c - descriptive statistics on known vectors, and the loadavg
+ * model against the kernel's own fixed-point algorithm.
+ */
+#include <check.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "stats.h"
+
+#define TOL 1e-9
+
+/* --- descriptive statistics ------------------------------------------- */
+
+static const struct vec_case {
+	const char *what;
+	double v[10];
+	size_t n;
+	double mean, sd, median, min, max, mad;
+	double p, pct;	/* stats__percentile(v, n, p) == pct */
+} vec_cases[] = {
+	/* sd = sqrt(32 / 7); |x - 4.5| sorted: .5 .5 .5 .5 .5 2.5 2.5 4.5 */
+	{ "textbook", { 2, 4, 4, 4, 5, 5, 7, 9 }, 8,
+	  5, 2.138089935299395, 4.5, 2, 9, 0.5, 90, 7.6 },
+	/* h = 4 * 0.4 = 1.6: 2 + 0.6 * (3 - 2) */
+	{ "odd count", { 5, 1, 4, 2, 3 }, 5,
+	  3, 1.5811388300841898, 3, 1, 5, 1, 40, 2.6 },
+	{ "p25 of textbook", { 9, 7, 5, 5, 4, 4, 4, 2 }, 8,
+	  5, 2.138089935299395, 4.5, 2, 9, 0.5, 25, 4 },
+	{ "p0 is min", { 3, -1, 2 }, 3,
+	  4.0 / 3, 2.0816659994661326, 2, -1, 3, 1, 0, -1 },
+	{ "p100 is max", { 3, -1, 2 }, 3,
+	  4.0 / 3, 2.0816659994661326, 2, -1, 3, 1, 100, 3 },
+	/* one value: no sample deviation */
+	{ "single", { 42 }, 1, 42, NAN, 42, 42, 42, 0, 75, 42 },
+	/* NaN entries are skipped */
+	{ "with NaN", { NAN, 1, NAN, 3 }, 4, 2, 1.4142135623730951, 2, 1, 3, 1, 50, 2 },
+	{ "empty", { 0 }, 0, NAN, NAN, NAN, NAN, NAN, NAN, 50, NAN },
+	{ "all NaN", { NAN, NAN }, 2, NAN, NAN, NAN, NAN, NAN, NAN, 50, NAN },
+	{ "p out of range", { 1, 2 }, 2, 1.5, 0.7071067811865476, 1.5, 1, 2, 0.5, 101, NAN },
+};
+
+/* Equal within TOL, or both NaN. */
+static void check_close(const char *what, const char *stat, double got, double want)
+{
+	if (isnan(want))
+		ck_assert_msg(isnan(got), "%s: %s = %.12g, want NaN", what, stat, got);
+	else
+		ck_assert_msg(fabs(got - want) < TOL, "%s: %s = %.12g, want %.12g",
+			      what, stat, got, want);
+}
+
+START_TEST(test_vector)
+{
+	const struct vec_case *c = &vec_cases[_i];
+	struct stats_summary s;
+
+	check_close(c->what, "mean", stats__mean(c->v, c->n), c->mean);
+	check_close(c->what, "stddev", stats__stddev(c->v, c->n), c->sd);
+	check_close(c->what, "median", stats__median(c->v, c->n), c->median);
+	check_close(c->what, "min", stats__min(c->v, c->n), c->min);
+	check_close(c->what, "max", stats__max(c->v, c->n), c->max);
+	check_close(c->what, "mad", stats__mad(c->v, c->n), c->mad);
+	check_close(c->what, "percentile", stats__percentile(c->v, c->n, c->p), c->pct);
+
+	stats__summarize(c->v, c->n, &s);
+	check_close(c->what, "summary mean", s.mean, c->mean);
+	check_close(c->what, "summary median", s.median, c->median);
+	check_close(c->what, "summary mad", s.mad, c->mad);
+	check_close(c->what, "summary min", s.min, c->min);
+}
+END_TEST
+
+START_TEST(test_null_input)
+{
+	ck_assert(isnan(stats__mean(NULL, 3)));
+	ck_assert(isnan(stats__median(NULL, 3)));
+	ck_assert(isnan(stats__max(NULL, 3)));
+}
+END_TEST
+
+/* --- loadavg__step ------------------------------------------------------ */
+
+static const struct step_case {
+	double load, active, period, tau, want;
+} step_cases[] = {
+	/* 1 - exp(-1/12) */
+	{ 0, 1, 5, 60, 0.079955585371 },
+	{ 1, 0, 5, 60, 0.920044414629 },
+	{ 2, 2, 5, 60, 2 },
+	{ 4, 6, 5, 300, 4.033057092357 },
+	{ 10, 0, 5, 900, 9.944598480049 },
+	{ 3, 7, 10, 60, 3.614073100438 },
+};
+
+START_TEST(test_step)
+{
+	const struct step_case *c = &step_cases[_i];
+	double got = loadavg__step(c->load, c->active, c->period, c->tau);
+
+	ck_assert_msg(fabs(got - c->want) < 1e-11, "step(%g, %g, %g, %g) = %.12f, want %.12f",
+		      c->load, c->active, c->period, c->tau, got, c->want);
+}
+END_TEST
+
+/* --- the predictor against the kernel's algorithm ----------------------- */
+
+/* kernel/sched/loadavg.c constants */
+#define FSHIFT		11
+#define FIXED_1		(1UL << FSHIFT)
+#define EXP_1		1884UL
+#define EXP_5		2014UL
+#define EXP_15		2037UL
+
+/* The kernel's calc_load(): fixed-point EWMA, rounding up while rising. */
+static unsigned long kernel_calc_load(unsigned long load, unsigned long exp,
+				      unsigned long active)
+{
+	unsigned long newload = load * exp + active * (FIXED_1 - exp);
+
+	if (active >= load)
+		newload += FIXED_1 - 1;
+	return newload / FIXED_1;
+}
+
+/* What /proc/loadavg prints for a fixed-point value: two decimals, rounded. */
+static double kernel_print(unsigned long avenrun)
+{
+	unsigned long a = avenrun + FIXED_1 / 200;
+
+	return (double)(a >> FSHIFT) + (double)(((a & (FIXED_1 - 1)) * 100) >> FSHIFT) / 100;
+}
+
+#define SIM_DT		0.25	/* sampling interval, s */
+#define SIM_N		1200	/* 300 s */
+#define SIM_PERIOD	5.004	/* LOAD_FREQ at HZ = 250 */
+#define SIM_PHASE	1.3	/* first kernel update after the first sample */
+
+/* The true number of active tasks: a step up to 6, then down to 2. */
+static double sim_active(double t)
+{
+	if (t < 20)
+		return 0;
+	if (t < 140)
+		return 6;
+	return 2;
+}
+
+/*
+ * Build a series as the sampler would see it: active sampled exactly, and
+ * load1 printed from the kernel's fixed-point averages updated at their
+ * own instants. Returns the number of kernel updates inside the series.
+ */
+static size_t sim_series(double *t, double *active, double *load1, double start_load)
+{
+	unsigned long av = (unsigned long)(start_load * FIXED_1);
+	double next = SIM_PHASE;
+	size_t i, updates = 0;
+
+	for (i = 0; i < SIM_N; i++) {
+		t[i] = i * SIM_DT;
+		while (next <= t[i]) {
+			unsigned long act = (unsigned long)sim_active(next) * FIXED_1;
+
+			av = kernel_calc_load(av, EXP_1, act);
+			next += SIM_PERIOD;
+			updates++;
+		}
+		active[i] = sim_active(t[i]);
+		load1[i] = kernel_print(av);
+	}
+	return updates;
+}
+
+static double sim_t[SIM_N], sim_act[SIM_N], sim_load[SIM_N], sim_pred[SIM_N];
+
+START_TEST(test_predict_kernel_step)
+{
+	struct loadavg_fit fit;
+	size_t updates = sim_series(sim_t, sim_act, sim_load, 0.5);
+
+	ck_assert_int_eq(loadavg__predict(sim_t, sim_act, sim_load, SIM_N, sim_pred, &fit), 0);
+	ck_assert_msg(fit.max_abs_err < 0.03, "max error %.4f", fit.max_abs_err);
+	ck_assert_msg(fit.mean_abs_err < 0.02, "mean error %.4f", fit.mean_abs_err);
+	ck_assert_msg(fit.n_updates + 1 >= updates && fit.n_updates <= updates + 1,
+		      "%zu updates applied, kernel made %zu", fit.n_updates, updates);
+	ck_assert_double_eq_tol(fit.final_obs, sim_load[SIM_N - 1], TOL);
+	ck_assert_double_eq_tol(fit.final_pred, sim_pred[SIM_N - 1], TOL);
+	ck_assert_double_eq_tol(sim_pred[0], sim_load[0], TOL);
+	/* the step is large: the model must have followed it */
+	ck_assert_double_gt(stats__max(sim_pred, SIM_N), 5);
+}
+END_TEST
+
+/* The kernel's EXP_5/EXP_15 agree with the floating-point decay factors. */
+START_TEST(test_kernel_constants)
+{
+	ck_assert_double_eq_tol(EXP_1 / (double)FIXED_1, loadavg__step(1, 0, 5, 60), 1e-3);
+	ck_assert_double_eq_tol(EXP_5 / (double)FIXED_1, loadavg__step(1, 0, 5, 300), 1e-3);
+	ck_assert_double_eq_tol(EXP_15 / (double)FIXED_1, loadavg__step(1, 0, 5, 900), 1e-3);
+}
+END_TEST
+
+/*
+ * Wrong active series: each must be detected by a large error, so a
+ * harness that generated a different load than it thinks is caught.
+ */
+static double wrong_none(double t) { return 0; }
+static double wrong_half(double t) { return sim_active(t) / 2; }
+static double wrong_late(double t) { return sim_active(t - 60); }
+
+static double (*const wrong_cases[])(double) = { wrong_none, wrong_half, wrong_late };
+
+START_TEST(test_predict_wrong_active)
+{
+	struct loadavg_fit fit;
+	size_t i;
+
+	sim_series(sim_t, sim_act, sim_load, 0.5);
+	for (i = 0; i < SIM_N; i++)
+		sim_act[i] = wrong_cases[_i](sim_t[i]);
+	ck_assert_int_eq(loadavg__predict(sim_t, sim_act, sim_load, SIM_N, NULL, &fit), 0);
+	ck_assert_msg(fit.max_abs_err > 1.0, "wrong series %d: max error only %.3f",
+		      _i, fit.max_abs_err);
+}
+END_TEST
+
+/*
+ * A constant load equal to the active count never changes the printed
+ * value: updates come only from the every-5-s fallback, and the
+ * prediction must stay put.
+ */
+START_TEST(test_predict_constant)
+{
+	struct loadavg_fit fit;
+	size_t i;
+
+	for (i = 0; i < SIM_N; i++) {
+		sim_t[i] = i * SIM_DT;
+		sim_act[i] = 3;
+		sim_load[i] = 3;
+	}
+	ck_assert_int_eq(loadavg__predict(sim_t, sim_act, sim_load, SIM_N, sim_pred, &fit), 0);
+	ck_assert_uint_eq(fit.n_updates,
+			  (size_t)(sim_t[SIM_N - 1] / LOADAVG_MAX_PERIOD_S));
+	ck_assert_double_eq_tol(fit.max_abs_err, 0, TOL);
+	ck_assert_double_eq_tol(sim_pred[SIM_N - 1], 3, TOL);
+}
+END_TEST
+
+/* NaN at the head of load1 delays the start; NaN in active carries forward. */
+START_TEST(test_predict_nan)
+{
+	double t[] = { 0, 1, 2, 3, 4, 5, 6 };
+	double act[] = { 4, NAN, 4, 4, 4, 4, 4 };
+	double obs[] = { NAN, 2, 2, 2, 2, 2.16, 2.16 };
+	double pred[7];
+	struct loadavg_fit fit;
+
+	ck_assert_int_eq(loadavg__predict(t, act, obs, 7, pred, &fit), 0);
+	ck_assert(isnan(pred[0]));
+	ck_assert_double_eq_tol(pred[1], 2, TOL);
+	ck_assert_double_eq_tol(pred[4], 2, TOL);
+	/* one update between t=4 and t=5, with active 4 */
+	ck_assert_uint_eq(fit.n_updates, 1);
+	ck_assert_double_eq_tol(pred[5], loadavg__step(2, 4, 5, 60), TOL);
+	ck_assert_double_eq_tol(pred[6], pred[5], TOL);
+}
+END_TEST
+
+START_TEST(test_predict_invalid)
+{
+	double t[] = { 0, 2, 1 }, v[] = { 1, 1, 1 };
+	struct loadavg_fit fit;
+
+	ck_assert_int_eq(loadavg__predict(t, v, v, 3, NULL, &fit), -EINVAL);
+	ck_assert_int_eq(loadavg__predict(t, v, v, 0, NULL, &fit), -EINVAL);
+	ck_assert_int_eq(loadavg__predict(NULL, v, v, 2, NULL, &fit), -EINVAL);
+}
+END_TEST
+
+static Suite *stats_suite(void)
+{
+	Suite *s = suite_create("stats");
+	TCase *tc;
+
+	tc = tcase_create("descriptive");
+	tcase_add_loop_test(tc, test_vector, 0, sizeof(vec_cases) / sizeof(vec_cases[0]));
+	tcase_add_test(tc, test_null_input);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("loadavg_step");
+	tcase_add_loop_test(tc, test_step, 0, sizeof(step_cases) / sizeof(step_cases[0]));
+	tcase_add_test(tc, test_kernel_constants);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("loadavg_predict");
+	tcase_add_test(tc, test_predict_kernel_step);
+	tcase_add_loop_test(tc, test_predict_wrong_active, 0,
+			    sizeof(wrong_cases) / sizeof(wrong_cases[0]));
+	tcase_add_test(tc, test_predict_constant);
+	tcase_add_test(tc, test_predict_nan);
+	tcase_add_test(tc, test_predict_invalid);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(stats_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
