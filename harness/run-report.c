@@ -484,14 +484,20 @@ static int draw_flame(const struct run *run)
 {
 	char in[PATH_MAX], out[PATH_MAX], sub[256];
 	struct flamegraph_opts o = { 0 };
+	struct folded_error fe;
 	struct folded *f;
 	FILE *fp;
 	int err;
 
 	snprintf(in, sizeof(in), "%s/perf.folded", run->dir);
-	f = folded__load(in);
+	f = folded__new();
 	if (!f)
-		return -errno;
+		return -ENOMEM;
+	err = folded__load(f, in, &fe);
+	if (err) {
+		folded__free(f);
+		return err;
+	}
 	snprintf(out, sizeof(out), "%s/flame.svg", run->dir);
 	snprintf(sub, sizeof(sub), "%s, diagnosed phases, %llu samples", run->sc->name,
 		 (unsigned long long)folded__total(f));

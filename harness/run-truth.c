@@ -50,11 +50,18 @@ static int read_truth_json(const char *path, struct truth *t)
 /* perf's share of samples in each part, from the folded stacks. */
 static int score_folded(const char *path, struct truth *t)
 {
-	struct folded *f = folded__load(path);
+	struct folded *f = folded__new();
+	struct folded_error fe;
 	char frame[32];
+	int err;
 
 	if (!f)
-		return -errno;
+		return -ENOMEM;
+	err = folded__load(f, path, &fe);
+	if (err) {
+		folded__free(f);
+		return err;
+	}
 	t->samples = 0;
 	for (int i = 0; i < t->nr_parts; i++) {
 		snprintf(frame, sizeof(frame), "cpu_split_part%d", i);
@@ -81,7 +88,7 @@ static int score_folded(const char *path, struct truth *t)
 /* Write the truth-phase perf report into DIR/truth/perf.json. */
 static int report_truth_perf(struct diag_feature *f, const char *dir)
 {
-	char path[PATH_MAX];
+	char path[PATH_MAX + 16];
 	struct json_writer j;
 	struct diag_outputs out = { .dir = dir, .json = &j };
 	FILE *fp;
@@ -181,7 +188,7 @@ int run_truth(struct run *run, volatile sig_atomic_t *stop)
 	diag__close(f);
 
 	if (read_truth_json(json, t)) {
-		snprintf(t->note, sizeof(t->note), "the workload wrote no usable %s", json);
+		snprintf(t->note, sizeof(t->note), "the workload wrote no usable truth/cpu-split.json");
 		return 0;
 	}
 	snprintf(log, sizeof(log), "%s/perf.folded", dir);
