@@ -115,7 +115,8 @@ void json__uint(struct json_writer *j, const char *key, uint64_t val)
 
 /*
  * A double in the shortest form that reads back to the same value, so that
- * run.json loses nothing; NaN and infinities are null (unmeasured).
+ * run.json loses nothing (whole numbers without an exponent); NaN and
+ * infinities are null (unmeasured).
  */
 void json__double(struct json_writer *j, const char *key, double val)
 {
@@ -124,6 +125,10 @@ void json__double(struct json_writer *j, const char *key, double val)
 	json__member(j, key);
 	if (!isfinite(val)) {
 		fputs("null", j->f);
+		return;
+	}
+	if (val == floor(val) && fabs(val) < 1e15) {
+		fprintf(j->f, "%.0f", val);
 		return;
 	}
 	for (int prec = 1; prec <= 17; prec++) {

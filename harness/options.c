@@ -233,9 +233,16 @@ static int double__parse(const char *s, double *v)
 	return 0;
 }
 
-/* The shortest %g form of @v that reads back as the same double. */
+/*
+ * The shortest form of @v that reads back as the same double; whole numbers
+ * below 1e15 without an exponent ("10000", not "1e+04").
+ */
 static void double__format(double v, char *buf, size_t len)
 {
+	if (v == floor(v) && fabs(v) < 1e15) {
+		snprintf(buf, len, "%.0f", v);
+		return;
+	}
 	for (int prec = 1; prec <= 17; prec++) {
 		snprintf(buf, len, "%.*g", prec, v);
 		if (strtod(buf, NULL) == v)
