@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * bpf-util.h - helpers shared by the user side of the BPF features.
+ *
+ * Nothing here prints; every function returns 0 or a negative errno and,
+ * where a caller has to explain a failure, writes a reason into @why.
+ */
+#ifndef HLD_BPF_UTIL_H
+#define HLD_BPF_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "diag.h"
+
+/* The features of the BPF backend (bpf/loadmon.c, bpf/profile.c). */
+extern const struct diag_ops bpf_load_monitor_ops;
+extern const struct diag_ops bpf_perf_ops;
+
+/*
+ * 0 if BPF is usable here: the bpf() syscall creates a map and the kernel
+ * exposes its BTF (/sys/kernel/btf/vmlinux, needed by CO-RE). Otherwise
+ * -errno and a reason in @why.
+ */
+int bpf_util__probe(char *why, size_t len);
+
+/*
+ * Add the run time and run count the kernel has accounted to the program
+ * @prog_fd (bpf_prog_info run_time_ns/run_cnt; zero unless BPF stats are
+ * enabled) to *@run_ns and *@run_cnt. 0 or -errno.
+ */
+int bpf_util__prog_stats(int prog_fd, uint64_t *run_ns, uint64_t *run_cnt);
+
+/*
+ * Fill @online[0..@nr) from /sys/devices/system/cpu/online. Returns the
+ * number of online CPUs below @nr, or -errno.
+ */
+int bpf_util__online_cpus(bool *online, int nr);
+
+/* CLOCK_MONOTONIC in ns: the clock bpf_ktime_get_ns() reads. */
+uint64_t bpf_util__now_ns(void);
+
+/*
+ * Make room for @want elements of @size bytes in the growable array *@arr
+ * of capacity *@cap (elements), doubling it. 0 or -ENOMEM (the array is
+ * left as it was).
+ */
+int bpf_util__reserve(void **arr, size_t *cap, size_t want, size_t size);
+
+/*
+ * Copy @name into @buf (of @len bytes) with the characters the folded-stack
+ * format reserves (';', newline) replaced by '_'. Returns @buf.
+ */
+char *bpf_util__frame(char *buf, size_t len, const char *name);
+
+#endif /* HLD_BPF_UTIL_H */

@@ -1,0 +1,139 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * profile.bpf.c - perf: a sampling profiler on the cpu-clock software event.
+ *
+ * Each sample that passes the pid/tgid/comm/cpu filters is counted in a
+ * hash keyed by struct hld_perf_key (task, CPU and the ids of its kernel
+ * and user stacks in a stack-trace map). The maps come in two sets: the
+ * program writes the set named by `active`, and user space flips `active`
+ * before it drains the other set, so it never reads or deletes a stack id
+ * a sample is being counted against.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_tracing.h>
+#include "hld_record.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+#define PERF_MAX_ENTRIES	16384
+#define PERF_STACK_ENTRIES	32768
+#define KPF_KTHREAD		0x00200000	/* PF_KTHREAD */
+#define KEFAULT			14
+
+/* Settings, fixed before load. */
+const volatile __s64 targ_pid = -1;
+const volatile __s64 targ_tgid = -1;
+const volatile __s64 targ_cpu = -1;
+const volatile char targ_comm[HLD_COMM_LEN] = {};
+const volatile __u32 want_kernel = 1;
+const volatile __u32 want_user = 1;
+
+__u32 active = 0;		/* map set the program writes: 0 or 1 */
+__u64 nr_samples = 0;		/* samples that passed the filters */
+__u64 nr_drops = 0;		/* of those, samples not counted */
+
+struct stack_map {
+	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
+	__uint(max_entries, PERF_STACK_ENTRIES);
+	__type(key, __u32);
+	__uint(value_size, HLD_MAX_STACK * sizeof(__u64));
+};
+
+struct count_map {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, PERF_MAX_ENTRIES);
+	__type(key, struct hld_perf_key);
+	__type(value, __u64);
+};
+
+struct stack_map stacks0 SEC(".maps");
+struct stack_map stacks1 SEC(".maps");
+struct count_map counts0 SEC(".maps");
+struct count_map counts1 SEC(".maps");
+
+/* True if the current task's comm matches the comm filter. */
+static __always_inline bool comm_matches(const char *comm)
+{
+	for (int i = 0; i < HLD_COMM_LEN; i++) {
+		if (comm[i] != targ_comm[i])
+			return false;
+		if (!comm[i])
+			break;
+	}
+	return true;
+}
+
+/*
+ * Take the stacks into @stacks and count the sample under its key in
+ * @counts. Returns 0, or -1 if the sample could not be counted.
+ */
+static __always_inline int count_sample(struct bpf_perf_event_data *ctx, void *stacks,
+					void *counts, struct hld_perf_key *key)
+{
+	__u64 one = 1, *val;
+	long err;
+
+	key->kstack_id = -1;
+	key->ustack_id = -1;
+	if (want_kernel) {
+		key->kstack_id = bpf_get_stackid(ctx, stacks, 0);
+		if (key->kstack_id < 0)
+			return -1;
+	}
+	if (want_user) {
+		key->ustack_id = bpf_get_stackid(ctx, stacks, BPF_F_USER_STACK);
+		if (key->ustack_id < 0) {
+			struct task_struct *cur = bpf_get_current_task_btf();
+
+			/* A kernel thread has no user stack: not a loss. */
+			if (key->ustack_id != -KEFAULT || !(cur->flags & KPF_KTHREAD))
+				return -1;
+			key->ustack_id = -1;
+		}
+	}
+	val = bpf_map_lookup_elem(counts, key);
+	if (val) {
+		__sync_fetch_and_add(val, 1);
+		return 0;
+	}
+	err = bpf_map_update_elem(counts, key, &one, BPF_NOEXIST);
+	if (err == -17 /* EEXIST: another CPU inserted it first */) {
+		val = bpf_map_lookup_elem(counts, key);
+		if (!val)
+			return -1;
+		__sync_fetch_and_add(val, 1);
+		return 0;
+	}
+	return err ? -1 : 0;
+}
+
+SEC("perf_event")
+int profile_sample(struct bpf_perf_event_data *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct hld_perf_key key = {};
+	int err;
+
+	key.pid = (__u32)id;
+	key.tgid = id >> 32;
+	key.cpu = bpf_get_smp_processor_id();
+	if (targ_pid >= 0 && key.pid != targ_pid)
+		return 0;
+	if (targ_tgid >= 0 && key.tgid != targ_tgid)
+		return 0;
+	if (targ_cpu >= 0 && key.cpu != targ_cpu)
+		return 0;
+	bpf_get_current_comm(key.comm, sizeof(key.comm));
+	if (targ_comm[0] && !comm_matches(key.comm))
+		return 0;
+	__sync_fetch_and_add(&nr_samples, 1);
+	if (active)
+		err = count_sample(ctx, &stacks1, &counts1, &key);
+	else
+		err = count_sample(ctx, &stacks0, &counts0, &key);
+	if (err)
+		__sync_fetch_and_add(&nr_drops, 1);
+	return 0;
+}
