@@ -1,0 +1,359 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * check_load.c - load generators: parsing stress-ng YAML and fio JSON into
+ * load_result, argument splitting with {dev}, the tools' phase command
+ * lines, a short real stress-ng phase and the throttled loop device.
+ */
+#include <check.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+
+#include "blkdev.h"
+#include "load.h"
+
+#define FIXTURES "tests/fixtures/load/"
+
+/* --- parsing fixtures ----------------------------------------------------------- */
+
+static const struct {
+	const char *file;
+	int tool;
+	int err;		/* expected return */
+	double rate;		/* expected sums when err == 0 */
+	uint64_t ops;
+	double wall_s;
+	const char *note;	/* substring of the note when err != 0 */
+} parse_cases[] = {
+	{ "stress-ng-cpu.yaml", LOAD_STRESS_NG, 0, 2545.302199, 7639, 3.001215, NULL },
+	{ "stress-ng-three.yaml", LOAD_STRESS_NG, 0, 1629.048372 + 171.489472 + 175.832184,
+	  3261 + 343 + 512, 2.911867, NULL },
+	{ "stress-ng-no-metrics.yaml", LOAD_STRESS_NG, -EINVAL, 0, 0, 0, "no metrics" },
+	{ "stress-ng-empty-metrics.yaml", LOAD_STRESS_NG, -EINVAL, 0, 0, 0, "no stressors" },
+	{ "stress-ng-bad-value.yaml", LOAD_STRESS_NG, -EINVAL, 0, 0, 0, "bad value" },
+	{ "stress-ng-missing-rate.yaml", LOAD_STRESS_NG, -EINVAL, 0, 0, 0, "stressor fork" },
+	{ "does-not-exist.yaml", LOAD_STRESS_NG, -ENOENT, 0, 0, 0, "cannot open" },
+	{ "fio-randread-2jobs.json", LOAD_FIO, 0, 15150.849151 + 15458.541459, 15166 + 15474,
+	  1.001, NULL },
+	{ "fio-randrw-warning.json", LOAD_FIO, 0, 45621.378621 + 45507.492507, 91220, 1.001, NULL },
+	{ "fio-truncated.json", LOAD_FIO, -EINVAL, 0, 0, 0, "bad JSON" },
+	{ "fio-no-json.json", LOAD_FIO, -EINVAL, 0, 0, 0, "no JSON object" },
+	{ "fio-no-jobs.json", LOAD_FIO, -EINVAL, 0, 0, 0, "no \"jobs\"" },
+	{ "fio-missing-iops.json", LOAD_FIO, -EINVAL, 0, 0, 0, "jobs[0].write" },
+	{ "fio-job-error.json", LOAD_FIO, -EIO, 0, 0, 0, "error 5" },
+	{ "stress-ng-cpu.yaml", LOAD_FIO, -EINVAL, 0, 0, 0, "no JSON object" },
+	{ "does-not-exist.json", LOAD_FIO, -ENOENT, 0, 0, 0, "cannot read" },
+};
+
+START_TEST(test_parse_fixture)
+{
+	const struct load_ops *ops = load__ops(parse_cases[_i].tool);
+	char path[256];
+	struct load_result res;
+	int err;
+
+	snprintf(path, sizeof(path), FIXTURES "%s", parse_cases[_i].file);
+	err = ops->parse(path, &res);
+	ck_assert_msg(err == parse_cases[_i].err, "%s: got %d, want %d (%s)", parse_cases[_i].file,
+		      err, parse_cases[_i].err, res.note);
+	ck_assert_str_eq(res.unit, parse_cases[_i].tool == LOAD_FIO ? "IOPS" : "bogo-ops/s");
+	if (err) {
+		ck_assert(!res.valid);
+		ck_assert_msg(strstr(res.note, parse_cases[_i].note), "note \"%s\" lacks \"%s\"",
+			      res.note, parse_cases[_i].note);
+		return;
+	}
+	ck_assert(res.valid);
+	ck_assert_double_eq_tol(res.rate, parse_cases[_i].rate, 1e-6);
+	ck_assert_uint_eq(res.ops, parse_cases[_i].ops);
+	ck_assert_double_eq_tol(res.wall_s, parse_cases[_i].wall_s, 1e-6);
+}
+END_TEST
+
+/* --- argument splitting ------------------------------------------------------------ */
+
+static const struct {
+	const char *args;
+	const char *dev;
+	int err;
+	const char *joined;	/* argv joined with '|' */
+} split_cases[] = {
+	{ "--cpu 6 --cpu-method matrixprod", NULL, 0, "--cpu|6|--cpu-method|matrixprod" },
+	{ "  --cpu\t6   ", NULL, 0, "--cpu|6" },
+	{ "", NULL, 0, "" },
+	{ "--name=dio --filename={dev} --direct=1", "/dev/loop3", 0,
+	  "--name=dio|--filename=/dev/loop3|--direct=1" },
+	{ "{dev}:{dev} x{dev", "/dev/loop0", 0, "/dev/loop0:/dev/loop0|x{dev" },
+	{ "--filename={dev}", NULL, -EINVAL, NULL },
+	{ "{dev}", "", 0, "" },
+};
+
+/* Join @a's arguments with '|' into @buf. */
+static void join(const struct load_argv *a, char *buf, size_t len)
+{
+	buf[0] = '\0';
+	for (int i = 0; i < a->argc; i++) {
+		if (i)
+			strncat(buf, "|", len - strlen(buf) - 1);
+		strncat(buf, a->argv[i], len - strlen(buf) - 1);
+	}
+}
+
+START_TEST(test_split)
+{
+	struct load_argv a = { .argc = 0 };
+	char buf[512];
+	int err;
+
+	err = load_argv__split(&a, split_cases[_i].args, split_cases[_i].dev);
+	ck_assert_int_eq(err, split_cases[_i].err);
+	if (err)
+		return;
+	ck_assert_ptr_null(a.argv[a.argc]);
+	join(&a, buf, sizeof(buf));
+	ck_assert_str_eq(buf, split_cases[_i].joined);
+}
+END_TEST
+
+START_TEST(test_split_too_many)
+{
+	struct load_argv a = { .argc = 0 };
+	char args[LOAD_MAX_ARGS * 3 + 8] = "";
+
+	for (int i = 0; i <= LOAD_MAX_ARGS; i++)
+		strcat(args, "x ");
+	ck_assert_int_eq(load_argv__split(&a, args, NULL), -E2BIG);
+}
+END_TEST
+
+static const struct {
+	int tool;
+	const char *args;
+	const char *dev;
+	const char *joined;
+} phase_cases[] = {
+	{ LOAD_STRESS_NG, "--cpu 6 --cpu-method matrixprod", NULL,
+	  "stress-ng|--cpu|6|--cpu-method|matrixprod|--timeout|20s|--yaml|/out/b-cpu.yaml|--metrics-brief" },
+	{ LOAD_FIO, "--name=dio --filename={dev} --numjobs=4", "/dev/loop7",
+	  "fio|--output-format=json|--output=/out/b-cpu.yaml|--runtime=20|--time_based|"
+	  "--name=dio|--filename=/dev/loop7|--numjobs=4" },
+};
+
+START_TEST(test_phase_argv)
+{
+	const struct load_ops *ops = load__ops(phase_cases[_i].tool);
+	struct load_argv a = { .argc = 0 };
+	char buf[512];
+
+	ck_assert_int_eq(ops->phase_argv(&a, 20, "/out/b-cpu.yaml", phase_cases[_i].args,
+					 phase_cases[_i].dev), 0);
+	join(&a, buf, sizeof(buf));
+	ck_assert_str_eq(buf, phase_cases[_i].joined);
+}
+END_TEST
+
+START_TEST(test_ops_table)
+{
+	ck_assert_ptr_eq(load__ops(LOAD_STRESS_NG), &load_stress_ng_ops);
+	ck_assert_ptr_eq(load__ops(LOAD_FIO), &load_fio_ops);
+	ck_assert_ptr_null(load__ops(LOAD_TOOL__MAX));
+	ck_assert_ptr_null(load__ops(-1));
+}
+END_TEST
+
+/* --- validation in load__new ----------------------------------------------------------- */
+
+START_TEST(test_new_tool_missing)
+{
+	struct load_spec spec = { .name = "cpu", .tool = LOAD_STRESS_NG, .args = "--cpu 1" };
+	char err[256] = "";
+	int e = 0;
+
+	setenv("PATH", "/nonexistent", 1);
+	ck_assert_ptr_null(load__new_err(&spec, &e, err, sizeof(err)));
+	ck_assert_int_eq(e, -ENOENT);
+	ck_assert_str_eq(err, "stress-ng not found: run 'make deps' (apt-get install stress-ng)");
+}
+END_TEST
+
+START_TEST(test_new_dev_without_loop)
+{
+	struct load_spec spec = { .name = "dio", .tool = LOAD_FIO, .args = "--filename={dev}" };
+	char err[256] = "";
+	int e = 0;
+
+	if (!load__new_err(&spec, &e, err, sizeof(err)) && e == -ENOENT) {
+		printf("SKIP test_new_dev_without_loop: %s\n", err);
+		return;
+	}
+	ck_assert_int_eq(e, -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "{dev}"));
+
+	spec.read_iops = 10;
+	snprintf(spec.args, sizeof(spec.args), "--filename=/dev/null");
+	ck_assert_ptr_null(load__new_err(&spec, &e, err, sizeof(err)));
+	ck_assert_int_eq(e, -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "loop-size"));
+}
+END_TEST
+
+/* Remove the flat scratch directory @dir and its files. */
+static void rmtree(const char *dir)
+{
+	static const char *const names[] = { "t-cpu.yaml", "t-cpu.log", "bad-cpu.yaml", "bad-cpu.log" };
+	char path[512];
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+		unlink(path);
+	}
+	rmdir(dir);
+}
+
+/* --- real tools --------------------------------------------------------------------- */
+
+/* One short stress-ng phase end to end: start, let it end itself, parse. */
+START_TEST(test_stress_ng_phase)
+{
+	struct load_spec spec = { .name = "cpu", .tool = LOAD_STRESS_NG, .args = "--cpu 1" };
+	char dir[] = "/tmp/check_load.XXXXXX", err[256];
+	struct load_result res;
+	struct load *l;
+
+	l = load__new(&spec, err, sizeof(err));
+	if (!l) {
+		printf("SKIP test_stress_ng_phase: %s\n", err);
+		return;
+	}
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	ck_assert_int_eq(load__start(l, 1000, dir, "t"), 0);
+	ck_assert_int_gt(load__pid(l), 0);
+	while (!load__poll(l))
+		usleep(10000);
+	ck_assert_int_eq(load__stop(l, &res), 0);
+	ck_assert_msg(res.valid, "%s", res.note);
+	ck_assert(res.rate > 0);
+	ck_assert(res.ops > 0);
+	ck_assert_str_eq(res.note, "");
+	ck_assert_int_eq(access(load__output_path(l), R_OK), 0);
+	ck_assert_ptr_nonnull(strstr(load__output_path(l), "/t-cpu.yaml"));
+
+	/* a tool that fails is reported, not trusted */
+	snprintf(spec.args, sizeof(spec.args), "--no-such-stressor 1");
+	load__free(l);
+	l = load__new(&spec, err, sizeof(err));
+	ck_assert_ptr_nonnull(l);
+	ck_assert_int_eq(load__start(l, 1000, dir, "bad"), 0);
+	while (!load__poll(l))
+		usleep(10000);
+	ck_assert_int_eq(load__stop(l, &res), -EIO);
+	ck_assert(!res.valid);
+	ck_assert_ptr_nonnull(strstr(res.note, "stress-ng: exit"));
+	load__free(l);
+	rmtree(dir);
+}
+END_TEST
+
+/* Stopping before the phase ends: the tool is stopped and says so. */
+START_TEST(test_stress_ng_cut_short)
+{
+	struct load_spec spec = { .name = "cpu", .tool = LOAD_STRESS_NG, .args = "--cpu 1" };
+	char dir[] = "/tmp/check_load.XXXXXX", err[256];
+	struct load_result res;
+	struct load *l;
+
+	l = load__new(&spec, err, sizeof(err));
+	if (!l) {
+		printf("SKIP test_stress_ng_cut_short: %s\n", err);
+		return;
+	}
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	ck_assert_int_eq(load__start(l, 60000, dir, "t"), 0);
+	ck_assert_int_eq(load__poll(l), 0);
+	load__stop(l, &res);
+	ck_assert_ptr_nonnull(strstr(res.note, "stopped by hldbench"));
+	ck_assert_int_eq(load__pid(l), 0);
+	load__free(l);
+	rmtree(dir);
+}
+END_TEST
+
+/* --- the throttled loop device ---------------------------------------------------------- */
+
+START_TEST(test_blkdev)
+{
+	struct blkdev_spec spec = { .name = "check", .size = 16 << 20, .read_iops = 10 };
+	char err[256] = "", cgdir[300];
+	struct blkdev *b;
+	struct stat st;
+	int e;
+
+	if (geteuid() != 0) {
+		printf("SKIP test_blkdev: needs root for loop devices and cgroups\n");
+		return;
+	}
+	e = blkdev__new(&spec, &b, err, sizeof(err));
+	if (e == -ENOTSUP) {
+		printf("SKIP test_blkdev: %s\n", err);
+		return;
+	}
+	ck_assert_msg(e == 0, "blkdev__new: %d %s", e, err);
+	ck_assert_int_eq(stat(blkdev__path(b), &st), 0);
+	ck_assert(S_ISBLK(st.st_mode));
+	ck_assert_ptr_nonnull(blkdev__cgroup_procs(b));
+	ck_assert_int_eq(access(blkdev__cgroup_procs(b), W_OK), 0);
+	snprintf(cgdir, sizeof(cgdir), "%s", blkdev__cgroup_procs(b));
+	*strrchr(cgdir, '/') = '\0';
+	blkdev__free(b);
+	ck_assert_int_ne(access(cgdir, F_OK), 0);
+}
+END_TEST
+
+static Suite *load_suite(void)
+{
+	Suite *s = suite_create("load");
+	TCase *tc;
+
+	tc = tcase_create("parse");
+	tcase_add_loop_test(tc, test_parse_fixture, 0, sizeof(parse_cases) / sizeof(parse_cases[0]));
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("argv");
+	tcase_add_loop_test(tc, test_split, 0, sizeof(split_cases) / sizeof(split_cases[0]));
+	tcase_add_test(tc, test_split_too_many);
+	tcase_add_loop_test(tc, test_phase_argv, 0, sizeof(phase_cases) / sizeof(phase_cases[0]));
+	tcase_add_test(tc, test_ops_table);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("new");
+	tcase_add_test(tc, test_new_tool_missing);
+	tcase_add_test(tc, test_new_dev_without_loop);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("run");
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_stress_ng_phase);
+	tcase_add_test(tc, test_stress_ng_cut_short);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("blkdev");
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_blkdev);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(load_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
