@@ -56,6 +56,7 @@ struct loadmon {
 	uint64_t last_capture_ns;	/* carried from one phase to the next */
 	uint64_t capture_seq;
 	uint64_t nr_walks;
+	uint64_t walk_ns, walk_max_ns;	/* wall time of the walks, as the thread saw it */
 	int rec_err;			/* first error in the record callback */
 
 	struct lm_check *checks;
@@ -151,6 +152,7 @@ static int loadmon__on_record(void *ctx, void *data, size_t size)
 static int loadmon__walk(struct loadmon *lm, uint32_t mode)
 {
 	struct loadmon_bpf__bss *b = lm->skel->bss;
+	uint64_t t0 = bpf_util__now_ns(), dt;
 	char buf[64];
 	ssize_t n;
 	int fd, err = 0;
@@ -177,6 +179,10 @@ static int loadmon__walk(struct loadmon *lm, uint32_t mode)
 	}
 	close(fd);
 	lm->nr_walks++;
+	dt = bpf_util__now_ns() - t0;
+	lm->walk_ns += dt;
+	if (dt > lm->walk_max_ns)
+		lm->walk_max_ns = dt;
 	return err;
 }
 
@@ -423,7 +429,8 @@ static int loadmon__write_txt(struct loadmon *lm, const struct hld_loadmon_setti
 		"not available: a task iterator cannot read another task's user stack on this "
 		"kernel (bpf_get_task_stack walks only the current task's), so only kernel "
 		"stacks are captured");
-	fprintf(o, "# a task running on another CPU shows the kernel stack of its last switch-out\n");
+	fprintf(o, "# a task running on another CPU during the walk has no kernel stack "
+		"(the kernel does not unwind a task while it runs)\n");
 	fprintf(o, "# times: seconds since the first check (CLOCK_MONOTONIC ns in brackets)\n");
 	fprintf(o, "# per task: pid tgid comm state, then its kernel stack innermost first\n");
 	if (ks && ksyms__restricted(ks))
@@ -648,6 +655,11 @@ static int loadmon_report(struct diag_feature *f, const struct diag_outputs *out
 	json__uint(out->json, "max_r", max_r);
 	json__uint(out->json, "max_d", max_d);
 	json__uint(out->json, "walks", lm->nr_walks);
+	json__double(out->json, "walk_us_mean", lm->nr_walks ? lm->walk_ns / 1e3 / lm->nr_walks : NAN);
+	json__double(out->json, "walk_us_max", lm->nr_walks ? lm->walk_max_ns / 1e3 : NAN);
+	/* BPF run time per walk: zero run_cnt means BPF stats were off. */
+	json__double(out->json, "bpf_run_us_per_walk", lm->nr_walks && f->kernel_run_cnt ?
+		     f->kernel_run_ns / 1e3 / lm->nr_walks : NAN);
 	json__bool(out->json, "user_stacks_available", loadmon__nr_ustacks(lm) > 0);
 	json__bool(out->json, "kernel_symbols_restricted", !ks || ksyms__restricted(ks));
 	loadmon__json_thresholds(out->json, s);

@@ -79,8 +79,11 @@ static __always_inline int count_sample(struct bpf_perf_event_data *ctx, void *s
 	key->ustack_id = -1;
 	if (want_kernel) {
 		key->kstack_id = bpf_get_stackid(ctx, stacks, 0);
-		if (key->kstack_id < 0)
+		/* -EFAULT: the sample hit user mode, there is no kernel stack. */
+		if (key->kstack_id < 0 && key->kstack_id != -KEFAULT)
 			return -1;
+		if (key->kstack_id < 0)
+			key->kstack_id = -1;
 	}
 	if (want_user) {
 		key->ustack_id = bpf_get_stackid(ctx, stacks, BPF_F_USER_STACK);

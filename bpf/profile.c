@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <math.h>
 #include <linux/perf_event.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -382,6 +383,9 @@ static int perf_report(struct diag_feature *f, const struct diag_outputs *out)
 	json__uint(out->json, "cpus", p ? p->nr_cpus : 0);
 	json__bool(out->json, "kernel_symbols_restricted", restricted);
 	json__uint(out->json, "drain_ms", PERF_DRAIN_MS);
+	/* Includes the cheap runs for samples the filters rejected. */
+	json__double(out->json, "bpf_run_ns_per_sample", f->kernel_run_cnt ?
+		     (double)f->kernel_run_ns / f->kernel_run_cnt : NAN);
 
 	diag_feature__set_metric(f, "samples", p ? p->samples : 0);
 	diag_feature__set_metric(f, "drops", p ? p->drops_before : 0);
