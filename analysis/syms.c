@@ -40,6 +40,13 @@ struct ksyms *ksyms__load_file(const char *path);
 #define DSO_BUCKETS	256
 #define SET_BUCKETS	1024
 
+/* DWARF pointer encodings used by .eh_frame_hdr */
+#define DW_EH_PE_udata4		0x03
+#define DW_EH_PE_udata8		0x04
+#define DW_EH_PE_sdata4		0x0b
+#define DW_EH_PE_sdata8		0x0c
+#define DW_EH_PE_datarel	0x30
+
 /* ------------------------------------------------------------------------ */
 /* String blob shared by both sides: names live in one growing buffer.      */
 
@@ -354,8 +361,11 @@ const char *ksyms__name(const struct ksyms *ks, uint64_t addr)
 struct usym {
 	uint64_t start;
 	uint32_t size;
-	uint32_t name;		/* offset in dso->strs */
+	uint32_t name;		/* offset in dso->strs, or USYM_NONAME */
 };
+
+/* A function start known only from .eh_frame_hdr: it has no name. */
+#define USYM_NONAME	UINT32_MAX
 
 struct uload {
 	uint64_t offset, vaddr, filesz;
@@ -426,12 +436,17 @@ static void udso__free(struct udso *d)
 static int usym__cmp(const void *a, const void *b, void *arg)
 {
 	const struct usym *x = a, *y = b;
-	const char *strs = arg;
-	const char *nx = strs + x->name, *ny = strs + y->name;
+	const char *strs = arg, *nx, *ny;
 	unsigned int ux, uy;
 
 	if (x->start != y->start)
 		return x->start < y->start ? -1 : 1;
+	if ((x->name == USYM_NONAME) != (y->name == USYM_NONAME))
+		return x->name == USYM_NONAME ? 1 : -1;
+	if (x->name == USYM_NONAME)
+		return 0;
+	nx = strs + x->name;
+	ny = strs + y->name;
 	if (!x->size != !y->size)
 		return x->size ? -1 : 1;
 	ux = name__underscores(nx);
@@ -478,6 +493,55 @@ static int udso__read_symtab(struct udso *d, Elf *elf, Elf_Scn *scn, GElf_Shdr *
 			.start = sym.st_value,
 			.size = sym.st_size > UINT32_MAX ? UINT32_MAX : (uint32_t)sym.st_size,
 			.name = (uint32_t)off,
+		};
+	}
+	return 0;
+}
+
+/*
+ * Add the function starts listed in .eh_frame_hdr's binary search table as
+ * nameless symbols. A stripped binary keeps this table (it is needed for
+ * unwinding), so samples in its unnamed functions still group by function
+ * as "[file+0xstart]" instead of scattering over instruction addresses.
+ * Only the usual encoding (datarel sdata4 pairs) is read.
+ */
+static int udso__read_eh_frame_hdr(struct udso *d, Elf_Scn *scn, GElf_Shdr *sh, size_t *cap)
+{
+	Elf_Data *data = elf_getdata(scn, NULL);
+	const unsigned char *p;
+	size_t ptr_size, i, n;
+	int32_t pair[2];
+	uint32_t count;
+
+	if (!data || data->d_size < 12 || sh->sh_type != SHT_PROGBITS)
+		return 0;
+	p = data->d_buf;
+	/* version 1; eh_frame_ptr any 4/8-byte form; count udata4; table datarel|sdata4 */
+	if (p[0] != 1 || p[2] != DW_EH_PE_udata4 || p[3] != (DW_EH_PE_datarel | DW_EH_PE_sdata4))
+		return 0;
+	switch (p[1] & 0x0f) {
+	case DW_EH_PE_udata4: case DW_EH_PE_sdata4:
+		ptr_size = 4;
+		break;
+	case DW_EH_PE_udata8: case DW_EH_PE_sdata8:
+		ptr_size = 8;
+		break;
+	default:
+		return 0;
+	}
+	if (4 + ptr_size + 4 > data->d_size)
+		return 0;
+	memcpy(&count, p + 4 + ptr_size, 4);
+	p += 4 + ptr_size + 4;
+	n = (data->d_size - (size_t)(p - (const unsigned char *)data->d_buf)) / sizeof(pair);
+	if (count < n)
+		n = count;
+	if (array__grow((void **)&d->syms, cap, d->nr_syms + n, sizeof(*d->syms)))
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		memcpy(pair, p + i * sizeof(pair), sizeof(pair));
+		d->syms[d->nr_syms++] = (struct usym){
+			.start = sh->sh_addr + (int64_t)pair[0], .size = 0, .name = USYM_NONAME,
 		};
 	}
 	return 0;
@@ -723,6 +787,9 @@ static int udso__read_elf(struct udso *d, Elf *elf, const char *path)
 		scn = elf__find_section(elf, SHT_DYNSYM, &sh);
 		if (scn)
 			err = udso__read_symtab(d, elf, scn, &sh, &sb, &cap);
+		scn = elf__find_named(elf, ".eh_frame_hdr", &sh);
+		if (scn && !err)
+			err = udso__read_eh_frame_hdr(d, scn, &sh, &cap);
 	}
 	d->strs = strbuf__finish(&sb);
 	if (err)
@@ -1176,7 +1243,7 @@ bool usyms__has_pid(const struct usyms *us, pid_t tgid)
 }
 
 /* The function of @d containing ELF virtual address @vaddr, or NULL. */
-static const char *udso__lookup(const struct udso *d, uint64_t vaddr)
+static const struct usym *udso__lookup(const struct udso *d, uint64_t vaddr)
 {
 	size_t lo = 0, hi = d->nr_syms;
 	const struct usym *s;
@@ -1195,7 +1262,16 @@ static const char *udso__lookup(const struct udso *d, uint64_t vaddr)
 	if (s->size ? vaddr - s->start >= s->size :
 		      lo + 1 < d->nr_syms && vaddr >= d->syms[lo + 1].start)
 		return NULL;
-	return d->strs + s->name;
+	return s;
+}
+
+/* Copy @s into @buf of @len bytes, truncating; cheaper than snprintf("%s"). */
+static void name__copy(char *buf, size_t len, const char *s)
+{
+	size_t n = strnlen(s, len - 1);
+
+	memcpy(buf, s, n);
+	buf[n] = '\0';
 }
 
 /* ELF virtual address of file offset @off through the PT_LOAD holding it. */
@@ -1241,8 +1317,8 @@ static const struct umap *umapset__find(const struct umapset *set, uint64_t addr
 const char *usyms__name(struct usyms *us, pid_t tgid, uint64_t addr, char *buf, size_t len)
 {
 	const struct umapset *set = NULL;
+	const struct usym *sym = NULL;
 	const struct umap *m = NULL;
-	const char *name = NULL;
 	uint64_t off, vaddr;
 
 	if (!buf || !len)
@@ -1262,21 +1338,25 @@ const char *usyms__name(struct usyms *us, pid_t tgid, uint64_t addr, char *buf, 
 	if (set)
 		m = umapset__find(set, addr);
 	if (!m) {
-		snprintf(buf, len, "%s", label_unknown);
+		name__copy(buf, len, label_unknown);
 		return buf;
 	}
 	off = addr - m->start + m->offset;
 	if (m->dso) {
-		if (m->dso->is_exec)
-			name = udso__lookup(m->dso, addr);
-		else if (udso__offset_to_vaddr(m->dso, off, &vaddr))
-			name = udso__lookup(m->dso, vaddr);
+		vaddr = addr;
+		if (m->dso->is_exec || udso__offset_to_vaddr(m->dso, off, &vaddr))
+			sym = udso__lookup(m->dso, vaddr);
+		if (sym && sym->name == USYM_NONAME && vaddr - sym->start <= off) {
+			/* an unnamed function: name it by its start */
+			off -= vaddr - sym->start;
+			sym = NULL;
+		}
 	}
-	if (name)
-		snprintf(buf, len, "%s", name);
+	if (sym && sym->name != USYM_NONAME)
+		name__copy(buf, len, m->dso->strs + sym->name);
 	else if (m->dso && m->dso != us->vdso)
 		snprintf(buf, len, "[%s+0x%llx]", m->label, (unsigned long long)off);
 	else
-		snprintf(buf, len, "%s", m->label);
+		name__copy(buf, len, m->label);
 	return buf;
 }
