@@ -645,6 +645,16 @@ static void fg_write_head(FILE *out, const struct fg_geom *gm, uint64_t total,
 		gm->width - FLAMEGRAPH_XPAD, gm->height - 10);
 }
 
+/* Spell the defaults out, for callers that then change a few fields. */
+void flamegraph_opts__init(struct flamegraph_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->width = FLAMEGRAPH_DEF_WIDTH;
+	o->frame_height = FLAMEGRAPH_DEF_FRAME_HEIGHT;
+	o->min_width = FLAMEGRAPH_DEF_MIN_WIDTH;
+	o->colors = FLAMEGRAPH_COLORS_KERNEL_USER;
+}
+
 /* Check and default the options, build the tree, then print it in pre-order. */
 int flamegraph__write(const struct folded *f, FILE *out,
 		      const struct flamegraph_opts *o)

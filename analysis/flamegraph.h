@@ -56,6 +56,9 @@ struct flamegraph_opts {
 	enum flamegraph_colors colors;
 };
 
+/* Fill @o with the defaults (zero fields mean the same to flamegraph__write()). */
+void flamegraph_opts__init(struct flamegraph_opts *o);
+
 /*
  * Write @f as an SVG document to @out. @o may be NULL for defaults. An empty
  * @f gives a valid graph with only the root. Returns 0, -EINVAL for bad
