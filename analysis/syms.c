@@ -30,7 +30,6 @@
 #include "syms.h"
 
 /* Test entry point: parse a kallsyms-format file. NULL and errno on failure. */
-struct ksyms *ksyms__load_file(const char *path);
 
 #define DEBUG_ROOT	"/usr/lib/debug"
 /* How far past the last symbol of a module (or of the table) still counts. */

@@ -25,6 +25,8 @@ struct ksyms;
 struct usyms;
 
 struct ksyms *ksyms__load(void);	/* NULL and errno on failure */
+/* The same from a file in /proc/kallsyms format (tests, saved snapshots). */
+struct ksyms *ksyms__load_file(const char *path);
 void ksyms__free(struct ksyms *ks);
 bool ksyms__restricted(const struct ksyms *ks);
 /* Function name containing @addr, or NULL. */

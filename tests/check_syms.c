@@ -25,7 +25,6 @@
 #include "syms.h"
 
 /* Test entry point of analysis/syms.c (not in syms.h). */
-struct ksyms *ksyms__load_file(const char *path);
 
 #define FIXTURES "tests/fixtures/syms/"
 
