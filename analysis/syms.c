@@ -29,8 +29,6 @@
 
 #include "syms.h"
 
-/* Test entry point: parse a kallsyms-format file. NULL and errno on failure. */
-
 #define DEBUG_ROOT	"/usr/lib/debug"
 /* How far past the last symbol of a module (or of the table) still counts. */
 #define KSYM_TAIL_MAX	0x10000
