@@ -25,7 +25,7 @@ static void usage(FILE *f)
 		"usage: hldbench flamegraph [OPTIONS] [FOLDED...]\n"
 		"\n"
 		"Merge folded stack files (\"frame1;frame2;...;leaf COUNT\" per line; standard\n"
-		"input when no file is given) and write an interactive flame graph SVG:\n"
+		"input when none is given or for -) and write an interactive flame graph SVG:\n"
 		"hover for details, click to zoom, Search (or Ctrl-F) to highlight a regex.\n"
 		"\n"
 		"options:\n"
@@ -135,22 +135,26 @@ static int parse_args(int argc, char **argv, struct fg_cmd_opts *o)
 	return 0;
 }
 
-/* Merge one input (@path, or stdin if NULL) into @f; prints what failed. */
+/* Merge one input (@path, or stdin if NULL or "-") into @f; prints what failed. */
 static int read_input(struct folded *f, const char *path)
 {
-	const char *name = path ? path : "<stdin>";
 	struct folded_error fe = { 0 };
+	const char *name;
 	int err;
 
+	if (path && !strcmp(path, "-"))
+		path = NULL;
+	name = path ? path : "<stdin>";
 	err = path ? folded__load(f, path, &fe) : folded__read(f, stdin, &fe);
-	if (err == -EINVAL && fe.line) {
+	if (!err)
+		return 0;
+	if (err == -EINVAL && fe.line)
 		fprintf(stderr, "hldbench flamegraph: %s:%zu: %s\n", name, fe.line,
 			fe.reason);
-	} else if (err == -EIO || err == -ENOMEM || !path) {
+	else if (err == -EIO || err == -ENOMEM || !path)
 		fprintf(stderr, "cannot read %s: %s\n", name, strerror(-err));
-	} else if (err) {
+	else
 		fprintf(stderr, "cannot open %s: %s\n", name, strerror(-err));
-	}
 	return err;
 }
 
