@@ -54,9 +54,7 @@ int procfs__read(const char *path, char *buf, size_t len)
 	}
 	close(fd);
 	buf[got] = '\0';
-	if (err)
-		return err;
-	return got > INT32_MAX ? INT32_MAX : (int)got;
+	return err;
 }
 
 /*

@@ -66,8 +66,8 @@ struct psi {
 
 /*
  * Read the whole of a small file into @buf (at most @len - 1 bytes) and
- * NUL-terminate it. Returns the number of bytes read, -errno on failure,
- * -EFBIG if the file did not fit.
+ * NUL-terminate it (strlen(buf) is the length read). Returns 0, -errno on
+ * failure, or -EFBIG if the file did not fit (@buf then holds the start).
  */
 int procfs__read(const char *path, char *buf, size_t len);
 

@@ -242,10 +242,12 @@ START_TEST(test_read_exact)
 {
 	char buf[64];
 
-	/* "0.15 0.04 0.01 8/103 6606\n" is 26 bytes */
-	ck_assert_int_eq(procfs__read(FIX "loadavg-vm-6.18.txt", buf, sizeof(buf)), 26);
+	/* "0.15 0.04 0.01 8/103 6606\n" is 26 bytes: fits in 27, not in 26 */
+	ck_assert_int_eq(procfs__read(FIX "loadavg-vm-6.18.txt", buf, sizeof(buf)), 0);
 	ck_assert_str_eq(buf, "0.15 0.04 0.01 8/103 6606\n");
-	ck_assert_int_eq(procfs__read(FIX "loadavg-vm-6.18.txt", buf, 27), 26);
+	ck_assert_int_eq(procfs__read(FIX "loadavg-vm-6.18.txt", buf, 27), 0);
+	ck_assert_str_eq(buf, "0.15 0.04 0.01 8/103 6606\n");
+	ck_assert_int_eq(procfs__read(FIX "loadavg-vm-6.18.txt", buf, 26), -EFBIG);
 }
 END_TEST
 
