@@ -177,7 +177,8 @@ static const struct opt *parser__set(struct parser *p, const struct opt *tab, vo
 
 	if (!o) {
 		if (!tab->name) {
-			parser__error(p, line, shown_key, "unknown key: %s takes no settings", where);
+			parser__error(p, line, shown_key, "unknown key %s: it takes no settings",
+				      where);
 			return NULL;
 		}
 		keys__format(tab, known, sizeof(known));
