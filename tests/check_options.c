@@ -202,6 +202,7 @@ START_TEST(test_set_bad)
 	const struct opt *o = opts__find(sample_opts, set_bad[_i].key);
 	char err[256] = "";
 
+	memset(&s, 0, sizeof(s));
 	ck_assert_int_eq(opts__defaults(sample_opts, &s), 0);
 	before = s;
 	ck_assert_ptr_nonnull(o);
