@@ -45,8 +45,9 @@ static void json__member(struct json_writer *j, const char *key)
 }
 
 /*
- * Open a container. Nesting beyond JSON_MAX_DEPTH is a caller bug; the
- * output stays well-formed but loses its indentation past that depth.
+ * Open a container. Nesting beyond JSON_MAX_DEPTH is a caller bug: the
+ * depth is clamped so memory stays safe, but commas and indentation past
+ * that depth are no longer right.
  */
 static void json__open(struct json_writer *j, const char *key, char c)
 {
