@@ -17,10 +17,10 @@
 #define COL_BASE	"#e6e6e6"	/* baseline phase shading */
 #define COL_DIAG	"#ffddb0"	/* diagnosed phase shading */
 #define COL_LOAD1	"#1f77b4"
-#define COL_LOAD5	"#ff7f0e"
-#define COL_LOAD15	"#9467bd"
+#define COL_LOAD5	"#c2185b"
+#define COL_LOAD15	"#6a3d9a"
 #define COL_R		"#17becf"
-#define COL_D		"#8c564b"
+#define COL_D		"#8c6d1f"
 #define COL_PRED	"#222222"
 #define COL_TARGET	"#2ca02c"
 #define COL_THRESH	"#d62728"
@@ -124,11 +124,10 @@ static void gp_script(FILE *f, const char *dir, const struct plot_opts *o,
 
 	fputs("set encoding utf8\n"
 	      "set datafile separator \",\"\n"
-	      "set datafile missing \"NaN\"\n"
-	      "set termoption noenhanced\n", f);
+	      "set datafile missing \"NaN\"\n", f);
 	fputs("set title ", f);
 	gp_str(f, o->title && *o->title ? o->title : "load trend");
-	fputs(" font \",14\"\n", f);
+	fputs(" font \",14\" noenhanced\n", f);
 	fputs("set xlabel \"time since start (s)\"\n"
 	      "set ylabel \"tasks (R, D) and load average\"\n", f);
 	fprintf(f, "set xrange [%.3f:%.3f]\n", t_min, t_max);
@@ -147,7 +146,7 @@ static void gp_script(FILE *f, const char *dir, const struct plot_opts *o,
 			o->target * (1 - tol / 100), o->target * (1 + tol / 100));
 	if (has_thresh)
 		fprintf(f, "threshold = %.6g\n", o->threshold);
-	fputs("\nset terminal pngcairo size 1200,600 font \"DejaVu Sans,11\" linewidth 1\n"
+	fputs("\nset terminal pngcairo size 1200,600 noenhanced font \"DejaVu Sans,11\" linewidth 1\n"
 	      "set output \"load-trend.png\"\n"
 	      "plot \\\n", f);
 	if (has_base)
@@ -178,7 +177,7 @@ static void gp_script(FILE *f, const char *dir, const struct plot_opts *o,
 	      "title \"loadavg 1 min\", \\\n"
 	      "  \"\" using \"t_s\":\"pred_load1\" with lines dt (6,4) lw 2 lc rgb \"" COL_PRED "\" "
 	      "title \"load1 predicted from R+D\"\n", f);
-	fputs("\nset terminal svg size 1200,600 dynamic font \"DejaVu Sans,11\" linewidth 1\n"
+	fputs("\nset terminal svg size 1200,600 dynamic noenhanced font \"DejaVu Sans,11\" linewidth 1\n"
 	      "set output \"load-trend.svg\"\n"
 	      "replot\n"
 	      "unset output\n", f);

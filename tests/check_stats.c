@@ -271,6 +271,27 @@ START_TEST(test_predict_nan)
 }
 END_TEST
 
+/*
+ * The update seen between t=1 and t=2 must use the active count sampled at
+ * t=1, the last reading before it, not the one at t=2 taken after it.
+ */
+START_TEST(test_predict_active_before)
+{
+	double t[] = { 0, 1, 2, 3 };
+	double act[] = { 2, 4, 8, 8 };
+	double obs[] = { 1, 1, 1.24, 1.24 };
+	double pred[4];
+	struct loadavg_fit fit;
+
+	ck_assert_int_eq(loadavg__predict(t, act, obs, 4, pred, &fit), 0);
+	ck_assert_uint_eq(fit.n_updates, 1);
+	ck_assert_double_eq_tol(pred[1], 1, TOL);
+	ck_assert_double_eq_tol(pred[2], loadavg__step(1, 4, 5, 60), TOL);
+	ck_assert_double_eq_tol(fit.final_pred, pred[3], TOL);
+	ck_assert_double_eq_tol(fit.final_obs, 1.24, TOL);
+}
+END_TEST
+
 START_TEST(test_predict_invalid)
 {
 	double t[] = { 0, 2, 1 }, v[] = { 1, 1, 1 };
@@ -303,6 +324,7 @@ static Suite *stats_suite(void)
 			    sizeof(wrong_cases) / sizeof(wrong_cases[0]));
 	tcase_add_test(tc, test_predict_constant);
 	tcase_add_test(tc, test_predict_nan);
+	tcase_add_test(tc, test_predict_active_before);
 	tcase_add_test(tc, test_predict_invalid);
 	suite_add_tcase(s, tc);
 	return s;
