@@ -20,7 +20,7 @@
 #define NSEC_PER_MSEC	1000000ULL
 #define PREALLOC_S	600	/* seconds of samples allocated up front */
 #define PREALLOC_MAX	65536
-#define STAT_BUF	16384	/* /proc/stat grows with CPUs and IRQs */
+#define STAT_BUF	65536	/* /proc/stat grows with CPUs and IRQs */
 
 struct sampler {
 	uint64_t interval_ns;
