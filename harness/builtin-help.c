@@ -12,26 +12,12 @@
 #include "builtin.h"
 #include "scenario.h"
 
-struct help_topic {
-	const char *name;
-	int (*fn)(int argc, char **argv);
-	const char *summary;
-};
-
-static const struct help_topic topics[] = {
-	{ "run", cmd_run, "run a load scenario with diagnosis alongside" },
-	{ "diag", cmd_diag, "list diagnosis features and their availability" },
-	{ "workload", cmd_workload, "run a built-in ground-truth workload" },
-	{ "flamegraph", cmd_flamegraph, "draw a flame graph SVG from folded stacks" },
-};
-
-#define NR_TOPICS (sizeof(topics) / sizeof(topics[0]))
-
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: hldbench help [COMMAND | scenario]\n\ncommands:\n");
-	for (size_t i = 0; i < NR_TOPICS; i++)
-		fprintf(f, "  %-12s %s\n", topics[i].name, topics[i].summary);
+	for (size_t i = 0; i < nr_commands; i++)
+		if (commands[i].fn != cmd_help)
+			fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].summary);
 	fprintf(f, "\n'hldbench help COMMAND' (or 'hldbench COMMAND --help') shows a command's\n"
 		   "options; 'hldbench help scenario' documents scenario files: every section\n"
 		   "and key with its type, range and default.\n");
@@ -41,7 +27,7 @@ static void usage(FILE *f)
  * Run @t's own --help, as `hldbench COMMAND --help` would; the commands
  * print and exit there. optind is reset in case getopt ran before.
  */
-static int topic__help(const struct help_topic *t)
+static int command__help(const struct command *t)
 {
 	char name[32], opt[] = "--help";
 	char *argv[] = { name, opt, NULL };
@@ -70,9 +56,9 @@ int cmd_help(int argc, char **argv)
 		scenario__help(stdout);
 		return HLD_EXIT_OK;
 	}
-	for (size_t i = 0; i < NR_TOPICS; i++)
-		if (!strcmp(argv[1], topics[i].name))
-			return topic__help(&topics[i]);
+	for (size_t i = 0; i < nr_commands; i++)
+		if (commands[i].fn != cmd_help && !strcmp(argv[1], commands[i].name))
+			return command__help(&commands[i]);
 	fprintf(stderr, "hldbench help: unknown topic '%s'\n\n", argv[1]);
 	usage(stderr);
 	return HLD_EXIT_USAGE;

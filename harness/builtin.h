@@ -6,6 +6,18 @@
 #ifndef HLD_BUILTIN_H
 #define HLD_BUILTIN_H
 
+#include <stddef.h>
+
+struct command {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *summary;
+};
+
+/* Every subcommand, in `hldbench --help` order (harness/commands.c). */
+extern const struct command commands[];
+extern const size_t nr_commands;
+
 int cmd_run(int argc, char **argv);
 int cmd_workload(int argc, char **argv);
 int cmd_diag(int argc, char **argv);

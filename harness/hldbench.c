@@ -7,24 +7,10 @@
 
 #include "builtin.h"
 
-struct command {
-	const char *name;
-	int (*fn)(int argc, char **argv);
-	const char *summary;
-};
-
-static const struct command commands[] = {
-	{ "run", cmd_run, "run a load scenario with diagnosis alongside" },
-	{ "diag", cmd_diag, "list diagnosis features and their availability" },
-	{ "workload", cmd_workload, "run a built-in ground-truth workload" },
-	{ "flamegraph", cmd_flamegraph, "draw a flame graph SVG from folded stacks" },
-	{ "help", cmd_help, "show help for a command or for scenario files" },
-};
-
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: hldbench COMMAND [ARGS]\n\ncommands:\n");
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+	for (size_t i = 0; i < nr_commands; i++)
 		fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].summary);
 	fprintf(f, "\n'hldbench COMMAND --help' shows a command's options;\n"
 		   "'hldbench help scenario' documents scenario files.\n");
@@ -40,7 +26,7 @@ int main(int argc, char **argv)
 		usage(stdout);
 		return HLD_EXIT_OK;
 	}
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+	for (size_t i = 0; i < nr_commands; i++)
 		if (!strcmp(argv[1], commands[i].name))
 			return commands[i].fn(argc - 1, argv + 1);
 	fprintf(stderr, "hldbench: unknown command '%s'\n\n", argv[1]);

@@ -18,6 +18,7 @@
 #include <bpf/libbpf.h>
 
 #include "flamegraph.h"
+#include "hld_settings.h"
 #include "folded.h"
 #include "plot.h"
 #include "procfs.h"

@@ -1,0 +1,16 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * commands.c - the table of hldbench subcommands, used by the dispatcher
+ * (hldbench.c) and by `hldbench help`.
+ */
+#include "builtin.h"
+
+const struct command commands[] = {
+	{ "run", cmd_run, "run a load scenario with diagnosis alongside" },
+	{ "diag", cmd_diag, "list diagnosis features and their availability" },
+	{ "workload", cmd_workload, "run a built-in ground-truth workload" },
+	{ "flamegraph", cmd_flamegraph, "draw a flame graph SVG from folded stacks" },
+	{ "help", cmd_help, "show help for a command or for scenario files" },
+};
+
+const size_t nr_commands = sizeof(commands) / sizeof(commands[0]);
