@@ -192,16 +192,14 @@ static int open_loads(struct run *run)
 /* One-line progress display, on a TTY only. */
 static void progress(const struct run *run, const struct phase *ph, uint64_t now)
 {
-	const struct sample *s;
-	size_t n;
+	struct sample s = { 0 };
 
 	if (!run->tty)
 		return;
-	s = sampler__samples(run->sampler, &n);
+	sampler__latest(run->sampler, &s);
 	fprintf(stderr, "\r\033[K[%d/%d %-9s] %5.1f/%.0fs  R+D %4u  load1 %5.2f  target %g",
 		ph->index, run->nr_phases_planned, ph->diagnosed ? "diagnosed" : "baseline",
-		(now - ph->start_ns) / 1e9, ph->planned_ms / 1e3,
-		n ? s[n - 1].r + s[n - 1].d : 0, n ? s[n - 1].load1 : 0.0,
+		(now - ph->start_ns) / 1e9, ph->planned_ms / 1e3, s.r + s.d, s.load1,
 		run->sc->target_load);
 	fflush(stderr);
 }
