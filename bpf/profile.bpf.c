@@ -8,6 +8,11 @@
  * program writes the set named by `active`, and user space flips `active`
  * before it drains the other set, so it never reads or deletes a stack id
  * a sample is being counted against.
+ *
+ * A stack id is a hash bucket of the stack map: a new stack whose bucket
+ * holds another stack is refused (-EEXIST). Such a stack goes to a smaller
+ * spill map (other buckets) and its id is reported as PERF_STACK_ENTRIES +
+ * its spill id; only a stack refused by both is lost.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -18,7 +23,9 @@
 char LICENSE[] SEC("license") = "GPL";
 
 #define PERF_MAX_ENTRIES	16384
-#define PERF_STACK_ENTRIES	32768
+#define PERF_STACK_ENTRIES	16384	/* ids >= this are in the spill map */
+#define PERF_SPILL_ENTRIES	8192
+#define KEEXIST			17
 #define KPF_KTHREAD		0x00200000	/* PF_KTHREAD */
 #define KEFAULT			14
 
@@ -32,11 +39,22 @@ const volatile __u32 want_user = 1;
 
 __u32 active = 0;		/* map set the program writes: 0 or 1 */
 __u64 nr_samples = 0;		/* samples that passed the filters */
-__u64 nr_drops = 0;		/* of those, samples not counted */
+__u64 nr_drops = 0;		/* of those, samples not counted; by cause: */
+__u64 nr_drop_kstack = 0;	/* kernel stack not stored (-EEXIST in both maps, -ENOMEM) */
+__u64 nr_drop_ustack = 0;	/* user stack of a user task not stored */
+__u64 nr_drop_count = 0;	/* count map full */
+__s64 last_stack_err = 0;	/* the last stack error, for the report */
 
 struct stack_map {
 	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
 	__uint(max_entries, PERF_STACK_ENTRIES);
+	__type(key, __u32);
+	__uint(value_size, HLD_MAX_STACK * sizeof(__u64));
+};
+
+struct spill_map {
+	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
+	__uint(max_entries, PERF_SPILL_ENTRIES);
 	__type(key, __u32);
 	__uint(value_size, HLD_MAX_STACK * sizeof(__u64));
 };
@@ -50,6 +68,8 @@ struct count_map {
 
 struct stack_map stacks0 SEC(".maps");
 struct stack_map stacks1 SEC(".maps");
+struct spill_map spill0 SEC(".maps");
+struct spill_map spill1 SEC(".maps");
 struct count_map counts0 SEC(".maps");
 struct count_map counts1 SEC(".maps");
 
@@ -65,12 +85,26 @@ static __always_inline bool comm_matches(const char *comm)
 	return true;
 }
 
+/* A stack id from @stacks, or from @spill when its bucket in @stacks is taken. */
+static __always_inline int get_stackid(struct bpf_perf_event_data *ctx, void *stacks,
+				       void *spill, __u64 flags)
+{
+	int id = bpf_get_stackid(ctx, stacks, flags);
+
+	if (id == -KEEXIST) {
+		id = bpf_get_stackid(ctx, spill, flags);
+		if (id >= 0)
+			id += PERF_STACK_ENTRIES;
+	}
+	return id;
+}
+
 /*
  * Take the stacks into @stacks and count the sample under its key in
  * @counts. Returns 0, or -1 if the sample could not be counted.
  */
 static __always_inline int count_sample(struct bpf_perf_event_data *ctx, void *stacks,
-					void *counts, struct hld_perf_key *key)
+					void *spill, void *counts, struct hld_perf_key *key)
 {
 	__u64 one = 1, *val;
 	long err;
@@ -78,21 +112,27 @@ static __always_inline int count_sample(struct bpf_perf_event_data *ctx, void *s
 	key->kstack_id = -1;
 	key->ustack_id = -1;
 	if (want_kernel) {
-		key->kstack_id = bpf_get_stackid(ctx, stacks, 0);
+		key->kstack_id = get_stackid(ctx, stacks, spill, 0);
 		/* -EFAULT: the sample hit user mode, there is no kernel stack. */
-		if (key->kstack_id < 0 && key->kstack_id != -KEFAULT)
+		if (key->kstack_id < 0 && key->kstack_id != -KEFAULT) {
+			last_stack_err = key->kstack_id;
+			__sync_fetch_and_add(&nr_drop_kstack, 1);
 			return -1;
+		}
 		if (key->kstack_id < 0)
 			key->kstack_id = -1;
 	}
 	if (want_user) {
-		key->ustack_id = bpf_get_stackid(ctx, stacks, BPF_F_USER_STACK);
+		key->ustack_id = get_stackid(ctx, stacks, spill, BPF_F_USER_STACK);
 		if (key->ustack_id < 0) {
 			struct task_struct *cur = bpf_get_current_task_btf();
 
-			/* A kernel thread has no user stack: not a loss. */
-			if (key->ustack_id != -KEFAULT || !(cur->flags & KPF_KTHREAD))
+			/* A kernel thread, or a task past exit_mm(), has no user stack: not a loss. */
+			if (key->ustack_id != -KEFAULT || (!(cur->flags & KPF_KTHREAD) && cur->mm)) {
+				last_stack_err = key->ustack_id;
+				__sync_fetch_and_add(&nr_drop_ustack, 1);
 				return -1;
+			}
 			key->ustack_id = -1;
 		}
 	}
@@ -109,6 +149,8 @@ static __always_inline int count_sample(struct bpf_perf_event_data *ctx, void *s
 		__sync_fetch_and_add(val, 1);
 		return 0;
 	}
+	if (err)
+		__sync_fetch_and_add(&nr_drop_count, 1);
 	return err ? -1 : 0;
 }
 
@@ -133,9 +175,9 @@ int profile_sample(struct bpf_perf_event_data *ctx)
 		return 0;
 	__sync_fetch_and_add(&nr_samples, 1);
 	if (active)
-		err = count_sample(ctx, &stacks1, &counts1, &key);
+		err = count_sample(ctx, &stacks1, &spill1, &counts1, &key);
 	else
-		err = count_sample(ctx, &stacks0, &counts0, &key);
+		err = count_sample(ctx, &stacks0, &spill0, &counts0, &key);
 	if (err)
 		__sync_fetch_and_add(&nr_drops, 1);
 	return 0;

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * profile.c - perf, user side: opens a cpu-clock sampling event per CPU,
- * attaches profile.bpf.c to each, and every PERF_DRAIN_MS drains the
+ * attaches profile.bpf.c to each, and every PERF_DRAIN_MS (or sooner at high rates) drains the
  * in-kernel counts into folded stacks, resolving user symbols while the
  * sampled processes are still alive. report() writes perf.folded.
  */
@@ -27,7 +27,9 @@
 #include "syms.h"
 
 #define NS_PER_MS	1000000ull
-#define PERF_DRAIN_MS	500		/* how often the in-kernel counts are drained */
+#define PERF_DRAIN_MS	500		/* how often the in-kernel counts are drained ... */
+#define PERF_DRAIN_MIN_MS 50		/* ... at most, at high sampling rates */
+#define PERF_DRAIN_SAMPLES 200		/* samples per drain that set the rate */
 #define PERF_MAX_CPUS	8192
 #define PERF_MAX_REFRESH 64		/* tgids whose maps are re-read per drain */
 #define PERF_FRAME_LEN	256
@@ -40,10 +42,13 @@ struct perf {
 	struct usyms *usyms;
 	struct folded *folded;		/* every stack seen, over all phases */
 	uint64_t next_flip_ns;
+	uint64_t drain_ns;		/* flip/drain period */
 	int pending;			/* map set waiting to be drained, -1: none */
 	uint64_t samples;		/* samples drained into folded */
 	uint64_t drops_before;		/* drops of earlier phases */
 	uint64_t seen_before;		/* filtered-in samples of earlier phases */
+	uint64_t drop_kstack, drop_ustack, drop_count;	/* drops by cause, ended phases */
+	int64_t last_stack_err;
 	uint64_t drains;
 	int nr_cpus;
 	/* per-drain scratch */
@@ -130,12 +135,30 @@ static int perf__append(struct perf *p, size_t *len, const char *frame, const ch
 	return 0;
 }
 
-/* Frames of stack @id, innermost first; the stack map zero-fills the tail. */
-static int perf__read_stack(int fd, int32_t id, uint64_t *ips)
+/* The map holding stack @id of set @set, and the id within it. */
+static int perf__stack_fd(struct perf *p, int set, int32_t *id)
 {
-	int n;
+	struct bpf_map *sm = set ? p->skel->maps.stacks1 : p->skel->maps.stacks0;
+	int32_t base = bpf_map__max_entries(sm);
 
-	if (id < 0 || bpf_map_lookup_elem(fd, &id, ips))
+	if (*id < base)
+		return bpf_map__fd(sm);
+	*id -= base;
+	return bpf_map__fd(set ? p->skel->maps.spill1 : p->skel->maps.spill0);
+}
+
+/*
+ * Frames of stack @id in set @set, innermost first (the stack map
+ * zero-fills the tail); 0 if there is none.
+ */
+static int perf__read_stack(struct perf *p, int set, int32_t id, uint64_t *ips)
+{
+	int n, fd;
+
+	if (id < 0)
+		return 0;
+	fd = perf__stack_fd(p, set, &id);
+	if (bpf_map_lookup_elem(fd, &id, ips))
 		return 0;
 	for (n = 0; n < HLD_MAX_STACK && ips[n]; n++)
 		;
@@ -147,7 +170,7 @@ static int perf__read_stack(int fd, int32_t id, uint64_t *ips)
  * add @count to it. Frames past the first are return addresses: look up
  * addr - 1, the call itself.
  */
-static int perf__fold(struct perf *p, const struct hld_perf_key *k, uint64_t count, int stacks_fd)
+static int perf__fold(struct perf *p, const struct hld_perf_key *k, uint64_t count, int set)
 {
 	uint64_t ips[HLD_MAX_STACK];
 	char comm[HLD_COMM_LEN + 1], buf[PERF_FRAME_LEN];
@@ -157,13 +180,13 @@ static int perf__fold(struct perf *p, const struct hld_perf_key *k, uint64_t cou
 	memcpy(comm, k->comm, HLD_COMM_LEN);
 	comm[HLD_COMM_LEN] = '\0';
 	err = perf__append(p, &len, comm[0] ? comm : "[unknown]", "");
-	n = perf__read_stack(stacks_fd, k->ustack_id, ips);
+	n = perf__read_stack(p, set, k->ustack_id, ips);
 	if (n && !usyms__has_pid(p->usyms, k->tgid))
 		usyms__add_pid(p->usyms, k->tgid, false);
 	while (!err && n-- > 0)
 		err = perf__append(p, &len, perf__usym(p, k->tgid, n ? ips[n] - 1 : ips[n],
 						       buf, sizeof(buf)), "");
-	n = perf__read_stack(stacks_fd, k->kstack_id, ips);
+	n = perf__read_stack(p, set, k->kstack_id, ips);
 	while (!err && n-- > 0) {
 		const char *name = NULL;
 
@@ -186,8 +209,7 @@ static int perf__fold(struct perf *p, const struct hld_perf_key *k, uint64_t cou
 static int perf__drain(struct diag_feature *f, struct perf *p, int set)
 {
 	struct bpf_map *cm = set ? p->skel->maps.counts1 : p->skel->maps.counts0;
-	struct bpf_map *sm = set ? p->skel->maps.stacks1 : p->skel->maps.stacks0;
-	int counts_fd = bpf_map__fd(cm), stacks_fd = bpf_map__fd(sm);
+	int counts_fd = bpf_map__fd(cm);
 	struct hld_perf_key key, next, *keys = NULL;
 	size_t nr = 0, cap = 0;
 	uint64_t count;
@@ -204,13 +226,18 @@ static int perf__drain(struct diag_feature *f, struct perf *p, int set)
 	}
 	for (size_t i = 0; i < nr && !err; i++)
 		if (!bpf_map_lookup_elem(counts_fd, &keys[i], &count))
-			err = perf__fold(p, &keys[i], count, stacks_fd);
+			err = perf__fold(p, &keys[i], count, set);
 	for (size_t i = 0; i < nr; i++) {
+		int32_t ids[2] = { keys[i].kstack_id, keys[i].ustack_id };
+
 		bpf_map_delete_elem(counts_fd, &keys[i]);
-		if (keys[i].kstack_id >= 0)
-			bpf_map_delete_elem(stacks_fd, &keys[i].kstack_id);
-		if (keys[i].ustack_id >= 0)
-			bpf_map_delete_elem(stacks_fd, &keys[i].ustack_id);
+		for (int s = 0; s < 2; s++) {
+			if (ids[s] >= 0) {
+				int fd = perf__stack_fd(p, set, &ids[s]);
+
+				bpf_map_delete_elem(fd, &ids[s]);
+			}
+		}
 	}
 	free(keys);
 	p->drains++;
@@ -265,6 +292,22 @@ static int perf__attach(struct perf *p, const struct hld_perf_settings *s)
 	return 0;
 }
 
+/*
+ * How long a map set collects before it is drained: PERF_DRAIN_MS, shorter
+ * when more than PERF_DRAIN_SAMPLES samples would arrive in it. A stack id
+ * is a hash bucket; a new stack whose bucket holds another live stack is
+ * lost (-EEXIST), so fewer live stacks per set means fewer such drops.
+ */
+static uint64_t perf__drain_ms(uint64_t freq, int nr_cpus)
+{
+	uint64_t rate = freq * (nr_cpus > 0 ? nr_cpus : 1);	/* samples per second */
+	uint64_t ms = PERF_DRAIN_MS;
+
+	if (rate * PERF_DRAIN_MS > PERF_DRAIN_SAMPLES * 1000ull)
+		ms = PERF_DRAIN_SAMPLES * 1000ull / rate;
+	return ms < PERF_DRAIN_MIN_MS ? PERF_DRAIN_MIN_MS : ms;
+}
+
 static int perf_activate(struct diag_feature *f)
 {
 	const struct hld_perf_settings *s = f->settings;
@@ -300,7 +343,8 @@ static int perf_activate(struct diag_feature *f)
 	if (err)
 		goto out_detach;
 	p->pending = -1;
-	p->next_flip_ns = bpf_util__now_ns() + PERF_DRAIN_MS * NS_PER_MS;
+	p->drain_ns = perf__drain_ms(s->freq, p->nr_cpus) * NS_PER_MS;
+	p->next_flip_ns = bpf_util__now_ns() + p->drain_ns;
 	return 0;
 
 out_detach:
@@ -312,7 +356,7 @@ out_destroy:
 }
 
 /*
- * Every PERF_DRAIN_MS switch the program to the other map set; one poll
+ * Every drain period switch the program to the other map set; one poll
  * (10 ms) later, when no sample can still be writing to it, drain the old one.
  */
 static int perf_poll(struct diag_feature *f)
@@ -331,7 +375,7 @@ static int perf_poll(struct diag_feature *f)
 	if (now >= p->next_flip_ns) {
 		p->pending = p->skel->bss->active;
 		p->skel->bss->active = !p->pending;
-		p->next_flip_ns = now + PERF_DRAIN_MS * NS_PER_MS;
+		p->next_flip_ns = now + p->drain_ns;
 	}
 	return err;
 }
@@ -352,6 +396,11 @@ static int perf_deactivate(struct diag_feature *f)
 			     &f->kernel_run_ns, &f->kernel_run_cnt);
 	p->drops_before += p->skel->bss->nr_drops;
 	p->seen_before += p->skel->bss->nr_samples;
+	p->drop_kstack += p->skel->bss->nr_drop_kstack;
+	p->drop_ustack += p->skel->bss->nr_drop_ustack;
+	p->drop_count += p->skel->bss->nr_drop_count;
+	if (p->skel->bss->last_stack_err)
+		p->last_stack_err = p->skel->bss->last_stack_err;
 	profile_bpf__destroy(p->skel);
 	p->skel = NULL;
 	return err;
@@ -378,11 +427,17 @@ static int perf_report(struct diag_feature *f, const struct diag_outputs *out)
 	json__uint(out->json, "samples", p ? p->samples : 0);
 	json__uint(out->json, "drops", p ? p->drops_before : 0);
 	json__uint(out->json, "samples_seen", p ? p->seen_before : 0);
+	json__begin_object(out->json, "drops_by_cause");
+	json__uint(out->json, "kernel_stack", p ? p->drop_kstack : 0);
+	json__uint(out->json, "user_stack", p ? p->drop_ustack : 0);
+	json__uint(out->json, "count_map_full", p ? p->drop_count : 0);
+	json__int(out->json, "last_stack_errno", p ? -p->last_stack_err : 0);
+	json__end_object(out->json);
 	json__uint(out->json, "unique_stacks", p && p->folded ? folded__nr_stacks(p->folded) : 0);
 	json__uint(out->json, "freq", s->freq);
 	json__uint(out->json, "cpus", p ? p->nr_cpus : 0);
 	json__bool(out->json, "kernel_symbols_restricted", restricted);
-	json__uint(out->json, "drain_ms", PERF_DRAIN_MS);
+	json__uint(out->json, "drain_ms", p ? p->drain_ns / NS_PER_MS : 0);
 	/* Includes the cheap runs for samples the filters rejected. */
 	json__double(out->json, "bpf_run_ns_per_sample", f->kernel_run_cnt ?
 		     (double)f->kernel_run_ns / f->kernel_run_cnt : NAN);
