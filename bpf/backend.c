@@ -2,7 +2,10 @@
 /*
  * backend.c - the eBPF diagnosis backend: its probe and its feature table.
  */
+#include <errno.h>
 #include <stddef.h>
+
+#include <bpf/bpf.h>
 
 #include "bpf-util.h"
 #include "diag.h"
@@ -19,8 +22,21 @@ static int bpf_backend_probe(char *why, size_t len)
 	return bpf_util__probe(why, len);
 }
 
+/*
+ * Turn on per-program run-time statistics for as long as the returned fd is
+ * open. BPF_ENABLE_STATS is reference counted by the kernel, so closing the
+ * fd (or dying) restores whatever kernel.bpf_stats_enabled was before.
+ */
+static int bpf_backend_cost_begin(void)
+{
+	int fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
+
+	return fd < 0 ? -errno : fd;
+}
+
 const struct diag_backend diag_backend_bpf = {
 	.name = "bpf",
 	.probe = bpf_backend_probe,
 	.features = bpf_features,
+	.cost_begin = bpf_backend_cost_begin,
 };
