@@ -33,7 +33,7 @@ DEPS_PKGS := stress-ng fio gnuplot-nox check libbpf-dev bpftool clang llvm \
 	     libelf-dev zlib1g-dev libjson-c-dev pkg-config util-linux procps jq
 
 ARCH      := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
-CFLAGS    ?= -O2 -g
+CFLAGS    ?= -O2 -g -fno-omit-frame-pointer
 WARN      := -Wall -Wextra -Wno-unused-parameter -Wmissing-prototypes -Wshadow
 CPPFLAGS  += -D_GNU_SOURCE -Iinclude -Iharness -Ianalysis -Ibpf -I$(BUILD)/bpf
 LDLIBS    += -lbpf -lelf -lz -ljson-c -lpthread -lm
