@@ -1,0 +1,450 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * builtin-workload.c - `hldbench workload NAME ...`: built-in workloads
+ * whose behaviour is known exactly, to score the diagnosis features.
+ *
+ *   cpu-split SHARES   one thread spins in cpu_split_part0, _part1, ... for
+ *                      SHARES[k]% of every 10 ms of its CPU time, and
+ *                      reports the CPU time it measured in each part: the
+ *                      ground truth for the perf profiler.
+ *   dstate N           N processes held in uninterruptible sleep (D) for the
+ *                      duration: each waits for a vfork-style child, which
+ *                      is a killable D wait.
+ *
+ * Both start at once, end cleanly on SIGTERM or SIGINT and still write
+ * their JSON summary.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#include "builtin.h"
+#include "json.h"
+#include "options.h"
+
+#define SPLIT_MAX_PARTS 8
+#define SPLIT_BLOCK_NS 10000000ull	/* the shares apply to each 10 ms of CPU time */
+#define SPLIT_CHUNK 8192		/* spin iterations between clock reads (~10-20 us) */
+#define DSTATE_MAX 1024
+
+static volatile sig_atomic_t stop_signal;
+
+/* SIGTERM/SIGINT: finish the current step and write the results. */
+static void on_stop(int sig)
+{
+	stop_signal = sig;
+}
+
+static void install_stop_handlers(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+}
+
+static uint64_t clock_ns(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+/*
+ * The parts of cpu-split. Each is a separate, non-static, never-inlined,
+ * never-cloned function with its own constant, so that the compiler keeps
+ * them apart and they keep their names in the symbol table (-rdynamic).
+ * Each spins until the thread's CPU clock reaches @until_ns.
+ */
+#define CPU_SPLIT_PART(k, mul)								\
+	void cpu_split_part##k(uint64_t until_ns);					\
+	__attribute__((noinline, noclone, used)) void cpu_split_part##k(uint64_t until_ns) \
+	{										\
+		volatile uint64_t x = (k) + 1;						\
+											\
+		do {									\
+			for (int i = 0; i < SPLIT_CHUNK; i++)				\
+				x = x * (mul) + i;					\
+		} while (clock_ns(CLOCK_THREAD_CPUTIME_ID) < until_ns && !stop_signal);	\
+	}
+
+CPU_SPLIT_PART(0, 6364136223846793005ull)
+CPU_SPLIT_PART(1, 1442695040888963407ull)
+CPU_SPLIT_PART(2, 2862933555777941757ull)
+CPU_SPLIT_PART(3, 3202034522624059733ull)
+CPU_SPLIT_PART(4, 3935559000370003845ull)
+CPU_SPLIT_PART(5, 2685821657736338717ull)
+CPU_SPLIT_PART(6, 1181783497276652981ull)
+CPU_SPLIT_PART(7, 7664345821815920749ull)
+
+static void (*const split_parts[SPLIT_MAX_PARTS])(uint64_t) = {
+	cpu_split_part0, cpu_split_part1, cpu_split_part2, cpu_split_part3,
+	cpu_split_part4, cpu_split_part5, cpu_split_part6, cpu_split_part7,
+};
+
+/* Parse "70:30" into @shares: 1..8 whole percentages, each >= 1, summing to 100. */
+static int split__parse(const char *s, int *shares, int *nr)
+{
+	int sum = 0;
+
+	*nr = 0;
+	while (*s) {
+		char *end;
+		long v;
+
+		if (*nr == SPLIT_MAX_PARTS || *s < '0' || *s > '9')
+			return -EINVAL;
+		v = strtol(s, &end, 10);
+		if (v < 1 || v > 100 || (*end && *end != ':') || (*end == ':' && !end[1]))
+			return -EINVAL;
+		shares[(*nr)++] = (int)v;
+		sum += (int)v;
+		s = *end ? end + 1 : end;
+	}
+	return *nr && sum == 100 ? 0 : -EINVAL;
+}
+
+/* Open @path for the JSON summary, or stdout when NULL. */
+static FILE *open_json(const char *path, const char *cmd)
+{
+	FILE *f;
+
+	if (!path)
+		return stdout;
+	f = fopen(path, "we");
+	if (!f)
+		fprintf(stderr, "hldbench workload %s: cannot open %s: %s\n", cmd, path,
+			strerror(errno));
+	return f;
+}
+
+/* Close what open_json() opened; -1 if writing failed. */
+static int close_json(FILE *f, const char *path, const char *cmd)
+{
+	int bad = ferror(f);
+
+	if (f != stdout)
+		bad |= fclose(f);
+	else
+		bad |= fflush(f);
+	if (bad) {
+		fprintf(stderr, "hldbench workload %s: cannot write %s: %s\n", cmd,
+			path ? path : "stdout", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* Write the cpu-split result: requested and measured shares. */
+static void split__report(FILE *f, const int *shares, int nr, const uint64_t *cpu_ns, double wall_s)
+{
+	struct json_writer j;
+	uint64_t total = 0;
+
+	for (int k = 0; k < nr; k++)
+		total += cpu_ns[k];
+	json__init(&j, f, true);
+	json__begin_object(&j, NULL);
+	json__str(&j, "workload", "cpu-split");
+	json__begin_array(&j, "requested");
+	for (int k = 0; k < nr; k++)
+		json__int(&j, NULL, shares[k]);
+	json__end_array(&j);
+	json__begin_array(&j, "functions");
+	for (int k = 0; k < nr; k++) {
+		char name[32];
+
+		snprintf(name, sizeof(name), "cpu_split_part%d", k);
+		json__str(&j, NULL, name);
+	}
+	json__end_array(&j);
+	json__begin_array(&j, "cpu_ns");
+	for (int k = 0; k < nr; k++)
+		json__uint(&j, NULL, cpu_ns[k]);
+	json__end_array(&j);
+	json__begin_array(&j, "share_pct");
+	for (int k = 0; k < nr; k++)
+		json__double(&j, NULL, total ? 100.0 * cpu_ns[k] / total : 0.0 / 0.0);
+	json__end_array(&j);
+	json__double(&j, "wall_s", wall_s);
+	json__str(&j, "stopped_by", stop_signal ? sigabbrev_np(stop_signal) : NULL);
+	json__end_object(&j);
+	fputc('\n', f);
+}
+
+static void split__usage(FILE *f)
+{
+	fprintf(f, "usage: hldbench workload cpu-split SHARES [--duration 5s] [--json FILE]\n"
+		   "  SHARES      percentages of CPU time per part, e.g. 70:30 or 50:30:20 (sum 100)\n"
+		   "  --duration  how long to run (default 5s)\n"
+		   "  --json      write the measured split to FILE instead of stdout\n");
+}
+
+/* Parse --duration and --json shared by the workloads; returns optind or -1. */
+static int workload__opts(int argc, char **argv, uint64_t *ms, const char **json,
+			  const char *cmd, void (*usage)(FILE *))
+{
+	static const struct option longopts[] = {
+		{ "duration", required_argument, NULL, 'd' },
+		{ "json", required_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "d:j:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			if (parse_duration_ms(optarg, ms) || !*ms) {
+				fprintf(stderr, "hldbench workload %s: bad duration \"%s\": use a "
+					"number with ms, s, m or h\n", cmd, optarg);
+				return -1;
+			}
+			break;
+		case 'j':
+			*json = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(HLD_EXIT_OK);
+		default:
+			usage(stderr);
+			return -1;
+		}
+	}
+	return optind;
+}
+
+/*
+ * cpu-split: alternate between the parts for their share of each 10 ms of
+ * thread CPU time, until the wall-clock duration is over or a stop signal.
+ * The truth is the CPU time measured around each part, not the request.
+ */
+static int workload_cpu_split(int argc, char **argv)
+{
+	uint64_t duration_ms = 5000, cpu_ns[SPLIT_MAX_PARTS] = { 0 }, t_start, deadline;
+	int shares[SPLIT_MAX_PARTS], nr, idx;
+	const char *json = NULL;
+	FILE *f;
+
+	idx = workload__opts(argc, argv, &duration_ms, &json, "cpu-split", split__usage);
+	if (idx < 0)
+		return HLD_EXIT_USAGE;
+	if (idx != argc - 1) {
+		split__usage(stderr);
+		return HLD_EXIT_USAGE;
+	}
+	if (split__parse(argv[idx], shares, &nr)) {
+		fprintf(stderr, "hldbench workload cpu-split: bad shares \"%s\": use 1 to %d whole "
+			"percentages separated by ':' that sum to 100, e.g. 70:30\n",
+			argv[idx], SPLIT_MAX_PARTS);
+		return HLD_EXIT_USAGE;
+	}
+	f = open_json(json, "cpu-split");
+	if (!f)
+		return HLD_EXIT_FAIL;
+	install_stop_handlers();
+
+	t_start = clock_ns(CLOCK_MONOTONIC);
+	deadline = t_start + duration_ms * 1000000ull;
+	while (!stop_signal && clock_ns(CLOCK_MONOTONIC) < deadline) {
+		for (int k = 0; k < nr && !stop_signal; k++) {
+			uint64_t t0 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
+
+			split_parts[k](t0 + SPLIT_BLOCK_NS * shares[k] / 100);
+			cpu_ns[k] += clock_ns(CLOCK_THREAD_CPUTIME_ID) - t0;
+		}
+	}
+	split__report(f, shares, nr, cpu_ns, (clock_ns(CLOCK_MONOTONIC) - t_start) / 1e9);
+	return close_json(f, json, "cpu-split") ? HLD_EXIT_FAIL : HLD_EXIT_OK;
+}
+
+/* State shared by the dstate processes (MAP_SHARED): the stop flag. */
+struct dstate_shared {
+	volatile int stop;
+	uint64_t deadline_ns;	/* CLOCK_MONOTONIC */
+};
+
+/*
+ * The vfork-style child: shares the worker's memory, so it may only sleep
+ * with raw syscalls and look at the shared flag. Its parent waits for it
+ * in a killable (D) sleep.
+ */
+static int dstate__sleeper(void *arg)
+{
+	struct dstate_shared *sh = arg;
+	const struct timespec tick = { .tv_nsec = 20 * 1000 * 1000 };
+
+	while (!sh->stop && clock_ns(CLOCK_MONOTONIC) < sh->deadline_ns)
+		syscall(SYS_nanosleep, &tick, NULL);
+	return 0;
+}
+
+/* One D-state process: clone(CLONE_VM | CLONE_VFORK) and wait in the kernel. */
+static void __attribute__((noreturn)) dstate__worker(struct dstate_shared *sh)
+{
+	const size_t stack_size = 64 << 10;
+	char *stack;
+	pid_t pid;
+
+	prctl(PR_SET_NAME, "hld-dstate");
+	stack = mmap(NULL, stack_size, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+	if (stack == MAP_FAILED)
+		_exit(1);
+	pid = clone(dstate__sleeper, stack + stack_size, CLONE_VM | CLONE_VFORK | SIGCHLD, sh);
+	if (pid < 0)
+		_exit(1);
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	_exit(0);
+}
+
+static void dstate__usage(FILE *f)
+{
+	fprintf(f, "usage: hldbench workload dstate N [--duration 5s] [--json FILE]\n"
+		   "  N           processes to hold in D state (1..%d), named hld-dstate\n"
+		   "  --duration  how long (default 5s)\n"
+		   "  --json      write a summary to FILE instead of stdout\n"
+		   "Note: a vfork wait is D state and counts in the load average, but is not\n"
+		   "I/O wait, so /proc/stat procs_blocked does not count these tasks.\n",
+		DSTATE_MAX);
+}
+
+/*
+ * dstate: fork N workers that each block in a vfork wait, then wait for
+ * the duration or a stop signal, release them through the shared flag and
+ * reap them.
+ */
+static int workload_dstate(int argc, char **argv)
+{
+	uint64_t duration_ms = 5000, t_start;
+	const struct timespec tick = { .tv_nsec = 20 * 1000 * 1000 };
+	struct dstate_shared *sh;
+	struct json_writer j;
+	const char *json = NULL;
+	pid_t pids[DSTATE_MAX];
+	int n, idx, started = 0, failed = 0;
+	char *end;
+	FILE *f;
+
+	idx = workload__opts(argc, argv, &duration_ms, &json, "dstate", dstate__usage);
+	if (idx < 0)
+		return HLD_EXIT_USAGE;
+	if (idx != argc - 1) {
+		dstate__usage(stderr);
+		return HLD_EXIT_USAGE;
+	}
+	n = (int)strtol(argv[idx], &end, 10);
+	if (*end || n < 1 || n > DSTATE_MAX) {
+		fprintf(stderr, "hldbench workload dstate: bad task count \"%s\": use 1 to %d\n",
+			argv[idx], DSTATE_MAX);
+		return HLD_EXIT_USAGE;
+	}
+	f = open_json(json, "dstate");
+	if (!f)
+		return HLD_EXIT_FAIL;
+	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (sh == MAP_FAILED) {
+		fprintf(stderr, "hldbench workload dstate: cannot map shared memory: %s\n",
+			strerror(errno));
+		return HLD_EXIT_FAIL;
+	}
+	install_stop_handlers();
+	t_start = clock_ns(CLOCK_MONOTONIC);
+	sh->deadline_ns = t_start + duration_ms * 1000000ull;
+
+	fflush(NULL);
+	for (int i = 0; i < n; i++) {
+		pid_t pid = fork();
+
+		if (pid == 0)
+			dstate__worker(sh);
+		if (pid < 0) {
+			fprintf(stderr, "hldbench workload dstate: cannot fork: %s\n", strerror(errno));
+			break;
+		}
+		pids[started++] = pid;
+	}
+	while (started == n && !stop_signal && clock_ns(CLOCK_MONOTONIC) < sh->deadline_ns)
+		nanosleep(&tick, NULL);
+	sh->stop = 1;
+	for (int i = 0; i < started; i++) {
+		int status;
+
+		while (waitpid(pids[i], &status, 0) < 0 && errno == EINTR)
+			;
+		if (!WIFEXITED(status) || WEXITSTATUS(status))
+			failed++;
+	}
+
+	json__init(&j, f, true);
+	json__begin_object(&j, NULL);
+	json__str(&j, "workload", "dstate");
+	json__int(&j, "requested", n);
+	json__int(&j, "tasks", started - failed);
+	json__str(&j, "method", "vfork wait (killable, D state; not I/O wait)");
+	json__double(&j, "wall_s", (clock_ns(CLOCK_MONOTONIC) - t_start) / 1e9);
+	json__str(&j, "stopped_by", stop_signal ? sigabbrev_np(stop_signal) : NULL);
+	json__end_object(&j);
+	fputc('\n', f);
+	munmap(sh, sizeof(*sh));
+	if (close_json(f, json, "dstate"))
+		return HLD_EXIT_FAIL;
+	return started == n && !failed ? HLD_EXIT_OK : HLD_EXIT_FAIL;
+}
+
+struct workload {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *summary;
+};
+
+static const struct workload workloads[] = {
+	{ "cpu-split", workload_cpu_split,
+	  "spin in cpu_split_part0.. for given shares of CPU time; report the measured split" },
+	{ "dstate", workload_dstate, "hold N processes in D state (vfork waits) for a while" },
+};
+
+static void workload_usage(FILE *f)
+{
+	fprintf(f, "usage: hldbench workload NAME [ARGS]\n\nworkloads:\n");
+	for (size_t i = 0; i < sizeof(workloads) / sizeof(workloads[0]); i++)
+		fprintf(f, "  %-12s %s\n", workloads[i].name, workloads[i].summary);
+	fprintf(f, "\n'hldbench workload NAME --help' shows its arguments.\n");
+}
+
+/* `hldbench workload NAME ...`: dispatch to the named workload. */
+int cmd_workload(int argc, char **argv)
+{
+	if (argc < 2) {
+		workload_usage(stderr);
+		return HLD_EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		workload_usage(stdout);
+		return HLD_EXIT_OK;
+	}
+	for (size_t i = 0; i < sizeof(workloads) / sizeof(workloads[0]); i++)
+		if (!strcmp(argv[1], workloads[i].name))
+			return workloads[i].fn(argc - 1, argv + 1);
+	fprintf(stderr, "hldbench workload: unknown workload '%s'\n\n", argv[1]);
+	workload_usage(stderr);
+	return HLD_EXIT_USAGE;
+}
