@@ -184,7 +184,6 @@ static void split__report(FILE *f, const int *shares, int nr, const uint64_t *cp
 	json__double(&j, "wall_s", wall_s);
 	json__str(&j, "stopped_by", stop_signal ? sigabbrev_np(stop_signal) : NULL);
 	json__end_object(&j);
-	fputc('\n', f);
 }
 
 static void split__usage(FILE *f)
@@ -403,7 +402,6 @@ static int workload_dstate(int argc, char **argv)
 	json__double(&j, "wall_s", (clock_ns(CLOCK_MONOTONIC) - t_start) / 1e9);
 	json__str(&j, "stopped_by", stop_signal ? sigabbrev_np(stop_signal) : NULL);
 	json__end_object(&j);
-	fputc('\n', f);
 	munmap(sh, sizeof(*sh));
 	if (close_json(f, json, "dstate"))
 		return HLD_EXIT_FAIL;
