@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <mntent.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -337,6 +338,40 @@ const char *blkdev__throttle_kind(const struct blkdev *b)
 	default:
 		return "none";
 	}
+}
+
+/* SIGKILL the pids listed in @procs; returns how many, or -errno. */
+static int cgroup__kill_procs(const char *procs)
+{
+	FILE *f = fopen(procs, "re");
+	int pid, n = 0;
+
+	if (!f)
+		return -errno;
+	while (fscanf(f, "%d", &pid) == 1)
+		if (pid > 0 && !kill(pid, SIGKILL))
+			n++;
+	fclose(f);
+	return n;
+}
+
+int blkdev__kill_tasks(struct blkdev *b)
+{
+	const struct timespec tick = { .tv_nsec = 20 * 1000 * 1000 };
+	int n, total = 0;
+
+	if (b->kind == THROTTLE_NONE)
+		return 0;
+	for (int tries = 0; tries < 100; tries++) {
+		n = cgroup__kill_procs(b->procs);
+		if (n < 0)
+			return n;
+		if (!n)
+			break;
+		total += n;
+		nanosleep(&tick, NULL);
+	}
+	return total;
 }
 
 /*

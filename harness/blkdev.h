@@ -45,6 +45,14 @@ const char *blkdev__cgroup_procs(const struct blkdev *b);
 const char *blkdev__throttle_kind(const struct blkdev *b);
 
 /*
+ * SIGKILL every task still in the throttle cgroup and wait (up to about 2 s)
+ * for it to empty. Needed because fio's job processes call setsid() and so
+ * leave the process group that child__stop() kills. Returns the number of
+ * tasks that were signalled, or -errno.
+ */
+int blkdev__kill_tasks(struct blkdev *b);
+
+/*
  * Remove the cgroup (its tasks must have exited), detach the loop device
  * and free @b. The backing file was already unlinked at creation.
  */

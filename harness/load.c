@@ -290,6 +290,8 @@ int load__stop(struct load *l, struct load_result *res)
 			child__stop(&l->cp, LOAD_GRACE_MS);
 		}
 	}
+	if (l->dev)
+		blkdev__kill_tasks(l->dev);	/* fio's jobs left our process group */
 	measured_s = ms_since(&l->t0) / 1000.0;
 	l->started = false;
 
@@ -322,6 +324,8 @@ void load__free(struct load *l)
 		return;
 	if (l->cp.running)
 		child__stop(&l->cp, LOAD_GRACE_MS);
+	if (l->dev)
+		blkdev__kill_tasks(l->dev);
 	blkdev__free(l->dev);
 	free(l);
 }

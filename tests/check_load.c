@@ -313,6 +313,68 @@ START_TEST(test_blkdev)
 }
 END_TEST
 
+/* Count the pids in a cgroup.procs file; -1 if it cannot be read. */
+static int count_procs(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	int pid, n = 0;
+
+	if (!f)
+		return -1;
+	while (fscanf(f, "%d", &pid) == 1)
+		n++;
+	fclose(f);
+	return n;
+}
+
+/*
+ * fio's job processes setsid() out of the process group: stopping the
+ * phase early must still kill them (through the throttle cgroup), and
+ * load__free must leave no cgroup behind.
+ */
+START_TEST(test_fio_cut_short)
+{
+	struct load_spec spec = {
+		.name = "dio", .tool = LOAD_FIO, .loop_size = 16 << 20, .read_iops = 10,
+		.args = "--name=dio --filename={dev} --rw=randread --bs=4k --direct=1 "
+			"--ioengine=psync --numjobs=2",
+	};
+	char dir[] = "/tmp/check_load.XXXXXX", err[256], procs[256], path[512];
+	struct load_result res;
+	struct load *l;
+
+	if (geteuid() != 0) {
+		printf("SKIP test_fio_cut_short: needs root for loop devices and cgroups\n");
+		return;
+	}
+	l = load__new(&spec, err, sizeof(err));
+	if (!l) {
+		printf("SKIP test_fio_cut_short: %s\n", err);
+		return;
+	}
+	snprintf(procs, sizeof(procs), "/sys/fs/cgroup/blkio/hldbench-%d-dio/cgroup.procs", getpid());
+	if (access(procs, R_OK)) {
+		load__free(l);
+		printf("SKIP test_fio_cut_short: no cgroup v1 blkio throttle here\n");
+		return;
+	}
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	ck_assert_int_eq(load__start(l, 60000, dir, "t"), 0);
+	while (count_procs(procs) < 3)		/* fio and its two jobs */
+		usleep(10000);
+	load__stop(l, &res);
+	ck_assert_ptr_nonnull(strstr(res.note, "stopped by hldbench"));
+	ck_assert_int_eq(count_procs(procs), 0);
+	load__free(l);
+	ck_assert_int_eq(count_procs(procs), -1);
+	snprintf(path, sizeof(path), "%s/t-dio.json", dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/t-dio.log", dir);
+	unlink(path);
+	rmdir(dir);
+}
+END_TEST
+
 static Suite *load_suite(void)
 {
 	Suite *s = suite_create("load");
@@ -343,6 +405,7 @@ static Suite *load_suite(void)
 	tc = tcase_create("blkdev");
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_blkdev);
+	tcase_add_test(tc, test_fio_cut_short);
 	suite_add_tcase(s, tc);
 	return s;
 }
