@@ -449,8 +449,8 @@ static int write_run_json(struct run *run)
 	json_load(run, &j);
 	json_phases(run, &j);
 	json_overhead(run, &j);
+	json_features(run, &j);	/* reports first: they set the metrics accuracy reads */
 	json_accuracy(run, &j);
-	json_features(run, &j);
 	json__end_object(&j);
 	fputc('\n', f);
 	return fclose(f) ? -errno : 0;
