@@ -12,8 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
-#include <sys/utsname.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -339,6 +340,23 @@ static void kill_children_at_exit(void)
 	run_command__kill_all();
 }
 
+/*
+ * hldbench is a child subreaper for the run: the workers of a load generator
+ * whose parent died are re-parented to it rather than to init (which may not
+ * reap them), and collected here once every load has been stopped.
+ */
+static void reap_orphans(void)
+{
+	for (int i = 0; i < 200; i++) {
+		pid_t pid = waitpid(-1, NULL, WNOHANG);
+
+		if (pid < 0)
+			return;		/* ECHILD: none left */
+		if (pid == 0)
+			usleep(10000);	/* killed, not yet dead */
+	}
+}
+
 int cmd_run(int argc, char **argv)
 {
 	struct run_opts opts = { 0 };
@@ -394,6 +412,7 @@ int cmd_run(int argc, char **argv)
 
 	setup_signals();
 	atexit(kill_children_at_exit);
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	if (run.backend->cost_begin) {
 		cost_fd = run.backend->cost_begin();
 		run.kernel_cost_measured = cost_fd >= 0;
@@ -429,6 +448,7 @@ int cmd_run(int argc, char **argv)
 out:
 	for (int i = 0; i < sc.nr_loads; i++)
 		load__free(run.loads[i]);
+	reap_orphans();
 	for (int i = 0; i < run.nr_feats; i++)
 		diag__close(run.feats[i]);
 	sampler__free(run.sampler);

@@ -281,10 +281,12 @@ int child__stop(struct child_process *cp, int grace_ms)
 {
 	const struct timespec tick = { .tv_nsec = 10 * 1000 * 1000 };
 
-	if (!cp->running)
+	if (!cp->running || child__poll(cp)) {
+		/* The leader is gone; members of its group may not be. */
+		if (cp->pid > 0)
+			kill(-cp->pid, SIGKILL);
 		return 0;
-	if (child__poll(cp))
-		return 0;
+	}
 	kill(-cp->pid, SIGTERM);
 	for (int waited = 0; waited < grace_ms; waited += 10) {
 		if (child__poll(cp))

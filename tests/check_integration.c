@@ -24,6 +24,7 @@
 static const char *hldbench = "build/hldbench";
 static char outdir[] = "/tmp/hld-integration-XXXXXX";
 static char intrdir[] = "/tmp/hld-interrupted-XXXXXX";
+static char diedir[] = "/tmp/hld-child-died-XXXXXX";
 static int run_status;
 
 /* Path of @name in @dir, in a static buffer (one at a time). */
@@ -235,35 +236,97 @@ START_TEST(test_samples_csv)
 }
 END_TEST
 
-/* SIGINT in the middle of the first phase: load gone, partial results kept. */
-START_TEST(test_interrupted)
+/* Start a 20 s run of the short scenario into @dir; returns once phase 1 runs. */
+static void start_long_run(struct child_process *cp, const char **argv, char *dir)
 {
-	const char *argv[] = { hldbench, "run", "tests/fixtures/integration/short.conf",
-			       "-o", intrdir, "--quiet", "--duration", "20s", NULL };
-	struct child_process cp = { .argv = argv };
+	struct stat st;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	argv[0] = hldbench;
+	argv[1] = "run";
+	argv[2] = "tests/fixtures/integration/short.conf";
+	argv[3] = "-o";
+	argv[4] = dir;
+	argv[5] = "--quiet";
+	argv[6] = "--duration";
+	argv[7] = "20s";
+	argv[8] = NULL;
+	cp->argv = argv;
+	ck_assert_int_eq(child__start(cp), 0);
+	for (int i = 0; i < 400 && stat(in(dir, "phase1-base-cpu.log"), &st); i++)
+		usleep(50000);
+	ck_assert_int_eq(stat(in(dir, "phase1-base-cpu.log"), &st), 0);
+	sleep(1);
+}
+
+/* The pid (and process group) of the stress-ng writing into @dir. */
+static pid_t stress_ng_of(const char *dir)
+{
+	char pattern[96], out[128];
+	const char *pg[] = { "pgrep", "-o", "-f", pattern, NULL };
+	FILE *f;
+	int pid = 0;
+
+	snprintf(pattern, sizeof(pattern), "^stress-ng .*%s", dir);
+	snprintf(out, sizeof(out), "%s.pgrep", dir);
+	ck_assert_int_eq(run_command(pg, out, NULL), 0);
+	f = fopen(out, "r");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(fscanf(f, "%d", &pid), 1);
+	fclose(f);
+	unlink(out);
+	return pid;
+}
+
+/* The run ended early: exit 130, partial results kept, no load left. */
+static void check_partial(struct child_process *cp, const char *dir, pid_t load,
+			  const char *reason)
+{
+	char pgid[16];
+	const char *pg[] = { "pgrep", "-g", pgid, NULL };
 	struct json_object *r;
 	struct stat st;
 
-	ck_assert_ptr_nonnull(mkdtemp(intrdir));
-	ck_assert_int_eq(child__start(&cp), 0);
-	/* Wait until the run has started its first phase. */
-	for (int i = 0; i < 200 && stat(in(intrdir, "phase1-base-cpu.yaml"), &st) &&
-			stat(in(intrdir, "phase1-base-cpu.log"), &st); i++)
-		usleep(50000);
-	sleep(1);
-	kill(cp.pid, SIGINT);
-	ck_assert_int_eq(child__wait(&cp), 0);
-	ck_assert(WIFEXITED(cp.status));
-	ck_assert_int_eq(WEXITSTATUS(cp.status), 130);
-	r = load_run_json(intrdir);
+	ck_assert_int_eq(child__wait(cp), 0);
+	ck_assert(WIFEXITED(cp->status));
+	ck_assert_int_eq(WEXITSTATUS(cp->status), 130);
+	r = load_run_json(dir);
 	ck_assert(json_object_get_boolean(get(r, "interrupted")));
-	ck_assert_ptr_nonnull(get(r, "interrupt_reason"));
+	ck_assert_msg(strstr(json_object_get_string(get(r, "interrupt_reason")), reason),
+		      "reason: %s", json_object_get_string(get(r, "interrupt_reason")));
 	json_object_put(r);
-	ck_assert_int_eq(stat(in(intrdir, "samples.csv"), &st), 0);
-	ck_assert_int_eq(stat(in(intrdir, "summary.md"), &st), 0);
-	/* No stress-ng of ours is left. */
-	const char *pg[] = { "pgrep", "-f", intrdir, NULL };
+	ck_assert_int_eq(stat(in(dir, "samples.csv"), &st), 0);
+	ck_assert_int_eq(stat(in(dir, "summary.md"), &st), 0);
+	/* Nothing is left of the load's process group. */
+	snprintf(pgid, sizeof(pgid), "%d", load);
 	ck_assert_int_eq(run_command(pg, NULL, NULL), 1);
+}
+
+/* SIGINT in the middle of the first phase. */
+START_TEST(test_interrupted)
+{
+	const char *argv[9];
+	struct child_process cp = { 0 };
+	pid_t load;
+
+	start_long_run(&cp, argv, intrdir);
+	load = stress_ng_of(intrdir);
+	kill(cp.pid, SIGINT);
+	check_partial(&cp, intrdir, load, "stopped by");
+}
+END_TEST
+
+/* A load generator killed from outside ends the run the same way. */
+START_TEST(test_child_died)
+{
+	const char *argv[9];
+	struct child_process cp = { 0 };
+	pid_t load;
+
+	start_long_run(&cp, argv, diedir);
+	load = stress_ng_of(diedir);
+	ck_assert_int_eq(kill(load, SIGKILL), 0);
+	check_partial(&cp, diedir, load, "load.cpu exited");
 }
 END_TEST
 
@@ -327,6 +390,7 @@ static Suite *integration_suite(void)
 	tc = tcase_create("interrupt");
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_interrupted);
+	tcase_add_test(tc, test_child_died);
 	suite_add_tcase(s, tc);
 	return s;
 }
