@@ -4,13 +4,10 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <mntent.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 #include <linux/loop.h>
 #include <sys/ioctl.h>
@@ -18,6 +15,7 @@
 #include <sys/sysmacros.h>
 
 #include "blkdev.h"
+#include "cgroup.h"
 
 enum throttle_kind {
 	THROTTLE_NONE,
@@ -34,79 +32,13 @@ struct blkdev {
 	char procs[300];
 };
 
-/* Write @val to the file @dir/@file. 0 or -errno. */
-static int write_file(const char *dir, const char *file, const char *val)
-{
-	char path[512];
-	ssize_t n;
-	int fd, err = 0;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, file);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = write(fd, val, strlen(val));
-	if (n < 0)
-		err = -errno;
-	close(fd);
-	return err;
-}
-
-/*
- * Find where a cgroup hierarchy is mounted: v1 with the "blkio" controller
- * (@v2 false) or the v2 hierarchy. 0 and @dir filled, or -ENOENT.
- */
-static int cgroup__find_mount(bool v2, char *dir, size_t len)
-{
-	struct mntent ent;
-	char buf[1024];
-	int err = -ENOENT;
-	FILE *f;
-
-	f = setmntent("/proc/self/mounts", "re");
-	if (!f)
-		return -errno;
-	while (getmntent_r(f, &ent, buf, sizeof(buf))) {
-		if (v2 ? strcmp(ent.mnt_type, "cgroup2") :
-			 strcmp(ent.mnt_type, "cgroup") || !hasmntopt(&ent, "blkio"))
-			continue;
-		snprintf(dir, len, "%s", ent.mnt_dir);
-		err = 0;
-		break;
-	}
-	endmntent(f);
-	return err;
-}
-
-/* True if the v2 hierarchy at @root offers the io controller. */
-static bool cgroup2__has_io(const char *root)
-{
-	char path[512], buf[512];
-	bool found = false;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/cgroup.controllers", root);
-	f = fopen(path, "re");
-	if (!f)
-		return false;
-	if (fgets(buf, sizeof(buf), f))
-		for (char *tok = strtok(buf, " \n"); tok; tok = strtok(NULL, " \n"))
-			if (!strcmp(tok, "io"))
-				found = true;
-	fclose(f);
-	return found;
-}
-
 /* Make the cgroup directory @b->cgroup under @root and set @b->procs. */
 static int blkdev__mkcgroup(struct blkdev *b, const char *root, const char *name)
 {
-	snprintf(b->cgroup, sizeof(b->cgroup), "%s/hldbench-%d-%s", root, getpid(), name);
-	if (mkdir(b->cgroup, 0755) < 0 && errno != EEXIST) {
-		int err = -errno;
+	int err = cgroup__create(root, name, b->cgroup, sizeof(b->cgroup));
 
-		b->cgroup[0] = '\0';
+	if (err)
 		return err;
-	}
 	snprintf(b->procs, sizeof(b->procs), "%s/cgroup.procs", b->cgroup);
 	return 0;
 }
@@ -125,7 +57,7 @@ static int blkdev__throttle(struct blkdev *b, const struct blkdev_spec *spec,
 	if (!spec->read_iops && !spec->write_iops)
 		return 0;
 
-	if (!cgroup__find_mount(false, root, sizeof(root))) {
+	if (!cgroup__find_mount("blkio", false, root, sizeof(root))) {
 		err = blkdev__mkcgroup(b, root, spec->name);
 		if (err) {
 			snprintf(errbuf, errlen, "cannot create a cgroup under %s: %s", root,
@@ -136,12 +68,12 @@ static int blkdev__throttle(struct blkdev *b, const struct blkdev_spec *spec,
 		if (spec->read_iops) {
 			snprintf(val, sizeof(val), "%u:%u %llu", maj, min,
 				 (unsigned long long)spec->read_iops);
-			err = write_file(b->cgroup, "blkio.throttle.read_iops_device", val);
+			err = cgroup__write(b->cgroup, "blkio.throttle.read_iops_device", val);
 		}
 		if (!err && spec->write_iops) {
 			snprintf(val, sizeof(val), "%u:%u %llu", maj, min,
 				 (unsigned long long)spec->write_iops);
-			err = write_file(b->cgroup, "blkio.throttle.write_iops_device", val);
+			err = cgroup__write(b->cgroup, "blkio.throttle.write_iops_device", val);
 		}
 		if (err) {
 			snprintf(errbuf, errlen, "cannot set blkio.throttle.*_iops_device in %s: %s "
@@ -152,8 +84,9 @@ static int blkdev__throttle(struct blkdev *b, const struct blkdev_spec *spec,
 		return 0;
 	}
 
-	if (!cgroup__find_mount(true, root, sizeof(root)) && cgroup2__has_io(root)) {
-		err = write_file(root, "cgroup.subtree_control", "+io");
+	if (!cgroup__find_mount(NULL, true, root, sizeof(root)) &&
+	    cgroup2__has_controller(root, "io")) {
+		err = cgroup__write(root, "cgroup.subtree_control", "+io");
 		if (!err)
 			err = blkdev__mkcgroup(b, root, spec->name);
 		if (err) {
@@ -172,7 +105,7 @@ static int blkdev__throttle(struct blkdev *b, const struct blkdev_spec *spec,
 		else
 			snprintf(val, sizeof(val), "%u:%u wiops=%llu", maj, min,
 				 (unsigned long long)spec->write_iops);
-		err = write_file(b->cgroup, "io.max", val);
+		err = cgroup__write(b->cgroup, "io.max", val);
 		if (err) {
 			snprintf(errbuf, errlen, "cannot write io.max in %s: %s", b->cgroup,
 				 strerror(-err));
@@ -328,6 +261,12 @@ const char *blkdev__cgroup_procs(const struct blkdev *b)
 	return b->kind == THROTTLE_NONE ? NULL : b->procs;
 }
 
+/* The v2 cgroup a memory limit shares (a process has one cgroup in v2). */
+const char *blkdev__cgroup_v2_dir(const struct blkdev *b)
+{
+	return b->kind == THROTTLE_V2 ? b->cgroup : NULL;
+}
+
 const char *blkdev__throttle_kind(const struct blkdev *b)
 {
 	switch (b->kind) {
@@ -340,38 +279,12 @@ const char *blkdev__throttle_kind(const struct blkdev *b)
 	}
 }
 
-/* SIGKILL the pids listed in @procs; returns how many, or -errno. */
-static int cgroup__kill_procs(const char *procs)
-{
-	FILE *f = fopen(procs, "re");
-	int pid, n = 0;
-
-	if (!f)
-		return -errno;
-	while (fscanf(f, "%d", &pid) == 1)
-		if (pid > 0 && !kill(pid, SIGKILL))
-			n++;
-	fclose(f);
-	return n;
-}
-
+/* fio's jobs setsid() away from the process group: the cgroup still holds them. */
 int blkdev__kill_tasks(struct blkdev *b)
 {
-	const struct timespec tick = { .tv_nsec = 20 * 1000 * 1000 };
-	int n, total = 0;
-
 	if (b->kind == THROTTLE_NONE)
 		return 0;
-	for (int tries = 0; tries < 100; tries++) {
-		n = cgroup__kill_procs(b->procs);
-		if (n < 0)
-			return n;
-		if (!n)
-			break;
-		total += n;
-		nanosleep(&tick, NULL);
-	}
-	return total;
+	return cgroup__kill_tasks(b->cgroup);
 }
 
 /*
@@ -380,13 +293,10 @@ int blkdev__kill_tasks(struct blkdev *b)
  */
 void blkdev__free(struct blkdev *b)
 {
-	const struct timespec tick = { .tv_nsec = 20 * 1000 * 1000 };
-
 	if (!b)
 		return;
 	if (b->cgroup[0])
-		for (int tries = 0; rmdir(b->cgroup) && errno == EBUSY && tries < 100; tries++)
-			nanosleep(&tick, NULL);
+		cgroup__remove(b->cgroup);
 	if (b->loop_fd >= 0) {
 		ioctl(b->loop_fd, LOOP_CLR_FD);
 		close(b->loop_fd);

@@ -41,6 +41,12 @@ const char *blkdev__path(const struct blkdev *b);
 /* The cgroup.procs file a child joins to be throttled; NULL if no throttle. */
 const char *blkdev__cgroup_procs(const struct blkdev *b);
 
+/*
+ * The throttle's cgroup directory when it is a cgroup v2 one, else NULL: a
+ * memory limit on the same load must use that directory (memcg__new()).
+ */
+const char *blkdev__cgroup_v2_dir(const struct blkdev *b);
+
 /* "v1 blkio", "v2 io.max" or "none". */
 const char *blkdev__throttle_kind(const struct blkdev *b);
 

@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 
 #include "blkdev.h"
+#include "cgroup.h"
 #include "load.h"
 #include "run-command.h"
 
@@ -32,6 +33,7 @@ struct load {
 	struct load_spec spec;
 	const struct load_ops *ops;
 	struct blkdev *dev;
+	struct memcg *mem;		/* memory-limit, NULL if none */
 	struct child_process cp;
 	struct load_argv argv;
 	char out_path[512];
@@ -207,6 +209,20 @@ struct load *load__new_err(const struct load_spec *spec, int *errp, char *errbuf
 			goto out_err;
 		}
 	}
+	if (spec->memory_limit) {
+		char why[256] = "";
+
+		err = memcg__new(spec->name, spec->memory_limit,
+				 l->dev ? blkdev__cgroup_v2_dir(l->dev) : NULL, &l->mem, why,
+				 sizeof(why));
+		if (err) {
+			snprintf(errbuf, errlen, "load.%s: %s", spec->name,
+				 why[0] ? why : strerror(-err));
+			blkdev__free(l->dev);
+			free(l);
+			goto out_err;
+		}
+	}
 	if (errp)
 		*errp = 0;
 	return l;
@@ -220,6 +236,30 @@ out_err:
 struct load *load__new(const struct load_spec *spec, char *errbuf, size_t errlen)
 {
 	return load__new_err(spec, NULL, errbuf, errlen);
+}
+
+/*
+ * The child joined only one cgroup before exec (child_process has one
+ * cgroup_procs): with both a memory limit and a v1 blkio throttle, move it
+ * and whatever it forked meanwhile into the throttle's cgroup too. In v2
+ * both settings are on one directory and there is nothing to do. A failure
+ * stops the tool: it would run unthrottled.
+ */
+static int load__join_throttle(struct load *l)
+{
+	const char *procs = l->dev ? blkdev__cgroup_procs(l->dev) : NULL;
+	char dir[300];
+	int err;
+
+	if (!procs || !strcmp(procs, memcg__procs(l->mem)))
+		return 0;
+	snprintf(dir, sizeof(dir), "%.*s", (int)(strrchr(procs, '/') - procs), procs);
+	err = cgroup__move_tree(dir, l->cp.pid);
+	if (err >= 0)
+		return 0;
+	child__stop(&l->cp, 0);
+	l->started = false;
+	return err;
 }
 
 /* Start the tool for one phase (see load.h). */
@@ -247,11 +287,14 @@ int load__start(struct load *l, uint64_t duration_ms, const char *outdir, const 
 	l->cp.argv = l->argv.argv;
 	l->cp.out_path = l->log_path;
 	l->cp.err_path = l->log_path;
-	l->cp.cgroup_procs = l->dev ? blkdev__cgroup_procs(l->dev) : NULL;
+	l->cp.cgroup_procs = l->mem ? memcg__procs(l->mem) :
+			     l->dev ? blkdev__cgroup_procs(l->dev) : NULL;
 	l->duration_ms = secs * 1000;
 	clock_gettime(CLOCK_MONOTONIC, &l->t0);
 	err = child__start(&l->cp);
 	l->started = !err;
+	if (!err && l->mem)
+		err = load__join_throttle(l);
 	return err;
 }
 
@@ -292,6 +335,8 @@ int load__stop(struct load *l, struct load_result *res)
 	}
 	if (l->dev)
 		blkdev__kill_tasks(l->dev);	/* fio's jobs left our process group */
+	if (l->mem)
+		memcg__kill_tasks(l->mem);
 	measured_s = ms_since(&l->t0) / 1000.0;
 	l->started = false;
 
@@ -326,6 +371,9 @@ void load__free(struct load *l)
 		child__stop(&l->cp, LOAD_GRACE_MS);
 	if (l->dev)
 		blkdev__kill_tasks(l->dev);
+	if (l->mem)
+		memcg__kill_tasks(l->mem);
+	memcg__free(l->mem);
 	blkdev__free(l->dev);
 	free(l);
 }
@@ -348,6 +396,11 @@ const char *load__device(const struct load *l)
 pid_t load__pid(const struct load *l)
 {
 	return l->cp.running ? l->cp.pid : 0;
+}
+
+const char *load__memcg_dir(const struct load *l)
+{
+	return l->mem ? memcg__dir(l->mem) : "";
 }
 
 const char *load__output_path(const struct load *l)

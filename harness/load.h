@@ -40,8 +40,9 @@ struct load;
 /*
  * Check that the tool is installed ("stress-ng not found: run 'make deps'
  * (apt-get install stress-ng)", -ENOENT), that the arguments split, and set
- * up the throttled loop device when @spec->loop_size > 0 (-ENOTSUP with the
- * reason when this machine cannot). NULL on error, with -errno in *@errp
+ * up the throttled loop device when @spec->loop_size > 0 and the memory
+ * cgroup when @spec->memory_limit > 0 (-ENOTSUP with the reason when this
+ * machine cannot). The tool of every phase runs in both cgroups. NULL on error, with -errno in *@errp
  * when @errp is given and a message in @err.
  */
 struct load *load__new_err(const struct load_spec *spec, int *errp, char *err, size_t errlen);
@@ -66,7 +67,10 @@ int load__poll(struct load *l);
  */
 int load__stop(struct load *l, struct load_result *res);
 
-/* Stop the tool if needed, tear down the loop device and cgroup, free. */
+/*
+ * Stop the tool if needed, kill what is left in its cgroups, remove them
+ * and the loop device, free.
+ */
 void load__free(struct load *l);
 
 /* The [load.NAME] name, the tool's name, the loop device ("" if none), the pid (0 if not running). */
@@ -74,6 +78,8 @@ const char *load__name(const struct load *l);
 const char *load__tool(const struct load *l);
 const char *load__device(const struct load *l);
 pid_t load__pid(const struct load *l);
+/* The memory cgroup's directory for memory-limit ("" if none). */
+const char *load__memcg_dir(const struct load *l);
 /* Paths of the last phase's output and log files. */
 const char *load__output_path(const struct load *l);
 const char *load__log_path(const struct load *l);

@@ -45,6 +45,9 @@ static const struct opt scenario_opts[] = {
 	OPT_END
 };
 
+/* Below this a tool's own code and stacks leave no room for page cache. */
+#define MEMORY_LIMIT_MIN (16ull << 20)
+
 #define LS(f) offsetof(struct load_spec, f)
 static const struct opt load_opts[] = {
 	{ "tool", OPT_ENUM, LS(tool), .required = true, .choices = tool_names,
@@ -57,6 +60,9 @@ static const struct opt load_opts[] = {
 	  .help = "blkio throttle on the loop device's reads (0: none)" },
 	{ "write-iops", OPT_UINT, LS(write_iops), 0, 0, 1000000, "0",
 	  .help = "blkio throttle on the loop device's writes (0: none)" },
+	{ "memory-limit", OPT_SIZE, LS(memory_limit), 0, 0, 1024.0 * 1024 * 1024 * 1024, "0",
+	  .help = "run the tool in a memory cgroup limited to this (0: none, else 16M..1T): "
+		  "page cache beyond it is reclaimed" },
 	OPT_END
 };
 
@@ -529,6 +535,14 @@ static int parser__finish(struct parser *p)
 			return parser__error(p, keyset__line(&p->ks_loads[i], load_opts, "args"),
 					     "args", "{dev} needs a loop device: set loop-size "
 					     "in [load.%s]", sc->loads[i].name);
+		if (sc->loads[i].memory_limit && sc->loads[i].memory_limit < MEMORY_LIMIT_MIN) {
+			opts__format(opts__find(load_opts, "memory-limit"), &sc->loads[i], a,
+				     sizeof(a));
+			return parser__error(p, keyset__line(&p->ks_loads[i], load_opts,
+							     "memory-limit"),
+					     "memory-limit", "out of range: %s (accepted 0 or 16M..1T)",
+					     a);
+		}
 	}
 	if (!keyset__line(&p->ks_diag, diag_opts, "features")) {
 		rc = parser__features(p, p->ks_diag.header ? p->ks_diag.header : eof);

@@ -39,6 +39,7 @@ struct load_spec {
 	uint64_t read_iops;		/* blkio throttle on that device, 0: none */
 	uint64_t write_iops;
 	int line;			/* line of the section header */
+	uint64_t memory_limit;		/* bytes; >0: the tool runs in a memory cgroup with this limit */
 };
 
 struct scenario {

@@ -2,7 +2,8 @@
 /*
  * check_load.c - load generators: parsing stress-ng YAML and fio JSON into
  * load_result, argument splitting with {dev}, the tools' phase command
- * lines, a short real stress-ng phase and the throttled loop device.
+ * lines, a short real stress-ng phase, the throttled loop device and the
+ * memory limit.
  */
 #include <check.h>
 #include <errno.h>
@@ -14,6 +15,7 @@
 #include <sys/stat.h>
 
 #include "blkdev.h"
+#include "cgroup.h"
 #include "load.h"
 
 #define FIXTURES "tests/fixtures/load/"
@@ -375,6 +377,209 @@ START_TEST(test_fio_cut_short)
 }
 END_TEST
 
+/* --- the memory limit --------------------------------------------------------------------- */
+
+/*
+ * The cgroup path of @pid in the hierarchy of @controller ("" for v2) from
+ * /proc/PID/cgroup, into @path. 0, or -1 if the task or line is not there.
+ */
+static int proc_cgroup(pid_t pid, const char *controller, char *path, size_t len)
+{
+	char file[64], line[512];
+	int rc = -1;
+	FILE *f;
+
+	snprintf(file, sizeof(file), "/proc/%d/cgroup", pid);
+	f = fopen(file, "r");
+	if (!f)
+		return -1;
+	while (rc && fgets(line, sizeof(line), f)) {
+		char *ctl = strchr(line, ':'), *cg = ctl ? strchr(ctl + 1, ':') : NULL;
+
+		if (!cg)
+			continue;
+		*cg++ = '\0';
+		cg[strcspn(cg, "\n")] = '\0';
+		for (char *tok = strtok(ctl + 1, ","); tok; tok = strtok(NULL, ","))
+			if (!strcmp(tok, controller))
+				rc = 0;
+		if (!*controller && !ctl[1])
+			rc = 0;
+		if (!rc)
+			snprintf(path, len, "%s", cg);
+	}
+	fclose(f);
+	return rc;
+}
+
+/* True if the memory controller is on its own v1 hierarchy here. */
+static bool memcg_v1(void)
+{
+	char root[256];
+
+	return !cgroup__find_mount("memory", false, root, sizeof(root));
+}
+
+/* memcg__new sets the limit on a fresh cgroup; memcg__free removes it. */
+START_TEST(test_memcg_new)
+{
+	struct memcg *m;
+	char err[256] = "", dir[300];
+	uint64_t limit = 0;
+	int e;
+
+	if (geteuid() != 0) {
+		printf("SKIP test_memcg_new: needs root for cgroups\n");
+		return;
+	}
+	e = memcg__new("check", 32 << 20, NULL, &m, err, sizeof(err));
+	if (e == -ENOTSUP) {
+		printf("SKIP test_memcg_new: %s\n", err);
+		return;
+	}
+	ck_assert_msg(e == 0, "memcg__new: %d %s", e, err);
+	snprintf(dir, sizeof(dir), "%s", memcg__dir(m));
+	ck_assert_ptr_nonnull(strstr(dir, "/hldbench-"));
+	ck_assert_int_eq(cgroup__read_u64(dir, memcg_v1() ? "memory.limit_in_bytes" : "memory.max",
+					  &limit), 0);
+	ck_assert_uint_eq(limit, 32 << 20);
+	ck_assert_int_eq(access(memcg__procs(m), W_OK), 0);
+	memcg__free(m);
+	ck_assert_int_ne(access(dir, F_OK), 0);
+
+	ck_assert_int_eq(memcg__new("check", 0, NULL, &m, err, sizeof(err)), -EINVAL);
+	ck_assert_ptr_null(m);
+}
+END_TEST
+
+/* Remove the files a phase tagged "t" of load @name left in @dir, and @dir. */
+static void rm_phase(const char *dir, const char *name, const char *ext)
+{
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/t-%s.%s", dir, name, ext);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/t-%s.log", dir, name);
+	unlink(path);
+	rmdir(dir);
+}
+
+/*
+ * A real stress-ng writing 64 MiB of page cache under a 32 MiB limit: its
+ * workers are in the cgroup, usage never passes the limit, the limit was
+ * hit (reclaim) and the phase still ends cleanly: no OOM kill.
+ */
+START_TEST(test_memory_limit_phase)
+{
+	struct load_spec spec = {
+		.name = "mem", .tool = LOAD_STRESS_NG, .memory_limit = 32 << 20,
+		.args = "--hdd 1 --hdd-bytes 64M --temp-path /var/tmp",
+	};
+	char dir[] = "/tmp/check_load.XXXXXX", err[256], cg[512], cgdir[300];
+	uint64_t peak = 0, failcnt = 0;
+	struct load_result res;
+	struct load *l;
+	pid_t pid;
+
+	if (geteuid() != 0) {
+		printf("SKIP test_memory_limit_phase: needs root for cgroups\n");
+		return;
+	}
+	l = load__new(&spec, err, sizeof(err));
+	if (!l) {
+		printf("SKIP test_memory_limit_phase: %s\n", err);
+		return;
+	}
+	snprintf(cgdir, sizeof(cgdir), "%s", load__memcg_dir(l));
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	ck_assert_int_eq(load__start(l, 2000, dir, "t"), 0);
+	pid = load__pid(l);
+	ck_assert_int_gt(pid, 0);
+	ck_assert_int_eq(proc_cgroup(pid, memcg_v1() ? "memory" : "", cg, sizeof(cg)), 0);
+	ck_assert_msg(strstr(cgdir, cg) && !strcmp(strstr(cgdir, cg), cg),
+		      "stress-ng in %s, not in %s", cg, cgdir);
+	while (!load__poll(l))
+		usleep(10000);
+	ck_assert_int_eq(cgroup__read_u64(cgdir, memcg_v1() ? "memory.max_usage_in_bytes" :
+					  "memory.peak", &peak), 0);
+	ck_assert_msg(peak > (1 << 20) && peak <= 32 << 20, "peak usage %llu",
+		      (unsigned long long)peak);
+	if (memcg_v1()) {
+		ck_assert_int_eq(cgroup__read_u64(cgdir, "memory.failcnt", &failcnt), 0);
+		ck_assert_msg(failcnt > 0, "the limit was never hit");
+	}
+	ck_assert_int_eq(load__stop(l, &res), 0);
+	ck_assert_msg(res.valid, "%s", res.note);
+	ck_assert(res.ops > 0);
+	load__free(l);
+	ck_assert_int_ne(access(cgdir, F_OK), 0);
+	rm_phase(dir, "mem", "yaml");
+}
+END_TEST
+
+/*
+ * A memory limit and a blkio throttle on one fio load (cgroup v1): fio and
+ * its job processes are in both cgroups; stopping the phase leaves both
+ * empty and load__free removes both.
+ */
+START_TEST(test_memory_limit_and_throttle)
+{
+	struct load_spec spec = {
+		.name = "both", .tool = LOAD_FIO, .loop_size = 16 << 20, .read_iops = 10,
+		.memory_limit = 64 << 20,
+		.args = "--name=both --filename={dev} --rw=randread --bs=4k --direct=1 "
+			"--ioengine=psync --numjobs=2",
+	};
+	char dir[] = "/tmp/check_load.XXXXXX", err[256], blkio[256], mem[320], cg[512];
+	char memdir[300];
+	struct load_result res;
+	struct load *l;
+	int pid, n = 0;
+	FILE *f;
+
+	if (geteuid() != 0) {
+		printf("SKIP test_memory_limit_and_throttle: needs root for cgroups\n");
+		return;
+	}
+	l = load__new(&spec, err, sizeof(err));
+	if (!l) {
+		printf("SKIP test_memory_limit_and_throttle: %s\n", err);
+		return;
+	}
+	snprintf(blkio, sizeof(blkio), "/sys/fs/cgroup/blkio/hldbench-%d-both/cgroup.procs",
+		 getpid());
+	snprintf(memdir, sizeof(memdir), "%s", load__memcg_dir(l));
+	snprintf(mem, sizeof(mem), "%s/cgroup.procs", memdir);
+	if (access(blkio, R_OK) || !memcg_v1()) {
+		load__free(l);
+		printf("SKIP test_memory_limit_and_throttle: needs cgroup v1 blkio and memory\n");
+		return;
+	}
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	ck_assert_int_eq(load__start(l, 60000, dir, "t"), 0);
+	while (count_procs(blkio) < 3)		/* fio and its two jobs */
+		usleep(10000);
+	ck_assert_int_eq(count_procs(mem), 3);
+	f = fopen(blkio, "r");
+	ck_assert_ptr_nonnull(f);
+	while (fscanf(f, "%d", &pid) == 1) {
+		ck_assert_int_eq(proc_cgroup(pid, "memory", cg, sizeof(cg)), 0);
+		ck_assert_msg(strstr(memdir, cg) && !strcmp(strstr(memdir, cg), cg),
+			      "pid %d in memory cgroup %s", pid, cg);
+		n++;
+	}
+	fclose(f);
+	ck_assert_int_eq(n, 3);
+	load__stop(l, &res);
+	ck_assert_int_eq(count_procs(blkio), 0);
+	ck_assert_int_eq(count_procs(mem), 0);
+	load__free(l);
+	ck_assert_int_eq(count_procs(blkio), -1);
+	ck_assert_int_eq(count_procs(mem), -1);
+	rm_phase(dir, "both", "json");
+}
+END_TEST
+
 static Suite *load_suite(void)
 {
 	Suite *s = suite_create("load");
@@ -406,6 +611,13 @@ static Suite *load_suite(void)
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_blkdev);
 	tcase_add_test(tc, test_fio_cut_short);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("memory-limit");
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_memcg_new);
+	tcase_add_test(tc, test_memory_limit_phase);
+	tcase_add_test(tc, test_memory_limit_and_throttle);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -130,6 +130,25 @@ static const struct { const char *what, *text; struct want want; } good[] = {
 			     .loop_size = 512 << 20, .write_iops = 40, .line = 8 } },
 		.lm_load = 8,
 	} },
+	{ "mem-pressure: stress-ng under a memory limit",
+	  "[scenario]\nname = mem-pressure\ntarget-load = 4\n"
+	  "[load.hdd]\ntool = stress-ng\nargs = --hdd 4\nmemory-limit = 128M\n", {
+		DEFAULTS, .name = "mem-pressure", .target_load = 4, .nr_loads = 1,
+		.loads = { { .name = "hdd", .tool = LOAD_STRESS_NG, .args = "--hdd 4", .line = 4,
+			     .memory_limit = 128 << 20 } },
+	} },
+	{ "memory limit and throttle on one load, limits at the range ends",
+	  "[scenario]\nname = both\ntarget-load = 2\n"
+	  "[load.io]\ntool = fio\nargs = --filename={dev}\nloop-size = 64M\nread-iops = 10\n"
+	  "memory-limit = 16M\n"
+	  "[load.big]\ntool = stress-ng\nargs = --vm 1\nmemory-limit = 1T\n", {
+		DEFAULTS, .name = "both", .target_load = 2, .nr_loads = 2,
+		.loads = { { .name = "io", .tool = LOAD_FIO, .args = "--filename={dev}",
+			     .loop_size = 64 << 20, .read_iops = 10, .memory_limit = 16 << 20,
+			     .line = 4 },
+			   { .name = "big", .tool = LOAD_STRESS_NG, .args = "--vm 1",
+			     .memory_limit = 1ULL << 40, .line = 10 } },
+	} },
 	{ "syscall-heavy: sys-cost and perf",
 	  "[scenario]\nname = sys\ntarget-load = 2\n"
 	  "[load.sys]\ntool = stress-ng\nargs = --getpid 2\n"
@@ -207,6 +226,7 @@ static void check_want(const struct scenario *sc, const struct want *w)
 		ck_assert_uint_eq(got->loop_size, want->loop_size);
 		ck_assert_uint_eq(got->read_iops, want->read_iops);
 		ck_assert_uint_eq(got->write_iops, want->write_iops);
+		ck_assert_uint_eq(got->memory_limit, want->memory_limit);
 		ck_assert_int_eq(got->line, want->line);
 	}
 	enabled__format(sc, features, sizeof(features));
@@ -255,7 +275,7 @@ static const struct { const char *what, *text, *msg; } bad[] = {
 	  "tolerance, duration, warmup, sample-interval, repeat)" },
 	{ "unknown key in a load", HEAD LOAD "iops = 5\n",
 	  "x.conf:7: iops: unknown key in [load.cpu] (known: tool, args, loop-size, read-iops, "
-	  "write-iops)" },
+	  "write-iops, memory-limit)" },
 	{ "bad number", "[scenario]\nname = x\ntarget-load = abc\n" LOAD,
 	  "x.conf:3: target-load: bad number \"abc\": expected a number 0.1..10000" },
 	{ "bad integer", HEAD "repeat = 2.5\n" LOAD,
@@ -272,6 +292,16 @@ static const struct { const char *what, *text, *msg; } bad[] = {
 	  "x.conf:3: target-load: out of range: 0.05 (accepted 0.1..10000)" },
 	{ "out of range, iops", HEAD LOAD "read-iops = 1000001\n",
 	  "x.conf:7: read-iops: out of range: 1000001 (accepted 0..1000000)" },
+	{ "memory-limit below 16M", HEAD LOAD "memory-limit = 8M\n",
+	  "x.conf:7: memory-limit: out of range: 8M (accepted 0 or 16M..1T)" },
+	{ "memory-limit of one byte", HEAD "[load.cpu]\nmemory-limit = 1\ntool = stress-ng\n"
+	  "args = --cpu 1\n",
+	  "x.conf:5: memory-limit: out of range: 1 (accepted 0 or 16M..1T)" },
+	{ "memory-limit above 1T", HEAD LOAD "memory-limit = 2T\n",
+	  "x.conf:7: memory-limit: out of range: 2T (accepted 0..1T)" },
+	{ "memory-limit bad unit", HEAD LOAD "memory-limit = 128Mb\n",
+	  "x.conf:7: memory-limit: bad size \"128Mb\": use a number with k, M, G or T "
+	  "(powers of 1024)" },
 	{ "bad tool", HEAD "[load.cpu]\ntool = stress\n",
 	  "x.conf:5: tool: bad value \"stress\": one of stress-ng, fio" },
 	{ "bad bool", HEAD LOAD "[truth]\nenabled = maybe\n",
@@ -468,6 +498,7 @@ static const char *const help_lines[] = {
 	"  target-load = NUMBER", "0.1..10000, required",
 	"  warmup = DURATION", "0s..10m, default 3s",
 	"  tool = stress-ng|fio", "  loop-size = SIZE",
+	"  memory-limit = SIZE", "0..1T, default 0", "0: none, else 16M..1T",
 	"  features = STRING", "default \"load-monitor perf\"",
 	"  load-monitor.interval = DURATION", "10ms..10s, default 10ms",
 	"  perf.freq = INTEGER", "1..10000, default 99",
