@@ -168,7 +168,7 @@ static void gp_script(FILE *f, const char *dir, const struct plot_opts *o,
 	fputs("  \"samples.csv\" using \"t_s\":\"r\" with steps lw 0.8 lc rgb \"" COL_R "\" "
 	      "title \"R: running (sampler excluded)\", \\\n"
 	      "  \"\" using \"t_s\":\"d\" with steps lw 0.8 lc rgb \"" COL_D "\" "
-	      "title \"D: blocked (uninterruptible)\", \\\n"
+	      "title \"D: blocked in IO wait\", \\\n"
 	      "  \"\" using \"t_s\":\"load15\" with lines lw 2 lc rgb \"" COL_LOAD15 "\" "
 	      "title \"loadavg 15 min\", \\\n"
 	      "  \"\" using \"t_s\":\"load5\" with lines lw 2 lc rgb \"" COL_LOAD5 "\" "
