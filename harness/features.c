@@ -53,6 +53,17 @@ static const struct opt perf_opts[] = {
 typedef struct hld_loadmon_settings load_monitor_settings_t;
 typedef struct hld_perf_settings perf_settings_t;
 
+#define AT(f) offsetof(struct hld_alloctop_settings, f)
+static const struct opt alloc_top_opts[] = {
+	{ "top", OPT_UINT, AT(top), 0, 1, 100000, "20",
+	  .help = "processes listed, most pages first" },
+	{ "tgid", OPT_INT, AT(tgid), 0, -1, 4194304, "-1",
+	  .help = "only this process (-1: any)" },
+	OPT_END
+};
+
+typedef struct hld_alloctop_settings alloc_top_settings_t;
+
 /* Features whose settings are not defined yet take none. */
 #define NO_SETTINGS(id)                 \
 	typedef char id##_settings_t;   \
@@ -65,7 +76,6 @@ NO_SETTINGS(kprobe)
 NO_SETTINGS(exit_monitor)
 NO_SETTINGS(mutex_monitor)
 NO_SETTINGS(exec_monitor)
-NO_SETTINGS(alloc_top)
 NO_SETTINGS(high_order)
 NO_SETTINGS(reboot)
 

@@ -81,4 +81,11 @@ struct hld_perf_key {
 	char comm[HLD_COMM_LEN];
 };
 
+/* alloc-top: value of the per-process hash, keyed by __u32 tgid. */
+struct hld_alloctop_val {
+	__u64 pages;		/* 4 KiB pages: sum of 1 << order */
+	__u64 allocs;		/* allocation calls */
+	char comm[HLD_COMM_LEN];	/* comm of the first allocating thread seen */
+};
+
 #endif /* HLD_RECORD_H */

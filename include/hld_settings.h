@@ -36,4 +36,9 @@ struct hld_perf_settings {
 	__u64 user;		/* 1: user stacks */
 };
 
+struct hld_alloctop_settings {
+	__u64 top;		/* processes listed in the report */
+	__s64 tgid;		/* process filter, -1: any */
+};
+
 #endif /* HLD_SETTINGS_H */

@@ -1,0 +1,206 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * check_alloctop.c - alloc-top against a process that allocates a known
+ * number of pages: a forked child maps 10000 anonymous 4 KiB pages with
+ * transparent huge pages off for the mapping and writes each page once,
+ * which makes the kernel allocate exactly one order-0 page per page
+ * touched. The report must show at least that many pages for the child,
+ * and not many more: the rest is the child's page tables (20 PTE pages
+ * for 40 MB, a PMD page or two), copy-on-write of the few stack and data
+ * pages it writes after fork, and slab pages that happen to be refilled
+ * on its behalf, all far below ALLOC_SLACK. Needs root and BPF.
+ */
+#include <check.h>
+#include <dirent.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "bpf-util.h"
+#include "diag.h"
+#include "hld_settings.h"
+
+#define CHILD_PAGES	10000
+#define ALLOC_SLACK	1000	/* page tables, COW after fork, slab refills */
+#define PAGE_BYTES	4096
+
+/* The child's body: wait for the go byte, then allocate CHILD_PAGES pages. */
+static void child_allocate(int go_fd)
+{
+	char c;
+	char *p;
+
+	if (read(go_fd, &c, 1) != 1)
+		_exit(2);
+	p = mmap(NULL, (size_t)CHILD_PAGES * PAGE_BYTES, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		_exit(3);
+	if (madvise(p, (size_t)CHILD_PAGES * PAGE_BYTES, MADV_NOHUGEPAGE))
+		_exit(4);
+	for (size_t i = 0; i < CHILD_PAGES; i++)
+		p[i * PAGE_BYTES] = 1;
+	_exit(0);
+}
+
+/* Fork the allocating child, blocked until a byte arrives on *@go_fd. */
+static pid_t start_child(int *go_fd)
+{
+	int fds[2];
+	pid_t pid;
+
+	ck_assert_int_eq(pipe(fds), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		close(fds[1]);
+		prctl(PR_SET_NAME, "hld-alloc");
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		child_allocate(fds[0]);
+	}
+	close(fds[0]);
+	*go_fd = fds[1];
+	return pid;
+}
+
+/* Run @f's report into a fresh directory, whose path goes into @dir. */
+static void report_into(struct diag_feature *f, char *dir)
+{
+	struct diag_outputs out;
+	struct json_writer j;
+	FILE *null = fopen("/dev/null", "w");
+
+	ck_assert_ptr_nonnull(null);
+	strcpy(dir, "/tmp/check_alloctop.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	json__init(&j, null, false);
+	json__begin_object(&j, NULL);
+	out.dir = dir;
+	out.json = &j;
+	ck_assert_int_eq(f->ops->report(f, &out), 0);
+	json__end_object(&j);
+	fclose(null);
+}
+
+/* Pages alloc-top.txt in @dir shows for @pid, -1 if it has no line for it. */
+static long long pages_of(const char *dir, pid_t pid)
+{
+	char path[512], line[512], comm[64];
+	unsigned long long pages, allocs;
+	long long found = -1;
+	unsigned int tgid;
+	FILE *in;
+
+	snprintf(path, sizeof(path), "%s/alloc-top.txt", dir);
+	in = fopen(path, "r");
+	ck_assert_ptr_nonnull(in);
+	while (fgets(line, sizeof(line), in))
+		if (line[0] != '#' &&
+		    sscanf(line, "%u %63s %llu %llu", &tgid, comm, &pages, &allocs) == 4 &&
+		    tgid == (unsigned int)pid)
+			found = pages;
+	fclose(in);
+	return found;
+}
+
+/* Remove the report directory @dir and its files. */
+static void remove_dir(const char *dir)
+{
+	char path[512];
+	struct dirent *e;
+	DIR *d = opendir(dir);
+
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		unlink(path);
+	}
+	closedir(d);
+	rmdir(dir);
+}
+
+static const struct at_case {
+	const char *name;
+	bool filter;		/* settings.tgid = the child */
+	uint64_t top;
+} at_cases[] = {
+	{ "tgid filter", true, 20 },
+	{ "all processes", false, 100000 },
+};
+
+START_TEST(test_child_pages)
+{
+	const struct at_case *c = &at_cases[_i];
+	struct hld_alloctop_settings s = { .top = c->top, .tgid = -1 };
+	struct diag_feature *f;
+	char why[256], dir[64];
+	long long pages;
+	int go, status;
+	pid_t pid;
+
+	if (geteuid() != 0) {
+		printf("skip alloc-top %s: needs root\n", c->name);
+		return;
+	}
+	if (bpf_alloc_top_ops.probe(why, sizeof(why))) {
+		printf("skip alloc-top %s: %s\n", c->name, why);
+		return;
+	}
+	pid = start_child(&go);
+	if (c->filter)
+		s.tgid = pid;
+	f = diag__open(&bpf_alloc_top_ops, &s);
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(f->ops->activate(f), 0);
+	ck_assert_int_eq(write(go, "g", 1), 1);
+	close(go);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		      "child failed: status %#x", status);
+	ck_assert_int_eq(f->ops->deactivate(f), 0);
+	report_into(f, dir);
+	pages = pages_of(dir, pid);
+	ck_assert_msg(pages >= CHILD_PAGES, "%s: pid %d has %lld pages, want >= %d",
+		      c->name, pid, pages, CHILD_PAGES);
+	ck_assert_msg(pages < CHILD_PAGES + ALLOC_SLACK, "%s: pid %d has %lld pages, want < %d",
+		      c->name, pid, pages, CHILD_PAGES + ALLOC_SLACK);
+	printf("alloc-top %s: child %d allocated %lld pages for %d touched\n",
+	       c->name, pid, pages, CHILD_PAGES);
+	ck_assert_double_ge(diag_feature__metric(f, "pages"), pages);
+	ck_assert_double_eq(diag_feature__metric(f, "drops"), 0);
+	if (c->filter)
+		ck_assert_double_eq(diag_feature__metric(f, "pages"), pages);
+	remove_dir(dir);
+	diag__close(f);
+}
+END_TEST
+
+static Suite *alloctop_suite(void)
+{
+	Suite *s = suite_create("alloctop");
+	TCase *tc = tcase_create("ground truth");
+
+	tcase_set_timeout(tc, 30);
+	tcase_add_loop_test(tc, test_child_pages, 0, sizeof(at_cases) / sizeof(at_cases[0]));
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(alloctop_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
