@@ -64,6 +64,35 @@ static const struct opt alloc_top_opts[] = {
 
 typedef struct hld_alloctop_settings alloc_top_settings_t;
 
+#define EC(f) offsetof(struct hld_exec_settings, f)
+static const struct opt exec_monitor_opts[] = {
+	{ "comm", OPT_STR, EC(comm), sizeof(((struct hld_exec_settings *)0)->comm), 0, 0, "",
+	  .help = "only execs whose new comm is this (empty: any)" },
+	{ "ancestor", OPT_INT, EC(ancestor), 0, -1, 4194304, "-1",
+	  .help = "only execs with this tgid among their 8 nearest ancestors (-1: any)" },
+	{ "ringbuf", OPT_SIZE, EC(ringbuf_size), 0, 4096, 1073741824, "256k",
+	  .help = "ring buffer size (rounded up to a power of two)" },
+	OPT_END
+};
+
+#define EX(f) offsetof(struct hld_exit_settings, f)
+static const struct opt exit_monitor_opts[] = {
+	{ "comm", OPT_STR, EX(comm), sizeof(((struct hld_exit_settings *)0)->comm), 0, 0, "",
+	  .help = "only tasks with this comm (empty: any)" },
+	{ "tgid", OPT_INT, EX(tgid), 0, -1, 4194304, "-1",
+	  .help = "only this process (-1: any)" },
+	{ "user-stacks", OPT_UINT, EX(user_stacks), 0, 0, 1, "1",
+	  .help = "record the user stack at exit (0/1)" },
+	{ "all-threads", OPT_UINT, EX(all_threads), 0, 0, 1, "0",
+	  .help = "every thread's exit (1) or thread-group leaders only (0)" },
+	{ "ringbuf", OPT_SIZE, EX(ringbuf_size), 0, 4096, 1073741824, "1M",
+	  .help = "ring buffer size (rounded up to a power of two)" },
+	OPT_END
+};
+
+typedef struct hld_exec_settings exec_monitor_settings_t;
+typedef struct hld_exit_settings exit_monitor_settings_t;
+
 /* Features whose settings are not defined yet take none. */
 #define NO_SETTINGS(id)                 \
 	typedef char id##_settings_t;   \
@@ -73,9 +102,7 @@ NO_SETTINGS(irq_stats)
 NO_SETTINGS(irq_delay)
 NO_SETTINGS(run_trace)
 NO_SETTINGS(kprobe)
-NO_SETTINGS(exit_monitor)
 NO_SETTINGS(mutex_monitor)
-NO_SETTINGS(exec_monitor)
 NO_SETTINGS(high_order)
 NO_SETTINGS(reboot)
 

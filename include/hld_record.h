@@ -32,6 +32,8 @@ enum hld_record_type {
 	HLD_REC_NONE = 0,
 	HLD_REC_LOADMON_TASK = 1,	/* struct hld_loadmon_task */
 	HLD_REC_LOADMON_CAPTURE = 2,	/* struct hld_loadmon_capture */
+	HLD_REC_EXEC = 3,		/* struct hld_exec_record */
+	HLD_REC_EXIT = 4,		/* struct hld_exit_record */
 	HLD_REC__MAX,
 };
 
@@ -86,6 +88,48 @@ struct hld_alloctop_val {
 	__u64 pages;		/* 4 KiB pages: sum of 1 << order */
 	__u64 allocs;		/* allocation calls */
 	char comm[HLD_COMM_LEN];	/* comm of the first allocating thread seen */
+};
+
+/* exec-monitor: one successful exec, seen in the new image's context. */
+#define HLD_EXEC_FILENAME	128	/* bytes of the path given to exec */
+#define HLD_EXEC_ARGS		256	/* bytes of argv, NUL-separated as in memory */
+#define HLD_EXEC_ANCESTORS	8	/* parent chain depth */
+
+struct hld_exec_ancestor {
+	__u32 pid;		/* thread id of the parent */
+	__u32 tgid;
+	char comm[HLD_COMM_LEN];
+};
+
+struct hld_exec_record {
+	struct hld_record_header hdr;
+	__u32 pid;		/* thread that exec'd (the tgid after a de_thread) */
+	__u32 tgid;
+	__u32 old_pid;		/* its tid before exec, if a non-leader thread exec'd */
+	__u32 uid;
+	__u32 nr_ancestors;	/* valid entries in ancestors[], parent first */
+	__u32 args_len;		/* bytes valid in args[] */
+	__u32 args_total;	/* bytes of argv in memory (more than args_len: truncated) */
+	__s32 args_err;		/* bpf_probe_read_user() error, 0 if read */
+	char comm[HLD_COMM_LEN];
+	char filename[HLD_EXEC_FILENAME];
+	char args[HLD_EXEC_ARGS];
+	struct hld_exec_ancestor ancestors[HLD_EXEC_ANCESTORS];
+};
+
+/* exit-monitor: one task exit, seen in the exiting task's context. */
+struct hld_exit_record {
+	struct hld_record_header hdr;
+	__u32 pid;
+	__u32 tgid;
+	__u32 ppid;		/* tgid of the real parent */
+	__u32 exit_code;	/* task->exit_code: (code << 8) | core 0x80 | signal */
+	__u32 group_dead;	/* 1: the last thread of its thread group */
+	__u32 nr_ustack;	/* valid entries in ustack[] */
+	__s32 ustack_err;	/* bpf_get_stack() error, 0 if none was asked or it worked */
+	__u32 pad;
+	char comm[HLD_COMM_LEN];
+	__u64 ustack[HLD_MAX_STACK];
 };
 
 #endif /* HLD_RECORD_H */

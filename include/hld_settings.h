@@ -41,4 +41,25 @@ struct hld_alloctop_settings {
 	__s64 tgid;		/* process filter, -1: any */
 };
 
+struct hld_exec_settings {
+	char comm[16];		/* only execs whose new comm is this, "": any */
+	__s64 ancestor;		/* only execs with this tgid in their parent chain, -1: any */
+	__u64 ringbuf_size;	/* ring buffer bytes (rounded up to a power of two) */
+};
+
+struct hld_exit_settings {
+	char comm[16];		/* only tasks with this comm, "": any */
+	__s64 tgid;		/* only this process, -1: any */
+	__u64 user_stacks;	/* 1: the user stack at exit */
+	__u64 all_threads;	/* 1: every thread; 0: thread-group leaders only */
+	__u64 ringbuf_size;	/* ring buffer bytes (rounded up to a power of two) */
+};
+
+struct hld_syscost_settings {
+	__s64 tgid;		/* only this process, -1: any */
+	__s64 pid;		/* only this thread, -1: any */
+	char comm[16];		/* only tasks with this comm, "": any */
+	__u64 top;		/* rows shown per table in syscost.txt */
+};
+
 #endif /* HLD_SETTINGS_H */

@@ -1,0 +1,229 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * check_execmon.c - exec-monitor on the eBPF backend against ground truth:
+ * the test execs /bin/true exactly EXECS times with a marker in argv and
+ * checks that exec.json holds every one of them, with its argv and a parent
+ * chain that includes the test. Needs root and BPF; skips with the reason.
+ */
+#include <check.h>
+#include <dirent.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bpf-util.h"
+#include "diag.h"
+#include "hld_settings.h"
+#include "run-command.h"
+
+#define EXECS	20
+#define POLLS	300	/* polls of 10 ms to wait for the records at most */
+
+/* NULL if the feature can run here, else a reason to skip. */
+static const char *execmon_unavailable(char *why, size_t len)
+{
+	if (geteuid() != 0)
+		return "needs root";
+	if (bpf_exec_monitor_ops.probe(why, len))
+		return why;
+	return NULL;
+}
+
+/* Run @f's report into a fresh directory @dir (at least 32 bytes). */
+static void report_into(struct diag_feature *f, char *dir)
+{
+	struct diag_outputs out;
+	struct json_writer j;
+	FILE *null = fopen("/dev/null", "w");
+
+	ck_assert_ptr_nonnull(null);
+	strcpy(dir, "/tmp/check_execmon.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	json__init(&j, null, false);
+	json__begin_object(&j, NULL);
+	out.dir = dir;
+	out.json = &j;
+	ck_assert_int_eq(f->ops->report(f, &out), 0);
+	json__end_object(&j);
+	fclose(null);
+}
+
+/* Remove the report directory @dir and the files in it. */
+static void remove_dir(const char *dir)
+{
+	char path[512];
+	struct dirent *e;
+	DIR *d = opendir(dir);
+
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		unlink(path);
+	}
+	closedir(d);
+	rmdir(dir);
+}
+
+static const char *obj_str(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+
+	return json_object_object_get_ex(o, key, &v) ? json_object_get_string(v) : NULL;
+}
+
+static int64_t obj_int(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+
+	return json_object_object_get_ex(o, key, &v) ? json_object_get_int64(v) : -1;
+}
+
+/* Is @tgid in the "parents" array of @rec? */
+static bool has_ancestor(struct json_object *rec, pid_t tgid)
+{
+	struct json_object *parents;
+
+	if (!json_object_object_get_ex(rec, "parents", &parents))
+		return false;
+	for (size_t i = 0; i < json_object_array_length(parents); i++)
+		if (obj_int(json_object_array_get_idx(parents, i), "tgid") == tgid)
+			return true;
+	return false;
+}
+
+static const struct exec_case {
+	const char *name;
+	const char *comm;	/* comm filter */
+	bool ancestor;		/* filter on the test's own tgid */
+	int want;		/* marked execs expected in the report */
+} exec_cases[] = {
+	{ "ancestor filter", "", true, EXECS },
+	{ "comm filter", "true", false, EXECS },
+	{ "no filter", "", false, EXECS },
+	{ "comm filter, no match", "hld-nomatch", false, 0 },
+};
+
+START_TEST(test_exec_truth)
+{
+	const struct exec_case *c = &exec_cases[_i];
+	struct json_object *root, *recs;
+	struct hld_exec_settings s;
+	struct diag_feature *f;
+	char why[256], dir[64], marker[64], path[128], idx[EXECS][8];
+	bool seen[EXECS] = { false };
+	const char *skip;
+	int found = 0;
+
+	skip = execmon_unavailable(why, sizeof(why));
+	if (skip) {
+		printf("SKIP check_execmon %s: %s\n", c->name, skip);
+		return;
+	}
+	ck_assert_int_eq(opts__defaults(diag_descs[DIAG_exec_monitor].opts, &s), 0);
+	snprintf(s.comm, sizeof(s.comm), "%s", c->comm);
+	s.ancestor = c->ancestor ? getpid() : -1;
+	f = diag__open(&bpf_exec_monitor_ops, &s);
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(f->ops->activate(f), 0);
+	snprintf(marker, sizeof(marker), "hld-execmon-%d-%d", getpid(), _i);
+	for (int i = 0; i < EXECS; i++) {
+		const char *argv[] = { "/bin/true", marker, idx[i], NULL };
+
+		snprintf(idx[i], sizeof(idx[i]), "%d", i);
+		ck_assert_int_eq(run_command(argv, NULL, NULL), 0);
+		ck_assert_int_eq(f->ops->poll(f), 0);
+	}
+	for (int i = 0; i < POLLS && f->events < (uint64_t)c->want; i++) {
+		usleep(DIAG_POLL_MS * 1000);
+		ck_assert_int_eq(f->ops->poll(f), 0);
+	}
+	ck_assert_int_eq(f->ops->deactivate(f), 0);
+	report_into(f, dir);
+	ck_assert_double_eq(diag_feature__metric(f, "drops"), 0);
+	ck_assert_double_ge(diag_feature__metric(f, "execs"), c->want);
+
+	snprintf(path, sizeof(path), "%s/exec.json", dir);
+	root = json_object_from_file(path);
+	ck_assert_msg(root, "%s does not parse", path);
+	ck_assert(json_object_object_get_ex(root, "records", &recs));
+	for (size_t r = 0; r < json_object_array_length(recs); r++) {
+		struct json_object *rec = json_object_array_get_idx(recs, r), *argv, *parents;
+		const char *a1, *a2;
+		int n;
+
+		ck_assert(json_object_object_get_ex(rec, "argv", &argv));
+		if (json_object_array_length(argv) != 3)
+			continue;
+		a1 = json_object_get_string(json_object_array_get_idx(argv, 1));
+		if (strcmp(a1, marker))
+			continue;
+		ck_assert_str_eq(json_object_get_string(json_object_array_get_idx(argv, 0)), "/bin/true");
+		a2 = json_object_get_string(json_object_array_get_idx(argv, 2));
+		n = atoi(a2);
+		ck_assert_int_ge(n, 0);
+		ck_assert_int_lt(n, EXECS);
+		ck_assert_msg(!seen[n], "exec %d reported twice", n);
+		seen[n] = true;
+		found++;
+		ck_assert_str_eq(obj_str(rec, "filename"), "/bin/true");
+		ck_assert_str_eq(obj_str(rec, "comm"), "true");
+		ck_assert_msg(has_ancestor(rec, getpid()), "exec %d: test pid %d not in parents", n, getpid());
+		/* The nearest parent is the test itself, which forked the child. */
+		ck_assert(json_object_object_get_ex(rec, "parents", &parents));
+		ck_assert_int_eq(obj_int(json_object_array_get_idx(parents, 0), "tgid"), getpid());
+	}
+	ck_assert_int_eq(found, c->want);
+	if (c->ancestor)
+		ck_assert_double_eq(diag_feature__metric(f, "execs"), EXECS);
+	json_object_put(root);
+	remove_dir(dir);
+	diag__close(f);
+}
+END_TEST
+
+/* With no activation there is nothing to report, and the report says so. */
+START_TEST(test_exec_empty)
+{
+	struct diag_feature *f = diag__open(&bpf_exec_monitor_ops, NULL);
+	char dir[64];
+
+	ck_assert_ptr_nonnull(f);
+	report_into(f, dir);
+	ck_assert_double_eq(diag_feature__metric(f, "execs"), 0);
+	ck_assert_double_eq(diag_feature__metric(f, "drops"), 0);
+	remove_dir(dir);
+	diag__close(f);
+}
+END_TEST
+
+static Suite *execmon_suite(void)
+{
+	Suite *s = suite_create("execmon");
+	TCase *tc;
+
+	tc = tcase_create("report");
+	tcase_add_test(tc, test_exec_empty);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("truth");
+	tcase_set_timeout(tc, 30);
+	tcase_add_loop_test(tc, test_exec_truth, 0, sizeof(exec_cases) / sizeof(exec_cases[0]));
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(execmon_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,320 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * check_exitmon.c - exit-monitor on the eBPF backend against ground truth:
+ * children that exit with codes 0..CODES-1 and one killed by SIGKILL; the
+ * report must hold each with its code or signal. Also the decoding of the
+ * kernel's exit_code, through the report of a child killed by SIGABRT
+ * (core dumps off). Needs root and BPF; skips with the reason.
+ */
+#include <check.h>
+#include <dirent.h>
+#include <json-c/json.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "bpf-util.h"
+#include "diag.h"
+#include "hld_settings.h"
+
+#define CODES	10		/* children exit(0) .. exit(CODES - 1) */
+#define NKIDS	(CODES + 1)	/* and one killed by SIGKILL */
+#define POLLS	300		/* polls of 10 ms to wait for the records at most */
+#define COMM	"hld-exit"
+
+static const char *exitmon_unavailable(char *why, size_t len)
+{
+	if (geteuid() != 0)
+		return "needs root";
+	if (bpf_exit_monitor_ops.probe(why, len))
+		return why;
+	return NULL;
+}
+
+/* Run @f's report into a fresh directory @dir (at least 32 bytes). */
+static void report_into(struct diag_feature *f, char *dir)
+{
+	struct diag_outputs out;
+	struct json_writer j;
+	FILE *null = fopen("/dev/null", "w");
+
+	ck_assert_ptr_nonnull(null);
+	strcpy(dir, "/tmp/check_exitmon.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	json__init(&j, null, false);
+	json__begin_object(&j, NULL);
+	out.dir = dir;
+	out.json = &j;
+	ck_assert_int_eq(f->ops->report(f, &out), 0);
+	json__end_object(&j);
+	fclose(null);
+}
+
+static void remove_dir(const char *dir)
+{
+	char path[512];
+	struct dirent *e;
+	DIR *d = opendir(dir);
+
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		unlink(path);
+	}
+	closedir(d);
+	rmdir(dir);
+}
+
+static json_object *obj_get(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+
+	return json_object_object_get_ex(o, key, &v) ? v : NULL;
+}
+
+/*
+ * A child named COMM: @sig 0 exits with @code at once; otherwise it sets
+ * @sig to its default action (the Check runner's SIGTERM handler is
+ * inherited) and waits to be killed with it. Returns once the child is
+ * ready for the signal.
+ */
+static pid_t start_child(int code, int sig)
+{
+	struct rlimit no_core = { 0, 0 };
+	int fds[2];
+	char c = 0;
+	pid_t pid;
+
+	ck_assert_int_eq(pipe(fds), 0);
+	pid = fork();
+	if (pid == 0) {
+		close(fds[0]);
+		prctl(PR_SET_NAME, COMM);
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		setrlimit(RLIMIT_CORE, &no_core);
+		if (sig)
+			signal(sig, SIG_DFL);
+		if (write(fds[1], &c, 1) != 1)
+			_exit(127);
+		if (sig)
+			for (;;)
+				pause();
+		_exit(code);
+	}
+	close(fds[1]);
+	if (pid > 0)
+		ck_assert_int_eq(read(fds[0], &c, 1), 1);
+	close(fds[0]);
+	return pid;
+}
+
+/* What one child should be reported as. */
+struct kid {
+	pid_t pid;
+	int code;	/* exit status, -1 if killed */
+	int sig;	/* signal, 0 if exited */
+	int seen;
+};
+
+static const struct exit_case {
+	const char *name;
+	bool user_stacks;
+	bool tgid_filter;	/* watch only the SIGKILL child */
+} exit_cases[] = {
+	{ "comm filter, user stacks", true, false },
+	{ "comm filter, no user stacks", false, false },
+	{ "tgid filter", true, true },
+};
+
+/* Check one record against the child it names; false if it names none. */
+static bool check_record(struct json_object *rec, struct kid *kids, bool user_stacks)
+{
+	int64_t pid = json_object_get_int64(obj_get(rec, "pid"));
+	struct json_object *ustack = obj_get(rec, "ustack");
+
+	for (int k = 0; k < NKIDS; k++) {
+		struct kid *kid = &kids[k];
+
+		if (kid->pid != pid)
+			continue;
+		kid->seen++;
+		ck_assert_str_eq(json_object_get_string(obj_get(rec, "comm")), COMM);
+		ck_assert_int_eq(json_object_get_int64(obj_get(rec, "ppid")), getpid());
+		if (kid->sig) {
+			ck_assert_str_eq(json_object_get_string(obj_get(rec, "how")), "killed");
+			ck_assert_int_eq(json_object_get_int64(obj_get(rec, "signal")), kid->sig);
+			ck_assert(json_object_is_type(obj_get(rec, "code"), json_type_null));
+		} else {
+			ck_assert_str_eq(json_object_get_string(obj_get(rec, "how")), "exited");
+			ck_assert_int_eq(json_object_get_int64(obj_get(rec, "code")), kid->code);
+			ck_assert(json_object_is_type(obj_get(rec, "signal"), json_type_null));
+		}
+		ck_assert(!json_object_get_boolean(obj_get(rec, "core_dumped")));
+		ck_assert_ptr_nonnull(ustack);
+		/* The tracepoint runs before exit_mm() on this kernel: the stack is there. */
+		if (user_stacks)
+			ck_assert_int_gt(json_object_array_length(ustack), 0);
+		else
+			ck_assert_int_eq(json_object_array_length(ustack), 0);
+		return true;
+	}
+	return false;
+}
+
+START_TEST(test_exit_truth)
+{
+	const struct exit_case *c = &exit_cases[_i];
+	struct kid kids[NKIDS];
+	struct json_object *root, *recs;
+	struct hld_exit_settings s;
+	struct diag_feature *f;
+	char why[256], dir[64], path[128];
+	const char *skip;
+	uint64_t want;
+
+	skip = exitmon_unavailable(why, sizeof(why));
+	if (skip) {
+		printf("SKIP check_exitmon %s: %s\n", c->name, skip);
+		return;
+	}
+	/* The SIGKILL child first, so that the tgid filter can name it. */
+	kids[CODES] = (struct kid){ start_child(0, SIGKILL), -1, SIGKILL, 0 };
+	ck_assert_int_gt(kids[CODES].pid, 0);
+	ck_assert_int_eq(opts__defaults(diag_descs[DIAG_exit_monitor].opts, &s), 0);
+	snprintf(s.comm, sizeof(s.comm), "%s", COMM);
+	s.user_stacks = c->user_stacks;
+	s.tgid = c->tgid_filter ? kids[CODES].pid : -1;
+	f = diag__open(&bpf_exit_monitor_ops, &s);
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(f->ops->activate(f), 0);
+	for (int i = 0; i < CODES; i++) {
+		kids[i] = (struct kid){ start_child(i, 0), i, 0, 0 };
+		ck_assert_int_gt(kids[i].pid, 0);
+	}
+	ck_assert_int_eq(kill(kids[CODES].pid, SIGKILL), 0);
+	for (int i = 0; i < NKIDS; i++) {
+		int st;
+
+		ck_assert_int_eq(waitpid(kids[i].pid, &st, 0), kids[i].pid);
+		if (kids[i].sig)
+			ck_assert(WIFSIGNALED(st) && WTERMSIG(st) == kids[i].sig);
+		else
+			ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == kids[i].code);
+	}
+	want = c->tgid_filter ? 1 : NKIDS;
+	for (int i = 0; i < POLLS && f->events < want; i++) {
+		usleep(DIAG_POLL_MS * 1000);
+		ck_assert_int_eq(f->ops->poll(f), 0);
+	}
+	ck_assert_int_eq(f->ops->deactivate(f), 0);
+	report_into(f, dir);
+	ck_assert_double_eq(diag_feature__metric(f, "drops"), 0);
+	if (c->tgid_filter)
+		ck_assert_double_eq(diag_feature__metric(f, "exits"), 1);
+	else
+		ck_assert_double_ge(diag_feature__metric(f, "exits"), NKIDS);
+
+	snprintf(path, sizeof(path), "%s/exit.json", dir);
+	root = json_object_from_file(path);
+	ck_assert_msg(root, "%s does not parse", path);
+	recs = obj_get(root, "records");
+	ck_assert_ptr_nonnull(recs);
+	for (size_t r = 0; r < json_object_array_length(recs); r++)
+		check_record(json_object_array_get_idx(recs, r), kids, c->user_stacks);
+	for (int k = 0; k < NKIDS; k++) {
+		int want_seen = !c->tgid_filter || k == CODES;
+
+		ck_assert_msg(kids[k].seen == want_seen, "child %d (code %d, signal %d) reported %d times",
+			      kids[k].pid, kids[k].code, kids[k].sig, kids[k].seen);
+	}
+	json_object_put(root);
+	remove_dir(dir);
+	diag__close(f);
+}
+END_TEST
+
+/* Signals other than SIGKILL: the kernel's exit_code low bits, decoded. */
+static const int sig_cases[] = { SIGTERM, SIGSEGV, SIGABRT, SIGUSR1 };
+
+START_TEST(test_exit_signal)
+{
+	int sig = sig_cases[_i];
+	struct json_object *root, *recs, *rec = NULL;
+	struct hld_exit_settings s;
+	struct diag_feature *f;
+	char why[256], dir[64], path[128];
+	const char *skip;
+	pid_t pid;
+
+	skip = exitmon_unavailable(why, sizeof(why));
+	if (skip) {
+		printf("SKIP check_exitmon signal %d: %s\n", sig, skip);
+		return;
+	}
+	pid = start_child(0, sig);
+	ck_assert_int_gt(pid, 0);
+	ck_assert_int_eq(opts__defaults(diag_descs[DIAG_exit_monitor].opts, &s), 0);
+	s.tgid = pid;
+	f = diag__open(&bpf_exit_monitor_ops, &s);
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(f->ops->activate(f), 0);
+	ck_assert_int_eq(kill(pid, sig), 0);
+	ck_assert_int_eq(waitpid(pid, NULL, 0), pid);
+	for (int i = 0; i < POLLS && f->events < 1; i++) {
+		usleep(DIAG_POLL_MS * 1000);
+		ck_assert_int_eq(f->ops->poll(f), 0);
+	}
+	ck_assert_int_eq(f->ops->deactivate(f), 0);
+	report_into(f, dir);
+	ck_assert_double_eq(diag_feature__metric(f, "exits"), 1);
+	snprintf(path, sizeof(path), "%s/exit.json", dir);
+	root = json_object_from_file(path);
+	ck_assert_ptr_nonnull(root);
+	recs = obj_get(root, "records");
+	ck_assert_int_eq(json_object_array_length(recs), 1);
+	rec = json_object_array_get_idx(recs, 0);
+	ck_assert_int_eq(json_object_get_int64(obj_get(rec, "pid")), pid);
+	ck_assert_str_eq(json_object_get_string(obj_get(rec, "how")), "killed");
+	ck_assert_int_eq(json_object_get_int64(obj_get(rec, "signal")), sig);
+	ck_assert(!json_object_get_boolean(obj_get(rec, "core_dumped")));
+	json_object_put(root);
+	remove_dir(dir);
+	diag__close(f);
+}
+END_TEST
+
+static Suite *exitmon_suite(void)
+{
+	Suite *s = suite_create("exitmon");
+	TCase *tc;
+
+	tc = tcase_create("truth");
+	tcase_set_timeout(tc, 30);
+	tcase_add_loop_test(tc, test_exit_truth, 0, sizeof(exit_cases) / sizeof(exit_cases[0]));
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("signals");
+	tcase_set_timeout(tc, 30);
+	tcase_add_loop_test(tc, test_exit_signal, 0, sizeof(sig_cases) / sizeof(sig_cases[0]));
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(exitmon_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
