@@ -16,6 +16,7 @@ static const struct diag_ops *const bpf_features[] = {
 	&bpf_exec_monitor_ops,
 	&bpf_exit_monitor_ops,
 	&bpf_alloc_top_ops,
+	&bpf_high_order_ops,
 	NULL,
 };
 

@@ -93,6 +93,19 @@ static const struct opt exit_monitor_opts[] = {
 typedef struct hld_exec_settings exec_monitor_settings_t;
 typedef struct hld_exit_settings exit_monitor_settings_t;
 
+#define HO(f) offsetof(struct hld_highorder_settings, f)
+static const struct opt high_order_opts[] = {
+	{ "order", OPT_UINT, HO(order), 0, 1, 10, "3",
+	  .help = "record allocations of this order and above" },
+	{ "tgid", OPT_INT, HO(tgid), 0, -1, 4194304, "-1",
+	  .help = "only this process (-1: any)" },
+	{ "user", OPT_UINT, HO(user), 0, 0, 1, "1",
+	  .help = "also record user stacks (0/1)" },
+	OPT_END
+};
+
+typedef struct hld_highorder_settings high_order_settings_t;
+
 /* Features whose settings are not defined yet take none. */
 #define NO_SETTINGS(id)                 \
 	typedef char id##_settings_t;   \
@@ -103,7 +116,6 @@ NO_SETTINGS(irq_delay)
 NO_SETTINGS(run_trace)
 NO_SETTINGS(kprobe)
 NO_SETTINGS(mutex_monitor)
-NO_SETTINGS(high_order)
 NO_SETTINGS(reboot)
 
 const struct diag_desc diag_descs[DIAG_FEATURE__MAX] = {

@@ -132,4 +132,13 @@ struct hld_exit_record {
 	__u64 ustack[HLD_MAX_STACK];
 };
 
+/* high-order: in-kernel aggregation key; the value is a __u64 count. */
+struct hld_highorder_key {
+	__u32 tgid;
+	__u32 order;
+	__s32 kstack_id;	/* stack map id, negative if none */
+	__s32 ustack_id;
+	char comm[HLD_COMM_LEN];
+};
+
 #endif /* HLD_RECORD_H */

@@ -62,4 +62,10 @@ struct hld_syscost_settings {
 	__u64 top;		/* rows shown per table in syscost.txt */
 };
 
+struct hld_highorder_settings {
+	__u64 order;		/* record allocations of this order and above */
+	__s64 tgid;		/* process filter, -1: any */
+	__u64 user;		/* 1: also record user stacks */
+};
+
 #endif /* HLD_SETTINGS_H */

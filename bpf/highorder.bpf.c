@@ -1,0 +1,111 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * highorder.bpf.c - high-order: stacks of page allocations of order >= N.
+ *
+ * On every successful page allocation (kmem:mm_page_alloc) of order at least
+ * targ_order, take the kernel stack (and the user stack) into a stack-trace
+ * map and count the allocation in a hash keyed by struct hld_highorder_key
+ * (process, comm, order, stack ids). All the state is in maps.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include "hld_record.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+#define HIGHORDER_MAX_ENTRIES	16384
+#define HIGHORDER_STACK_ENTRIES	16384
+#define KEEXIST			17
+#define KEFAULT			14
+#define KPF_KTHREAD		0x00200000	/* PF_KTHREAD */
+
+const volatile __u32 targ_order = 3;
+const volatile __s64 targ_tgid = -1;
+const volatile __u32 want_user = 1;
+
+__u64 nr_allocs = 0;		/* allocations that passed the filters */
+__u64 nr_drops = 0;		/* of those, not counted; by cause: */
+__u64 nr_drop_kstack = 0;	/* kernel stack not stored (bucket taken, -ENOMEM) */
+__u64 nr_drop_ustack = 0;	/* user stack of a user task not stored */
+__u64 nr_drop_count = 0;	/* count map full */
+__s64 last_stack_err = 0;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
+	__uint(max_entries, HIGHORDER_STACK_ENTRIES);
+	__type(key, __u32);
+	__uint(value_size, HLD_MAX_STACK * sizeof(__u64));
+} stacks SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, HIGHORDER_MAX_ENTRIES);
+	__type(key, struct hld_highorder_key);
+	__type(value, __u64);
+} counts SEC(".maps");
+
+/* Count one allocation under @key. 0, or -1 when the hash is full. */
+static __always_inline int count_alloc(struct hld_highorder_key *key)
+{
+	__u64 one = 1, *val;
+	long err;
+
+	val = bpf_map_lookup_elem(&counts, key);
+	if (val) {
+		__sync_fetch_and_add(val, 1);
+		return 0;
+	}
+	err = bpf_map_update_elem(&counts, key, &one, BPF_NOEXIST);
+	if (err == -KEEXIST) {		/* another CPU inserted it first */
+		val = bpf_map_lookup_elem(&counts, key);
+		if (!val)
+			return -1;
+		__sync_fetch_and_add(val, 1);
+		return 0;
+	}
+	return err ? -1 : 0;
+}
+
+SEC("tp_btf/mm_page_alloc")
+int BPF_PROG(highorder_page_alloc, struct page *page, unsigned int order, gfp_t gfp, int mt)
+{
+	struct hld_highorder_key key = {};
+	struct task_struct *cur;
+
+	if (!page || order < targ_order)
+		return 0;
+	key.tgid = bpf_get_current_pid_tgid() >> 32;
+	if (targ_tgid >= 0 && key.tgid != targ_tgid)
+		return 0;
+	__sync_fetch_and_add(&nr_allocs, 1);
+	key.order = order;
+	bpf_get_current_comm(key.comm, sizeof(key.comm));
+	key.kstack_id = bpf_get_stackid(ctx, &stacks, 0);
+	if (key.kstack_id < 0) {
+		last_stack_err = key.kstack_id;
+		__sync_fetch_and_add(&nr_drop_kstack, 1);
+		__sync_fetch_and_add(&nr_drops, 1);
+		return 0;
+	}
+	key.ustack_id = -1;
+	if (want_user) {
+		key.ustack_id = bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK);
+		if (key.ustack_id < 0) {
+			cur = bpf_get_current_task_btf();
+			/* A kernel thread, or a task past exit_mm(), has no user stack. */
+			if (key.ustack_id != -KEFAULT || (!(cur->flags & KPF_KTHREAD) && cur->mm)) {
+				last_stack_err = key.ustack_id;
+				__sync_fetch_and_add(&nr_drop_ustack, 1);
+				__sync_fetch_and_add(&nr_drops, 1);
+				return 0;
+			}
+			key.ustack_id = -1;
+		}
+	}
+	if (count_alloc(&key)) {
+		__sync_fetch_and_add(&nr_drop_count, 1);
+		__sync_fetch_and_add(&nr_drops, 1);
+	}
+	return 0;
+}
