@@ -125,6 +125,6 @@ int BPF_PROG(execmon_exec, struct task_struct *p, pid_t old_pid, struct linux_bi
 	__builtin_memcpy(rec->comm, comm, sizeof(comm));
 	bpf_probe_read_kernel_str(rec->filename, sizeof(rec->filename), BPF_CORE_READ(bprm, filename));
 	fill_args(rec, task);
-	bpf_ringbuf_submit(rec, 0);
+	bpf_ringbuf_submit(rec, BPF_RB_NO_WAKEUP);
 	return 0;
 }

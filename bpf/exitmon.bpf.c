@@ -98,6 +98,6 @@ int BPF_PROG(exitmon_exit, struct task_struct *p)
 			}
 		}
 	}
-	bpf_ringbuf_submit(rec, 0);
+	bpf_ringbuf_submit(rec, BPF_RB_NO_WAKEUP);
 	return 0;
 }
