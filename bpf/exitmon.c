@@ -5,6 +5,8 @@
  * exiting process's maps for symbols if it can still be read), and writes
  * exit.txt and exit.json.
  */
+#include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -23,6 +25,10 @@
 #include "hld_settings.h"
 #include "syms.h"
 
+#define NS_PER_MS	1000000ull
+#define XM_SCAN_MS	1000	/* how often /proc is scanned for processes to snapshot */
+#define XM_SCAN_MAX	64	/* new processes snapshotted per scan at most */
+
 /* One exit kept for the report, and whether its process's maps could be read. */
 struct xm_exit {
 	struct hld_exit_record rec;
@@ -35,6 +41,7 @@ struct exitmon {
 	struct ring_buffer *rb;
 	struct usyms *usyms;
 	int rec_err;			/* first error in the record callback */
+	uint64_t next_scan_ns;
 	struct xm_exit *exits;		/* every record received, all phases */
 	size_t nr_exits, cap_exits;
 	uint64_t seen, drops, no_ustack;	/* BPF counters of ended phases */
@@ -83,6 +90,63 @@ static bool exitmon__maps_read(struct exitmon *xm, const struct hld_exit_record 
 		return false;
 	return strcmp(usyms__name(xm->usyms, r->tgid, r->ustack[0], buf, sizeof(buf)),
 		      "[unknown]") != 0;
+}
+
+/* Does /proc/@tgid/comm equal @comm? */
+static bool exitmon__comm_is(long tgid, const char *comm)
+{
+	char path[64], buf[HLD_COMM_LEN + 2];
+	size_t n;
+	FILE *in;
+
+	snprintf(path, sizeof(path), "/proc/%ld/comm", tgid);
+	in = fopen(path, "re");
+	if (!in)
+		return false;
+	n = fread(buf, 1, sizeof(buf) - 1, in);
+	fclose(in);
+	buf[n] = '\0';
+	if (n && buf[n - 1] == '\n')
+		buf[n - 1] = '\0';
+	return !strncmp(buf, comm, HLD_COMM_LEN);
+}
+
+/*
+ * Snapshot the maps of live processes that pass the filters and have none
+ * yet, at most XM_SCAN_MAX per call: the maps of a process can only be read
+ * while it lives, and by the time its exit record arrives they are gone.
+ */
+static void exitmon__scan(struct exitmon *xm, const struct hld_exit_settings *s)
+{
+	struct dirent *e;
+	int n = 0;
+	DIR *d;
+
+	if (!s->user_stacks)
+		return;
+	if (!xm->usyms)
+		xm->usyms = usyms__new();
+	d = opendir("/proc");
+	if (!xm->usyms || !d) {
+		if (d)
+			closedir(d);
+		return;
+	}
+	while (n < XM_SCAN_MAX && (e = readdir(d))) {
+		long tgid;
+
+		if (!isdigit((unsigned char)e->d_name[0]))
+			continue;
+		tgid = strtol(e->d_name, NULL, 10);
+		if (tgid <= 0 || (s->tgid >= 0 && tgid != s->tgid) ||
+		    usyms__has_pid(xm->usyms, tgid))
+			continue;
+		if (s->comm[0] && !exitmon__comm_is(tgid, s->comm))
+			continue;
+		if (!usyms__add_pid(xm->usyms, tgid, false))
+			n++;
+	}
+	closedir(d);
 }
 
 /* ring_buffer callback: keep one hld_exit_record. */
@@ -177,9 +241,9 @@ static int exitmon_activate(struct diag_feature *f)
 		err = -errno;
 		goto out_link;
 	}
-	/* A watched process is snapshotted now, while it surely still has its maps. */
-	if (s->tgid > 0 && s->user_stacks)
-		exitmon__snapshot(xm, s->tgid);
+	/* Processes alive now are snapshotted now, while they surely have their maps. */
+	exitmon__scan(xm, s);
+	xm->next_scan_ns = bpf_util__now_ns() + XM_SCAN_MS * NS_PER_MS;
 	return 0;
 
 out_link:
@@ -191,15 +255,24 @@ out_destroy:
 	return err < 0 ? err : -EINVAL;
 }
 
-/* Drain the ring buffer; events and drops count all phases so far. */
+/*
+ * Drain the ring buffer (events and drops count all phases so far), and
+ * every XM_SCAN_MS snapshot the processes started since the last scan.
+ */
 static int exitmon_poll(struct diag_feature *f)
 {
 	struct exitmon *xm = f->priv;
+	uint64_t now;
 	int err;
 
 	if (!xm || !xm->skel)
 		return 0;
 	err = ring_buffer__consume(xm->rb);
+	now = bpf_util__now_ns();
+	if (err >= 0 && now >= xm->next_scan_ns) {
+		exitmon__scan(xm, f->settings);
+		xm->next_scan_ns = now + XM_SCAN_MS * NS_PER_MS;
+	}
 	if (err < 0)
 		return err;
 	f->events = xm->nr_exits;
@@ -284,10 +357,10 @@ static int exitmon__write_txt(struct exitmon *xm, const struct hld_exit_settings
 		s->user_stacks ? "on" : "off");
 	fprintf(o, "# per exit: seconds since the first [CLOCK_MONOTONIC ns], pid tgid ppid comm, "
 		"how it ended, then its user stack innermost first\n");
-	fprintf(o, "# user symbols come from /proc/TGID/maps read when the record arrives (within "
-		"one %d ms poll); a process whose memory was already torn down by then cannot be "
-		"named and its frames show as addresses with [unknown]; a process given as tgid= "
-		"is snapshotted at activation\n", DIAG_POLL_MS);
+	fprintf(o, "# user symbols come from /proc/TGID/maps, read at activation and every %d ms "
+		"for the processes passing the filters, and when the record arrives; a process that "
+		"started after the last scan has exited (its memory torn down) before it could be "
+		"read: its frames show as addresses with [unknown]\n", XM_SCAN_MS);
 	for (size_t i = 0; i < xm->nr_exits; i++) {
 		const struct xm_exit *x = &xm->exits[i];
 		const struct hld_exit_record *r = &x->rec;

@@ -134,6 +134,23 @@ static const struct exit_case {
 	{ "tgid filter", true, true },
 };
 
+/* Was the record's process snapshotted, and does some frame of its stack have a name? */
+static bool has_named_frame(struct json_object *rec)
+{
+	struct json_object *ustack = obj_get(rec, "ustack");
+
+	if (!json_object_get_boolean(obj_get(rec, "maps_read")) || !ustack)
+		return false;
+	for (size_t i = 0; i < json_object_array_length(ustack); i++) {
+		const char *sym = json_object_get_string(obj_get(json_object_array_get_idx(ustack, i),
+								 "sym"));
+
+		if (sym && strcmp(sym, "[unknown]") && sym[0] != '[')
+			return true;
+	}
+	return false;
+}
+
 /* Check one record against the child it names; false if it names none. */
 static bool check_record(struct json_object *rec, struct kid *kids, bool user_stacks)
 {
@@ -164,6 +181,9 @@ static bool check_record(struct json_object *rec, struct kid *kids, bool user_st
 			ck_assert_int_gt(json_object_array_length(ustack), 0);
 		else
 			ck_assert_int_eq(json_object_array_length(ustack), 0);
+		/* A child alive at activation had its maps read then: its frames have names. */
+		if (user_stacks && kid->sig)
+			ck_assert_msg(has_named_frame(rec), "child %d: no user frame named", kid->pid);
 		return true;
 	}
 	return false;
@@ -285,6 +305,7 @@ START_TEST(test_exit_signal)
 	ck_assert_str_eq(json_object_get_string(obj_get(rec, "how")), "killed");
 	ck_assert_int_eq(json_object_get_int64(obj_get(rec, "signal")), sig);
 	ck_assert(!json_object_get_boolean(obj_get(rec, "core_dumped")));
+	ck_assert_msg(has_named_frame(rec), "no user frame named");
 	json_object_put(root);
 	remove_dir(dir);
 	diag__close(f);
