@@ -17,6 +17,7 @@
 /* The features of the BPF backend (bpf/loadmon.c, bpf/profile.c). */
 extern const struct diag_ops bpf_load_monitor_ops;
 extern const struct diag_ops bpf_perf_ops;
+extern const struct diag_ops bpf_sys_cost_ops;
 extern const struct diag_ops bpf_exec_monitor_ops;
 extern const struct diag_ops bpf_exit_monitor_ops;
 extern const struct diag_ops bpf_alloc_top_ops;

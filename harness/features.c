@@ -106,11 +106,24 @@ static const struct opt high_order_opts[] = {
 
 typedef struct hld_highorder_settings high_order_settings_t;
 
+#define SC(f) offsetof(struct hld_syscost_settings, f)
+static const struct opt sys_cost_opts[] = {
+	{ "tgid", OPT_INT, SC(tgid), 0, -1, 4194304, "-1",
+	  .help = "only this process (-1: any)" },
+	{ "pid", OPT_INT, SC(pid), 0, -1, 4194304, "-1",
+	  .help = "only this thread (-1: any)" },
+	{ "comm", OPT_STR, SC(comm), sizeof(((struct hld_syscost_settings *)0)->comm), 0, 0, "",
+	  .help = "only tasks with this comm (empty: any)" },
+	{ "top", OPT_UINT, SC(top), 0, 1, 100000, "20",
+	  .help = "rows shown per table in syscost.txt" },
+	OPT_END
+};
+typedef struct hld_syscost_settings sys_cost_settings_t;
+
 /* Features whose settings are not defined yet take none. */
 #define NO_SETTINGS(id)                 \
 	typedef char id##_settings_t;   \
 	static const struct opt id##_opts[] = { OPT_END };
-NO_SETTINGS(sys_cost)
 NO_SETTINGS(irq_stats)
 NO_SETTINGS(irq_delay)
 NO_SETTINGS(run_trace)

@@ -1,0 +1,316 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * check_syscost.c - sys-cost on the eBPF backend: the syscall name table,
+ * and the truth test: a child makes exactly N getppid() calls and the
+ * report must count exactly N for that process, under each filter that
+ * admits it, and none under a filter that does not. The BPF cases need
+ * root and a working BPF; without them they print why and skip.
+ */
+#include <check.h>
+#include <dirent.h>
+#include <json-c/json.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "bpf-util.h"
+#include "diag.h"
+#include "hld_settings.h"
+#include "syscost.bpf.h"
+
+#define N_CALLS 100000
+#define CHILD_COMM "hld-getppid"
+
+/* --- names -------------------------------------------------------------- */
+
+static const struct name_case {
+	unsigned int nr;
+	const char *name;
+} name_cases[] = {
+	{ 0, "read" },
+	{ 39, "getpid" },
+	{ 59, "execve" },
+	{ 110, "getppid" },
+	{ 231, "exit_group" },
+	{ 450, "set_mempolicy_home_node" },
+	{ 335, "sys_335" },		/* a hole in the x86_64 table */
+	{ 1023, "sys_1023" },
+	{ 0x40000000, "sys_1073741824" },
+};
+
+START_TEST(test_name)
+{
+	const struct name_case *c = &name_cases[_i];
+	char buf[32];
+
+	ck_assert_str_eq(syscost__name(c->nr, buf, sizeof(buf)), c->name);
+}
+END_TEST
+
+/* --- truth -------------------------------------------------------------- */
+
+enum filter_tgid { TGID_ANY, TGID_CHILD, TGID_OTHER };
+
+static const struct truth_case {
+	const char *name;
+	enum filter_tgid tgid;
+	bool pid;		/* pid filter = the child's only thread */
+	const char *comm;	/* comm filter, "" for any */
+	uint64_t want;		/* getppid calls the report must show for the child */
+	bool only_child;	/* the filter admits nothing but the child */
+} truth_cases[] = {
+	{ "tgid = child", TGID_CHILD, false, "", N_CALLS, true },
+	{ "tgid and pid = child", TGID_CHILD, true, "", N_CALLS, true },
+	{ "comm = child's", TGID_ANY, false, CHILD_COMM, N_CALLS, false },
+	{ "no filter", TGID_ANY, false, "", N_CALLS, false },
+	{ "tgid = child, comm = other", TGID_CHILD, false, "hld-nobody", 0, true },
+	{ "tgid = another process", TGID_OTHER, false, "", 0, false },
+};
+
+/*
+ * A child named CHILD_COMM that waits for a byte on @go, then makes exactly
+ * N_CALLS getppid() system calls (syscall(): no libc caching) and exits.
+ */
+static pid_t start_getppid_child(int go)
+{
+	pid_t pid = fork();
+	char b;
+
+	if (pid == 0) {
+		prctl(PR_SET_NAME, CHILD_COMM);
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (read(go, &b, 1) != 1)
+			_exit(1);
+		for (int i = 0; i < N_CALLS; i++)
+			syscall(SYS_getppid);
+		_exit(0);
+	}
+	return pid;
+}
+
+/* Remove the report directory @dir and the files in it. */
+static void remove_dir(const char *dir)
+{
+	char path[512];
+	struct dirent *e;
+	DIR *d = opendir(dir);
+
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		unlink(path);
+	}
+	closedir(d);
+	rmdir(dir);
+}
+
+/* Run @f's report into a fresh directory, whose path goes into @dir. */
+static void report_into(struct diag_feature *f, char *dir)
+{
+	struct diag_outputs out;
+	struct json_writer j;
+	FILE *null = fopen("/dev/null", "w");
+
+	ck_assert_ptr_nonnull(null);
+	strcpy(dir, "/tmp/check_syscost.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	json__init(&j, null, false);
+	json__begin_object(&j, NULL);
+	out.dir = dir;
+	out.json = &j;
+	ck_assert_int_eq(f->ops->report(f, &out), 0);
+	json__end_object(&j);
+	fclose(null);
+}
+
+/* The "count" of the entry named @name in the JSON array @arr, 0 if absent. */
+static uint64_t json_count_of(json_object *arr, const char *name)
+{
+	json_object *e, *v;
+
+	for (size_t i = 0; i < json_object_array_length(arr); i++) {
+		e = json_object_array_get_idx(arr, i);
+		if (json_object_object_get_ex(e, "name", &v) &&
+		    !strcmp(json_object_get_string(v), name) &&
+		    json_object_object_get_ex(e, "count", &v))
+			return json_object_get_uint64(v);
+	}
+	return 0;
+}
+
+static json_object *json_get(json_object *o, const char *key)
+{
+	json_object *v = NULL;
+
+	ck_assert_msg(json_object_object_get_ex(o, key, &v), "no \"%s\" in syscost.json", key);
+	return v;
+}
+
+/* The child's getppid count in by_process, 0 when the child is not listed. */
+static uint64_t child_getppid(json_object *root, pid_t child)
+{
+	json_object *procs = json_get(root, "by_process"), *p;
+
+	for (size_t i = 0; i < json_object_array_length(procs); i++) {
+		p = json_object_array_get_idx(procs, i);
+		if (json_object_get_int64(json_get(p, "tgid")) == child) {
+			ck_assert_str_eq(json_object_get_string(json_get(p, "comm")), CHILD_COMM);
+			return json_count_of(json_get(p, "syscalls"), "getppid");
+		}
+	}
+	return 0;
+}
+
+/* The sum of by_cpu counts: every counted syscall returned on some CPU. */
+static uint64_t cpu_sum(json_object *root)
+{
+	json_object *cpus = json_get(root, "by_cpu");
+	uint64_t sum = 0;
+
+	for (size_t i = 0; i < json_object_array_length(cpus); i++)
+		sum += json_object_get_uint64(json_get(json_object_array_get_idx(cpus, i), "count"));
+	return sum;
+}
+
+/* Does @dir/syscost.txt hold a line starting with @prefix? */
+static bool txt_has_line(const char *dir, const char *prefix)
+{
+	char path[512], line[512];
+	bool found = false;
+	FILE *in;
+
+	snprintf(path, sizeof(path), "%s/syscost.txt", dir);
+	in = fopen(path, "r");
+	if (!in)
+		return false;
+	while (!found && fgets(line, sizeof(line), in))
+		found = !strncmp(line, prefix, strlen(prefix));
+	fclose(in);
+	return found;
+}
+
+START_TEST(test_truth)
+{
+	const struct truth_case *c = &truth_cases[_i];
+	struct hld_syscost_settings s = { .tgid = -1, .pid = -1, .top = 20 };
+	struct diag_feature *f;
+	char why[256], dir[64], path[128];
+	json_object *root;
+	uint64_t syscalls;
+	int go[2], status;
+	pid_t child;
+
+	if (geteuid() != 0) {
+		printf("SKIP %s: needs root\n", c->name);
+		return;
+	}
+	if (bpf_sys_cost_ops.probe(why, sizeof(why))) {
+		printf("SKIP %s: %s\n", c->name, why);
+		return;
+	}
+	ck_assert_int_eq(pipe(go), 0);
+	child = start_getppid_child(go[0]);
+	ck_assert_int_gt(child, 0);
+	if (c->tgid == TGID_CHILD)
+		s.tgid = child;
+	else if (c->tgid == TGID_OTHER)
+		s.tgid = getpid();	/* this test process, which makes no getppid() call */
+	if (c->pid)
+		s.pid = child;
+	strncpy(s.comm, c->comm, sizeof(s.comm) - 1);
+
+	f = diag__open(&bpf_sys_cost_ops, &s);
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(f->ops->activate(f), 0);
+	ck_assert_int_eq(write(go[1], "g", 1), 1);
+	ck_assert_int_eq(waitpid(child, &status, 0), child);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	ck_assert_int_eq(f->ops->deactivate(f), 0);
+	report_into(f, dir);
+	close(go[0]);
+	close(go[1]);
+
+	snprintf(path, sizeof(path), "%s/syscost.json", dir);
+	root = json_object_from_file(path);
+	ck_assert_ptr_nonnull(root);
+	ck_assert_uint_eq(child_getppid(root, child), c->want);
+	syscalls = json_object_get_uint64(json_get(root, "syscalls"));
+	ck_assert_uint_eq(cpu_sum(root), syscalls);
+	ck_assert_uint_eq(json_object_get_uint64(json_get(root, "drops")), 0);
+	ck_assert(diag_feature__metric(f, "syscalls") == (double)syscalls);
+	ck_assert(diag_feature__metric(f, "drops") == 0);
+	if (c->only_child) {
+		/* Nothing but the child passes: the whole table is its getppid() calls. */
+		ck_assert_uint_eq(json_count_of(json_get(root, "by_syscall"), "getppid"), c->want);
+		ck_assert_int_le(json_object_array_length(json_get(root, "by_process")), 1);
+	} else {
+		ck_assert_uint_ge(json_count_of(json_get(root, "by_syscall"), "getppid"), c->want);
+	}
+	if (c->want)
+		ck_assert(txt_has_line(dir, "getppid "));
+	if (c->tgid == TGID_OTHER)
+		ck_assert_uint_eq(json_count_of(json_get(root, "by_syscall"), "getppid"), 0);
+	json_object_put(root);
+	diag__close(f);
+	remove_dir(dir);
+}
+END_TEST
+
+/* A report with nothing activated still writes both files, empty. */
+START_TEST(test_empty_report)
+{
+	struct diag_feature *f = diag__open(&bpf_sys_cost_ops, NULL);
+	char dir[64], path[128];
+	json_object *root;
+
+	ck_assert_ptr_nonnull(f);
+	report_into(f, dir);
+	snprintf(path, sizeof(path), "%s/syscost.json", dir);
+	root = json_object_from_file(path);
+	ck_assert_ptr_nonnull(root);
+	ck_assert_uint_eq(json_object_get_uint64(json_get(root, "syscalls")), 0);
+	ck_assert(txt_has_line(dir, "sys-cost: 0 syscalls"));
+	json_object_put(root);
+	diag__close(f);
+	remove_dir(dir);
+}
+END_TEST
+
+static Suite *syscost_suite(void)
+{
+	Suite *s = suite_create("syscost");
+	TCase *tc;
+
+	tc = tcase_create("names");
+	tcase_add_loop_test(tc, test_name, 0, sizeof(name_cases) / sizeof(name_cases[0]));
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("report");
+	tcase_add_test(tc, test_empty_report);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("truth");
+	tcase_set_timeout(tc, 30);
+	tcase_add_loop_test(tc, test_truth, 0, sizeof(truth_cases) / sizeof(truth_cases[0]));
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(syscost_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
