@@ -18,6 +18,7 @@ static const struct diag_ops *const bpf_features[] = {
 	&bpf_exit_monitor_ops,
 	&bpf_alloc_top_ops,
 	&bpf_high_order_ops,
+	&bpf_irq_stats_ops,
 	NULL,
 };
 

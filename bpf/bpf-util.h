@@ -22,6 +22,7 @@ extern const struct diag_ops bpf_exec_monitor_ops;
 extern const struct diag_ops bpf_exit_monitor_ops;
 extern const struct diag_ops bpf_alloc_top_ops;
 extern const struct diag_ops bpf_high_order_ops;
+extern const struct diag_ops bpf_irq_stats_ops;
 
 /*
  * 0 if BPF is usable here: the bpf() syscall creates a map and the kernel

@@ -120,11 +120,19 @@ static const struct opt sys_cost_opts[] = {
 };
 typedef struct hld_syscost_settings sys_cost_settings_t;
 
+#define IS(f) offsetof(struct hld_irqstats_settings, f)
+static const struct opt irq_stats_opts[] = {
+	{ "top-timers", OPT_UINT, IS(top_timers), 0, 1, 100000, "30",
+	  .help = "timer functions listed, most time first" },
+	OPT_END
+};
+
+typedef struct hld_irqstats_settings irq_stats_settings_t;
+
 /* Features whose settings are not defined yet take none. */
 #define NO_SETTINGS(id)                 \
 	typedef char id##_settings_t;   \
 	static const struct opt id##_opts[] = { OPT_END };
-NO_SETTINGS(irq_stats)
 NO_SETTINGS(irq_delay)
 NO_SETTINGS(run_trace)
 NO_SETTINGS(kprobe)

@@ -141,4 +141,34 @@ struct hld_highorder_key {
 	char comm[HLD_COMM_LEN];
 };
 
+/* irq-stats: per-CPU count and time of one IRQ, softirq or timer function. */
+struct hld_irqstats_val {
+	__u64 count;
+	__u64 time_ns;
+};
+
+#define HLD_IRQSTATS_NR_SOFTIRQS 10	/* HI .. RCU, as in /proc/softirqs */
+
+/* irq-stats: the x86 system vectors counted, as named in /proc/interrupts. */
+enum hld_irqstats_vector {
+	HLD_IRQSTATS_VEC_LOC = 0,	/* local timer */
+	HLD_IRQSTATS_VEC_RES = 1,	/* rescheduling IPI */
+	HLD_IRQSTATS_VEC_CAL = 2,	/* function call IPIs, single and multi */
+	HLD_IRQSTATS_VEC__MAX,
+};
+
+/* irq-stats: the kind of timer a callback ran from. */
+enum hld_irqstats_timer_kind {
+	HLD_IRQSTATS_HRTIMER = 0,	/* struct hrtimer */
+	HLD_IRQSTATS_TIMER_LIST = 1,	/* struct timer_list (timer wheel) */
+	HLD_IRQSTATS_TIMER__MAX,
+};
+
+/* irq-stats: key of the per-CPU timer hash. */
+struct hld_irqstats_timer_key {
+	__u64 func;		/* callback address */
+	__u32 kind;		/* enum hld_irqstats_timer_kind */
+	__u32 pad;
+};
+
 #endif /* HLD_RECORD_H */

@@ -68,4 +68,8 @@ struct hld_highorder_settings {
 	__u64 user;		/* 1: also record user stacks */
 };
 
+struct hld_irqstats_settings {
+	__u64 top_timers;	/* timer functions listed in the report */
+};
+
 #endif /* HLD_SETTINGS_H */

@@ -1,0 +1,299 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * irqstats.bpf.c - irq-stats: count and time of every hard IRQ, softirq and
+ * timer callback, per CPU.
+ *
+ * Each *_entry tracepoint counts the event and notes the time in a per-CPU
+ * slot; the matching *_exit adds the time since then. Slots are per kind
+ * because the kinds nest: a hard IRQ (and a hard hrtimer in it) can
+ * interrupt a softirq (and the timer callbacks it runs), but a kind never
+ * nests in itself on one CPU. All counters are per-CPU maps, read and
+ * summed by user space.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include "hld_record.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+#define IRQSTATS_MAX_IRQS	1024
+#define IRQSTATS_MAX_TIMERS	4096
+#define IRQSTATS_NAME_LEN	32
+
+/* Per-CPU entry time slots. */
+enum {
+	SLOT_IRQ,
+	SLOT_SOFTIRQ,
+	SLOT_HRTIMER_HARD,
+	SLOT_HRTIMER_SOFT,
+	SLOT_TIMER,
+	SLOT_VECTOR,
+	SLOT__MAX,
+};
+
+__u64 nr_drops = 0;		/* events not counted: a hash was full */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, SLOT__MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} start SEC(".maps");
+
+/* Hard IRQs by number: one count per handler run (per action on a shared line). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, IRQSTATS_MAX_IRQS);
+	__type(key, __u32);
+	__type(value, struct hld_irqstats_val);
+} irqs SEC(".maps");
+
+/* The name of the first handler seen on each IRQ line. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, IRQSTATS_MAX_IRQS);
+	__type(key, __u32);
+	__type(value, char[IRQSTATS_NAME_LEN]);
+} irq_names SEC(".maps");
+
+/* Softirqs by vector number (HI .. RCU). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, HLD_IRQSTATS_NR_SOFTIRQS);
+	__type(key, __u32);
+	__type(value, struct hld_irqstats_val);
+} softirqs SEC(".maps");
+
+/* The x86 system vectors that /proc/interrupts lists by name. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, HLD_IRQSTATS_VEC__MAX);
+	__type(key, __u32);
+	__type(value, struct hld_irqstats_val);
+} vectors SEC(".maps");
+
+/* Timer callbacks by function and kind. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, IRQSTATS_MAX_TIMERS);
+	__type(key, struct hld_irqstats_timer_key);
+	__type(value, struct hld_irqstats_val);
+} timers SEC(".maps");
+
+/* Note the entry time in @slot. */
+static __always_inline void enter(__u32 slot)
+{
+	__u64 *ts = bpf_map_lookup_elem(&start, &slot);
+
+	if (ts)
+		*ts = bpf_ktime_get_ns();
+}
+
+/* Time since the entry noted in @slot, 0 if none (attached mid-event); clears it. */
+static __always_inline __u64 elapsed(__u32 slot)
+{
+	__u64 *ts = bpf_map_lookup_elem(&start, &slot);
+	__u64 d;
+
+	if (!ts || !*ts)
+		return 0;
+	d = bpf_ktime_get_ns() - *ts;
+	*ts = 0;
+	return d;
+}
+
+/* The value of @key in the per-CPU hash @map, created if absent; NULL if full. */
+static __always_inline struct hld_irqstats_val *hash_val(void *map, const void *key)
+{
+	struct hld_irqstats_val zero = {}, *v;
+
+	v = bpf_map_lookup_elem(map, key);
+	if (v)
+		return v;
+	bpf_map_update_elem(map, key, &zero, BPF_NOEXIST);
+	v = bpf_map_lookup_elem(map, key);
+	if (!v)
+		__sync_fetch_and_add(&nr_drops, 1);
+	return v;
+}
+
+SEC("tp_btf/irq_handler_entry")
+int BPF_PROG(irqstats_irq_entry, int irq, struct irqaction *action)
+{
+	__u32 key = irq;
+	struct hld_irqstats_val *v = hash_val(&irqs, &key);
+	char name[IRQSTATS_NAME_LEN] = {};
+
+	if (v)
+		v->count++;
+	if (!bpf_map_lookup_elem(&irq_names, &key)) {
+		bpf_probe_read_kernel_str(name, sizeof(name), action->name);
+		bpf_map_update_elem(&irq_names, &key, name, BPF_NOEXIST);
+	}
+	enter(SLOT_IRQ);
+	return 0;
+}
+
+SEC("tp_btf/irq_handler_exit")
+int BPF_PROG(irqstats_irq_exit, int irq, struct irqaction *action, int ret)
+{
+	__u32 key = irq;
+	struct hld_irqstats_val *v = bpf_map_lookup_elem(&irqs, &key);
+	__u64 d = elapsed(SLOT_IRQ);
+
+	if (v)
+		v->time_ns += d;
+	return 0;
+}
+
+SEC("tp_btf/softirq_entry")
+int BPF_PROG(irqstats_softirq_entry, unsigned int vec)
+{
+	__u32 key = vec;
+	struct hld_irqstats_val *v = bpf_map_lookup_elem(&softirqs, &key);
+
+	if (v)
+		v->count++;
+	enter(SLOT_SOFTIRQ);
+	return 0;
+}
+
+SEC("tp_btf/softirq_exit")
+int BPF_PROG(irqstats_softirq_exit, unsigned int vec)
+{
+	__u32 key = vec;
+	struct hld_irqstats_val *v = bpf_map_lookup_elem(&softirqs, &key);
+	__u64 d = elapsed(SLOT_SOFTIRQ);
+
+	if (v)
+		v->time_ns += d;
+	return 0;
+}
+
+/* Count one run of a timer callback @fn of @kind. */
+static __always_inline void timer_entry(__u64 fn, __u32 kind, __u32 slot)
+{
+	struct hld_irqstats_timer_key key = { .func = fn, .kind = kind };
+	struct hld_irqstats_val *v = hash_val(&timers, &key);
+
+	if (v)
+		v->count++;
+	enter(slot);
+}
+
+/* Add the run time of the callback @fn of @kind that ends. */
+static __always_inline void timer_exit(__u64 fn, __u32 kind, __u32 slot)
+{
+	struct hld_irqstats_timer_key key = { .func = fn, .kind = kind };
+	struct hld_irqstats_val *v = bpf_map_lookup_elem(&timers, &key);
+	__u64 d = elapsed(slot);
+
+	if (v)
+		v->time_ns += d;
+}
+
+SEC("tp_btf/hrtimer_expire_entry")
+int BPF_PROG(irqstats_hrtimer_entry, struct hrtimer *t, ktime_t *now)
+{
+	timer_entry((__u64)t->function, HLD_IRQSTATS_HRTIMER,
+		    t->is_soft ? SLOT_HRTIMER_SOFT : SLOT_HRTIMER_HARD);
+	return 0;
+}
+
+SEC("tp_btf/hrtimer_expire_exit")
+int BPF_PROG(irqstats_hrtimer_exit, struct hrtimer *t)
+{
+	timer_exit((__u64)t->function, HLD_IRQSTATS_HRTIMER,
+		   t->is_soft ? SLOT_HRTIMER_SOFT : SLOT_HRTIMER_HARD);
+	return 0;
+}
+
+SEC("tp_btf/timer_expire_entry")
+int BPF_PROG(irqstats_timer_entry, struct timer_list *t, unsigned long baseclk)
+{
+	timer_entry((__u64)t->function, HLD_IRQSTATS_TIMER_LIST, SLOT_TIMER);
+	return 0;
+}
+
+SEC("tp_btf/timer_expire_exit")
+int BPF_PROG(irqstats_timer_exit, struct timer_list *t)
+{
+	timer_exit((__u64)t->function, HLD_IRQSTATS_TIMER_LIST, SLOT_TIMER);
+	return 0;
+}
+
+/* Count system vector @vec (enum hld_irqstats_vector). */
+static __always_inline void vector_entry(__u32 vec)
+{
+	struct hld_irqstats_val *v = bpf_map_lookup_elem(&vectors, &vec);
+
+	if (v)
+		v->count++;
+	enter(SLOT_VECTOR);
+}
+
+static __always_inline void vector_exit(__u32 vec)
+{
+	struct hld_irqstats_val *v = bpf_map_lookup_elem(&vectors, &vec);
+	__u64 d = elapsed(SLOT_VECTOR);
+
+	if (v)
+		v->time_ns += d;
+}
+
+SEC("tp_btf/local_timer_entry")
+int BPF_PROG(irqstats_loc_entry, int vector)
+{
+	vector_entry(HLD_IRQSTATS_VEC_LOC);
+	return 0;
+}
+
+SEC("tp_btf/local_timer_exit")
+int BPF_PROG(irqstats_loc_exit, int vector)
+{
+	vector_exit(HLD_IRQSTATS_VEC_LOC);
+	return 0;
+}
+
+SEC("tp_btf/reschedule_entry")
+int BPF_PROG(irqstats_res_entry, int vector)
+{
+	vector_entry(HLD_IRQSTATS_VEC_RES);
+	return 0;
+}
+
+SEC("tp_btf/reschedule_exit")
+int BPF_PROG(irqstats_res_exit, int vector)
+{
+	vector_exit(HLD_IRQSTATS_VEC_RES);
+	return 0;
+}
+
+SEC("tp_btf/call_function_entry")
+int BPF_PROG(irqstats_cal_entry, int vector)
+{
+	vector_entry(HLD_IRQSTATS_VEC_CAL);
+	return 0;
+}
+
+SEC("tp_btf/call_function_exit")
+int BPF_PROG(irqstats_cal_exit, int vector)
+{
+	vector_exit(HLD_IRQSTATS_VEC_CAL);
+	return 0;
+}
+
+SEC("tp_btf/call_function_single_entry")
+int BPF_PROG(irqstats_cal1_entry, int vector)
+{
+	vector_entry(HLD_IRQSTATS_VEC_CAL);
+	return 0;
+}
+
+SEC("tp_btf/call_function_single_exit")
+int BPF_PROG(irqstats_cal1_exit, int vector)
+{
+	vector_exit(HLD_IRQSTATS_VEC_CAL);
+	return 0;
+}
