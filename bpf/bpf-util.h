@@ -14,7 +14,7 @@
 
 #include "diag.h"
 
-/* The features of the BPF backend (bpf/loadmon.c, bpf/profile.c). */
+/* The features of the BPF backend, one adapter each in bpf/<feature>.c. */
 extern const struct diag_ops bpf_load_monitor_ops;
 extern const struct diag_ops bpf_perf_ops;
 extern const struct diag_ops bpf_sys_cost_ops;
