@@ -21,6 +21,8 @@ char LICENSE[] SEC("license") = "GPL";
 
 #define KNR_EXIT	60	/* x86_64 exit, exit_group: they never reach sys_exit */
 #define KNR_EXIT_GROUP	231
+#define KNR_EXECVE	59	/* x86_64 execve, execveat: a new comm */
+#define KNR_EXECVEAT	322
 
 /* Settings, fixed before load. */
 const volatile __s64 targ_tgid = -1;
@@ -154,7 +156,9 @@ SEC("raw_tp/sys_exit")
 int syscost_exit(struct bpf_raw_tracepoint_args *ctx)
 {
 	__u64 id = bpf_get_current_pid_tgid();
+	char comm[HLD_COMM_LEN];
 	struct syscost_start *s;
+	__u32 tgid = id >> 32, nr;
 	__u64 ts;
 
 	if (!ids_pass(id))
@@ -165,6 +169,12 @@ int syscost_exit(struct bpf_raw_tracepoint_args *ctx)
 		return 0;
 	ts = s->ts;
 	s->ts = 0;
-	account(id >> 32, s->nr, bpf_ktime_get_ns() - ts);
+	nr = s->nr;
+	account(tgid, nr, bpf_ktime_get_ns() - ts);
+	/* The process now has the comm of the program it executed: name it by that. */
+	if ((nr == KNR_EXECVE || nr == KNR_EXECVEAT) && ctx->args[1] == 0) {
+		bpf_get_current_comm(comm, sizeof(comm));
+		bpf_map_update_elem(&comms, &tgid, comm, BPF_ANY);
+	}
 	return 0;
 }

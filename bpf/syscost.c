@@ -237,7 +237,7 @@ static void syscost__filters(const struct hld_syscost_settings *s, char *buf, si
 
 static void syscost__txt_val(FILE *o, const struct syscost_val *v)
 {
-	fprintf(o, " %10llu %12.3f %10.3f %12.3f\n", (unsigned long long)v->count,
+	fprintf(o, " %10llu %12.3f %12.3f %12.3f\n", (unsigned long long)v->count,
 		v->total_ns / 1e6, syscost__avg_us(v), v->max_ns / 1e3);
 }
 
@@ -260,7 +260,7 @@ static int syscost__write_txt(const struct sc_data *d, const struct hld_syscost_
 			(unsigned long long)d->drop_start, (unsigned long long)d->drop_proc);
 
 	fprintf(o, "\nper syscall, most time first\n");
-	fprintf(o, "%-24s %10s %12s %10s %12s\n", "syscall", "count", "total ms", "avg us", "max us");
+	fprintf(o, "%-24s %10s %12s %12s %12s\n", "syscall", "count", "total ms", "avg us", "max us");
 	for (i = 0; i < d->nr_nrs && i < top; i++) {
 		fprintf(o, "%-24s", syscost__name(d->nrs[i].nr, nb, sizeof(nb)));
 		syscost__txt_val(o, &d->nrs[i].v);
@@ -269,7 +269,7 @@ static int syscost__write_txt(const struct sc_data *d, const struct hld_syscost_
 		fprintf(o, "(%zu more syscalls in syscost.json)\n", d->nr_nrs - top);
 
 	fprintf(o, "\nper process, most time first\n");
-	fprintf(o, "%-8s %-16s %10s %12s %10s %12s\n", "tgid", "comm", "count", "total ms",
+	fprintf(o, "%-8s %-16s %10s %12s %12s %12s\n", "tgid", "comm", "count", "total ms",
 		"avg us", "max us");
 	for (i = 0; i < d->nr_procs && i < top; i++) {
 		fprintf(o, "%-8u %-16s", d->procs[i].tgid, d->procs[i].comm);
@@ -279,7 +279,7 @@ static int syscost__write_txt(const struct sc_data *d, const struct hld_syscost_
 		fprintf(o, "(%zu more processes in syscost.json)\n", d->nr_procs - top);
 
 	fprintf(o, "\nper process and syscall, most time first\n");
-	fprintf(o, "%-8s %-24s %10s %12s %10s %12s\n", "tgid", "syscall", "count", "total ms",
+	fprintf(o, "%-8s %-24s %10s %12s %12s %12s\n", "tgid", "syscall", "count", "total ms",
 		"avg us", "max us");
 	for (i = 0; i < d->nr_pairs && i < top; i++) {
 		fprintf(o, "%-8u %-24s", d->pairs[i].tgid,
@@ -435,7 +435,32 @@ static int syscost_activate(struct diag_feature *f)
 	return 0;
 }
 
-/* Detach; the maps stay for report(). Adds this phase's BPF run time to @f. */
+/* Syscalls counted so far: the per-syscall array summed over slots and CPUs. */
+static uint64_t syscost__total(struct syscost *sc)
+{
+	int fd = bpf_map__fd(sc->skel->maps.by_nr), ncpu = libbpf_num_possible_cpus();
+	struct syscost_val *vals;
+	uint64_t sum = 0;
+
+	if (ncpu <= 0)
+		return 0;
+	vals = calloc(ncpu, sizeof(*vals));
+	if (!vals)
+		return 0;
+	for (uint32_t nr = 0; nr < SYSCOST_NR_SLOTS; nr++) {
+		if (bpf_map_lookup_elem(fd, &nr, vals))
+			break;
+		for (int c = 0; c < ncpu; c++)
+			sum += vals[c].count;
+	}
+	free(vals);
+	return sum;
+}
+
+/*
+ * Detach; the maps stay for report(). Adds this phase's BPF run time to @f
+ * and brings its event and drop counts up to date.
+ */
 static int syscost_deactivate(struct diag_feature *f)
 {
 	struct syscost *sc = f->priv;
@@ -455,6 +480,7 @@ static int syscost_deactivate(struct diag_feature *f)
 		sc->run_ns = ns;
 		sc->run_cnt = cnt;
 	}
+	f->events = syscost__total(sc);
 	f->drops = sc->skel->bss->nr_drop_start + sc->skel->bss->nr_drop_proc;
 	return 0;
 }

@@ -204,7 +204,7 @@ START_TEST(test_truth)
 	struct diag_feature *f;
 	char why[256], dir[64], path[128];
 	json_object *root;
-	uint64_t syscalls;
+	uint64_t syscalls, events;
 	int go[2], status;
 	pid_t child;
 
@@ -234,6 +234,7 @@ START_TEST(test_truth)
 	ck_assert_int_eq(waitpid(child, &status, 0), child);
 	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	ck_assert_int_eq(f->ops->deactivate(f), 0);
+	events = f->events;
 	report_into(f, dir);
 	close(go[0]);
 	close(go[1]);
@@ -244,6 +245,7 @@ START_TEST(test_truth)
 	ck_assert_uint_eq(child_getppid(root, child), c->want);
 	syscalls = json_object_get_uint64(json_get(root, "syscalls"));
 	ck_assert_uint_eq(cpu_sum(root), syscalls);
+	ck_assert_uint_eq(events, syscalls);
 	ck_assert_uint_eq(json_object_get_uint64(json_get(root, "drops")), 0);
 	ck_assert(diag_feature__metric(f, "syscalls") == (double)syscalls);
 	ck_assert(diag_feature__metric(f, "drops") == 0);
