@@ -29,6 +29,13 @@ const volatile __s64 targ_tgid = -1;
 const volatile __s64 targ_pid = -1;
 const volatile char targ_comm[HLD_COMM_LEN] = {};
 
+/*
+ * Set by user space before each attach: a stamp left by an earlier phase
+ * (a syscall that was in progress at detach) must not be timed across the
+ * detached gap.
+ */
+__u32 phase = 0;
+
 /* Loss accounting, read by user space. */
 __u64 nr_drop_start = 0;	/* task storage could not be created: syscall not timed */
 __u64 nr_drop_proc = 0;		/* per-process map full: syscall missing from that view */
@@ -148,6 +155,7 @@ int syscost_enter(struct bpf_raw_tracepoint_args *ctx)
 		return 0;
 	}
 	s->nr = nr;
+	s->phase = phase;
 	s->ts = bpf_ktime_get_ns();
 	return 0;
 }
@@ -169,6 +177,8 @@ int syscost_exit(struct bpf_raw_tracepoint_args *ctx)
 		return 0;
 	ts = s->ts;
 	s->ts = 0;
+	if (s->phase != phase)
+		return 0;
 	nr = s->nr;
 	account(tgid, nr, bpf_ktime_get_ns() - ts);
 	/* The process now has the comm of the program it executed: name it by that. */

@@ -39,7 +39,7 @@ struct syscost_proc_key {
 struct syscost_start {
 	__u64 ts;		/* bpf_ktime_get_ns() at entry; 0: not in a traced syscall */
 	__u32 nr;
-	__u32 pad;
+	__u32 phase;		/* the diagnosed phase that stamped it */
 };
 
 #ifndef __VMLINUX_H__

@@ -422,6 +422,7 @@ static int syscost_activate(struct diag_feature *f)
 			return err < 0 ? err : -EINVAL;
 		}
 	}
+	sc->skel->bss->phase++;
 	sc->enter = bpf_program__attach(sc->skel->progs.syscost_enter);
 	if (!sc->enter)
 		return -errno;

@@ -266,6 +266,111 @@ START_TEST(test_truth)
 }
 END_TEST
 
+/* The child's count of syscall @name in by_process, 0 when absent. */
+static uint64_t child_count(json_object *root, pid_t child, const char *name)
+{
+	json_object *procs = json_get(root, "by_process"), *p;
+
+	for (size_t i = 0; i < json_object_array_length(procs); i++) {
+		p = json_object_array_get_idx(procs, i);
+		if (json_object_get_int64(json_get(p, "tgid")) == child)
+			return json_count_of(json_get(p, "syscalls"), name);
+	}
+	return 0;
+}
+
+/* Wait until @pid sleeps in read() (syscall 0) on file descriptor @fd. */
+static bool wait_in_read(pid_t pid, int fd)
+{
+	char path[64], want[32], line[256];
+	FILE *in;
+
+	snprintf(path, sizeof(path), "/proc/%d/syscall", pid);
+	snprintf(want, sizeof(want), "0 0x%x ", fd);
+	for (int i = 0; i < 2000; i++) {
+		in = fopen(path, "r");
+		if (!in)
+			return false;
+		line[0] = '\0';
+		if (!fgets(line, sizeof(line), in))
+			line[0] = '\0';
+		fclose(in);
+		if (!strncmp(line, want, strlen(want)))
+			return true;
+		usleep(1000);
+	}
+	return false;
+}
+
+/*
+ * Two diagnosed phases. The child reads pipe A (entered before attach: not
+ * counted), then, in phase 1, returns and reads pipe B, where it sleeps
+ * through the detach and returns only in phase 2; then it makes N getppid()
+ * calls. The maps accumulate over phases, but the read of B, stamped in
+ * phase 1, must not be timed across the gap. The read of A began before
+ * the attach and is not counted either, so the child shows no read, its
+ * exit_group and N getppid.
+ */
+START_TEST(test_phases)
+{
+	struct hld_syscost_settings s = { .tgid = -1, .pid = -1, .top = 20 };
+	int a[2], b[2], status;
+	char why[256], dir[64], path[128], c;
+	struct diag_feature *f;
+	json_object *root;
+	pid_t child;
+
+	if (geteuid() != 0) {
+		printf("SKIP phases: needs root\n");
+		return;
+	}
+	if (bpf_sys_cost_ops.probe(why, sizeof(why))) {
+		printf("SKIP phases: %s\n", why);
+		return;
+	}
+	ck_assert_int_eq(pipe(a), 0);
+	ck_assert_int_eq(pipe(b), 0);
+	child = fork();
+	ck_assert_int_ge(child, 0);
+	if (child == 0) {
+		prctl(PR_SET_NAME, CHILD_COMM);
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (read(a[0], &c, 1) != 1 || read(b[0], &c, 1) != 1)
+			_exit(1);
+		for (int i = 0; i < N_CALLS; i++)
+			syscall(SYS_getppid);
+		_exit(0);
+	}
+	ck_assert(wait_in_read(child, a[0]));
+	s.tgid = child;
+	f = diag__open(&bpf_sys_cost_ops, &s);
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(f->ops->activate(f), 0);
+	ck_assert_int_eq(write(a[1], "a", 1), 1);
+	ck_assert(wait_in_read(child, b[0]));
+	ck_assert_int_eq(f->ops->deactivate(f), 0);
+	ck_assert_int_eq(f->ops->activate(f), 0);
+	ck_assert_int_eq(write(b[1], "b", 1), 1);
+	ck_assert_int_eq(waitpid(child, &status, 0), child);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	ck_assert_int_eq(f->ops->deactivate(f), 0);
+	report_into(f, dir);
+	snprintf(path, sizeof(path), "%s/syscost.json", dir);
+	root = json_object_from_file(path);
+	ck_assert_ptr_nonnull(root);
+	ck_assert_uint_eq(child_count(root, child, "getppid"), N_CALLS);
+	ck_assert_uint_eq(child_count(root, child, "read"), 0);
+	ck_assert_uint_eq(child_count(root, child, "exit_group"), 1);
+	json_object_put(root);
+	diag__close(f);
+	remove_dir(dir);
+	close(a[0]);
+	close(a[1]);
+	close(b[0]);
+	close(b[1]);
+}
+END_TEST
+
 /* A report with nothing activated still writes both files, empty. */
 START_TEST(test_empty_report)
 {
@@ -302,6 +407,11 @@ static Suite *syscost_suite(void)
 	tc = tcase_create("truth");
 	tcase_set_timeout(tc, 30);
 	tcase_add_loop_test(tc, test_truth, 0, sizeof(truth_cases) / sizeof(truth_cases[0]));
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("phases");
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_phases);
 	suite_add_tcase(s, tc);
 	return s;
 }
