@@ -138,15 +138,35 @@ static int syscost__read_nrs(struct syscost_bpf *skel, struct sc_data *d,
 	return 0;
 }
 
+/*
+ * With a tgid filter the program skips by_proc: the one process's rows are
+ * the per-syscall rows.
+ */
+static int syscost__pairs_from_nrs(struct sc_data *d, uint32_t tgid)
+{
+	d->pairs = calloc(d->nr_nrs ? d->nr_nrs : 1, sizeof(*d->pairs));
+	if (!d->pairs)
+		return -ENOMEM;
+	d->nr_pairs = d->cap_pairs = d->nr_nrs;
+	for (size_t i = 0; i < d->nr_nrs; i++) {
+		d->pairs[i] = d->nrs[i];
+		d->pairs[i].tgid = tgid;
+	}
+	return 0;
+}
+
 /* (tgid, syscall) rows from the per-CPU hash by_proc, and the processes they sum to. */
-static int syscost__read_procs(struct syscost_bpf *skel, struct sc_data *d,
-			       struct syscost_val *vals)
+static int syscost__read_procs(struct syscost_bpf *skel, const struct hld_syscost_settings *s,
+			       struct sc_data *d, struct syscost_val *vals)
 {
 	int fd = bpf_map__fd(skel->maps.by_proc), comms = bpf_map__fd(skel->maps.comms);
 	struct syscost_proc_key key, next;
 	size_t i, j;
 
-	for (void *prev = NULL; !bpf_map_get_next_key(fd, prev, &next); prev = &key) {
+	if (s->tgid >= 0 && syscost__pairs_from_nrs(d, s->tgid))
+		return -ENOMEM;
+	for (void *prev = NULL; s->tgid < 0 && !bpf_map_get_next_key(fd, prev, &next);
+	     prev = &key) {
 		struct sc_row *r;
 
 		key = next;
@@ -162,7 +182,7 @@ static int syscost__read_procs(struct syscost_bpf *skel, struct sc_data *d,
 		for (int c = 0; c < d->nr_cpus; c++)
 			syscost__add(&r->v, &vals[c]);
 	}
-	if (errno != ENOENT)
+	if (s->tgid < 0 && errno != ENOENT)
 		return -errno;
 	d->procs = calloc(d->nr_pairs ? d->nr_pairs : 1, sizeof(*d->procs));
 	if (!d->procs)
@@ -195,7 +215,8 @@ static void syscost__data_free(struct sc_data *d)
 }
 
 /* Read every map of the loaded program into @d (left empty when nothing was loaded). */
-static int syscost__read(struct syscost *sc, struct sc_data *d)
+static int syscost__read(struct syscost *sc, const struct hld_syscost_settings *s,
+			 struct sc_data *d)
 {
 	struct syscost_val *vals;
 	int err;
@@ -211,7 +232,7 @@ static int syscost__read(struct syscost *sc, struct sc_data *d)
 		return -ENOMEM;
 	err = syscost__read_nrs(sc->skel, d, vals);
 	if (!err)
-		err = syscost__read_procs(sc->skel, d, vals);
+		err = syscost__read_procs(sc->skel, s, d, vals);
 	free(vals);
 	d->drop_start = sc->skel->bss->nr_drop_start;
 	d->drop_proc = sc->skel->bss->nr_drop_proc;
@@ -493,7 +514,7 @@ static int syscost_report(struct diag_feature *f, const struct diag_outputs *out
 	struct sc_data d;
 	int err;
 
-	err = syscost__read(f->priv, &d);
+	err = syscost__read(f->priv, s, &d);
 	if (!err) {
 		snprintf(path, sizeof(path), "%s/syscost.txt", out->dir);
 		err = syscost__write_txt(&d, s, path);
