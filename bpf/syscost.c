@@ -62,6 +62,7 @@ struct sc_data {
 	uint64_t drop_start, drop_proc;
 };
 
+/* The table is indexed by number; holes (unassigned numbers) are NULL. */
 const char *syscost__name(unsigned int nr, char *buf, size_t len)
 {
 	size_t n = sizeof(syscall_names_x86_64) / sizeof(syscall_names_x86_64[0]);
@@ -95,6 +96,7 @@ static int syscost__cmp_row(const void *a, const void *b)
 	return x->nr < y->nr ? -1 : x->nr > y->nr;
 }
 
+/* qsort: processes by total time, then calls, then tgid. */
 static int syscost__cmp_proc(const void *a, const void *b)
 {
 	const struct sc_proc *x = a, *y = b;
@@ -206,6 +208,7 @@ static int syscost__read_procs(struct syscost_bpf *skel, const struct hld_syscos
 	return 0;
 }
 
+/* Free what syscost__read() allocated (not @d itself). */
 static void syscost__data_free(struct sc_data *d)
 {
 	free(d->nrs);
@@ -239,6 +242,7 @@ static int syscost__read(struct syscost *sc, const struct hld_syscost_settings *
 	return err;
 }
 
+/* Mean duration in µs, 0 for no call. */
 static double syscost__avg_us(const struct syscost_val *v)
 {
 	return v->count ? v->total_ns / 1e3 / v->count : 0;
@@ -256,12 +260,14 @@ static void syscost__filters(const struct hld_syscost_settings *s, char *buf, si
 	snprintf(buf, len, "tgid %s, pid %s, comm %.16s", t, p, s->comm[0] ? s->comm : "any");
 }
 
+/* The count, total ms, avg us, max us columns of one syscost.txt row. */
 static void syscost__txt_val(FILE *o, const struct syscost_val *v)
 {
 	fprintf(o, " %10llu %12.3f %12.3f %12.3f\n", (unsigned long long)v->count,
 		v->total_ns / 1e6, syscost__avg_us(v), v->max_ns / 1e3);
 }
 
+/* syscost.txt: header, then per syscall, process, process and syscall, CPU; top rows each. */
 static int syscost__write_txt(const struct sc_data *d, const struct hld_syscost_settings *s,
 			      const char *path)
 {
@@ -321,6 +327,7 @@ static int syscost__write_txt(const struct sc_data *d, const struct hld_syscost_
 	return 0;
 }
 
+/* The count and time fields shared by every JSON row. */
 static void syscost__json_val(struct json_writer *j, const struct syscost_val *v)
 {
 	json__uint(j, "count", v->count);
@@ -329,6 +336,7 @@ static void syscost__json_val(struct json_writer *j, const struct syscost_val *v
 	json__uint(j, "max_ns", v->max_ns);
 }
 
+/* One syscall row: {nr, name, count, total_ns, avg_ns, max_ns}. */
 static void syscost__json_syscall(struct json_writer *j, const struct sc_row *r)
 {
 	char nb[32];
@@ -396,6 +404,7 @@ static int syscost__write_json(const struct sc_data *d, const struct hld_syscost
 	return 0;
 }
 
+/* Usable if BPF works and the kernel loads both raw_tp programs with task storage. */
 static int syscost_probe(char *why, size_t len)
 {
 	struct syscost_bpf *skel;
@@ -443,15 +452,16 @@ static int syscost_activate(struct diag_feature *f)
 			return err < 0 ? err : -EINVAL;
 		}
 	}
+	/* Exit first and enter last, so no stamp is written that no exit will take. */
 	sc->skel->bss->phase++;
-	sc->enter = bpf_program__attach(sc->skel->progs.syscost_enter);
-	if (!sc->enter)
-		return -errno;
 	sc->exit = bpf_program__attach(sc->skel->progs.syscost_exit);
-	if (!sc->exit) {
+	if (!sc->exit)
+		return -errno;
+	sc->enter = bpf_program__attach(sc->skel->progs.syscost_enter);
+	if (!sc->enter) {
 		err = -errno;
-		bpf_link__destroy(sc->enter);
-		sc->enter = NULL;
+		bpf_link__destroy(sc->exit);
+		sc->exit = NULL;
 		return err;
 	}
 	return 0;
@@ -507,6 +517,7 @@ static int syscost_deactivate(struct diag_feature *f)
 	return 0;
 }
 
+/* Read the maps, write syscost.txt and syscost.json, fill run.json and the metrics. */
 static int syscost_report(struct diag_feature *f, const struct diag_outputs *out)
 {
 	const struct hld_syscost_settings *s = f->settings;
@@ -540,6 +551,7 @@ static int syscost_report(struct diag_feature *f, const struct diag_outputs *out
 	return err;
 }
 
+/* Detach if still attached, and unload the programs and their maps. */
 static void syscost_free(struct diag_feature *f)
 {
 	struct syscost *sc = f->priv;

@@ -43,6 +43,7 @@ static const struct name_case {
 	{ 0x40000000, "sys_1073741824" },
 };
 
+/* Known numbers map to their x86_64 names, unknown ones to sys_<n>. */
 START_TEST(test_name)
 {
 	const struct name_case *c = &name_cases[_i];
@@ -146,6 +147,7 @@ static uint64_t json_count_of(json_object *arr, const char *name)
 	return 0;
 }
 
+/* The member @key of @o; fails the test when it is missing. */
 static json_object *json_get(json_object *o, const char *key)
 {
 	json_object *v = NULL;
@@ -197,6 +199,7 @@ static bool txt_has_line(const char *dir, const char *prefix)
 	return found;
 }
 
+/* One filter case: N getppid() calls by the child, counted exactly or not at all. */
 START_TEST(test_truth)
 {
 	const struct truth_case *c = &truth_cases[_i];
@@ -391,6 +394,7 @@ START_TEST(test_empty_report)
 }
 END_TEST
 
+/* names (no root), report (no BPF needed), truth and phases (root and BPF). */
 static Suite *syscost_suite(void)
 {
 	Suite *s = suite_create("syscost");
@@ -416,6 +420,7 @@ static Suite *syscost_suite(void)
 	return s;
 }
 
+/* Run the suite; non-zero exit if any check failed. */
 int main(void)
 {
 	SRunner *sr = srunner_create(syscost_suite());
