@@ -186,6 +186,47 @@ START_TEST(test_exec_truth)
 }
 END_TEST
 
+/*
+ * Nothing lost silently: with a one-page ring buffer and the reader stopped,
+ * N execs must come out as records or as counted drops, exactly N in all.
+ */
+START_TEST(test_exec_conservation)
+{
+	enum { N = 64 };
+	struct hld_exec_settings s;
+	struct diag_feature *f;
+	char why[256], dir[64];
+	const char *skip = execmon_unavailable(why, sizeof(why));
+	double execs, drops;
+
+	if (skip) {
+		printf("SKIP check_execmon conservation: %s\n", skip);
+		return;
+	}
+	ck_assert_int_eq(opts__defaults(diag_descs[DIAG_exec_monitor].opts, &s), 0);
+	snprintf(s.comm, sizeof(s.comm), "true");
+	s.ringbuf_size = 4096;
+	f = diag__open(&bpf_exec_monitor_ops, &s);
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(f->ops->activate(f), 0);
+	for (int i = 0; i < N; i++) {
+		const char *argv[] = { "/bin/true", "hld-conservation", NULL };
+
+		ck_assert_int_eq(run_command(argv, NULL, NULL), 0);
+	}
+	ck_assert_int_eq(f->ops->poll(f), 0);
+	ck_assert_int_eq(f->ops->deactivate(f), 0);
+	report_into(f, dir);
+	execs = diag_feature__metric(f, "execs");
+	drops = diag_feature__metric(f, "drops");
+	ck_assert_msg(drops > 0, "a %d-byte ring buffer held all %d records", 4096, N);
+	ck_assert_msg(execs + drops == N, "received %.0f + dropped %.0f != %d", execs, drops, N);
+	ck_assert_uint_eq(f->events + f->drops, N);
+	remove_dir(dir);
+	diag__close(f);
+}
+END_TEST
+
 /* With no activation there is nothing to report, and the report says so. */
 START_TEST(test_exec_empty)
 {
@@ -213,6 +254,11 @@ static Suite *execmon_suite(void)
 	tc = tcase_create("truth");
 	tcase_set_timeout(tc, 30);
 	tcase_add_loop_test(tc, test_exec_truth, 0, sizeof(exec_cases) / sizeof(exec_cases[0]));
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("conservation");
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_exec_conservation);
 	suite_add_tcase(s, tc);
 	return s;
 }
