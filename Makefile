@@ -32,6 +32,9 @@ endif
 DEPS_PKGS := stress-ng fio gnuplot-nox check libbpf-dev bpftool clang llvm \
 	     libelf-dev zlib1g-dev libjson-c-dev pkg-config util-linux procps jq
 
+# Peers that `make bench` measures against, installed by it alone.
+BENCH_PKGS := bpftrace
+
 ARCH      := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
 CFLAGS    ?= -O2 -g -fno-omit-frame-pointer
 WARN      := -Wall -Wextra -Wno-unused-parameter -Wmissing-prototypes -Wshadow
@@ -63,7 +66,7 @@ help:
 # Install missing Debian packages (as root). Nothing is installed when all are
 # present, so repeated runs cost one dpkg-query.
 deps:
-	$(Q)missing=$$(for p in $(DEPS_PKGS); do \
+	$(Q)missing=$$(for p in $(DEPS_PKGS) $(EXTRA_PKGS); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; \
 	done); \
 	if [ -n "$$missing" ]; then \
@@ -145,7 +148,8 @@ check: all $(TEST_BINS)
 		HLDBENCH=$(BUILD)/hldbench CK_FORK=yes $$t || rc=1; \
 	done; exit $$rc
 
-bench: deps
+bench:
+	$(Q)$(MAKE) --no-print-directory deps EXTRA_PKGS="$(BENCH_PKGS)"
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)bash tests/bench.sh $(BUILD)/hldbench
 

@@ -14,6 +14,11 @@
 
 #include "diag.h"
 
+/* The no-op syscall programs, the floor `hldbench bench syscall` measures against. */
+struct floor;
+struct floor *floor__attach(int *err);
+void floor__detach(struct floor *fl);
+
 /* The features of the BPF backend, one adapter each in bpf/<feature>.c. */
 extern const struct diag_ops bpf_load_monitor_ops;
 extern const struct diag_ops bpf_perf_ops;
@@ -23,6 +28,8 @@ extern const struct diag_ops bpf_exit_monitor_ops;
 extern const struct diag_ops bpf_alloc_top_ops;
 extern const struct diag_ops bpf_high_order_ops;
 extern const struct diag_ops bpf_irq_stats_ops;
+extern const struct diag_ops bpf_mutex_monitor_ops;
+extern const struct diag_ops bpf_reboot_ops;
 
 /*
  * 0 if BPF is usable here: the bpf() syscall creates a map and the kernel

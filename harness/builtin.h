@@ -23,6 +23,7 @@ int cmd_workload(int argc, char **argv);
 int cmd_diag(int argc, char **argv);
 int cmd_flamegraph(int argc, char **argv);
 int cmd_help(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
 
 /* Exit codes shared by all commands. */
 enum {

@@ -9,6 +9,7 @@ const struct command commands[] = {
 	{ "run", cmd_run, "run a load scenario with diagnosis alongside" },
 	{ "diag", cmd_diag, "list diagnosis features and their availability" },
 	{ "workload", cmd_workload, "run a built-in ground-truth workload" },
+	{ "bench", cmd_bench, "measure what the diagnosis costs against a floor" },
 	{ "flamegraph", cmd_flamegraph, "draw a flame graph SVG from folded stacks" },
 	{ "help", cmd_help, "show help for a command or for scenario files" },
 };

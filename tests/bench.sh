@@ -9,6 +9,8 @@ duration=${BENCH_DURATION:-10s}
 repeat=${BENCH_REPEAT:-3}
 
 rm -rf "$out" && mkdir -p "$out"
+echo "== syscall tracing: sys-cost against the no-op floor and bpftrace"
+"$hld" bench syscall
 for sc in cpu-load6 syscall-storm; do
 	echo "== $sc: $repeat x (baseline + diagnosed) x $duration"
 	rc=0
