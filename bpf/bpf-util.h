@@ -31,6 +31,8 @@ extern const struct diag_ops bpf_high_order_ops;
 extern const struct diag_ops bpf_irq_stats_ops;
 extern const struct diag_ops bpf_mutex_monitor_ops;
 extern const struct diag_ops bpf_reboot_ops;
+extern const struct diag_ops bpf_mutex_monitor_ops;
+extern const struct diag_ops bpf_reboot_ops;
 
 /*
  * 0 if BPF is usable here: the bpf() syscall creates a map and the kernel

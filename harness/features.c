@@ -129,6 +129,31 @@ static const struct opt irq_stats_opts[] = {
 
 typedef struct hld_irqstats_settings irq_stats_settings_t;
 
+#define MX(f) offsetof(struct hld_mutex_settings, f)
+static const struct opt mutex_monitor_opts[] = {
+	{ "min-wait-ns", OPT_UINT, MX(min_wait_ns), 0, 0, 10000000000ull, "0",
+	  .help = "record waits at least this many ns long" },
+	{ "top", OPT_UINT, MX(top), 0, 1, 100000, "20",
+	  .help = "rows shown in mutex.txt, most wait time first" },
+	{ "tgid", OPT_INT, MX(tgid), 0, -1, 4194304, "-1",
+	  .help = "only waiters in this process (-1: any)" },
+	OPT_END
+};
+
+typedef struct hld_mutex_settings mutex_monitor_settings_t;
+
+#define RB(f) offsetof(struct hld_reboot_settings, f)
+static const struct opt reboot_opts[] = {
+	{ "log", OPT_STR, RB(log), sizeof(((struct hld_reboot_settings *)0)->log), 0, 0,
+	  "/var/log/hldbench-reboot.log",
+	  .help = "persistent log: one line per call, appended and fsync'ed" },
+	{ "user-stacks", OPT_UINT, RB(user_stacks), 0, 0, 1, "1",
+	  .help = "also record the caller's user stack (0/1)" },
+	OPT_END
+};
+
+typedef struct hld_reboot_settings reboot_settings_t;
+
 /* Features whose settings are not defined yet take none. */
 #define NO_SETTINGS(id)                 \
 	typedef char id##_settings_t;   \
@@ -136,8 +161,6 @@ typedef struct hld_irqstats_settings irq_stats_settings_t;
 NO_SETTINGS(irq_delay)
 NO_SETTINGS(run_trace)
 NO_SETTINGS(kprobe)
-NO_SETTINGS(mutex_monitor)
-NO_SETTINGS(reboot)
 
 const struct diag_desc diag_descs[DIAG_FEATURE__MAX] = {
 #define X(id, name, summary) [DIAG_##id] = { name, summary, id##_opts, sizeof(id##_settings_t) },

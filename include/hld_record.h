@@ -34,6 +34,7 @@ enum hld_record_type {
 	HLD_REC_LOADMON_CAPTURE = 2,	/* struct hld_loadmon_capture */
 	HLD_REC_EXEC = 3,		/* struct hld_exec_record */
 	HLD_REC_EXIT = 4,		/* struct hld_exit_record */
+	HLD_REC_REBOOT = 5,		/* struct hld_reboot_record */
 	HLD_REC__MAX,
 };
 
@@ -169,6 +170,56 @@ struct hld_irqstats_timer_key {
 	__u64 func;		/* callback address */
 	__u32 kind;		/* enum hld_irqstats_timer_kind */
 	__u32 pad;
+};
+
+/* mutex-monitor: in-kernel aggregation key; the value is struct hld_mutex_val. */
+struct hld_mutex_key {
+	__u64 lock;		/* address of the contended lock */
+	__s32 kstack_id;	/* waiter's kernel stack id, negative if none */
+	__u32 flags;		/* contention_begin flags (LCB_F_*) */
+	__u32 tgid;		/* waiter's process */
+	__u32 pad;
+};
+
+struct hld_mutex_val {
+	__u64 count;		/* contentions that ended */
+	__u64 total_ns;		/* wait time summed */
+	__u64 max_ns;		/* longest wait */
+	__u32 waiter_pid;	/* thread of the longest wait */
+	__u32 holder_pid;	/* mutex owner seen at the start of the longest wait, 0: unknown */
+	__u32 holder_tgid;
+	__u32 pad;
+	char waiter_comm[HLD_COMM_LEN];
+	char holder_comm[HLD_COMM_LEN];
+};
+
+/* reboot: one reboot(2) call, seen at syscall entry in the caller's context. */
+#define HLD_REBOOT_ANCESTORS	8	/* parent chain depth */
+
+struct hld_reboot_ancestor {
+	__u32 pid;
+	__u32 tgid;
+	char comm[HLD_COMM_LEN];
+};
+
+struct hld_reboot_record {
+	struct hld_record_header hdr;
+	__u64 seq;		/* 0, 1, ... in the order the calls were seen */
+	__u64 arg;		/* fourth argument (user pointer for RESTART2) */
+	__u32 pid;
+	__u32 tgid;
+	__u32 uid;
+	__u32 magic1;
+	__u32 magic2;
+	__u32 cmd;
+	__u32 nr_ancestors;	/* valid entries in ancestors[], parent first */
+	__u32 nr_kstack;	/* valid entries in kstack[] */
+	__u32 nr_ustack;	/* valid entries in ustack[] */
+	__s32 ustack_err;	/* bpf_get_stack() error, 0 if none was asked or it worked */
+	char comm[HLD_COMM_LEN];
+	struct hld_reboot_ancestor ancestors[HLD_REBOOT_ANCESTORS];
+	__u64 kstack[HLD_MAX_STACK];
+	__u64 ustack[HLD_MAX_STACK];
 };
 
 #endif /* HLD_RECORD_H */

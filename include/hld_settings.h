@@ -72,4 +72,15 @@ struct hld_irqstats_settings {
 	__u64 top_timers;	/* timer functions listed in the report */
 };
 
+struct hld_mutex_settings {
+	__u64 min_wait_ns;	/* record waits at least this long */
+	__u64 top;		/* rows shown in mutex.txt */
+	__s64 tgid;		/* only waiters in this process, -1: any */
+};
+
+struct hld_reboot_settings {
+	char log[128];		/* persistent log, one line per call appended and fsync'ed */
+	__u64 user_stacks;	/* 1: also the caller's user stack */
+};
+
 #endif /* HLD_SETTINGS_H */
