@@ -20,6 +20,7 @@ static const struct diag_ops *const bpf_features[] = {
 	&bpf_alloc_top_ops,
 	&bpf_high_order_ops,
 	&bpf_irq_stats_ops,
+	&bpf_run_trace_ops,
 	&bpf_mutex_monitor_ops,
 	NULL,
 };

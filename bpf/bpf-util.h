@@ -29,6 +29,8 @@ extern const struct diag_ops bpf_exit_monitor_ops;
 extern const struct diag_ops bpf_alloc_top_ops;
 extern const struct diag_ops bpf_high_order_ops;
 extern const struct diag_ops bpf_irq_stats_ops;
+extern const struct diag_ops bpf_run_trace_ops;
+extern const struct diag_ops bpf_irq_delay_ops;
 extern const struct diag_ops bpf_mutex_monitor_ops;
 extern const struct diag_ops bpf_reboot_ops;
 extern const struct diag_ops bpf_mutex_monitor_ops;

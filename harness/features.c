@@ -129,6 +129,32 @@ static const struct opt irq_stats_opts[] = {
 
 typedef struct hld_irqstats_settings irq_stats_settings_t;
 
+#define RT(f) offsetof(struct hld_runtrace_settings, f)
+static const struct opt run_trace_opts[] = {
+	{ "pid", OPT_INT, RT(pid), 0, -1, 4194304, "-1",
+	  .help = "the thread traced (required)" },
+	{ "max-events", OPT_UINT, RT(max_events), 0, 1, 10000000, "100000",
+	  .help = "intervals recorded; the rest are counted as dropped" },
+	{ "ringbuf", OPT_SIZE, RT(ringbuf_size), 0, 4096, 1073741824, "4M",
+	  .help = "ring buffer size (rounded up to a power of two)" },
+	OPT_END
+};
+
+typedef struct hld_runtrace_settings run_trace_settings_t;
+
+#define ID(f) offsetof(struct hld_irqdelay_settings, f)
+static const struct opt irq_delay_opts[] = {
+	{ "period-us", OPT_UINT, ID(period_us), 0, 10, 1000000, "1000",
+	  .help = "timer sample period per CPU, in microseconds" },
+	{ "threshold-us", OPT_UINT, ID(threshold_us), 0, 0, 10000000, "10000",
+	  .help = "a tick later than this after the previous one is late (0: every tick)" },
+	{ "max-events", OPT_UINT, ID(max_events), 0, 1, 1000000, "1000",
+	  .help = "late ticks recorded with a stack; the rest are counted as dropped" },
+	OPT_END
+};
+
+typedef struct hld_irqdelay_settings irq_delay_settings_t;
+
 #define MX(f) offsetof(struct hld_mutex_settings, f)
 static const struct opt mutex_monitor_opts[] = {
 	{ "min-wait-ns", OPT_UINT, MX(min_wait_ns), 0, 0, 10000000000ull, "0",
@@ -158,8 +184,6 @@ typedef struct hld_reboot_settings reboot_settings_t;
 #define NO_SETTINGS(id)                 \
 	typedef char id##_settings_t;   \
 	static const struct opt id##_opts[] = { OPT_END };
-NO_SETTINGS(irq_delay)
-NO_SETTINGS(run_trace)
 NO_SETTINGS(kprobe)
 
 const struct diag_desc diag_descs[DIAG_FEATURE__MAX] = {

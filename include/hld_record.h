@@ -35,6 +35,8 @@ enum hld_record_type {
 	HLD_REC_EXEC = 3,		/* struct hld_exec_record */
 	HLD_REC_EXIT = 4,		/* struct hld_exit_record */
 	HLD_REC_REBOOT = 5,		/* struct hld_reboot_record */
+	HLD_REC_RUNTRACE = 6,		/* struct hld_runtrace_record */
+	HLD_REC_IRQDELAY = 7,		/* struct hld_irqdelay_record */
 	HLD_REC__MAX,
 };
 
@@ -220,6 +222,58 @@ struct hld_reboot_record {
 	struct hld_reboot_ancestor ancestors[HLD_REBOOT_ANCESTORS];
 	__u64 kstack[HLD_MAX_STACK];
 	__u64 ustack[HLD_MAX_STACK];
+};
+
+/* run-trace: the kinds of interval of the thread's timeline. */
+enum hld_runtrace_kind {
+	HLD_RUNTRACE_ONCPU_USER = 0,	/* on CPU, outside syscalls */
+	HLD_RUNTRACE_ONCPU_KERNEL = 1,	/* on CPU, inside a syscall */
+	HLD_RUNTRACE_OFFCPU = 2,	/* switched out, until switched in again */
+	HLD_RUNTRACE_KIND__MAX,
+};
+
+/* run-trace: why the thread went off CPU (from sched_switch's preempt and prev_state). */
+enum hld_runtrace_reason {
+	HLD_RUNTRACE_PREEMPTED = 0,	/* R: preempted, or yielded while runnable */
+	HLD_RUNTRACE_SLEEP = 1,		/* S: TASK_INTERRUPTIBLE */
+	HLD_RUNTRACE_UNINTERRUPTIBLE = 2, /* D: TASK_UNINTERRUPTIBLE */
+	HLD_RUNTRACE_OTHER = 3,		/* stopped, traced, dead, ... */
+	HLD_RUNTRACE_REASON__MAX,
+};
+
+/*
+ * run-trace: one interval of the thread, emitted when it ends. On-CPU
+ * records stop before waker_comm (hdr.len says so); off-CPU records carry
+ * the waker and the kernel stack the thread switched out from.
+ */
+struct hld_runtrace_record {
+	struct hld_record_header hdr;	/* ts: start of the interval */
+	__u64 duration_ns;
+	__u32 kind;		/* enum hld_runtrace_kind */
+	__u32 cpu;		/* CPU it started on */
+	__u32 reason;		/* off CPU: enum hld_runtrace_reason */
+	__u32 nr_kstack;	/* valid entries in kstack[] */
+	__u32 waker_pid;	/* off CPU: thread current at its wakeup (0: idle) */
+	__u32 woken;		/* off CPU: 1 if the wakeup was seen */
+	char waker_comm[HLD_COMM_LEN];
+	__u64 kstack[HLD_MAX_STACK];
+};
+
+#define HLD_RUNTRACE_ONCPU_LEN	__builtin_offsetof(struct hld_runtrace_record, waker_comm)
+
+/* irq-delay: log2 buckets of the lateness of the timer tick, per CPU. */
+#define HLD_IRQDELAY_SLOTS	40
+
+/* irq-delay: one late timer tick, seen when it finally fired. */
+struct hld_irqdelay_record {
+	struct hld_record_header hdr;	/* ts: when the late tick fired */
+	__u64 gap_ns;		/* time since the previous tick on this CPU */
+	__u32 cpu;
+	__u32 pid;		/* task current when the tick fired */
+	__u32 tgid;
+	__u32 nr_kstack;	/* valid entries in kstack[] (0: interrupted in user mode) */
+	char comm[HLD_COMM_LEN];
+	__u64 kstack[HLD_MAX_STACK];
 };
 
 #endif /* HLD_RECORD_H */

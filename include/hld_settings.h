@@ -83,4 +83,16 @@ struct hld_reboot_settings {
 	__u64 user_stacks;	/* 1: also the caller's user stack */
 };
 
+struct hld_runtrace_settings {
+	__s64 pid;		/* the thread traced (required) */
+	__u64 max_events;	/* records kept; the rest are counted as dropped */
+	__u64 ringbuf_size;	/* ring buffer bytes (rounded up to a power of two) */
+};
+
+struct hld_irqdelay_settings {
+	__u64 period_us;	/* timer sample period per CPU */
+	__u64 threshold_us;	/* a tick more than this after the previous one is late */
+	__u64 max_events;	/* late ticks recorded; the rest are counted as dropped */
+};
+
 #endif /* HLD_SETTINGS_H */
