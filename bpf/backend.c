@@ -22,6 +22,7 @@ static const struct diag_ops *const bpf_features[] = {
 	&bpf_irq_stats_ops,
 	&bpf_run_trace_ops,
 	&bpf_mutex_monitor_ops,
+	&bpf_reboot_ops,
 	NULL,
 };
 

@@ -33,8 +33,6 @@ extern const struct diag_ops bpf_run_trace_ops;
 extern const struct diag_ops bpf_irq_delay_ops;
 extern const struct diag_ops bpf_mutex_monitor_ops;
 extern const struct diag_ops bpf_reboot_ops;
-extern const struct diag_ops bpf_mutex_monitor_ops;
-extern const struct diag_ops bpf_reboot_ops;
 
 /*
  * 0 if BPF is usable here: the bpf() syscall creates a map and the kernel

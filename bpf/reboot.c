@@ -1,0 +1,420 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * reboot.c - reboot, user side: attaches reboot.bpf.c to raw_tp/sys_enter,
+ * appends every record it drains from the ring buffer to the persistent log
+ * (one line, then fsync) and reports the calls kept in the history map:
+ * reboot.txt and reboot.json.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "bpf-util.h"
+#include "diag.h"
+#include "hld_record.h"
+#include "hld_settings.h"
+#include "reboot.skel.h"
+#include "syms.h"
+
+#define REBOOT_HISTORY		64	/* as in reboot.bpf.c */
+#define REBOOT_FRAME_LEN	256
+#define REBOOT_LINE_LEN		1024
+#define REBOOT_TRACE_FRAMES	4	/* BPF program and tracepoint glue atop a kernel stack */
+
+struct reboot {
+	struct reboot_bpf *skel;
+	struct bpf_link *link;
+	struct ring_buffer *rb;
+	struct ksyms *ksyms;		/* NULL if /proc/kallsyms cannot be read */
+	struct usyms *usyms;
+	int log_fd;			/* -1 when not active */
+	int cb_err;			/* first error in the record callback */
+	uint64_t logged;		/* lines written to the log */
+};
+
+/* A fixed-size kernel string field as a C string. */
+static const char *reboot__str(char *buf, const char *field, size_t len)
+{
+	memcpy(buf, field, len);
+	buf[len] = '\0';
+	return buf;
+}
+
+/* Format @r as one log line into @buf: time, caller, arguments, parent chain. */
+static void reboot__line(const struct hld_reboot_record *r, char *buf, size_t len)
+{
+	char comm[HLD_COMM_LEN + 1];
+	size_t n;
+
+	n = snprintf(buf, len, "t_ns=%llu seq=%llu pid=%u tgid=%u uid=%u comm=%s magic1=0x%x "
+		     "magic2=0x%x cmd=0x%x arg=0x%llx parents=",
+		     (unsigned long long)r->hdr.ts, (unsigned long long)r->seq, r->pid, r->tgid,
+		     r->uid, reboot__str(comm, r->comm, HLD_COMM_LEN), r->magic1, r->magic2,
+		     r->cmd, (unsigned long long)r->arg);
+	for (uint32_t a = 0; a < r->nr_ancestors && a < HLD_REBOOT_ANCESTORS && n < len; a++)
+		n += snprintf(buf + n, len - n, "%s%u/%s", a ? "<" : "", r->ancestors[a].tgid,
+			      reboot__str(comm, r->ancestors[a].comm, HLD_COMM_LEN));
+	if (n < len)
+		snprintf(buf + n, len - n, "\n");
+	else
+		buf[len - 2] = '\n';
+}
+
+/*
+ * ring_buffer callback: append the record to the log and fsync it at once,
+ * so the line is on disk as early as user space can make it; snapshot the
+ * caller's memory maps while it lives, for its user stack.
+ */
+static int reboot__on_record(void *ctx, void *data, size_t size)
+{
+	const struct hld_reboot_record *r = data;
+	struct reboot *rb = ctx;
+	char line[REBOOT_LINE_LEN];
+	size_t len;
+	int err = 0;
+
+	if (size < sizeof(*r) || r->hdr.type != HLD_REC_REBOOT ||
+	    r->hdr.version != HLD_RECORD_VERSION) {
+		err = -EPROTO;
+		goto out;
+	}
+	if (r->nr_ustack && !usyms__has_pid(rb->usyms, r->tgid))
+		usyms__add_pid(rb->usyms, r->tgid, false);
+	reboot__line(r, line, sizeof(line));
+	len = strlen(line);
+	if (write(rb->log_fd, line, len) != (ssize_t)len)
+		err = -EIO;
+	else if (fsync(rb->log_fd))
+		err = -errno;
+	else
+		rb->logged++;
+out:
+	if (err && !rb->cb_err)
+		rb->cb_err = err;
+	return 0;
+}
+
+/* Usable if BPF works and the sys_enter program loads on this kernel. */
+static int reboot_probe(char *why, size_t len)
+{
+	struct reboot_bpf *skel;
+	int err;
+
+	err = bpf_util__probe(why, len);
+	if (err)
+		return err;
+	skel = reboot_bpf__open_and_load();
+	if (!skel) {
+		err = -errno;
+		snprintf(why, len, "cannot load the raw_tp/sys_enter program: %s", strerror(-err));
+		return err;
+	}
+	reboot_bpf__destroy(skel);
+	return 0;
+}
+
+/* Load the program on the first phase (the history then lives until free), open the log, attach. */
+static int reboot_activate(struct diag_feature *f)
+{
+	const struct hld_reboot_settings *s = f->settings;
+	struct reboot *rb = f->priv;
+	char log[sizeof(s->log) + 1];
+	int err;
+
+	if (!rb) {
+		rb = calloc(1, sizeof(*rb));
+		if (!rb)
+			return -ENOMEM;
+		rb->log_fd = -1;
+		f->priv = rb;
+		rb->usyms = usyms__new();
+		if (!rb->usyms)
+			return -ENOMEM;
+		rb->ksyms = ksyms__load();	/* NULL: kernel frames become addresses */
+	}
+	if (!rb->skel) {
+		rb->skel = reboot_bpf__open();
+		if (!rb->skel)
+			return -errno;
+		rb->skel->rodata->want_ustack = !!s->user_stacks;
+		err = reboot_bpf__load(rb->skel);
+		if (err) {
+			reboot_bpf__destroy(rb->skel);
+			rb->skel = NULL;
+			return err;
+		}
+		rb->rb = ring_buffer__new(bpf_map__fd(rb->skel->maps.events), reboot__on_record,
+					  rb, NULL);
+		if (!rb->rb)
+			return -errno;
+	}
+	reboot__str(log, s->log, sizeof(s->log));
+	rb->log_fd = open(log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	if (rb->log_fd < 0)
+		return -errno;
+	rb->link = bpf_program__attach(rb->skel->progs.reboot_enter);
+	if (!rb->link) {
+		err = -errno;
+		close(rb->log_fd);
+		rb->log_fd = -1;
+		return err;
+	}
+	return 0;
+}
+
+/* Drain the ring buffer into the log. */
+static int reboot_poll(struct diag_feature *f)
+{
+	struct reboot *rb = f->priv;
+	int err;
+
+	if (!rb || rb->log_fd < 0)
+		return 0;
+	err = ring_buffer__consume(rb->rb);
+	if (err < 0)
+		return err;
+	f->events = rb->skel->bss->nr_calls;
+	f->drops = rb->skel->bss->nr_drops;
+	return rb->cb_err;
+}
+
+/* Detach, drain what is left into the log and close it; the history stays for report(). */
+static int reboot_deactivate(struct diag_feature *f)
+{
+	struct reboot *rb = f->priv;
+	int err;
+
+	if (!rb || rb->log_fd < 0)
+		return 0;
+	bpf_link__destroy(rb->link);
+	rb->link = NULL;
+	err = reboot_poll(f);
+	if (close(rb->log_fd) && !err)
+		err = -errno;
+	rb->log_fd = -1;
+	f->kernel_run_ns = 0;
+	f->kernel_run_cnt = 0;
+	bpf_util__prog_stats(bpf_program__fd(rb->skel->progs.reboot_enter),
+			     &f->kernel_run_ns, &f->kernel_run_cnt);
+	return err;
+}
+
+/* Symbolize frame @i of a stack into @buf (kernel, or user of @tgid). */
+static const char *reboot__frame(struct reboot *rb, const __u64 *ips, int i, bool user,
+				 uint32_t tgid, char *buf, size_t len)
+{
+	uint64_t addr = i ? ips[i] - 1 : ips[i];
+	const char *name = NULL;
+
+	if (user)
+		name = usyms__name(rb->usyms, tgid, addr, buf, len);
+	else if (rb->ksyms && !ksyms__restricted(rb->ksyms))
+		name = ksyms__name(rb->ksyms, addr);
+	if (name && name != buf)
+		snprintf(buf, len, "%s", name);
+	else if (!name)
+		snprintf(buf, len, "0x%llx", (unsigned long long)ips[i]);
+	return buf;
+}
+
+/* Index of the first kernel frame past the BPF program and the tracepoint glue. */
+static int reboot__kstart(struct reboot *rb, const struct hld_reboot_record *r)
+{
+	int first = 0;
+
+	for (int i = 0; i < REBOOT_TRACE_FRAMES && i < (int)r->nr_kstack && rb->ksyms &&
+	     !ksyms__restricted(rb->ksyms); i++) {
+		const char *name = ksyms__name(rb->ksyms, i ? r->kstack[i] - 1 : r->kstack[i]);
+
+		if (name && (!strncmp(name, "bpf_trace_run", 13) ||
+			     !strncmp(name, "__bpf_trace_", 12)))
+			first = i + 1;
+	}
+	return first;
+}
+
+/* Read the calls kept in the history map, oldest first, into @recs; returns how many. */
+static size_t reboot__history(struct reboot *rb, struct hld_reboot_record *recs)
+{
+	uint64_t calls = rb->skel->bss->nr_calls;
+	uint64_t first = calls > REBOOT_HISTORY ? calls - REBOOT_HISTORY : 0;
+	int fd = bpf_map__fd(rb->skel->maps.history);
+	size_t n = 0;
+
+	for (uint64_t seq = first; seq < calls; seq++) {
+		uint32_t slot = seq % REBOOT_HISTORY;
+
+		if (!bpf_map_lookup_elem(fd, &slot, &recs[n]) && recs[n].seq == seq)
+			n++;
+	}
+	return n;
+}
+
+/* One call in reboot.txt: the log line, then the parent chain and both stacks. */
+static void reboot__txt_rec(struct reboot *rb, FILE *o, const struct hld_reboot_record *r)
+{
+	char line[REBOOT_LINE_LEN], comm[HLD_COMM_LEN + 1], buf[REBOOT_FRAME_LEN];
+
+	reboot__line(r, line, sizeof(line));
+	fputs(line, o);
+	fprintf(o, "  parents:");
+	for (uint32_t a = 0; a < r->nr_ancestors && a < HLD_REBOOT_ANCESTORS; a++)
+		fprintf(o, " %s%u/%u %s", a ? "< " : "", r->ancestors[a].pid, r->ancestors[a].tgid,
+			reboot__str(comm, r->ancestors[a].comm, HLD_COMM_LEN));
+	fprintf(o, "\n  kernel stack:\n");
+	for (int i = reboot__kstart(rb, r); i < (int)r->nr_kstack && i < HLD_MAX_STACK; i++)
+		fprintf(o, "    %s\n", reboot__frame(rb, r->kstack, i, false, 0, buf, sizeof(buf)));
+	if (r->ustack_err)
+		fprintf(o, "  user stack: (unavailable: %s)\n", strerror(-r->ustack_err));
+	else if (r->nr_ustack)
+		fprintf(o, "  user stack:\n");
+	for (int i = 0; i < (int)r->nr_ustack && i < HLD_MAX_STACK; i++)
+		fprintf(o, "    %s\n", reboot__frame(rb, r->ustack, i, true, r->tgid, buf,
+						   sizeof(buf)));
+	fputc('\n', o);
+}
+
+/* One call as a JSON object. */
+static void reboot__json_rec(struct reboot *rb, struct json_writer *j,
+			     const struct hld_reboot_record *r)
+{
+	char comm[HLD_COMM_LEN + 1], buf[REBOOT_FRAME_LEN];
+
+	json__begin_object(j, NULL);
+	json__uint(j, "t_ns", r->hdr.ts);
+	json__uint(j, "seq", r->seq);
+	json__uint(j, "pid", r->pid);
+	json__uint(j, "tgid", r->tgid);
+	json__uint(j, "uid", r->uid);
+	json__str(j, "comm", reboot__str(comm, r->comm, HLD_COMM_LEN));
+	json__uint(j, "magic1", r->magic1);
+	json__uint(j, "magic2", r->magic2);
+	json__uint(j, "cmd", r->cmd);
+	json__uint(j, "arg", r->arg);
+	json__begin_array(j, "parents");
+	for (uint32_t a = 0; a < r->nr_ancestors && a < HLD_REBOOT_ANCESTORS; a++) {
+		json__begin_object(j, NULL);
+		json__uint(j, "pid", r->ancestors[a].pid);
+		json__uint(j, "tgid", r->ancestors[a].tgid);
+		json__str(j, "comm", reboot__str(comm, r->ancestors[a].comm, HLD_COMM_LEN));
+		json__end_object(j);
+	}
+	json__end_array(j);
+	json__begin_array(j, "kstack");
+	for (int i = reboot__kstart(rb, r); i < (int)r->nr_kstack && i < HLD_MAX_STACK; i++)
+		json__str(j, NULL, reboot__frame(rb, r->kstack, i, false, 0, buf, sizeof(buf)));
+	json__end_array(j);
+	json__begin_array(j, "ustack");
+	for (int i = 0; i < (int)r->nr_ustack && i < HLD_MAX_STACK; i++)
+		json__str(j, NULL, reboot__frame(rb, r->ustack, i, true, r->tgid, buf, sizeof(buf)));
+	json__end_array(j);
+	json__int(j, "ustack_errno", -r->ustack_err);
+	json__end_object(j);
+}
+
+/* Open @dir/@name for writing into *@o. 0 or -errno. */
+static int reboot__open(const char *dir, const char *name, FILE **o)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	*o = fopen(path, "we");
+	return *o ? 0 : -errno;
+}
+
+static int reboot_report(struct diag_feature *f, const struct diag_outputs *out)
+{
+	const struct hld_reboot_settings *s = f->settings;
+	struct reboot *rb = f->priv;
+	static struct hld_reboot_record recs[REBOOT_HISTORY];
+	struct json_writer jw, *js[2] = { &jw, out->json };
+	uint64_t calls = 0, drops = 0, logged = 0;
+	FILE *txt = NULL, *jf = NULL;
+	char log[sizeof(s->log) + 1];
+	size_t nr = 0;
+	int err;
+
+	if (rb && rb->skel) {
+		nr = reboot__history(rb, recs);
+		calls = rb->skel->bss->nr_calls;
+		drops = rb->skel->bss->nr_drops;
+		logged = rb->logged;
+	}
+	reboot__str(log, s->log, sizeof(s->log));
+	err = reboot__open(out->dir, "reboot.txt", &txt);
+	if (!err)
+		err = reboot__open(out->dir, "reboot.json", &jf);
+	if (err)
+		goto out_close;
+
+	fprintf(txt, "# reboot (bpf): %llu reboot(2) calls seen, %llu dropped (ring buffer full), "
+		"%llu lines appended to %s\n", (unsigned long long)calls,
+		(unsigned long long)drops, (unsigned long long)logged, log);
+	fprintf(txt, "# the last %d calls are kept in the BPF history map; %zu shown\n",
+		REBOOT_HISTORY, nr);
+	fprintf(txt, "# the log is written from user space after the syscall entry: a reboot that\n"
+		"#   proceeds at once may beat it (the BPF ring buffer is the in-kernel copy)\n");
+	fprintf(txt, "# parents: pid/tgid comm, parent first; stacks innermost first\n\n");
+	for (size_t i = 0; i < nr; i++)
+		reboot__txt_rec(rb, txt, &recs[i]);
+
+	json__init(&jw, jf, true);
+	json__begin_object(&jw, NULL);
+	for (int k = 0; k < 2; k++) {
+		json__str(js[k], "log", log);
+		json__uint(js[k], "calls", calls);
+		json__uint(js[k], "drops", drops);
+		json__uint(js[k], "logged", logged);
+		json__begin_array(js[k], "records");
+		for (size_t i = 0; i < nr; i++)
+			reboot__json_rec(rb, js[k], &recs[i]);
+		json__end_array(js[k]);
+	}
+	json__end_object(&jw);
+	fputc('\n', jf);
+
+	f->events = calls;
+	f->drops = drops;
+	diag_feature__set_metric(f, "calls", calls);
+	diag_feature__set_metric(f, "drops", drops);
+out_close:
+	if (txt && fclose(txt) && !err)
+		err = -errno;
+	if (jf && fclose(jf) && !err)
+		err = -errno;
+	return err;
+}
+
+static void reboot_free(struct diag_feature *f)
+{
+	struct reboot *rb = f->priv;
+
+	if (!rb)
+		return;
+	reboot_deactivate(f);
+	ring_buffer__free(rb->rb);
+	reboot_bpf__destroy(rb->skel);
+	if (rb->ksyms)
+		ksyms__free(rb->ksyms);
+	if (rb->usyms)
+		usyms__free(rb->usyms);
+	free(rb);
+	f->priv = NULL;
+}
+
+const struct diag_ops bpf_reboot_ops = {
+	.id = DIAG_reboot,
+	.probe = reboot_probe,
+	.activate = reboot_activate,
+	.poll = reboot_poll,
+	.deactivate = reboot_deactivate,
+	.report = reboot_report,
+	.free = reboot_free,
+};
