@@ -8,7 +8,8 @@
  * struct hld_mutex_key (lock, waiter stack, flags, waiter tgid). A mutex
  * slow path fires begin twice (spinning, then sleeping) for one wait: the
  * second keeps the first stamp. A spinlock contended inside a wait (the
- * mutex's own wait_lock) nests: two levels are kept. All state is in maps.
+ * mutex's own wait_lock, or a lock in an interrupt) nests: four levels are
+ * kept. All state is in maps.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -20,7 +21,7 @@ char LICENSE[] SEC("license") = "GPL";
 
 #define MUTEX_MAX_ENTRIES	16384
 #define MUTEX_STACK_ENTRIES	8192
-#define MUTEX_DEPTH		2	/* nested waits kept per thread */
+#define MUTEX_DEPTH		4	/* nested waits kept per thread (an IRQ may nest on a wait) */
 #define KEEXIST			17
 #define LCB_F_MUTEX		(1U << 5)	/* include/trace/events/lock.h */
 #define MUTEX_FLAGS		0x07ul		/* low bits of mutex->owner */
@@ -80,7 +81,11 @@ static __always_inline void drop(__u64 *cause)
 	__sync_fetch_and_add(&nr_drops, 1);
 }
 
-/* Record the owner of the mutex @lock in @s: owner is a task pointer with flag bits. */
+/*
+ * Record the owner of the mutex @lock in @s: owner is a task pointer with
+ * flag bits. An owner already seen for this wait is kept if there is none now
+ * (released just as the waiter went to sleep).
+ */
 static __always_inline void read_holder(struct wait_slot *s, void *lock)
 {
 	struct mutex *m = lock;
@@ -89,9 +94,6 @@ static __always_inline void read_holder(struct wait_slot *s, void *lock)
 
 	bpf_probe_read_kernel(&word, sizeof(word), &m->owner.counter);
 	owner = (struct task_struct *)(word & ~MUTEX_FLAGS);
-	s->holder_pid = 0;
-	s->holder_tgid = 0;
-	s->holder_comm[0] = '\0';
 	if (!owner)
 		return;
 	s->holder_pid = BPF_CORE_READ(owner, pid);
@@ -168,17 +170,24 @@ static __always_inline void count_wait(struct wait_slot *s, __u64 ns)
 	}
 	__sync_fetch_and_add(&v->count, 1);
 	__sync_fetch_and_add(&v->total_ns, ns);
+	/*
+	 * The longest wait names its waiter, the longest with an owner seen
+	 * names the holder. Not atomic across CPUs: two waits ending together
+	 * may mix or miss a maximum.
+	 */
 	if (ns > v->max_ns) {
-		/*
-		 * The longest wait names its waiter and holder. Not atomic across
-		 * CPUs: two waits ending together may mix or miss a maximum.
-		 */
 		v->max_ns = ns;
 		v->waiter_pid = (__u32)id;
 		bpf_get_current_comm(v->waiter_comm, sizeof(v->waiter_comm));
-		v->holder_pid = s->holder_pid;
-		v->holder_tgid = s->holder_tgid;
-		__builtin_memcpy(v->holder_comm, s->holder_comm, sizeof(v->holder_comm));
+	}
+	if (s->holder_pid) {
+		__sync_fetch_and_add(&v->holder_waits, 1);
+		if (ns >= v->holder_wait_ns) {
+			v->holder_wait_ns = ns;
+			v->holder_pid = s->holder_pid;
+			v->holder_tgid = s->holder_tgid;
+			__builtin_memcpy(v->holder_comm, s->holder_comm, sizeof(v->holder_comm));
+		}
 	}
 	__sync_fetch_and_add(&nr_contentions, 1);
 }

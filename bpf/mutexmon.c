@@ -282,8 +282,9 @@ static int mutexmon__row(struct mutexmon *m, const struct mutexmon_row *r, FILE 
 			r->val.count ? r->val.total_ns / 1e3 / r->val.count : 0.0,
 			r->val.waiter_pid, r->key.tgid, comm);
 		if (r->val.holder_pid)
-			fprintf(txt, "; holder %u/%u %s", r->val.holder_pid, r->val.holder_tgid,
-				hcomm);
+			fprintf(txt, "; holder seen in %llu waits, in the longest (%.1f us) %u/%u %s",
+				(unsigned long long)r->val.holder_waits, r->val.holder_wait_ns / 1e3,
+				r->val.holder_pid, r->val.holder_tgid, hcomm);
 		fputc('\n', txt);
 		for (int i = 0; i < ks.nr; i++)
 			fprintf(txt, "    %s\n", ks.names[i]);
@@ -300,6 +301,8 @@ static int mutexmon__row(struct mutexmon *m, const struct mutexmon_row *r, FILE 
 		json__uint(js[k], "count", r->val.count);
 		json__uint(js[k], "total_ns", r->val.total_ns);
 		json__uint(js[k], "max_ns", r->val.max_ns);
+		json__uint(js[k], "holder_waits", r->val.holder_waits);
+		json__uint(js[k], "holder_wait_ns", r->val.holder_wait_ns);
 		json__uint(js[k], "holder_pid", r->val.holder_pid);
 		json__uint(js[k], "holder_tgid", r->val.holder_tgid);
 		json__str(js[k], "holder_comm", hcomm);
@@ -365,9 +368,9 @@ static int mutexmon_report(struct diag_feature *f, const struct diag_outputs *ou
 		"not counted\n", (unsigned long long)counted, wait_ns / 1e6,
 		(unsigned long long)drops, (unsigned long long)s->min_wait_ns);
 	fprintf(txt, "# " MUTEX_HOLD_CAVEAT "\n");
-	fprintf(txt, "# waiter and holder: of the longest wait; the holder is the mutex owner when\n"
-		"#   the wait began (mutexes only); its stack cannot be taken from the waiter's\n"
-		"#   context, so only the waiter's is shown\n");
+	fprintf(txt, "# \"longest by\": the waiter of the longest wait; holder: the mutex owner seen\n"
+		"#   when a wait began (mutexes only), named for the longest such wait; the\n"
+		"#   holder's stack cannot be taken from the waiter's context: not shown\n");
 	fprintf(txt, "# waiter kernel stack innermost first\n\n");
 	/* The run's JSON gets the top rows; mutex.json and mutex.folded get every row. */
 	for (size_t i = 0; i < nr && !err; i++)

@@ -188,11 +188,13 @@ struct hld_mutex_val {
 	__u64 total_ns;		/* wait time summed */
 	__u64 max_ns;		/* longest wait */
 	__u32 waiter_pid;	/* thread of the longest wait */
-	__u32 holder_pid;	/* mutex owner seen at the start of the longest wait, 0: unknown */
+	__u32 holder_pid;	/* owner seen in the longest wait with an owner seen, 0: none */
 	__u32 holder_tgid;
 	__u32 pad;
 	char waiter_comm[HLD_COMM_LEN];
 	char holder_comm[HLD_COMM_LEN];
+	__u64 holder_waits;	/* waits whose mutex owner was seen */
+	__u64 holder_wait_ns;	/* the longest wait whose owner was seen */
 };
 
 /* reboot: one reboot(2) call, seen at syscall entry in the caller's context. */
