@@ -21,6 +21,7 @@ static const struct diag_ops *const bpf_features[] = {
 	&bpf_high_order_ops,
 	&bpf_irq_stats_ops,
 	&bpf_run_trace_ops,
+	&bpf_irq_delay_ops,
 	&bpf_mutex_monitor_ops,
 	&bpf_reboot_ops,
 	NULL,

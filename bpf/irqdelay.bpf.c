@@ -1,0 +1,149 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * irqdelay.bpf.c - irq-delay: intervals in which a CPU did not service its
+ * timer interrupt.
+ *
+ * User space arms a cpu-clock perf event per CPU, an hrtimer that fires
+ * every period_ns. Each firing compares bpf_ktime_get_ns() with the
+ * previous firing on that CPU: the gap beyond the period is the lateness,
+ * counted in a per-CPU log2 histogram. A gap above threshold_ns is a late
+ * tick: one record with the task current when the tick finally fired and
+ * its kernel stack, the code that had interrupts or preemption off until
+ * just now, where the interrupt landed in the kernel.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include "hld_record.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+/* Settings, fixed before load. */
+const volatile __u64 period_ns = 1000000;
+const volatile __u64 threshold_ns = 10000000;
+const volatile __u64 max_events = 1000;
+
+__u64 nr_events = 0;		/* late-tick records submitted */
+__u64 nr_drops = 0;		/* late ticks not recorded: over max_events or ring buffer full */
+
+/* Per CPU: the previous tick and the counters; user space zeroes last at activation. */
+struct id_cpu {
+	__u64 last;		/* time of the previous tick, 0: none yet this phase */
+	__u64 ticks;		/* firings of the timer */
+	__u64 intervals;	/* gaps measured (ticks after the first of each phase) */
+	__u64 late;		/* gaps above threshold_ns */
+	__u64 max_gap;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct id_cpu);
+} cpus SEC(".maps");
+
+/* Lateness histogram: slot 0 on time, slot k >= 1 late by [2^(k-1), 2^k) ns. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, HLD_IRQDELAY_SLOTS);
+	__type(key, __u32);
+	__type(value, __u64);
+} hist SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1024 * 1024);
+} events SEC(".maps");
+
+/* The histogram slot of lateness @v ns. */
+static __always_inline __u32 slot_of(__u64 v)
+{
+	__u32 r = 0;
+
+	if (!v)
+		return 0;
+	if (v >> 32) {
+		v >>= 32;
+		r += 32;
+	}
+	if (v >> 16) {
+		v >>= 16;
+		r += 16;
+	}
+	if (v >> 8) {
+		v >>= 8;
+		r += 8;
+	}
+	if (v >> 4) {
+		v >>= 4;
+		r += 4;
+	}
+	if (v >> 2) {
+		v >>= 2;
+		r += 2;
+	}
+	if (v >> 1)
+		r += 1;
+	r += 1;
+	return r < HLD_IRQDELAY_SLOTS ? r : HLD_IRQDELAY_SLOTS - 1;
+}
+
+/* Record the late tick that ends a gap of @gap ns on this CPU. */
+static __always_inline void late_tick(void *ctx, __u64 now, __u64 gap)
+{
+	struct hld_irqdelay_record *r;
+	__u64 id;
+	long n;
+
+	if (nr_events >= max_events)
+		goto drop;
+	r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
+	if (!r)
+		goto drop;
+	id = bpf_get_current_pid_tgid();
+	r->hdr.type = HLD_REC_IRQDELAY;
+	r->hdr.version = HLD_RECORD_VERSION;
+	r->hdr.len = sizeof(*r);
+	r->hdr.ts = now;
+	r->gap_ns = gap;
+	r->cpu = bpf_get_smp_processor_id();
+	r->pid = (__u32)id;
+	r->tgid = id >> 32;
+	bpf_get_current_comm(r->comm, sizeof(r->comm));
+	n = bpf_get_stack(ctx, r->kstack, sizeof(r->kstack), 0);
+	r->nr_kstack = n > 0 ? n / sizeof(__u64) : 0;
+	bpf_ringbuf_submit(r, BPF_RB_NO_WAKEUP);
+	__sync_fetch_and_add(&nr_events, 1);
+	return;
+drop:
+	__sync_fetch_and_add(&nr_drops, 1);
+}
+
+SEC("perf_event")
+int irqdelay_tick(struct bpf_perf_event_data *ctx)
+{
+	__u64 now = bpf_ktime_get_ns(), gap, *h;
+	struct id_cpu *c;
+	__u32 zero = 0, slot;
+
+	c = bpf_map_lookup_elem(&cpus, &zero);
+	if (!c)
+		return 0;
+	c->ticks++;
+	if (c->last) {		/* same CPU, monotonic clock: now >= last */
+		gap = now - c->last;
+		c->intervals++;
+		if (gap > c->max_gap)
+			c->max_gap = gap;
+		slot = slot_of(gap > period_ns ? gap - period_ns : 0);
+		h = bpf_map_lookup_elem(&hist, &slot);
+		if (h)
+			(*h)++;
+		if (gap > threshold_ns) {
+			c->late++;
+			late_tick(ctx, now, gap);
+		}
+	}
+	c->last = now;
+	return 0;
+}
