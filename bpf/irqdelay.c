@@ -30,12 +30,13 @@
 
 /* Per-CPU counters, as irqdelay.bpf.c keeps them. */
 struct id_cpu {
-	uint64_t last, ticks, intervals, late, max_gap;
+	uint64_t last, ticks, intervals, idle_gaps, went_idle, starts, late, max_gap;
 };
 
 struct irqdelay {
 	struct irqdelay_bpf *skel;
 	struct bpf_link *links[ID_MAX_CPUS];
+	struct bpf_link *switch_link;	/* notes CPUs going idle */
 	int fds[ID_MAX_CPUS];
 	int nr_links;
 	struct ring_buffer *rb;
@@ -118,6 +119,8 @@ static void irqdelay__detach(struct irqdelay *q)
 		close(q->fds[i]);
 	}
 	q->nr_links = 0;
+	bpf_link__destroy(q->switch_link);
+	q->switch_link = NULL;
 }
 
 /* Forget the previous tick of every CPU, so that no gap spans two phases. */
@@ -131,8 +134,10 @@ static int irqdelay__reset_last(struct irqdelay *q)
 	if (!v)
 		return -ENOMEM;
 	if (bpf_map_lookup_elem(fd, &zero, v) == 0) {
-		for (int c = 0; c < q->nr_possible; c++)
+		for (int c = 0; c < q->nr_possible; c++) {
 			v[c].last = 0;
+			v[c].went_idle = 0;
+		}
 		if (bpf_map_update_elem(fd, &zero, v, BPF_EXIST))
 			err = -errno;
 	}
@@ -186,6 +191,9 @@ static int irqdelay_activate(struct diag_feature *f)
 	n = bpf_util__online_cpus(online, ID_MAX_CPUS);
 	if (n < 0)
 		return n;
+	q->switch_link = bpf_program__attach(q->skel->progs.irqdelay_switch);
+	if (!q->switch_link)
+		return -errno;
 	for (int cpu = 0; cpu < ID_MAX_CPUS; cpu++) {
 		int fd;
 
@@ -230,10 +238,12 @@ static int irqdelay_deactivate(struct diag_feature *f)
 {
 	struct irqdelay *q = f->priv;
 
-	if (!q || !q->nr_links)
+	if (!q || !q->switch_link)
 		return 0;
 	irqdelay__detach(q);
 	bpf_util__prog_stats(bpf_program__fd(q->skel->progs.irqdelay_tick), &f->kernel_run_ns,
+			     &f->kernel_run_cnt);
+	bpf_util__prog_stats(bpf_program__fd(q->skel->progs.irqdelay_switch), &f->kernel_run_ns,
 			     &f->kernel_run_cnt);
 	return irqdelay_poll(f);
 }
@@ -284,7 +294,7 @@ struct id_snapshot {
 	int nr;				/* possible CPUs */
 	struct id_cpu *cpu;		/* [nr] */
 	uint64_t *hist;			/* [HLD_IRQDELAY_SLOTS][nr] */
-	uint64_t ticks, intervals, late, max_gap, hist_total;
+	uint64_t ticks, intervals, idle_gaps, late, max_gap, hist_total;
 };
 
 static int irqdelay__snapshot(struct irqdelay *q, struct id_snapshot *sn)
@@ -308,6 +318,7 @@ static int irqdelay__snapshot(struct irqdelay *q, struct id_snapshot *sn)
 	for (int c = 0; c < nr; c++) {
 		sn->ticks += sn->cpu[c].ticks;
 		sn->intervals += sn->cpu[c].intervals;
+		sn->idle_gaps += sn->cpu[c].idle_gaps;
 		sn->late += sn->cpu[c].late;
 		if (sn->cpu[c].max_gap > sn->max_gap)
 			sn->max_gap = sn->cpu[c].max_gap;
@@ -328,20 +339,23 @@ static int irqdelay__write_txt(const struct irqdelay *q, const struct hld_irqdel
 	fprintf(o, "# irq-delay (bpf): a cpu-clock hrtimer per CPU every %llu us; a tick more than "
 		"%llu us after the previous one on its CPU is late\n",
 		(unsigned long long)s->period_us, (unsigned long long)s->threshold_us);
-	fprintf(o, "# ticks %llu, intervals %llu, late %llu, recorded %zu, dropped %llu "
-		"(over max-events %llu or ring buffer full), longest gap %.3f ms\n",
+	fprintf(o, "# ticks %llu, intervals %llu (%llu in which the CPU went idle: not judged), "
+		"late %llu, recorded %zu, dropped %llu (over max-events %llu or ring buffer full), "
+		"longest gap %.3f ms\n",
 		(unsigned long long)sn->ticks, (unsigned long long)sn->intervals,
-		(unsigned long long)sn->late, q ? q->nr_recs : 0, (unsigned long long)drops,
+		(unsigned long long)sn->idle_gaps, (unsigned long long)sn->late, q ? q->nr_recs : 0, (unsigned long long)drops,
 		(unsigned long long)s->max_events, sn->max_gap / 1e6);
-	fprintf(o, "# lateness = gap - period; the histogram counts every interval once\n");
+	fprintf(o, "# lateness = gap - period; the histogram counts every interval once, "
+		"except the idle ones\n");
 	for (int c = 0; c < sn->nr; c++) {
 		const struct id_cpu *v = &sn->cpu[c];
 
 		if (!v->ticks)
 			continue;
-		fprintf(o, "\nCPU %d: ticks %llu intervals %llu late %llu max gap %.3f ms\n", c,
-			(unsigned long long)v->ticks, (unsigned long long)v->intervals,
-			(unsigned long long)v->late, v->max_gap / 1e6);
+		fprintf(o, "\nCPU %d: ticks %llu intervals %llu idle %llu late %llu max gap %.3f ms\n",
+			c, (unsigned long long)v->ticks, (unsigned long long)v->intervals,
+			(unsigned long long)v->idle_gaps, (unsigned long long)v->late,
+			v->max_gap / 1e6);
 		for (int k = 0; k < HLD_IRQDELAY_SLOTS; k++) {
 			uint64_t n = sn->hist[k * sn->nr + c];
 
@@ -376,6 +390,7 @@ static void irqdelay__json_summary(struct json_writer *j, const struct id_snapsh
 {
 	json__uint(j, "ticks", sn->ticks);
 	json__uint(j, "intervals", sn->intervals);
+	json__uint(j, "idle_gaps", sn->idle_gaps);
 	json__uint(j, "late", sn->late);
 	json__uint(j, "events", events);
 	json__uint(j, "drops", drops);
@@ -391,6 +406,8 @@ static void irqdelay__json_summary(struct json_writer *j, const struct id_snapsh
 		json__int(j, "cpu", c);
 		json__uint(j, "ticks", v->ticks);
 		json__uint(j, "intervals", v->intervals);
+		json__uint(j, "idle_gaps", v->idle_gaps);
+		json__uint(j, "starts", v->starts);
 		json__uint(j, "late", v->late);
 		json__uint(j, "max_gap_ns", v->max_gap);
 		json__begin_array(j, "histogram");
@@ -489,6 +506,7 @@ static int irqdelay_report(struct diag_feature *f, const struct diag_outputs *ou
 	diag_feature__set_metric(f, "events", events);
 	diag_feature__set_metric(f, "ticks", sn.ticks);
 	diag_feature__set_metric(f, "intervals", sn.intervals);
+	diag_feature__set_metric(f, "idle_gaps", sn.idle_gaps);
 	diag_feature__set_metric(f, "histogram_total", sn.hist_total);
 	err = q ? q->rec_err : 0;
 out_free:

@@ -4,7 +4,8 @@
  * held off from user space here (no module), so the truth is accounting,
  * measured on a quiet baseline: every timer tick after the first of a
  * phase on a CPU is one interval and lands in exactly one histogram bucket
- * (histogram total == intervals == ticks - 1 per CPU and phase); a tick is
+ * or, if the CPU went idle meanwhile, among the idle gaps (histogram +
+ * idle gaps == intervals == ticks - first ticks, per CPU); a tick is
  * late when its gap exceeds the threshold, and every late tick is either a
  * record or a drop (events + drops == late). With threshold 0 every
  * interval is late, so the cap on records is reached and the rest counted
@@ -112,13 +113,15 @@ static int online_cpus(void)
 
 /*
  * The per-CPU accounting of the report @root after @phases phases: each
- * ticking CPU's histogram sums to its intervals, and its intervals are its
- * ticks less the first tick of each phase.
+ * ticking CPU's histogram and idle gaps sum to its intervals, and its
+ * intervals are its ticks less the first tick of each phase it ticked in
+ * (starts, at most @phases). Some CPU, the one that ticked in every phase,
+ * started @phases times: a gap spanning two phases would make it fewer.
  */
 static void check_per_cpu(json_object *root, uint64_t phases)
 {
 	json_object *cpus = obj_get(root, "per_cpu");
-	uint64_t intervals = 0, hist_total = 0;
+	uint64_t intervals = 0, hist_total = 0, max_starts = 0;
 
 	ck_assert_ptr_nonnull(cpus);
 	ck_assert_int_ge(json_object_array_length(cpus), 1);
@@ -129,13 +132,19 @@ static void check_per_cpu(json_object *root, uint64_t phases)
 
 		for (size_t k = 0; h && k < json_object_array_length(h); k++)
 			sum += obj_u64(json_object_array_get_idx(h, k), "count");
-		ck_assert_uint_eq(sum, obj_u64(c, "intervals"));
-		ck_assert_uint_eq(obj_u64(c, "intervals") + phases, obj_u64(c, "ticks"));
+		ck_assert_uint_eq(sum + obj_u64(c, "idle_gaps"), obj_u64(c, "intervals"));
+		ck_assert_uint_eq(obj_u64(c, "intervals") + obj_u64(c, "starts"), obj_u64(c, "ticks"));
+		ck_assert_uint_ge(obj_u64(c, "starts"), 1);
+		ck_assert_uint_le(obj_u64(c, "starts"), phases);
+		if (obj_u64(c, "starts") > max_starts)
+			max_starts = obj_u64(c, "starts");
 		intervals += obj_u64(c, "intervals");
 		hist_total += sum;
 	}
+	ck_assert_uint_eq(max_starts, phases);
 	ck_assert_uint_eq(intervals, obj_u64(root, "intervals"));
 	ck_assert_uint_eq(hist_total, obj_u64(root, "histogram_total"));
+	ck_assert_uint_eq(hist_total + obj_u64(root, "idle_gaps"), intervals);
 }
 
 /* Settings of the table-driven cases; threshold 0 makes every interval late. */
@@ -183,12 +192,13 @@ START_TEST(test_accounting)
 	ck_assert_uint_eq(events + drops, late);
 	ck_assert_uint_eq(diag_feature__metric(f, "late"), late);
 	ck_assert_uint_eq(diag_feature__metric(f, "drops"), drops);
-	ck_assert_uint_eq(diag_feature__metric(f, "histogram_total"), intervals);
+	ck_assert_uint_eq(diag_feature__metric(f, "histogram_total") +
+			  diag_feature__metric(f, "idle_gaps"), intervals);
 	/* The cap: only CPUs racing past the check at once may exceed it, by one each. */
 	ck_assert_uint_le(events, s.max_events + ncpu - 1);
 	ck_assert_uint_ge(events, late < s.max_events ? late : s.max_events);
 	if (!s.threshold_us) {
-		ck_assert_uint_eq(late, intervals);
+		ck_assert_uint_eq(late, intervals - obj_u64(root, "idle_gaps"));
 		ck_assert_uint_gt(late, s.max_events);	/* POLLS x 10 ms of 1 ms ticks */
 		ck_assert_uint_gt(drops, 0);
 	}
@@ -233,7 +243,7 @@ START_TEST(test_phases)
 	snprintf(path, sizeof(path), "%s/irq-delay.json", dir);
 	root = json_object_from_file(path);
 	ck_assert_ptr_nonnull(root);
-	/* A gap across the pause would be one interval too many on each CPU. */
+	/* A gap across the pause would leave no CPU with two starts. */
 	check_per_cpu(root, 2);
 	json_object_put(root);
 	diag__close(f);
