@@ -132,3 +132,12 @@ char *bpf_util__frame(char *buf, size_t len, const char *name)
 	buf[i] = '\0';
 	return buf;
 }
+
+uint32_t bpf_util__ringbuf_size(uint64_t want, uint32_t min)
+{
+	uint32_t size = min;
+
+	while (size < want && size < (1u << 30))
+		size <<= 1;
+	return size;
+}

@@ -64,6 +64,9 @@ uint64_t bpf_util__now_ns(void);
  */
 int bpf_util__reserve(void **arr, size_t *cap, size_t want, size_t size);
 
+/* A BPF ring buffer size for @want bytes: a power of two, at least @min, at most 1 GiB. */
+uint32_t bpf_util__ringbuf_size(uint64_t want, uint32_t min);
+
 /*
  * Copy @name into @buf (of @len bytes) with the characters the folded-stack
  * format reserves (';', newline) replaced by '_'. Returns @buf.

@@ -51,16 +51,6 @@ static int execmon__on_record(void *ctx, void *data, size_t size)
 	return 0;
 }
 
-/* Ring buffer size: a power of two, at least one page. */
-static uint32_t execmon__rb_size(uint64_t want)
-{
-	uint32_t size = getpagesize();
-
-	while (size < want && size < (1u << 30))
-		size <<= 1;
-	return size;
-}
-
 static int execmon_probe(char *why, size_t len)
 {
 	struct execmon_bpf *skel;
@@ -99,7 +89,7 @@ static int execmon_activate(struct diag_feature *f)
 	memcpy((char *)em->skel->rodata->targ_comm, s->comm, HLD_COMM_LEN);
 	((char *)em->skel->rodata->targ_comm)[HLD_COMM_LEN - 1] = '\0';
 	em->skel->rodata->targ_ancestor = s->ancestor;
-	err = bpf_map__set_max_entries(em->skel->maps.events, execmon__rb_size(s->ringbuf_size));
+	err = bpf_map__set_max_entries(em->skel->maps.events, bpf_util__ringbuf_size(s->ringbuf_size, getpagesize()));
 	if (err)
 		goto out_destroy;
 	err = execmon_bpf__load(em->skel);

@@ -175,16 +175,6 @@ static int exitmon__on_record(void *ctx, void *data, size_t size)
 	return 0;
 }
 
-/* Ring buffer size: a power of two, at least one page. */
-static uint32_t exitmon__rb_size(uint64_t want)
-{
-	uint32_t size = getpagesize();
-
-	while (size < want && size < (1u << 30))
-		size <<= 1;
-	return size;
-}
-
 static int exitmon_probe(char *why, size_t len)
 {
 	struct exitmon_bpf *skel;
@@ -225,7 +215,7 @@ static int exitmon_activate(struct diag_feature *f)
 	xm->skel->rodata->targ_tgid = s->tgid;
 	xm->skel->rodata->want_ustack = !!s->user_stacks;
 	xm->skel->rodata->all_threads = !!s->all_threads;
-	err = bpf_map__set_max_entries(xm->skel->maps.events, exitmon__rb_size(s->ringbuf_size));
+	err = bpf_map__set_max_entries(xm->skel->maps.events, bpf_util__ringbuf_size(s->ringbuf_size, getpagesize()));
 	if (err)
 		goto out_destroy;
 	err = exitmon_bpf__load(xm->skel);

@@ -231,11 +231,7 @@ static uint32_t loadmon__rb_size(uint64_t max_tasks)
 {
 	uint64_t rec = (sizeof(struct hld_loadmon_task) + 8 + 7) & ~7ull;
 	uint64_t need = max_tasks * rec + sizeof(struct hld_loadmon_capture) + 8;
-	uint32_t size = 64 * 1024;
-
-	while (size < need && size < (1u << 30))
-		size <<= 1;
-	return size;
+	return bpf_util__ringbuf_size(need, 64 * 1024);
 }
 
 static int loadmon_probe(char *why, size_t len)

@@ -84,16 +84,6 @@ static int runtrace__on_record(void *ctx, void *data, size_t size)
 	return 0;
 }
 
-/* Ring buffer size: a power of two, at least one page. */
-static uint32_t runtrace__rb_size(uint64_t want)
-{
-	uint32_t size = getpagesize();
-
-	while (size < want && size < (1u << 30))
-		size <<= 1;
-	return size;
-}
-
 /* Usable if BPF works and the sched and syscall programs load here. */
 static int runtrace_probe(char *why, size_t len)
 {
@@ -145,7 +135,7 @@ static int runtrace_activate(struct diag_feature *f)
 		return -errno;
 	rt->skel->rodata->targ_pid = (uint32_t)s->pid;
 	rt->skel->rodata->max_events = s->max_events;
-	err = bpf_map__set_max_entries(rt->skel->maps.events, runtrace__rb_size(s->ringbuf_size));
+	err = bpf_map__set_max_entries(rt->skel->maps.events, bpf_util__ringbuf_size(s->ringbuf_size, getpagesize()));
 	if (!err)
 		err = runtrace_bpf__load(rt->skel);
 	if (err)
