@@ -89,7 +89,8 @@ static int execmon_activate(struct diag_feature *f)
 	memcpy((char *)em->skel->rodata->targ_comm, s->comm, HLD_COMM_LEN);
 	((char *)em->skel->rodata->targ_comm)[HLD_COMM_LEN - 1] = '\0';
 	em->skel->rodata->targ_ancestor = s->ancestor;
-	err = bpf_map__set_max_entries(em->skel->maps.events, bpf_util__ringbuf_size(s->ringbuf_size, getpagesize()));
+	err = bpf_map__set_max_entries(em->skel->maps.events,
+					 bpf_util__ringbuf_size(s->ringbuf_size, getpagesize()));
 	if (err)
 		goto out_destroy;
 	err = execmon_bpf__load(em->skel);

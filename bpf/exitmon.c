@@ -215,7 +215,8 @@ static int exitmon_activate(struct diag_feature *f)
 	xm->skel->rodata->targ_tgid = s->tgid;
 	xm->skel->rodata->want_ustack = !!s->user_stacks;
 	xm->skel->rodata->all_threads = !!s->all_threads;
-	err = bpf_map__set_max_entries(xm->skel->maps.events, bpf_util__ringbuf_size(s->ringbuf_size, getpagesize()));
+	err = bpf_map__set_max_entries(xm->skel->maps.events,
+					 bpf_util__ringbuf_size(s->ringbuf_size, getpagesize()));
 	if (err)
 		goto out_destroy;
 	err = exitmon_bpf__load(xm->skel);

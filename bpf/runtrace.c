@@ -135,7 +135,8 @@ static int runtrace_activate(struct diag_feature *f)
 		return -errno;
 	rt->skel->rodata->targ_pid = (uint32_t)s->pid;
 	rt->skel->rodata->max_events = s->max_events;
-	err = bpf_map__set_max_entries(rt->skel->maps.events, bpf_util__ringbuf_size(s->ringbuf_size, getpagesize()));
+	err = bpf_map__set_max_entries(rt->skel->maps.events,
+					 bpf_util__ringbuf_size(s->ringbuf_size, getpagesize()));
 	if (!err)
 		err = runtrace_bpf__load(rt->skel);
 	if (err)
