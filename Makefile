@@ -33,7 +33,7 @@ DEPS_PKGS := stress-ng fio gnuplot-nox check libbpf-dev bpftool clang llvm \
 	     libelf-dev zlib1g-dev libjson-c-dev pkg-config util-linux procps jq
 
 # Peers that `make bench` measures against, installed by it alone.
-BENCH_PKGS := bpftrace
+BENCH_PKGS := bpftrace linux-perf
 
 ARCH      := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
 CFLAGS    ?= -O2 -g -fno-omit-frame-pointer

@@ -11,6 +11,8 @@ repeat=${BENCH_REPEAT:-3}
 rm -rf "$out" && mkdir -p "$out"
 echo "== syscall tracing: sys-cost against the no-op floor and bpftrace"
 "$hld" bench syscall
+echo "== profiling at 999 Hz: hldbench perf against perf record"
+"$hld" bench profile
 for sc in cpu-load6 syscall-storm; do
 	echo "== $sc: $repeat x (baseline + diagnosed) x $duration"
 	rc=0
