@@ -3,6 +3,7 @@
  * bpf-util.c - helpers shared by the user side of the BPF features.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 #include <unistd.h>
 
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 
 #include "bpf-util.h"
 
@@ -140,4 +142,64 @@ uint32_t bpf_util__ringbuf_size(uint64_t want, uint32_t min)
 	while (size < want && size < (1u << 30))
 		size <<= 1;
 	return size;
+}
+
+int bpf_util__pin_maps(struct bpf_object *obj, const char *dir)
+{
+	struct bpf_map *map;
+	char path[PATH_MAX];
+
+	bpf_object__for_each_map(map, obj) {
+		int err;
+
+		/* bpffs refuses '.' in names: "syscost_.rodata" -> "syscost__rodata" */
+		snprintf(path, sizeof(path), "%s/%s", dir, bpf_map__name(map));
+		for (char *p = path + strlen(dir) + 1; *p; p++)
+			if (*p == '.')
+				*p = '_';
+		err = bpf_map__set_pin_path(map, path);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+int bpf_util__pin_link(struct bpf_link *link, const char *dir, const char *name)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	return bpf_link__pin(link, path);
+}
+
+int bpf_util__save_settings(const char *dir, const void *data, size_t size)
+{
+	char path[PATH_MAX];
+	__u32 key = 0;
+	int fd, err;
+
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "hld_settings", sizeof(key), size, 1, NULL);
+	if (fd < 0)
+		return fd;
+	err = bpf_map_update_elem(fd, &key, data, BPF_ANY);
+	snprintf(path, sizeof(path), "%s/hld_settings", dir);
+	if (!err)
+		err = bpf_obj_pin(fd, path);
+	close(fd);
+	return err;
+}
+
+int bpf_util__load_settings(const char *dir, void *data, size_t size)
+{
+	char path[PATH_MAX];
+	__u32 key = 0;
+	int fd, err;
+
+	snprintf(path, sizeof(path), "%s/hld_settings", dir);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return fd;
+	err = bpf_map_lookup_elem(fd, &key, data);
+	close(fd);
+	return err;
 }

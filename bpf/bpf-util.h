@@ -14,6 +14,9 @@
 
 #include "diag.h"
 
+struct bpf_object;
+struct bpf_link;
+
 /* The no-op syscall programs, the floor `hldbench bench syscall` measures against. */
 struct floor;
 struct floor *floor__attach(int *err);
@@ -40,6 +43,17 @@ extern const struct diag_ops bpf_reboot_ops;
  * -errno and a reason in @why.
  */
 int bpf_util__probe(char *why, size_t len);
+
+/*
+ * Persistent activations. pin_maps() makes every map of @obj live at
+ * @dir/<map name> (call it before load: load then creates and pins them, or
+ * reuses those already pinned); pin_link() pins @link as @dir/@name.
+ */
+int bpf_util__pin_maps(struct bpf_object *obj, const char *dir);
+int bpf_util__pin_link(struct bpf_link *link, const char *dir, const char *name);
+/* Keep @size bytes of settings in an array map pinned as @dir/hld_settings, and read them back. */
+int bpf_util__save_settings(const char *dir, const void *data, size_t size);
+int bpf_util__load_settings(const char *dir, void *data, size_t size);
 
 /*
  * Add the run time and run count the kernel has accounted to the program

@@ -445,7 +445,9 @@ static int syscost_activate(struct diag_feature *f)
 		sc->skel->rodata->targ_pid = s->pid;
 		memcpy((char *)sc->skel->rodata->targ_comm, s->comm, HLD_COMM_LEN);
 		((char *)sc->skel->rodata->targ_comm)[HLD_COMM_LEN - 1] = '\0';
-		err = syscost_bpf__load(sc->skel);
+		err = f->pin_dir ? bpf_util__pin_maps(sc->skel->obj, f->pin_dir) : 0;
+		if (!err)
+			err = syscost_bpf__load(sc->skel);
 		if (err) {
 			syscost_bpf__destroy(sc->skel);
 			sc->skel = NULL;
@@ -463,6 +465,40 @@ static int syscost_activate(struct diag_feature *f)
 		bpf_link__destroy(sc->exit);
 		sc->exit = NULL;
 		return err;
+	}
+	if (f->pin_dir) {
+		err = bpf_util__pin_link(sc->exit, f->pin_dir, "link_exit");
+		if (!err)
+			err = bpf_util__pin_link(sc->enter, f->pin_dir, "link_enter");
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/*
+ * Attach to a persistent activation: load the programs with the pinned
+ * maps reused (nothing is attached), so report() reads what the pinned
+ * programs collected. The settings come from the pinned .rodata.
+ */
+static int syscost_reopen(struct diag_feature *f)
+{
+	struct syscost *sc = calloc(1, sizeof(*sc));
+	int err;
+
+	if (!sc)
+		return -ENOMEM;
+	f->priv = sc;
+	sc->skel = syscost_bpf__open();
+	if (!sc->skel)
+		return -errno;
+	err = bpf_util__pin_maps(sc->skel->obj, f->pin_dir);
+	if (!err)
+		err = syscost_bpf__load(sc->skel);
+	if (err) {
+		syscost_bpf__destroy(sc->skel);
+		sc->skel = NULL;
+		return err < 0 ? err : -EINVAL;
 	}
 	return 0;
 }
@@ -571,5 +607,6 @@ const struct diag_ops bpf_sys_cost_ops = {
 	.poll = NULL,
 	.deactivate = syscost_deactivate,
 	.report = syscost_report,
+	.reopen = syscost_reopen,
 	.free = syscost_free,
 };

@@ -1,14 +1,29 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * builtin-diag.c - `hldbench diag list`: every feature, on every backend,
- * whether it can run here, and if not, why.
+ * whether it can run here, and if not, why; and `hldbench diag FEATURE
+ * --activate ... --report ... --deactivate`, the diagnose-tools command set,
+ * with the activation pinned in bpffs so that it outlives the command.
  */
+#include <dirent.h>
+#include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <unistd.h>
 
+#include "bpf-util.h"
 #include "builtin.h"
 #include "diag.h"
+
+#define BPFFS "/sys/fs/bpf"
+#define BPFFS_MAGIC 0xcafe4a11
+#define PIN_ROOT BPFFS "/hldbench"
 
 static const struct diag_backend *const backends[] = {
 	&diag_backend_bpf,
@@ -75,9 +90,339 @@ static void list_json(void)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: hldbench diag list [--json]\n\n"
-		   "  list      each diagnosis feature, on each backend: available, or why not\n"
-		   "  --json    machine-readable output\n");
+	fprintf(f, "usage: hldbench diag list [--json]\n"
+		   "       hldbench diag FEATURE [--activate[=\"key=value ...\"]] [--settings]\n"
+		   "                             [--report[=json=1]] [--deactivate]\n\n"
+		   "  list          each diagnosis feature, on each backend: available, or why not\n"
+		   "  --json        machine-readable output\n"
+		   "  --activate    start FEATURE with these settings; it stays active after\n"
+		   "                the command exits (pinned under " PIN_ROOT ")\n"
+		   "  --settings    the active FEATURE's settings\n"
+		   "  --report      what FEATURE collected since activation, with its drops\n"
+		   "  --deactivate  stop FEATURE and remove what it pinned\n"
+		   "Options run in the order given. 'hldbench help scenario' lists each\n"
+		   "feature's settings.\n");
+}
+
+/* Make sure bpffs is mounted and the root-only pin directory exists. */
+static int pin_root(void)
+{
+	struct statfs st;
+
+	if (statfs(BPFFS, &st) || st.f_type != BPFFS_MAGIC) {
+		if (mount("bpf", BPFFS, "bpf", 0, "mode=0700"))
+			return -errno;
+		fprintf(stderr, "hldbench diag: mounted bpffs on " BPFFS "\n");
+	}
+	if (mkdir(PIN_ROOT, 0700) && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+/* Remove every pinned object of an activation, then its directory. */
+static int unpin_dir(const char *dir)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	DIR *d = opendir(dir);
+
+	if (!d)
+		return -errno;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		unlink(path);
+	}
+	closedir(d);
+	return rmdir(dir) ? -errno : 0;
+}
+
+/* Parse "key=value ..." into @settings with the feature's option table. */
+static int parse_settings(const struct diag_desc *d, const char *text, void *settings)
+{
+	char *copy = strdup(text), *save = NULL, err[256];
+	int ret = 0;
+
+	if (!copy)
+		return -ENOMEM;
+	for (char *kv = strtok_r(copy, " \t,", &save); kv; kv = strtok_r(NULL, " \t,", &save)) {
+		char *eq = strchr(kv, '=');
+		const struct opt *o;
+
+		if (!eq) {
+			fprintf(stderr, "hldbench diag %s: --activate: '%s': expected key=value\n",
+				d->name, kv);
+			ret = -EINVAL;
+			break;
+		}
+		*eq = '\0';
+		o = opts__find(d->opts, kv);
+		if (!o) {
+			fprintf(stderr, "hldbench diag %s: --activate: %s: unknown key "
+				"('hldbench help scenario' lists %s's settings)\n", d->name, kv, d->name);
+			ret = -EINVAL;
+			break;
+		}
+		if (opts__set(o, settings, eq + 1, err, sizeof(err))) {
+			fprintf(stderr, "hldbench diag %s: --activate: %s: %s\n", d->name, kv, err);
+			ret = -EINVAL;
+			break;
+		}
+	}
+	free(copy);
+	return ret;
+}
+
+static int feature_activate(const struct diag_ops *ops, const char *dir, const char *text)
+{
+	const struct diag_desc *d = &diag_descs[ops->id];
+	void *settings = calloc(1, d->settings_size);
+	struct diag_feature *f = NULL;
+	int err;
+
+	if (!settings)
+		return HLD_EXIT_FAIL;
+	if (!access(dir, F_OK)) {
+		fprintf(stderr, "hldbench diag %s: already active: deactivate it first "
+			"(hldbench diag %s --deactivate)\n", d->name, d->name);
+		free(settings);
+		return HLD_EXIT_USAGE;
+	}
+	err = opts__defaults(d->opts, settings);
+	if (!err && text)
+		err = parse_settings(d, text, settings);
+	if (err) {
+		free(settings);
+		return HLD_EXIT_USAGE;
+	}
+	if (mkdir(dir, 0700)) {
+		fprintf(stderr, "hldbench diag %s: cannot create %s: %s\n", d->name, dir,
+			strerror(errno));
+		free(settings);
+		return HLD_EXIT_FAIL;
+	}
+	f = diag__open(ops, settings);
+	err = f ? 0 : -ENOMEM;
+	if (!err) {
+		f->pin_dir = dir;
+		err = bpf_util__save_settings(dir, settings, d->settings_size);
+	}
+	if (!err)
+		err = ops->activate(f);
+	diag__close(f);		/* not marked active: the pinned links stay attached */
+	free(settings);
+	if (err) {
+		fprintf(stderr, "hldbench diag %s: cannot activate: %s\n", d->name, strerror(-err));
+		unpin_dir(dir);
+		return HLD_EXIT_FAIL;
+	}
+	printf("%s activated\n", d->name);
+	return HLD_EXIT_OK;
+}
+
+/* Open the active feature in this process: settings and pinned maps. */
+static struct diag_feature *feature_reopen(const struct diag_ops *ops, const char *dir)
+{
+	const struct diag_desc *d = &diag_descs[ops->id];
+	struct diag_feature *f;
+	int err;
+
+	if (access(dir, F_OK)) {
+		fprintf(stderr, "hldbench diag %s: not active (hldbench diag %s --activate)\n",
+			d->name, d->name);
+		return NULL;
+	}
+	f = diag__open(ops, NULL);
+	if (!f)
+		return NULL;
+	f->pin_dir = dir;
+	err = bpf_util__load_settings(dir, f->settings, d->settings_size);
+	if (!err)
+		err = ops->reopen(f);
+	if (err) {
+		fprintf(stderr, "hldbench diag %s: cannot open the activation in %s: %s\n",
+			d->name, dir, strerror(-err));
+		diag__close(f);
+		return NULL;
+	}
+	return f;
+}
+
+static int feature_settings(const struct diag_ops *ops, const char *dir)
+{
+	const struct diag_desc *d = &diag_descs[ops->id];
+	struct diag_feature *f = feature_reopen(ops, dir);
+	char buf[256];
+
+	if (!f)
+		return HLD_EXIT_FAIL;
+	printf("%s settings:\n", d->name);
+	for (const struct opt *o = d->opts; o->name; o++) {
+		opts__format(o, f->settings, buf, sizeof(buf));
+		printf("  %-14s %s\n", o->name, buf);
+	}
+	diag__close(f);
+	return HLD_EXIT_OK;
+}
+
+/* Print @path to stdout. */
+static int cat_file(const char *path)
+{
+	char buf[8192];
+	size_t n;
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return -errno;
+	while ((n = fread(buf, 1, sizeof(buf), f)))
+		fwrite(buf, 1, n, stdout);
+	fclose(f);
+	return 0;
+}
+
+/*
+ * Report what the active feature collected: its report files are written
+ * into a temporary directory and the text one (or, with json=1, the JSON
+ * one) is printed.
+ */
+static int feature_report(const struct diag_ops *ops, const char *dir, const char *args)
+{
+	const struct diag_desc *d = &diag_descs[ops->id];
+	char tmp[] = "/tmp/hldbench-report-XXXXXX", path[PATH_MAX + 32];
+	bool json = false;
+	struct diag_feature *f;
+	struct json_writer j;
+	FILE *jf;
+	int err;
+
+	if (args) {
+		if (strcmp(args, "json=1") && strcmp(args, "json=0")) {
+			fprintf(stderr, "hldbench diag %s: --report: '%s': accepted: json=0 or json=1\n",
+				d->name, args);
+			return HLD_EXIT_USAGE;
+		}
+		json = !strcmp(args, "json=1");
+	}
+	f = feature_reopen(ops, dir);
+	if (!f)
+		return HLD_EXIT_FAIL;
+	if (!mkdtemp(tmp)) {
+		diag__close(f);
+		return HLD_EXIT_FAIL;
+	}
+	snprintf(path, sizeof(path), "%s/summary.json", tmp);
+	jf = fopen(path, "w");
+	err = jf ? 0 : -errno;
+	if (!err) {
+		struct diag_outputs out = { .dir = tmp, .json = &j };
+
+		json__init(&j, jf, true);
+		json__begin_object(&j, NULL);
+		err = ops->report(f, &out);
+		json__end_object(&j);
+		fclose(jf);
+	}
+	if (!err) {
+		if (json) {
+			err = cat_file(path);
+		} else {
+			printf("%s: %llu events, %llu dropped since activation\n", d->name,
+			       (unsigned long long)f->events, (unsigned long long)f->drops);
+			fflush(stdout);
+		}
+	}
+	if (!err && !json) {
+		DIR *dd = opendir(tmp);
+		struct dirent *de;
+
+		while (dd && (de = readdir(dd))) {
+			size_t n = strlen(de->d_name);
+
+			if (n > 4 && !strcmp(de->d_name + n - 4, ".txt")) {
+				snprintf(path, sizeof(path), "%s/%s", tmp, de->d_name);
+				cat_file(path);
+			}
+		}
+		if (dd)
+			closedir(dd);
+	}
+	unpin_dir(tmp);
+	diag__close(f);
+	if (err) {
+		fprintf(stderr, "hldbench diag %s: cannot report: %s\n", d->name, strerror(-err));
+		return HLD_EXIT_FAIL;
+	}
+	return HLD_EXIT_OK;
+}
+
+/* `hldbench diag FEATURE OPTIONS...`: the options run in the order given. */
+static int cmd_feature(int argc, char **argv)
+{
+	const struct diag_backend *b;
+	const struct diag_ops *ops;
+	char why[512], dir[PATH_MAX];
+	int ret = HLD_EXIT_OK;
+
+	b = diag__backend("bpf", why, sizeof(why));
+	ops = b ? diag__find(b, argv[0], why, sizeof(why)) : NULL;
+	if (!ops) {
+		fprintf(stderr, "hldbench diag: %s\n", why);
+		return HLD_EXIT_UNSUPPORTED;
+	}
+	if (argc < 2) {
+		usage(stderr);
+		return HLD_EXIT_USAGE;
+	}
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		bool ok = (!strncmp(a, "--activate", 10) && (!a[10] || a[10] == '=')) ||
+			  (!strncmp(a, "--report", 8) && (!a[8] || a[8] == '=')) ||
+			  !strcmp(a, "--settings") || !strcmp(a, "--deactivate");
+
+		if (!ok) {
+			fprintf(stderr, "hldbench diag %s: unknown option '%s'\n", argv[0], a);
+			usage(stderr);
+			return HLD_EXIT_USAGE;
+		}
+	}
+	if (ops->probe && ops->probe(why, sizeof(why))) {
+		fprintf(stderr, "hldbench diag %s: unavailable: %s\n", argv[0], why);
+		return HLD_EXIT_UNSUPPORTED;
+	}
+	if (!ops->reopen) {
+		fprintf(stderr, "hldbench diag %s: persistent activation is not implemented for "
+			"%s yet; 'hldbench run' with it in a scenario's [diag] runs it\n",
+			argv[0], argv[0]);
+		return HLD_EXIT_UNSUPPORTED;
+	}
+	if (geteuid()) {
+		fprintf(stderr, "hldbench diag: needs root\n");
+		return HLD_EXIT_UNSUPPORTED;
+	}
+	if (pin_root()) {
+		fprintf(stderr, "hldbench diag: cannot set up %s: %s\n", PIN_ROOT, strerror(errno));
+		return HLD_EXIT_FAIL;
+	}
+	snprintf(dir, sizeof(dir), "%s/%s", PIN_ROOT, argv[0]);
+	for (int i = 1; i < argc && ret == HLD_EXIT_OK; i++) {
+		const char *a = argv[i];
+
+		if (!strncmp(a, "--activate", 10))
+			ret = feature_activate(ops, dir, a[10] == '=' ? a + 11 : NULL);
+		else if (!strcmp(a, "--settings"))
+			ret = feature_settings(ops, dir);
+		else if (!strncmp(a, "--report", 8))
+			ret = feature_report(ops, dir, a[8] == '=' ? a + 9 : NULL);
+		else if (unpin_dir(dir)) {
+			fprintf(stderr, "hldbench diag %s: not active\n", argv[0]);
+			ret = HLD_EXIT_FAIL;
+		} else {
+			printf("%s deactivated\n", argv[0]);
+		}
+	}
+	return ret;
 }
 
 int cmd_diag(int argc, char **argv)
@@ -90,6 +435,8 @@ int cmd_diag(int argc, char **argv)
 	bool json = false;
 	int c;
 
+	if (argc > 1 && strcmp(argv[1], "list") && argv[1][0] != '-')
+		return cmd_feature(argc - 1, argv + 1);
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'j':

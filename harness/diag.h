@@ -89,6 +89,13 @@ struct diag_ops {
 	 */
 	int (*report)(struct diag_feature *f, const struct diag_outputs *out);
 	void (*free)(struct diag_feature *f);	/* release priv */
+	/*
+	 * Persistent activation (`hldbench diag FEATURE --activate`): when
+	 * f->pin_dir is set, activate() pins its maps and links there so the
+	 * activation outlives the process, and reopen() attaches a new
+	 * process to them, for report(). NULL: not supported yet.
+	 */
+	int (*reopen)(struct diag_feature *f);
 };
 
 struct diag_outputs {
@@ -113,6 +120,7 @@ struct diag_feature {
 	uint64_t kernel_run_ns;
 	uint64_t kernel_run_cnt;
 	bool kernel_cost_in_thread;	/* the cost is already in the diag thread's CPU time */
+	const char *pin_dir;		/* bpffs directory of a persistent activation, or NULL */
 	struct diag_metric metrics[DIAG_MAX_METRICS];
 	int nr_metrics;
 };

@@ -1,0 +1,158 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * check_diag_cli.c - `hldbench diag FEATURE --activate ... --report ...
+ * --deactivate`: an activation outlives the command that made it, a second
+ * process reports what it collected, and bad input is refused.
+ *
+ * Uses sys-cost, whose ground truth is exact: N getppid() calls from one
+ * process are counted N times. Needs root and BPF.
+ */
+#include <check.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "run-command.h"
+
+#define CALLS 50000
+
+static const char *hldbench = "build/hldbench";
+
+/* Run `hldbench diag sys-cost ARGS...`, output into @out; returns the exit code. */
+static int diag(const char *out, const char *a1, const char *a2)
+{
+	const char *argv[] = { hldbench, "diag", "sys-cost", a1, a2, NULL };
+
+	return run_command(argv, out, out);
+}
+
+/* The count in @path's "getppid" row, or -1. */
+static long getppid_count(const char *path)
+{
+	char line[512];
+	long n = -1;
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return -1;
+	while (n < 0 && fgets(line, sizeof(line), f))
+		if (!strncmp(line, "getppid ", 8))
+			sscanf(line + 8, "%ld", &n);
+	fclose(f);
+	return n;
+}
+
+static bool file_has(const char *path, const char *text)
+{
+	char buf[4096];
+	size_t n;
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return false;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	return strstr(buf, text) != NULL;
+}
+
+START_TEST(test_activate_report_deactivate)
+{
+	const char *out = "/tmp/hld-diag-cli.out";
+	char act[64];
+	int go[2];
+	pid_t child;
+
+	diag(out, "--deactivate", NULL);	/* a leftover from an earlier run */
+	ck_assert_int_eq(pipe(go), 0);
+	child = fork();
+	ck_assert_int_ge(child, 0);
+	if (child == 0) {
+		char c;
+
+		close(go[1]);
+		if (read(go[0], &c, 1) != 1)
+			_exit(1);
+		for (int i = 0; i < CALLS; i++)
+			syscall(SYS_getppid);
+		_exit(0);
+	}
+	close(go[0]);
+	snprintf(act, sizeof(act), "--activate=tgid=%d top=50", child);
+	ck_assert_int_eq(diag(out, act, "--settings"), 0);
+	ck_assert(file_has(out, "sys-cost activated"));
+	/* The activation is still there: a second one is refused. */
+	ck_assert_int_eq(diag(out, "--activate", NULL), 2);
+	ck_assert(file_has(out, "already active"));
+
+	ck_assert_int_eq(write(go[1], "g", 1), 1);
+	ck_assert_int_eq(waitpid(child, NULL, 0), child);
+
+	/* Another process reports what the pinned programs counted. */
+	ck_assert_int_eq(diag(out, "--report", NULL), 0);
+	ck_assert_int_eq(getppid_count(out), CALLS);
+	ck_assert(file_has(out, "0 dropped"));
+
+	ck_assert_int_eq(diag(out, "--deactivate", NULL), 0);
+	ck_assert_int_eq(diag(out, "--report", NULL), 1);
+	ck_assert(file_has(out, "not active"));
+	unlink(out);
+}
+END_TEST
+
+static const struct bad_case {
+	const char *arg;
+	int status;
+	const char *msg;
+} bad_cases[] = {
+	{ "--activate=bogus=1", 2, "bogus: unknown key" },
+	{ "--activate=top=0", 2, "top: out of range: 0 (accepted 1..100000)" },
+	{ "--activate=tgid", 2, "expected key=value" },
+	{ "--activatex", 2, "unknown option" },
+	{ "--report=json=2", 2, "accepted: json=0 or json=1" },
+};
+
+START_TEST(test_bad_input)
+{
+	const struct bad_case *c = &bad_cases[_i];
+	const char *out = "/tmp/hld-diag-cli-bad.out";
+
+	ck_assert_int_eq(diag(out, c->arg, NULL), c->status);
+	ck_assert_msg(file_has(out, c->msg), "%s: no '%s' in the output", c->arg, c->msg);
+	unlink(out);
+}
+END_TEST
+
+static Suite *diag_cli_suite(void)
+{
+	Suite *s = suite_create("diag_cli");
+	TCase *tc = tcase_create("sys-cost");
+
+	if (geteuid() != 0 || access("/sys/kernel/btf/vmlinux", R_OK) || access(hldbench, X_OK)) {
+		printf("SKIP: diag command set: needs root, BTF and a built hldbench\n");
+		return s;
+	}
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_activate_report_deactivate);
+	tcase_add_loop_test(tc, test_bad_input, 0, sizeof(bad_cases) / sizeof(bad_cases[0]));
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr;
+	int failed;
+
+	if (getenv("HLDBENCH"))
+		hldbench = getenv("HLDBENCH");
+	sr = srunner_create(diag_cli_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
