@@ -375,8 +375,13 @@ static int cmd_feature(int argc, char **argv)
 		return HLD_EXIT_USAGE;
 	}
 	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			usage(stdout);
+			return HLD_EXIT_OK;
+		}
+	}
+	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
-
 		bool ok = (!strncmp(a, "--activate", 10) && (!a[10] || a[10] == '=')) ||
 			  (!strncmp(a, "--report", 8) && (!a[8] || a[8] == '=')) ||
 			  !strcmp(a, "--settings") || !strcmp(a, "--deactivate");
