@@ -66,7 +66,9 @@ static int alloctop_activate(struct diag_feature *f)
 		if (!a->skel)
 			return -errno;
 		a->skel->rodata->targ_tgid = s->tgid;
-		err = alloctop_bpf__load(a->skel);
+		err = f->pin_dir ? bpf_util__pin_maps(a->skel->obj, f->pin_dir) : 0;
+		if (!err)
+			err = alloctop_bpf__load(a->skel);
 		if (err) {
 			alloctop_bpf__destroy(a->skel);
 			a->skel = NULL;
@@ -76,6 +78,29 @@ static int alloctop_activate(struct diag_feature *f)
 	a->link = bpf_program__attach(a->skel->progs.alloctop_page_alloc);
 	if (!a->link)
 		return -errno;
+	return f->pin_dir ? bpf_util__pin_link(a->link, f->pin_dir, "link_page_alloc") : 0;
+}
+
+/* Attach to a persistent activation: the programs loaded on its pinned maps, not attached. */
+static int alloctop_reopen(struct diag_feature *f)
+{
+	struct alloctop *a = calloc(1, sizeof(*a));
+	int err;
+
+	if (!a)
+		return -ENOMEM;
+	f->priv = a;
+	a->skel = alloctop_bpf__open();
+	if (!a->skel)
+		return -errno;
+	err = bpf_util__pin_maps(a->skel->obj, f->pin_dir);
+	if (!err)
+		err = alloctop_bpf__load(a->skel);
+	if (err) {
+		alloctop_bpf__destroy(a->skel);
+		a->skel = NULL;
+		return err < 0 ? err : -EINVAL;
+	}
 	return 0;
 }
 
@@ -240,5 +265,6 @@ const struct diag_ops bpf_alloc_top_ops = {
 	.activate = alloctop_activate,
 	.deactivate = alloctop_deactivate,
 	.report = alloctop_report,
+	.reopen = alloctop_reopen,
 	.free = alloctop_free,
 };

@@ -5,13 +5,15 @@
  * process reports what it collected, and bad input is refused.
  *
  * Uses sys-cost, whose ground truth is exact: N getppid() calls from one
- * process are counted N times. Needs root and BPF.
+ * process are counted N times, and alloc-top: N touched pages. Needs root
+ * and BPF.
  */
 #include <check.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -22,12 +24,17 @@
 
 static const char *hldbench = "build/hldbench";
 
-/* Run `hldbench diag sys-cost ARGS...`, output into @out; returns the exit code. */
-static int diag(const char *out, const char *a1, const char *a2)
+/* Run `hldbench diag FEATURE ARGS...`, output into @out; returns the exit code. */
+static int diag_feature(const char *feature, const char *out, const char *a1, const char *a2)
 {
-	const char *argv[] = { hldbench, "diag", "sys-cost", a1, a2, NULL };
+	const char *argv[] = { hldbench, "diag", feature, a1, a2, NULL };
 
 	return run_command(argv, out, out);
+}
+
+static int diag(const char *out, const char *a1, const char *a2)
+{
+	return diag_feature("sys-cost", out, a1, a2);
 }
 
 /* The count in @path's "getppid" row, or -1. */
@@ -104,6 +111,54 @@ START_TEST(test_activate_report_deactivate)
 }
 END_TEST
 
+/* alloc-top, persistently: a child touching PAGES pages is charged for them. */
+START_TEST(test_alloctop_persistent)
+{
+	enum { PAGES = 10000 };
+	const char *out = "/tmp/hld-diag-cli-alloc.out";
+	char act[64], line[512];
+	long pid = 0, pages = -1;
+	int go[2];
+	pid_t child;
+	FILE *f;
+
+	diag_feature("alloc-top", out, "--deactivate", NULL);
+	ck_assert_int_eq(pipe(go), 0);
+	child = fork();
+	ck_assert_int_ge(child, 0);
+	if (child == 0) {
+		char c, *p;
+
+		close(go[1]);
+		if (read(go[0], &c, 1) != 1)
+			_exit(1);
+		p = mmap(NULL, PAGES * 4096L, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (p == MAP_FAILED)
+			_exit(1);
+		madvise(p, PAGES * 4096L, MADV_NOHUGEPAGE);
+		for (long i = 0; i < PAGES; i++)
+			p[i * 4096] = 1;
+		_exit(0);
+	}
+	close(go[0]);
+	snprintf(act, sizeof(act), "--activate=tgid=%d", child);
+	ck_assert_int_eq(diag_feature("alloc-top", out, act, NULL), 0);
+	ck_assert_int_eq(write(go[1], "g", 1), 1);
+	ck_assert_int_eq(waitpid(child, NULL, 0), child);
+	ck_assert_int_eq(diag_feature("alloc-top", out, "--report", "--deactivate"), 0);
+	f = fopen(out, "r");
+	ck_assert_ptr_nonnull(f);
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, " %ld %*s %ld", &pid, &pages) == 2 && pid == child)
+			break;
+	fclose(f);
+	ck_assert_int_eq(pid, child);
+	/* Page tables and the child's other allocations add a little (check_alloctop). */
+	ck_assert_msg(pages >= PAGES && pages < PAGES + 1000, "alloc-top charged %ld pages", pages);
+	unlink(out);
+}
+END_TEST
+
 static const struct bad_case {
 	const char *arg;
 	int status;
@@ -130,7 +185,7 @@ END_TEST
 static Suite *diag_cli_suite(void)
 {
 	Suite *s = suite_create("diag_cli");
-	TCase *tc = tcase_create("sys-cost");
+	TCase *tc = tcase_create("persistent");
 
 	if (geteuid() != 0 || access("/sys/kernel/btf/vmlinux", R_OK) || access(hldbench, X_OK)) {
 		printf("SKIP: diag command set: needs root, BTF and a built hldbench\n");
@@ -139,6 +194,7 @@ static Suite *diag_cli_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_activate_report_deactivate);
 	tcase_add_loop_test(tc, test_bad_input, 0, sizeof(bad_cases) / sizeof(bad_cases[0]));
+	tcase_add_test(tc, test_alloctop_persistent);
 	suite_add_tcase(s, tc);
 	return s;
 }
