@@ -14,6 +14,7 @@
 #include <bpf/libbpf.h>
 
 #include "bpf-util.h"
+#include "hld_record.h"
 
 /*
  * Create (and close) a one-element array map to prove the bpf() syscall
@@ -202,4 +203,12 @@ int bpf_util__load_settings(const char *dir, void *data, size_t size)
 	err = bpf_map_lookup_elem(fd, &key, data);
 	close(fd);
 	return err;
+}
+
+bool bpf_util__record_ok(const void *data, size_t size, uint16_t type, size_t min)
+{
+	const struct hld_record_header *hdr = data;
+
+	return size >= sizeof(*hdr) && size >= min && hdr->type == type &&
+	       hdr->version == HLD_RECORD_VERSION && hdr->len >= min && hdr->len <= size;
 }

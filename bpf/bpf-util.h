@@ -78,6 +78,12 @@ uint64_t bpf_util__now_ns(void);
  */
 int bpf_util__reserve(void **arr, size_t *cap, size_t want, size_t size);
 
+/*
+ * Is @data (@size bytes from a ring buffer) a well-formed record of @type:
+ * our version, and a length of at least @min that fits in @size?
+ */
+bool bpf_util__record_ok(const void *data, size_t size, uint16_t type, size_t min);
+
 /* A BPF ring buffer size for @want bytes: a power of two, at least @min, at most 1 GiB. */
 uint32_t bpf_util__ringbuf_size(uint64_t want, uint32_t min);
 

@@ -35,11 +35,9 @@ struct execmon {
 static int execmon__on_record(void *ctx, void *data, size_t size)
 {
 	struct execmon *em = ctx;
-	const struct hld_record_header *hdr = data;
 	int err = 0;
 
-	if (size < sizeof(struct hld_exec_record) || hdr->type != HLD_REC_EXEC ||
-	    hdr->version != HLD_RECORD_VERSION || hdr->len < sizeof(struct hld_exec_record))
+	if (!bpf_util__record_ok(data, size, HLD_REC_EXEC, sizeof(struct hld_exec_record)))
 		err = -EPROTO;
 	else if (bpf_util__reserve((void **)&em->recs, &em->cap_recs, em->nr_recs + 1,
 				   sizeof(*em->recs)))

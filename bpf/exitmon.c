@@ -153,12 +153,10 @@ static void exitmon__scan(struct exitmon *xm, const struct hld_exit_settings *s)
 static int exitmon__on_record(void *ctx, void *data, size_t size)
 {
 	struct exitmon *xm = ctx;
-	const struct hld_record_header *hdr = data;
 	struct xm_exit *x;
 	int err = 0;
 
-	if (size < sizeof(struct hld_exit_record) || hdr->type != HLD_REC_EXIT ||
-	    hdr->version != HLD_RECORD_VERSION || hdr->len < sizeof(struct hld_exit_record)) {
+	if (!bpf_util__record_ok(data, size, HLD_REC_EXIT, sizeof(struct hld_exit_record))) {
 		err = -EPROTO;
 	} else if (bpf_util__reserve((void **)&xm->exits, &xm->cap_exits, xm->nr_exits + 1,
 				     sizeof(*xm->exits))) {

@@ -91,11 +91,9 @@ static int irqdelay_probe(char *why, size_t len)
 static int irqdelay__on_record(void *ctx, void *data, size_t size)
 {
 	struct irqdelay *q = ctx;
-	const struct hld_record_header *hdr = data;
 	struct hld_irqdelay_record *r;
 
-	if (size < sizeof(*r) || hdr->type != HLD_REC_IRQDELAY ||
-	    hdr->version != HLD_RECORD_VERSION) {
+	if (!bpf_util__record_ok(data, size, HLD_REC_IRQDELAY, sizeof(*r))) {
 		if (!q->rec_err)
 			q->rec_err = -EPROTO;
 		return 0;

@@ -80,8 +80,7 @@ static int reboot__on_record(void *ctx, void *data, size_t size)
 	size_t len;
 	int err = 0;
 
-	if (size < sizeof(*r) || r->hdr.type != HLD_REC_REBOOT ||
-	    r->hdr.version != HLD_RECORD_VERSION) {
+	if (!bpf_util__record_ok(data, size, HLD_REC_REBOOT, sizeof(*r))) {
 		err = -EPROTO;
 		goto out;
 	}

@@ -61,11 +61,9 @@ struct runtrace {
 static int runtrace__on_record(void *ctx, void *data, size_t size)
 {
 	struct runtrace *rt = ctx;
-	const struct hld_record_header *hdr = data;
 	struct hld_runtrace_record *r;
 
-	if (size < HLD_RUNTRACE_ONCPU_LEN || hdr->type != HLD_REC_RUNTRACE ||
-	    hdr->version != HLD_RECORD_VERSION || hdr->len > size) {
+	if (!bpf_util__record_ok(data, size, HLD_REC_RUNTRACE, HLD_RUNTRACE_ONCPU_LEN)) {
 		if (!rt->rec_err)
 			rt->rec_err = -EPROTO;
 		return 0;
