@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/membarrier.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -103,6 +105,17 @@ uint64_t bpf_util__now_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+/*
+ * BPF programs attached to tracepoints, perf events and iterators run inside
+ * an RCU read-side section, and MEMBARRIER_CMD_GLOBAL waits for an RCU grace
+ * period (synchronize_rcu()): once it returns, no program run that began
+ * before the call is still running.
+ */
+int bpf_util__grace_period(void)
+{
+	return syscall(SYS_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0) ? -errno : 0;
 }
 
 /* Double the capacity until @want fits; realloc keeps the old array on failure. */

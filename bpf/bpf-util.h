@@ -72,6 +72,14 @@ int bpf_util__online_cpus(bool *online, int nr);
 uint64_t bpf_util__now_ns(void);
 
 /*
+ * Wait until every BPF program run that began before the call has ended:
+ * after flipping a generation variable that programs read, the previous
+ * generation's map entries are then complete and can be read and cleared
+ * without losing an update ("drain since the last report"). 0 or -errno.
+ */
+int bpf_util__grace_period(void);
+
+/*
  * Make room for @want elements of @size bytes in the growable array *@arr
  * of capacity *@cap (elements), doubling it. 0 or -ENOMEM (the array is
  * left as it was).

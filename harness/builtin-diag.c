@@ -19,7 +19,10 @@
 
 #include "bpf-util.h"
 #include "builtin.h"
+#include "diag-test.h"
 #include "diag.h"
+#include "flamegraph.h"
+#include "folded.h"
 
 #define BPFFS "/sys/fs/bpf"
 #define BPFFS_MAGIC 0xcafe4a11
@@ -92,16 +95,22 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: hldbench diag list [--json]\n"
 		   "       hldbench diag FEATURE [--activate[=\"key=value ...\"]] [--settings]\n"
-		   "                             [--report[=json=1]] [--deactivate]\n\n"
+		   "                             [--report[=\"json=1 flame=FILE.svg folded=FILE\"]]\n"
+		   "                             [--deactivate] [--test]\n\n"
 		   "  list          each diagnosis feature, on each backend: available, or why not\n"
 		   "  --json        machine-readable output\n"
 		   "  --activate    start FEATURE with these settings; it stays active after\n"
 		   "                the command exits (pinned under " PIN_ROOT ")\n"
 		   "  --settings    the active FEATURE's settings\n"
-		   "  --report      what FEATURE collected since activation, with its drops\n"
+		   "  --report      what FEATURE collected since the last report, and what it\n"
+		   "                dropped since activation; json=1: JSON instead of text;\n"
+		   "                folded=FILE: its stacks, folded; flame=FILE.svg: as a flame graph\n"
 		   "  --deactivate  stop FEATURE and remove what it pinned\n"
-		   "Options run in the order given. 'hldbench help scenario' lists each\n"
-		   "feature's settings.\n");
+		   "  --test        provoke what FEATURE detects with a workload doing a known\n"
+		   "                amount of work, and check the report against it (a private\n"
+		   "                activation: a persistent one is not disturbed)\n"
+		   "Options run in the order given. 'hldbench diag FEATURE --help' lists\n"
+		   "FEATURE's settings.\n");
 }
 
 /* Make sure bpffs is mounted and the root-only pin directory exists. */
@@ -138,47 +147,12 @@ static int unpin_dir(const char *dir)
 	return rmdir(dir) ? -errno : 0;
 }
 
-/* Parse "key=value ..." into @settings with the feature's option table. */
-static int parse_settings(const struct diag_desc *d, const char *text, void *settings)
-{
-	char *copy = strdup(text), *save = NULL, err[256];
-	int ret = 0;
-
-	if (!copy)
-		return -ENOMEM;
-	for (char *kv = strtok_r(copy, " \t,", &save); kv; kv = strtok_r(NULL, " \t,", &save)) {
-		char *eq = strchr(kv, '=');
-		const struct opt *o;
-
-		if (!eq) {
-			fprintf(stderr, "hldbench diag %s: --activate: '%s': expected key=value\n",
-				d->name, kv);
-			ret = -EINVAL;
-			break;
-		}
-		*eq = '\0';
-		o = opts__find(d->opts, kv);
-		if (!o) {
-			fprintf(stderr, "hldbench diag %s: --activate: %s: unknown key "
-				"('hldbench help scenario' lists %s's settings)\n", d->name, kv, d->name);
-			ret = -EINVAL;
-			break;
-		}
-		if (opts__set(o, settings, eq + 1, err, sizeof(err))) {
-			fprintf(stderr, "hldbench diag %s: --activate: %s: %s\n", d->name, kv, err);
-			ret = -EINVAL;
-			break;
-		}
-	}
-	free(copy);
-	return ret;
-}
-
 static int feature_activate(const struct diag_ops *ops, const char *dir, const char *text)
 {
 	const struct diag_desc *d = &diag_descs[ops->id];
-	void *settings = calloc(1, d->settings_size);
+	void *settings = calloc(1, d->settings_size ? d->settings_size : 1);
 	struct diag_feature *f = NULL;
+	char why[512];
 	int err;
 
 	if (!settings)
@@ -190,8 +164,11 @@ static int feature_activate(const struct diag_ops *ops, const char *dir, const c
 		return HLD_EXIT_USAGE;
 	}
 	err = opts__defaults(d->opts, settings);
-	if (!err && text)
-		err = parse_settings(d, text, settings);
+	if (!err && text) {
+		err = diag_desc__parse(d, text, settings, why, sizeof(why));
+		if (err)
+			fprintf(stderr, "hldbench diag %s: --activate: %s\n", d->name, why);
+	}
 	if (err) {
 		free(settings);
 		return HLD_EXIT_USAGE;
@@ -281,29 +258,135 @@ static int cat_file(const char *path)
 	return 0;
 }
 
+/* The arguments of --report="json=1 flame=FILE.svg folded=FILE". */
+struct report_args {
+	bool json;
+	char flame[PATH_MAX], folded[PATH_MAX];
+};
+
+/* Parse @text into @ra; -EINVAL after saying which key or value is wrong. */
+static int report_args__parse(struct report_args *ra, const char *name, const char *text)
+{
+	char *copy = strdup(text), *save = NULL;
+	int ret = 0;
+
+	if (!copy)
+		return -ENOMEM;
+	for (char *kv = strtok_r(copy, " \t,", &save); kv && !ret;
+	     kv = strtok_r(NULL, " \t,", &save)) {
+		char *eq = strchr(kv, '='), *val = eq ? eq + 1 : NULL;
+
+		ret = -EINVAL;
+		if (eq)
+			*eq = '\0';
+		if (!val || !*val)
+			fprintf(stderr, "hldbench diag %s: --report: '%s': expected key=value\n",
+				name, kv);
+		else if (!strcmp(kv, "json") && (!strcmp(val, "0") || !strcmp(val, "1")))
+			ret = 0, ra->json = *val == '1';
+		else if (!strcmp(kv, "json"))
+			fprintf(stderr, "hldbench diag %s: --report: json: '%s': accepted: 0 or 1\n",
+				name, val);
+		else if (!strcmp(kv, "flame") || !strcmp(kv, "folded"))
+			ret = 0, snprintf(kv[1] == 'l' && kv[2] == 'a' ? ra->flame : ra->folded,
+					  PATH_MAX, "%s", val);
+		else
+			fprintf(stderr, "hldbench diag %s: --report: %s: unknown key "
+				"(accepted: json=0|1, flame=FILE.svg, folded=FILE)\n", name, kv);
+	}
+	free(copy);
+	return ret;
+}
+
+/* Does @name end in @suffix? */
+static bool has_suffix(const char *name, const char *suffix)
+{
+	size_t n = strlen(name), m = strlen(suffix);
+
+	return n > m && !strcmp(name + n - m, suffix);
+}
+
 /*
- * Report what the active feature collected: its report files are written
- * into a temporary directory and the text one (or, with json=1, the JSON
- * one) is printed.
+ * Print (cat) every *.txt of the report in @tmp, or merge every *.folded
+ * into @fo; @fo NULL means the former.
+ */
+static int report_files(const char *tmp, struct folded *fo)
+{
+	char path[PATH_MAX + 256];
+	struct dirent *de;
+	DIR *dd = opendir(tmp);
+	int err = 0;
+
+	if (!dd)
+		return -errno;
+	while (!err && (de = readdir(dd))) {
+		snprintf(path, sizeof(path), "%s/%s", tmp, de->d_name);
+		if (!fo && has_suffix(de->d_name, ".txt"))
+			err = cat_file(path);
+		else if (fo && has_suffix(de->d_name, ".folded"))
+			err = folded__load(fo, path, NULL);
+	}
+	closedir(dd);
+	return err;
+}
+
+/* Write the report's stacks to ra->folded and/or ra->flame. */
+static int report_stacks(const struct diag_desc *d, const char *tmp, const struct report_args *ra)
+{
+	struct folded *fo = folded__new();
+	struct flamegraph_opts o;
+	char title[128];
+	int err = fo ? report_files(tmp, fo) : -ENOMEM;
+	FILE *f;
+
+	if (!err && !folded__nr_stacks(fo)) {
+		fprintf(stderr, "hldbench diag %s: --report: no stacks to write (%s records "
+			"none, or none since the last report)\n", d->name, d->name);
+		err = -ENODATA;
+	}
+	if (!err && ra->folded[0]) {
+		f = fopen(ra->folded, "w");
+		err = f ? folded__write(fo, f) : -errno;
+		if (f && fclose(f) && !err)
+			err = -EIO;
+		if (err)
+			fprintf(stderr, "hldbench diag %s: cannot write %s: %s\n", d->name,
+				ra->folded, strerror(-err));
+	}
+	if (!err && ra->flame[0]) {
+		flamegraph_opts__init(&o);
+		snprintf(title, sizeof(title), "hldbench diag %s", d->name);
+		o.title = title;
+		f = fopen(ra->flame, "w");
+		err = f ? flamegraph__write(fo, f, &o) : -errno;
+		if (f && fclose(f) && !err)
+			err = -EIO;
+		if (err)
+			fprintf(stderr, "hldbench diag %s: cannot write %s: %s\n", d->name,
+				ra->flame, strerror(-err));
+	}
+	folded__free(fo);
+	return err;
+}
+
+/*
+ * Report what the active feature collected since the last report: its
+ * report files are written into a temporary directory and the text ones
+ * (or, with json=1, the JSON summary) are printed; its stacks optionally
+ * go to a folded file and a flame graph.
  */
 static int feature_report(const struct diag_ops *ops, const char *dir, const char *args)
 {
 	const struct diag_desc *d = &diag_descs[ops->id];
 	char tmp[] = "/tmp/hldbench-report-XXXXXX", path[PATH_MAX + 32];
-	bool json = false;
+	struct report_args ra = { 0 };
 	struct diag_feature *f;
 	struct json_writer j;
 	FILE *jf;
 	int err;
 
-	if (args) {
-		if (strcmp(args, "json=1") && strcmp(args, "json=0")) {
-			fprintf(stderr, "hldbench diag %s: --report: '%s': accepted: json=0 or json=1\n",
-				d->name, args);
-			return HLD_EXIT_USAGE;
-		}
-		json = !strcmp(args, "json=1");
-	}
+	if (args && report_args__parse(&ra, d->name, args))
+		return HLD_EXIT_USAGE;
 	f = feature_reopen(ops, dir);
 	if (!f)
 		return HLD_EXIT_FAIL;
@@ -319,41 +402,65 @@ static int feature_report(const struct diag_ops *ops, const char *dir, const cha
 
 		json__init(&j, jf, true);
 		json__begin_object(&j, NULL);
+		json__str(&j, "feature", d->name);
 		err = ops->report(f, &out);
+		json__uint(&j, "events_since_last_report", f->events);
+		json__uint(&j, "dropped_since_activation", f->drops);
 		json__end_object(&j);
 		fclose(jf);
 	}
-	if (!err) {
-		if (json) {
-			err = cat_file(path);
-		} else {
-			printf("%s: %llu events, %llu dropped since activation\n", d->name,
-			       (unsigned long long)f->events, (unsigned long long)f->drops);
-			fflush(stdout);
-		}
+	if (!err && ra.json) {
+		err = cat_file(path);
+	} else if (!err) {
+		printf("%s: %llu events since the last report, %llu dropped since activation\n",
+		       d->name, (unsigned long long)f->events, (unsigned long long)f->drops);
+		fflush(stdout);
+		err = report_files(tmp, NULL);
 	}
-	if (!err && !json) {
-		DIR *dd = opendir(tmp);
-		struct dirent *de;
-
-		while (dd && (de = readdir(dd))) {
-			size_t n = strlen(de->d_name);
-
-			if (n > 4 && !strcmp(de->d_name + n - 4, ".txt")) {
-				snprintf(path, sizeof(path), "%s/%s", tmp, de->d_name);
-				cat_file(path);
-			}
-		}
-		if (dd)
-			closedir(dd);
-	}
+	if (!err && (ra.flame[0] || ra.folded[0]))
+		err = report_stacks(d, tmp, &ra);
 	unpin_dir(tmp);
 	diag__close(f);
+	if (err == -ENODATA)
+		return HLD_EXIT_FAIL;
 	if (err) {
 		fprintf(stderr, "hldbench diag %s: cannot report: %s\n", d->name, strerror(-err));
 		return HLD_EXIT_FAIL;
 	}
 	return HLD_EXIT_OK;
+}
+
+/* --test: the feature's ground-truth test, in a private activation. */
+static int feature_test(const struct diag_ops *ops)
+{
+	const struct diag_desc *d = &diag_descs[ops->id];
+	int err = diag_test__run(ops, stdout);
+
+	if (err == -ENOTSUP) {
+		fprintf(stderr, "hldbench diag %s: --test: no ground-truth test for %s yet\n",
+			d->name, d->name);
+		return HLD_EXIT_UNSUPPORTED;
+	}
+	return err ? HLD_EXIT_FAIL : HLD_EXIT_OK;
+}
+
+/* `hldbench diag FEATURE --help`: the command set, then FEATURE's settings. */
+static void feature_help(const struct diag_desc *d)
+{
+	usage(stdout);
+	printf("\n%s: %s\nsettings (--activate=\"key=value ...\"):\n", d->name, d->summary);
+	if (d->opts[0].name)
+		opts__help(stdout, d->opts, "  ");
+	else
+		printf("  none\n");
+}
+
+/* Is @a one of the per-feature options? */
+static bool feature_option(const char *a)
+{
+	return (!strncmp(a, "--activate", 10) && (!a[10] || a[10] == '=')) ||
+	       (!strncmp(a, "--report", 8) && (!a[8] || a[8] == '=')) ||
+	       !strcmp(a, "--settings") || !strcmp(a, "--deactivate") || !strcmp(a, "--test");
 }
 
 /* `hldbench diag FEATURE OPTIONS...`: the options run in the order given. */
@@ -362,6 +469,7 @@ static int cmd_feature(int argc, char **argv)
 	const struct diag_backend *b;
 	const struct diag_ops *ops;
 	char why[512], dir[PATH_MAX];
+	bool persistent = false;
 	int ret = HLD_EXIT_OK;
 
 	b = diag__backend("bpf", why, sizeof(why));
@@ -376,27 +484,23 @@ static int cmd_feature(int argc, char **argv)
 	}
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			usage(stdout);
+			feature_help(&diag_descs[ops->id]);
 			return HLD_EXIT_OK;
 		}
 	}
 	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		bool ok = (!strncmp(a, "--activate", 10) && (!a[10] || a[10] == '=')) ||
-			  (!strncmp(a, "--report", 8) && (!a[8] || a[8] == '=')) ||
-			  !strcmp(a, "--settings") || !strcmp(a, "--deactivate");
-
-		if (!ok) {
-			fprintf(stderr, "hldbench diag %s: unknown option '%s'\n", argv[0], a);
+		if (!feature_option(argv[i])) {
+			fprintf(stderr, "hldbench diag %s: unknown option '%s'\n", argv[0], argv[i]);
 			usage(stderr);
 			return HLD_EXIT_USAGE;
 		}
+		persistent |= strcmp(argv[i], "--test");
 	}
 	if (ops->probe && ops->probe(why, sizeof(why))) {
 		fprintf(stderr, "hldbench diag %s: unavailable: %s\n", argv[0], why);
 		return HLD_EXIT_UNSUPPORTED;
 	}
-	if (!ops->reopen) {
+	if (persistent && !ops->reopen) {
 		fprintf(stderr, "hldbench diag %s: persistent activation is not implemented for "
 			"%s yet; 'hldbench run' with it in a scenario's [diag] runs it\n",
 			argv[0], argv[0]);
@@ -406,7 +510,7 @@ static int cmd_feature(int argc, char **argv)
 		fprintf(stderr, "hldbench diag: needs root\n");
 		return HLD_EXIT_UNSUPPORTED;
 	}
-	if (pin_root()) {
+	if (persistent && pin_root()) {
 		fprintf(stderr, "hldbench diag: cannot set up %s: %s\n", PIN_ROOT, strerror(errno));
 		return HLD_EXIT_FAIL;
 	}
@@ -420,6 +524,8 @@ static int cmd_feature(int argc, char **argv)
 			ret = feature_settings(ops, dir);
 		else if (!strncmp(a, "--report", 8))
 			ret = feature_report(ops, dir, a[8] == '=' ? a + 9 : NULL);
+		else if (!strcmp(a, "--test"))
+			ret = feature_test(ops);
 		else if (unpin_dir(dir)) {
 			fprintf(stderr, "hldbench diag %s: not active\n", argv[0]);
 			ret = HLD_EXIT_FAIL;

@@ -76,6 +76,13 @@ extern const struct diag_desc diag_descs[DIAG_FEATURE__MAX];
 /* The descriptor named @name, or NULL. */
 const struct diag_desc *diag_desc__find(const char *name);
 
+/*
+ * Apply "key=value ..." (separated by blanks or commas) to @settings with
+ * @d's option table. 0, or -EINVAL with the key and the reason in @err.
+ */
+int diag_desc__parse(const struct diag_desc *d, const char *text, void *settings,
+		     char *err, size_t len);
+
 struct diag_ops {
 	enum diag_feature_id id;
 	/* 0 if usable on this machine, else -errno and a reason in @why. */

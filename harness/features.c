@@ -4,7 +4,10 @@
  * independent of backend. One option table per feature drives the
  * scenario's [diag] keys, the command line and the help text.
  */
+#include <errno.h>
 #include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "diag.h"
@@ -198,4 +201,36 @@ const struct diag_desc *diag_desc__find(const char *name)
 		if (!strcmp(diag_descs[i].name, name))
 			return &diag_descs[i];
 	return NULL;
+}
+
+int diag_desc__parse(const struct diag_desc *d, const char *text, void *settings,
+		     char *err, size_t len)
+{
+	char *copy = strdup(text), *save = NULL, why[256];
+	int ret = 0;
+
+	if (!copy)
+		return -ENOMEM;
+	for (char *kv = strtok_r(copy, " \t,", &save); kv && !ret;
+	     kv = strtok_r(NULL, " \t,", &save)) {
+		char *eq = strchr(kv, '=');
+		const struct opt *o;
+
+		ret = -EINVAL;
+		if (!eq) {
+			snprintf(err, len, "'%s': expected key=value", kv);
+			continue;
+		}
+		*eq = '\0';
+		o = opts__find(d->opts, kv);
+		if (!o)
+			snprintf(err, len, "%s: unknown key ('hldbench diag %s --help' lists "
+				 "%s's settings)", kv, d->name, d->name);
+		else if (opts__set(o, settings, eq + 1, why, sizeof(why)))
+			snprintf(err, len, "%s: %s", kv, why);
+		else
+			ret = 0;
+	}
+	free(copy);
+	return ret;
 }

@@ -1,0 +1,269 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * diag-test.c - the frame around each feature's ground-truth test: a
+ * private activation, polled by the diagnosis thread, a report written
+ * into a temporary directory, expectations printed and counted.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <json-c/json.h>
+#include <math.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "diag-test.h"
+#include "json.h"
+
+const diag_test_fn diag_tests[DIAG_FEATURE__MAX] = {
+	[DIAG_sys_cost] = truth__sys_cost,
+};
+
+void diag_test__say(struct diag_test *t, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("  ", t->out);
+	va_start(ap, fmt);
+	vfprintf(t->out, fmt, ap);
+	va_end(ap);
+	fputc('\n', t->out);
+	fflush(t->out);
+}
+
+int diag_test__activate(struct diag_test *t, const char *fmt, ...)
+{
+	char text[512] = "", err[512];
+	void *settings;
+	int ret;
+
+	if (fmt) {
+		va_list ap;
+
+		va_start(ap, fmt);
+		vsnprintf(text, sizeof(text), fmt, ap);
+		va_end(ap);
+	}
+	settings = calloc(1, t->desc->settings_size ? t->desc->settings_size : 1);
+	if (!settings)
+		return -ENOMEM;
+	ret = opts__defaults(t->desc->opts, settings);
+	if (!ret && text[0]) {
+		ret = diag_desc__parse(t->desc, text, settings, err, sizeof(err));
+		if (ret)
+			diag_test__say(t, "bad settings: %s", err);
+	}
+	if (!ret) {
+		diag_test__say(t, "activating %s%s%s", t->desc->name, text[0] ? " with " : "",
+			       text);
+		t->f = diag__open(t->ops, settings);
+		ret = t->f ? t->ops->activate(t->f) : -ENOMEM;
+	}
+	free(settings);
+	if (ret)
+		return ret;
+	t->f->active = true;
+	t->runner = diag_runner__start(&t->f, 1, &ret);
+	return ret;
+}
+
+/* Parse the JSON file @path; NULL if it is missing or malformed. */
+static json_object *json_file(const char *path)
+{
+	return json_object_from_file(path);
+}
+
+int diag_test__collect(struct diag_test *t)
+{
+	struct diag_outputs out = { .dir = t->dir };
+	struct json_writer j;
+	char path[sizeof(t->dir) + 32];
+	uint64_t cpu_ns;
+	bool rt;
+	FILE *jf;
+	int err = 0;
+
+	if (!t->f)
+		return -EINVAL;
+	if (t->runner)
+		err = diag_runner__stop(t->runner, &cpu_ns, &rt);
+	t->runner = NULL;
+	if (t->f->active) {
+		int e = t->ops->deactivate(t->f);
+
+		t->f->active = false;
+		if (!err)
+			err = e;
+	}
+	if (err)
+		return err;
+	jf = fopen(diag_test__path(t, "summary.json", path, sizeof(path)), "w");
+	if (!jf)
+		return -errno;
+	out.json = &j;
+	json__init(&j, jf, true);
+	json__begin_object(&j, NULL);
+	err = t->ops->report(t->f, &out);
+	json__end_object(&j);
+	if (fclose(jf) && !err)
+		err = -EIO;
+	if (err)
+		return err;
+	if (t->summary)
+		json_object_put(t->summary);
+	t->summary = json_file(path);
+	diag_test__say(t, "report: %llu events, %llu dropped",
+		       (unsigned long long)t->f->events, (unsigned long long)t->f->drops);
+	return t->summary ? 0 : -EINVAL;
+}
+
+const char *diag_test__path(const struct diag_test *t, const char *name, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/%s", t->dir, name);
+	return buf;
+}
+
+struct json_object *diag_test__json(const struct diag_test *t, const char *name)
+{
+	char path[sizeof(t->dir) + 256];
+
+	return json_file(diag_test__path(t, name, path, sizeof(path)));
+}
+
+/* Integers print as integers, the rest with three decimals. */
+static void print_num(FILE *f, double v)
+{
+	if (isfinite(v) && v == floor(v) && fabs(v) < 1e15)
+		fprintf(f, "%.0f", v);
+	else
+		fprintf(f, "%.3f", v);
+}
+
+bool diag_test__expect(struct diag_test *t, const char *what, double got, double lo, double hi)
+{
+	bool ok = got >= lo && got <= hi;	/* NaN never passes */
+
+	t->checks++;
+	t->failed += !ok;
+	fprintf(t->out, "  %s: expected ", what);
+	print_num(t->out, lo);
+	if (hi != lo) {
+		fputs("..", t->out);
+		print_num(t->out, hi);
+	}
+	fputs(", got ", t->out);
+	print_num(t->out, got);
+	fprintf(t->out, "  %s\n", ok ? "ok" : "FAIL");
+	fflush(t->out);
+	return ok;
+}
+
+/* Remove the report directory and the files in it. */
+static void remove_dir(const char *dir)
+{
+	char path[512];
+	struct dirent *e;
+	DIR *d = opendir(dir);
+
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		unlink(path);
+	}
+	closedir(d);
+	rmdir(dir);
+}
+
+int diag_test__run(const struct diag_ops *ops, FILE *out)
+{
+	struct diag_test t = {
+		.ops = ops,
+		.desc = &diag_descs[ops->id],
+		.out = out,
+		.dir = "/tmp/hldbench-test-XXXXXX",
+	};
+	diag_test_fn fn = diag_tests[ops->id];
+	uint64_t cpu_ns;
+	bool rt;
+	int err;
+
+	if (!fn)
+		return -ENOTSUP;
+	if (!mkdtemp(t.dir))
+		return -errno;
+	fprintf(out, "%s: ground-truth test\n", t.desc->name);
+	err = fn(&t);
+	if (t.runner)
+		diag_runner__stop(t.runner, &cpu_ns, &rt);
+	diag__close(t.f);
+	if (t.summary)
+		json_object_put(t.summary);
+	remove_dir(t.dir);
+	if (!err && !t.checks)
+		err = -EINVAL;		/* a test that checked nothing proved nothing */
+	if (err) {
+		fprintf(out, "%s: test could not run: %s\n", t.desc->name, strerror(-err));
+		return err;
+	}
+	fprintf(out, "%s: %s (%d of %d expectations held)\n", t.desc->name,
+		t.failed ? "FAIL" : "PASS", t.checks - t.failed, t.checks);
+	return t.failed ? 1 : 0;
+}
+
+int diag_child__start(struct diag_child *c, const char *comm, int (*fn)(void *arg), void *arg)
+{
+	int p[2];
+	char b;
+
+	if (pipe2(p, O_CLOEXEC))
+		return -errno;
+	fflush(NULL);
+	c->pid = fork();
+	if (c->pid < 0) {
+		close(p[0]);
+		close(p[1]);
+		return -errno;
+	}
+	if (c->pid == 0) {
+		close(p[1]);
+		prctl(PR_SET_NAME, comm);
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (read(p[0], &b, 1) != 1)
+			_exit(127);
+		_exit(fn(arg));
+	}
+	close(p[0]);
+	c->go = p[1];
+	return 0;
+}
+
+int diag_child__go(struct diag_child *c)
+{
+	int ret = write(c->go, "g", 1) == 1 ? 0 : -errno;
+
+	close(c->go);
+	c->go = -1;
+	return ret;
+}
+
+int diag_child__wait(struct diag_child *c)
+{
+	int status;
+
+	if (c->go >= 0) {		/* never started: let it exit */
+		close(c->go);
+		c->go = -1;
+	}
+	while (waitpid(c->pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -errno;
+	return status;
+}
