@@ -5,9 +5,12 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "procfs.h"
@@ -303,4 +306,176 @@ int procfs__parse_psi(const char *text, struct psi *ps)
 		line = nl ? nl + 1 : NULL;
 	}
 	return have_some ? 0 : -EINVAL;
+}
+
+/*
+ * The pool behind procfs__slurp(): PROCFS_READERS threads, created on
+ * first use with a preallocated buffer, each serving one read at a time.
+ * A reader whose caller gave up finishes its read in the background and
+ * then becomes free again.
+ */
+#define SLURP_INITIAL (64u << 10)
+#define SLURP_MAX (16u << 20)
+
+struct slurp_reader {
+	bool started, busy, done, abandoned;
+	char path[PATH_MAX];
+	char *buf;
+	size_t cap, len;
+	int err;
+};
+
+static struct {
+	pthread_mutex_t lock;
+	pthread_cond_t work, done;
+	struct slurp_reader r[PROCFS_READERS];
+	uint64_t timeouts;
+} slurp_pool = {
+	.lock = PTHREAD_MUTEX_INITIALIZER,
+	.work = PTHREAD_COND_INITIALIZER,
+	.done = PTHREAD_COND_INITIALIZER,
+};
+
+/* Read @path whole into r->buf, growing it up to SLURP_MAX. */
+static int slurp_reader__read(struct slurp_reader *r, const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), err = 0;
+
+	r->len = 0;
+	if (fd < 0)
+		return -errno;
+	for (;;) {
+		ssize_t n;
+
+		if (r->cap - r->len < 2) {
+			size_t ncap = r->cap * 2;
+			char *nb = ncap <= SLURP_MAX ? realloc(r->buf, ncap) : NULL;
+
+			if (!nb) {
+				err = ncap <= SLURP_MAX ? -ENOMEM : -EFBIG;
+				break;
+			}
+			r->buf = nb;
+			r->cap = ncap;
+		}
+		n = read(fd, r->buf + r->len, r->cap - 1 - r->len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			err = n < 0 ? -errno : 0;
+			break;
+		}
+		r->len += n;
+	}
+	close(fd);
+	r->buf[r->len] = '\0';
+	return err;
+}
+
+static void *slurp_reader__main(void *arg)
+{
+	struct slurp_reader *r = arg;
+	char path[PATH_MAX];
+	int err;
+
+	pthread_mutex_lock(&slurp_pool.lock);
+	for (;;) {
+		while (!r->busy || r->done)
+			pthread_cond_wait(&slurp_pool.work, &slurp_pool.lock);
+		memcpy(path, r->path, sizeof(path));
+		pthread_mutex_unlock(&slurp_pool.lock);
+		err = slurp_reader__read(r, path);
+		pthread_mutex_lock(&slurp_pool.lock);
+		r->err = err;
+		r->done = true;
+		if (r->abandoned)
+			r->busy = r->done = r->abandoned = false;
+		pthread_cond_broadcast(&slurp_pool.done);
+	}
+	return NULL;
+}
+
+/* A free reader, started if need be; NULL if every one is busy. */
+static struct slurp_reader *slurp_pool__get(void)
+{
+	for (int i = 0; i < PROCFS_READERS; i++) {
+		struct slurp_reader *r = &slurp_pool.r[i];
+		pthread_attr_t attr;
+		pthread_t t;
+
+		if (r->busy)
+			continue;
+		if (r->started)
+			return r;
+		r->buf = malloc(SLURP_INITIAL);
+		if (!r->buf)
+			return NULL;
+		r->cap = SLURP_INITIAL;
+		pthread_attr_init(&attr);
+		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+		r->started = !pthread_create(&t, &attr, slurp_reader__main, r);
+		pthread_attr_destroy(&attr);
+		return r->started ? r : NULL;
+	}
+	return NULL;
+}
+
+int procfs__slurp(const char *path, int timeout_ms, char **out, size_t *lenp)
+{
+	struct slurp_reader *r;
+	struct timespec until;
+	int err = 0;
+
+	if (strlen(path) >= PATH_MAX)
+		return -ENAMETOOLONG;
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_sec += timeout_ms / 1000;
+	until.tv_nsec += (timeout_ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&slurp_pool.lock);
+	r = slurp_pool__get();
+	if (!r) {
+		slurp_pool.timeouts++;
+		pthread_mutex_unlock(&slurp_pool.lock);
+		return -ETIMEDOUT;
+	}
+	strcpy(r->path, path);
+	r->busy = true;
+	r->done = r->abandoned = false;
+	pthread_cond_broadcast(&slurp_pool.work);
+	while (!r->done && !err)
+		err = -pthread_cond_clockwait(&slurp_pool.done, &slurp_pool.lock,
+					      CLOCK_MONOTONIC, &until);
+	if (!r->done) {
+		r->abandoned = true;
+		slurp_pool.timeouts++;
+		pthread_mutex_unlock(&slurp_pool.lock);
+		return -ETIMEDOUT;
+	}
+	err = r->err;
+	if (!err) {
+		*out = malloc(r->len + 1);
+		if (*out) {
+			memcpy(*out, r->buf, r->len + 1);
+			*lenp = r->len;
+		} else {
+			err = -ENOMEM;
+		}
+	}
+	r->busy = r->done = false;
+	pthread_mutex_unlock(&slurp_pool.lock);
+	return err;
+}
+
+uint64_t procfs__slurp_timeouts(void)
+{
+	uint64_t n;
+
+	pthread_mutex_lock(&slurp_pool.lock);
+	n = slurp_pool.timeouts;
+	pthread_mutex_unlock(&slurp_pool.lock);
+	return n;
 }

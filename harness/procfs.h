@@ -72,6 +72,23 @@ struct psi {
 int procfs__read(const char *path, char *buf, size_t len);
 
 /*
+ * Read the whole file @path like procfs__read(), but in a helper thread,
+ * waiting at most @timeout_ms for it. Reads of /proc/PID/{maps,cmdline,
+ * environ} take the target's mmap lock and can hang for seconds on a
+ * loaded machine; the caller must not hang with them. On success *@out is
+ * a malloc'ed, NUL-terminated copy of the file (at most 16 MiB), its
+ * length in *@lenp. -ETIMEDOUT if the read did not end in time: it is
+ * abandoned, and its helper thread rejoins the pool when the read returns.
+ * At most PROCFS_READERS reads can hang at once; past that, calls fail
+ * with -ETIMEDOUT at once. Other failures: -errno, -EFBIG.
+ */
+#define PROCFS_READERS 4
+int procfs__slurp(const char *path, int timeout_ms, char **out, size_t *lenp);
+
+/* Reads procfs__slurp() has given up on so far. */
+uint64_t procfs__slurp_timeouts(void);
+
+/*
  * Parse /proc/stat text. Needs the aggregate "cpu" line (at least the four
  * original columns) and the procs_running and procs_blocked lines; -EINVAL
  * if any is missing or malformed.

@@ -7,7 +7,11 @@
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
+#include <fcntl.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "procfs.h"
 
@@ -274,6 +278,67 @@ START_TEST(test_read_live)
 }
 END_TEST
 
+/* A whole file comes back through the reader pool, byte for byte. */
+START_TEST(test_slurp_file)
+{
+	char want[4096], *got = NULL;
+	size_t len = 0;
+
+	ck_assert_int_eq(procfs__read(FIX "loadavg-vm-6.18.txt", want, sizeof(want)), 0);
+	ck_assert_int_eq(procfs__slurp(FIX "loadavg-vm-6.18.txt", 5000, &got, &len), 0);
+	ck_assert_uint_eq(len, strlen(want));
+	ck_assert_str_eq(got, want);
+	free(got);
+	ck_assert_int_eq(procfs__slurp(FIX "no-such-file", 5000, &got, &len), -ENOENT);
+	/* a file larger than the readers' first buffer (64 KiB) */
+	ck_assert_int_eq(procfs__slurp("/proc/self/exe", 10000, &got, &len), 0);
+	ck_assert_uint_gt(len, 65536);
+	free(got);
+}
+END_TEST
+
+/*
+ * A read that hangs (the open of a FIFO with no writer, as a read of a
+ * busy process's /proc/PID/maps can) times out; once every reader hangs,
+ * calls fail at once; when the hung reads end, the readers serve again.
+ */
+START_TEST(test_slurp_hang)
+{
+	char fifo[PROCFS_READERS][64], *got = NULL;
+	uint64_t t0 = procfs__slurp_timeouts();
+	size_t len;
+	int i;
+
+	for (i = 0; i < PROCFS_READERS; i++) {
+		snprintf(fifo[i], sizeof(fifo[i]), "/tmp/check_procfs.%d.%d", getpid(), i);
+		ck_assert_int_eq(mkfifo(fifo[i], 0600), 0);
+		ck_assert_int_eq(procfs__slurp(fifo[i], 50, &got, &len), -ETIMEDOUT);
+	}
+	ck_assert_uint_eq(procfs__slurp_timeouts(), t0 + PROCFS_READERS);
+	/* every reader is stuck: refused without trying */
+	ck_assert_int_eq(procfs__slurp(FIX "loadavg-vm-6.18.txt", 50, &got, &len), -ETIMEDOUT);
+	ck_assert_uint_eq(procfs__slurp_timeouts(), t0 + PROCFS_READERS + 1);
+	for (i = 0; i < PROCFS_READERS; i++) {
+		int fd = open(fifo[i], O_WRONLY);	/* releases the reader's open */
+
+		ck_assert_int_ge(fd, 0);
+		close(fd);
+		unlink(fifo[i]);
+	}
+	/* the released readers rejoin the pool (they may need a moment) */
+	for (i = 0; i < 1000; i++) {
+		int err = procfs__slurp(FIX "loadavg-vm-6.18.txt", 5000, &got, &len);
+
+		if (!err)
+			break;
+		ck_assert_int_eq(err, -ETIMEDOUT);
+		usleep(1000);
+	}
+	ck_assert_int_lt(i, 1000);
+	free(got);
+}
+END_TEST
+
 static Suite *procfs_suite(void)
 {
 	Suite *s = suite_create("procfs");
@@ -310,6 +375,11 @@ static Suite *procfs_suite(void)
 	tcase_add_test(tc, test_read_too_big);
 	tcase_add_test(tc, test_read_exact);
 	tcase_add_test(tc, test_read_live);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("slurp");
+	tcase_add_test(tc, test_slurp_file);
+	tcase_add_test(tc, test_slurp_hang);
 	suite_add_tcase(s, tc);
 	return s;
 }
