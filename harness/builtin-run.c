@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -413,6 +414,12 @@ int cmd_run(int argc, char **argv)
 	setup_signals();
 	atexit(kill_children_at_exit);
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	/*
+	 * The sampler and the diagnosis reader must not page-fault on reclaimed
+	 * memory in the middle of an overloaded run: lock what hldbench has
+	 * touched and will touch (children do not inherit the lock).
+	 */
+	run.memory_locked = !mlockall(MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT);
 	if (run.backend->cost_begin) {
 		cost_fd = run.backend->cost_begin();
 		run.kernel_cost_measured = cost_fd >= 0;
@@ -437,6 +444,8 @@ int cmd_run(int argc, char **argv)
 	sampler__stop(run.sampler);
 	if (cost_fd >= 0)
 		close(cost_fd);
+	if (run.memory_locked)
+		munlockall();	/* the report's symbol tables need not be locked */
 
 	run_report(&run);
 	if (!run.quiet)

@@ -14,6 +14,8 @@
 
 #include "diag.h"
 
+#define DIAG_STACK_PREFAULT (128 << 10)
+
 /* Resolve "auto", "bpf" or "kmod"; auto prefers the kernel module when it works. */
 const struct diag_backend *diag__backend(const char *name, char *why, size_t len)
 {
@@ -129,6 +131,19 @@ static uint64_t thread_cpu_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
+/*
+ * Touch the stack the polls will use, so that its pages are resident (and,
+ * under mlockall(MCL_ONFAULT), locked) before the first period, not faulted
+ * in on an overloaded machine.
+ */
+static void prefault_stack(void)
+{
+	volatile char stack[DIAG_STACK_PREFAULT];
+
+	for (size_t i = 0; i < sizeof(stack); i += 4096)
+		stack[i] = 0;
+}
+
 /* Poll every feature on an absolute 10 ms schedule until told to stop. */
 static void *runner_main(void *arg)
 {
@@ -137,6 +152,7 @@ static void *runner_main(void *arg)
 	struct timespec next;
 
 	r->realtime = !pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp);
+	prefault_stack();
 	clock_gettime(CLOCK_MONOTONIC, &next);
 	while (!atomic_load(&r->stop)) {
 		for (int i = 0; i < r->n; i++) {

@@ -325,6 +325,7 @@ static void json_overhead(const struct run *run, struct json_writer *j)
 	json__double(j, "diagnosed_s", diag_s);
 	json__uint(j, "thread_cpu_ns", run->diag_thread_ns);
 	json__bool(j, "thread_realtime", run->diag_realtime);
+	json__bool(j, "memory_locked", run->memory_locked);
 	json__bool(j, "kernel_cost_measured", run->kernel_cost_measured);
 	json__begin_array(j, "kernel");
 	for (int i = 0; i < run->nr_feats; i++) {

@@ -81,6 +81,7 @@ struct run {
 
 	uint64_t diag_thread_ns;	/* CPU time of the diagnosis thread */
 	bool diag_realtime;		/* it ran at SCHED_FIFO */
+	bool memory_locked;		/* mlockall() held hldbench's memory in RAM */
 	bool kernel_cost_measured;	/* BPF stats were enabled for the run */
 
 	struct truth truth;
