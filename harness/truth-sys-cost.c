@@ -84,7 +84,7 @@ int truth__sys_cost(struct diag_test *t)
 		return -EINVAL;
 	diag_test__expect(t, "getppid calls of the child", count_of(rep, "by_syscall", "getppid"),
 			  n, n);
-	total = json_object_object_get_ex(rep, "syscalls", &v) ? json_object_get_uint64(v) : -1;
+	total = json_object_object_get_ex(rep, "syscalls", &v) ? (double)json_object_get_uint64(v) : -1;
 	diag_test__expect(t, "syscalls in the per-CPU view", sum_of(rep, "by_cpu"), total, total);
 	diag_test__expect(t, "drops", t->f->drops, 0, 0);
 	json_object_put(rep);
