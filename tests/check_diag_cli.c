@@ -168,7 +168,10 @@ static const struct bad_case {
 	{ "--activate=top=0", 2, "top: out of range: 0 (accepted 1..100000)" },
 	{ "--activate=tgid", 2, "expected key=value" },
 	{ "--activatex", 2, "unknown option" },
-	{ "--report=json=2", 2, "accepted: json=0 or json=1" },
+	{ "--report=json=2", 2, "json: '2': accepted: 0 or 1" },
+	{ "--report=flame", 2, "'flame': expected key=value" },
+	{ "--report=svg=x.svg", 2, "svg: unknown key (accepted: json=0|1, flame=FILE.svg, folded=FILE)" },
+	{ "--tests", 2, "unknown option '--tests'" },
 };
 
 START_TEST(test_bad_input)
@@ -178,6 +181,30 @@ START_TEST(test_bad_input)
 
 	ck_assert_int_eq(diag(out, c->arg, NULL), c->status);
 	ck_assert_msg(file_has(out, c->msg), "%s: no '%s' in the output", c->arg, c->msg);
+	unlink(out);
+}
+END_TEST
+
+/* --test runs sys-cost's ground-truth test and says how it went. */
+START_TEST(test_truth)
+{
+	const char *out = "/tmp/hld-diag-cli-test.out";
+
+	ck_assert_int_eq(diag(out, "--test", NULL), 0);
+	ck_assert(file_has(out, "getppid calls of the child: expected 100000, got 100000  ok"));
+	ck_assert(file_has(out, "sys-cost: PASS"));
+	unlink(out);
+}
+END_TEST
+
+/* --help names the feature's settings with their ranges. */
+START_TEST(test_feature_help)
+{
+	const char *out = "/tmp/hld-diag-cli-help.out";
+
+	ck_assert_int_eq(diag(out, "--help", NULL), 0);
+	ck_assert(file_has(out, "--test"));
+	ck_assert(file_has(out, "tgid = INTEGER"));
 	unlink(out);
 }
 END_TEST
@@ -195,6 +222,8 @@ static Suite *diag_cli_suite(void)
 	tcase_add_test(tc, test_activate_report_deactivate);
 	tcase_add_loop_test(tc, test_bad_input, 0, sizeof(bad_cases) / sizeof(bad_cases[0]));
 	tcase_add_test(tc, test_alloctop_persistent);
+	tcase_add_test(tc, test_truth);
+	tcase_add_test(tc, test_feature_help);
 	suite_add_tcase(s, tc);
 	return s;
 }
