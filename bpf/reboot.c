@@ -2,8 +2,10 @@
 /*
  * reboot.c - reboot, user side: attaches reboot.bpf.c to raw_tp/sys_enter,
  * appends every record it drains from the ring buffer to the persistent log
- * (one line, then fsync) and reports the calls kept in the history map:
- * reboot.txt and reboot.json.
+ * (one line, then fsync) and reports the calls drained since the last
+ * report: reboot.txt and reboot.json. A persistent activation pins the maps
+ * (the ring buffer holds the records until a report drains them) and the
+ * link, so calls are caught with no hldbench process running.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -23,7 +25,7 @@
 #include "reboot.skel.h"
 #include "syms.h"
 
-#define REBOOT_HISTORY		64	/* as in reboot.bpf.c */
+#define REBOOT_KEEP		4096	/* records kept in memory for one report */
 #define REBOOT_FRAME_LEN	256
 #define REBOOT_LINE_LEN		1024
 #define REBOOT_TRACE_FRAMES	4	/* BPF program and tracepoint glue atop a kernel stack */
@@ -34,9 +36,13 @@ struct reboot {
 	struct ring_buffer *rb;
 	struct ksyms *ksyms;		/* NULL if /proc/kallsyms cannot be read */
 	struct usyms *usyms;
-	int log_fd;			/* -1 when not active */
+	int log_fd;			/* -1 until activate() or reopen() opens it */
 	int cb_err;			/* first error in the record callback */
-	uint64_t logged;		/* lines written to the log */
+	uint64_t logged;		/* lines written to the log by this process */
+	/* records drained since the last report, in the order of the calls */
+	struct hld_reboot_record *recs;
+	size_t nr_recs, cap_recs;
+	uint64_t not_kept;		/* drained past REBOOT_KEEP: logged, not reported */
 };
 
 /* A fixed-size kernel string field as a C string. */
@@ -70,7 +76,8 @@ static void reboot__line(const struct hld_reboot_record *r, char *buf, size_t le
 /*
  * ring_buffer callback: append the record to the log and fsync it at once,
  * so the line is on disk as early as user space can make it; snapshot the
- * caller's memory maps while it lives, for its user stack.
+ * caller's memory maps while it lives, for its user stack; keep the record
+ * for the next report.
  */
 static int reboot__on_record(void *ctx, void *data, size_t size)
 {
@@ -94,6 +101,12 @@ static int reboot__on_record(void *ctx, void *data, size_t size)
 		err = -errno;
 	else
 		rb->logged++;
+	if (rb->nr_recs >= REBOOT_KEEP ||
+	    bpf_util__reserve((void **)&rb->recs, &rb->cap_recs, rb->nr_recs + 1,
+			      sizeof(*rb->recs)))
+		rb->not_kept++;
+	else
+		rb->recs[rb->nr_recs++] = *r;
 out:
 	if (err && !rb->cb_err)
 		rb->cb_err = err;
@@ -119,90 +132,124 @@ static int reboot_probe(char *why, size_t len)
 	return 0;
 }
 
-/* Load the program on the first phase (the history then lives until free), open the log, attach. */
-static int reboot_activate(struct diag_feature *f)
+/* The private state of @f, created on first use. */
+static struct reboot *reboot__priv(struct diag_feature *f)
 {
-	const struct hld_reboot_settings *s = f->settings;
 	struct reboot *rb = f->priv;
+
+	if (rb)
+		return rb;
+	rb = calloc(1, sizeof(*rb));
+	if (!rb)
+		return NULL;
+	rb->log_fd = -1;
+	f->priv = rb;
+	rb->usyms = usyms__new();
+	if (!rb->usyms)
+		return NULL;
+	rb->ksyms = ksyms__load();	/* NULL: kernel frames become addresses */
+	return rb;
+}
+
+/*
+ * Load the program (on @pin_dir's maps when set: created and pinned, or
+ * reused when already pinned), set up the ring buffer reader and open the
+ * log for appending. Without @set_rodata the pinned .rodata is reused as is.
+ */
+static int reboot__load(struct reboot *rb, const struct hld_reboot_settings *s,
+			bool set_rodata, const char *pin_dir)
+{
 	char log[sizeof(s->log) + 1];
 	int err;
 
-	if (!rb) {
-		rb = calloc(1, sizeof(*rb));
-		if (!rb)
-			return -ENOMEM;
-		rb->log_fd = -1;
-		f->priv = rb;
-		rb->usyms = usyms__new();
-		if (!rb->usyms)
-			return -ENOMEM;
-		rb->ksyms = ksyms__load();	/* NULL: kernel frames become addresses */
-	}
-	if (!rb->skel) {
-		rb->skel = reboot_bpf__open();
-		if (!rb->skel)
-			return -errno;
+	rb->skel = reboot_bpf__open();
+	if (!rb->skel)
+		return -errno;
+	if (set_rodata)
 		rb->skel->rodata->want_ustack = !!s->user_stacks;
+	err = pin_dir ? bpf_util__pin_maps(rb->skel->obj, pin_dir) : 0;
+	if (!err)
 		err = reboot_bpf__load(rb->skel);
-		if (err) {
-			reboot_bpf__destroy(rb->skel);
-			rb->skel = NULL;
-			return err;
-		}
-		rb->rb = ring_buffer__new(bpf_map__fd(rb->skel->maps.events), reboot__on_record,
-					  rb, NULL);
-		if (!rb->rb)
-			return -errno;
+	if (err) {
+		reboot_bpf__destroy(rb->skel);
+		rb->skel = NULL;
+		return err < 0 ? err : -EINVAL;
 	}
+	rb->rb = ring_buffer__new(bpf_map__fd(rb->skel->maps.events), reboot__on_record, rb, NULL);
+	if (!rb->rb)
+		return -errno;
 	reboot__str(log, s->log, sizeof(s->log));
 	rb->log_fd = open(log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
-	if (rb->log_fd < 0)
-		return -errno;
-	rb->link = bpf_program__attach(rb->skel->progs.reboot_enter);
-	if (!rb->link) {
-		err = -errno;
-		close(rb->log_fd);
-		rb->log_fd = -1;
-		return err;
-	}
-	return 0;
+	return rb->log_fd < 0 ? -errno : 0;
 }
 
-/* Drain the ring buffer into the log. */
+/*
+ * Load the program on the first phase (its counters then live until free),
+ * open the log, attach. With f->pin_dir the maps and the link are pinned
+ * there, so the program keeps recording into the pinned ring buffer after
+ * this process exits.
+ */
+static int reboot_activate(struct diag_feature *f)
+{
+	struct reboot *rb = reboot__priv(f);
+	int err;
+
+	if (!rb)
+		return -ENOMEM;
+	if (!rb->skel) {
+		err = reboot__load(rb, f->settings, true, f->pin_dir);
+		if (err)
+			return err;
+	}
+	rb->link = bpf_program__attach(rb->skel->progs.reboot_enter);
+	if (!rb->link)
+		return -errno;
+	return f->pin_dir ? bpf_util__pin_link(rb->link, f->pin_dir, "link_sys_enter") : 0;
+}
+
+/*
+ * Attach to a persistent activation: the program loaded on the pinned maps
+ * (settings from the pinned .rodata), not attached; report() drains the
+ * pinned ring buffer into the log and the report.
+ */
+static int reboot_reopen(struct diag_feature *f)
+{
+	struct reboot *rb = reboot__priv(f);
+
+	if (!rb)
+		return -ENOMEM;
+	return reboot__load(rb, f->settings, false, f->pin_dir);
+}
+
+/* Drain the ring buffer into the log and the records kept for the report. */
 static int reboot_poll(struct diag_feature *f)
 {
 	struct reboot *rb = f->priv;
 	int err;
 
-	if (!rb || rb->log_fd < 0)
+	if (!rb || !rb->rb)
 		return 0;
 	err = ring_buffer__consume(rb->rb);
 	if (err < 0)
 		return err;
-	f->events = rb->skel->bss->nr_calls;
-	f->drops = rb->skel->bss->nr_drops;
+	f->drops = rb->skel->bss->nr_drops + rb->not_kept;
 	return rb->cb_err;
 }
 
-/* Detach, drain what is left into the log and close it; the history stays for report(). */
+/* Detach and drain what is left into the log; the records stay for report(). */
 static int reboot_deactivate(struct diag_feature *f)
 {
 	struct reboot *rb = f->priv;
-	int err;
 
-	if (!rb || rb->log_fd < 0)
+	if (!rb || !rb->link)
 		return 0;
 	bpf_link__destroy(rb->link);
 	rb->link = NULL;
-	err = reboot_poll(f);
-	if (close(rb->log_fd) && !err)
-		err = -errno;
-	rb->log_fd = -1;
 	f->kernel_run_ns = 0;
 	f->kernel_run_cnt = 0;
 	bpf_util__prog_stats(bpf_program__fd(rb->skel->progs.reboot_enter),
 			     &f->kernel_run_ns, &f->kernel_run_cnt);
-	return err;
+	return reboot_poll(f);
 }
 
 /* Symbolize frame @i of a stack into @buf (kernel, or user of @tgid). */
@@ -237,23 +284,6 @@ static int reboot__kstart(struct reboot *rb, const struct hld_reboot_record *r)
 			first = i + 1;
 	}
 	return first;
-}
-
-/* Read the calls kept in the history map, oldest first, into @recs; returns how many. */
-static size_t reboot__history(struct reboot *rb, struct hld_reboot_record *recs)
-{
-	uint64_t calls = rb->skel->bss->nr_calls;
-	uint64_t first = calls > REBOOT_HISTORY ? calls - REBOOT_HISTORY : 0;
-	int fd = bpf_map__fd(rb->skel->maps.history);
-	size_t n = 0;
-
-	for (uint64_t seq = first; seq < calls; seq++) {
-		uint32_t slot = seq % REBOOT_HISTORY;
-
-		if (!bpf_map_lookup_elem(fd, &slot, &recs[n]) && recs[n].seq == seq)
-			n++;
-	}
-	return n;
 }
 
 /* One call in reboot.txt: the log line, then the parent chain and both stacks. */
@@ -328,61 +358,77 @@ static int reboot__open(const char *dir, const char *name, FILE **o)
 	return *o ? 0 : -errno;
 }
 
+/*
+ * Drain the ring buffer (into the log, too), then report the calls drained
+ * since the last report and forget them: reboot.txt, reboot.json. The call
+ * and drop counters are the program's, since activation.
+ */
 static int reboot_report(struct diag_feature *f, const struct diag_outputs *out)
 {
 	const struct hld_reboot_settings *s = f->settings;
 	struct reboot *rb = f->priv;
-	static struct hld_reboot_record recs[REBOOT_HISTORY];
 	struct json_writer jw, *js[2] = { &jw, out->json };
-	uint64_t calls = 0, drops = 0, logged = 0;
+	uint64_t calls = 0, drops = 0, ring_drops = 0, logged = 0, not_kept = 0;
 	FILE *txt = NULL, *jf = NULL;
 	char log[sizeof(s->log) + 1];
 	size_t nr = 0;
-	int err;
+	int err = 0;
 
 	if (rb && rb->skel) {
-		nr = reboot__history(rb, recs);
+		err = reboot_poll(f);
+		nr = rb->nr_recs;
 		calls = rb->skel->bss->nr_calls;
-		drops = rb->skel->bss->nr_drops;
+		ring_drops = rb->skel->bss->nr_drops;
 		logged = rb->logged;
+		not_kept = rb->not_kept;
+		drops = ring_drops + not_kept;
 	}
 	reboot__str(log, s->log, sizeof(s->log));
-	err = reboot__open(out->dir, "reboot.txt", &txt);
+	if (!err)
+		err = reboot__open(out->dir, "reboot.txt", &txt);
 	if (!err)
 		err = reboot__open(out->dir, "reboot.json", &jf);
 	if (err)
 		goto out_close;
 
-	fprintf(txt, "# reboot (bpf): %llu reboot(2) calls seen, %llu dropped (ring buffer full), "
-		"%llu lines appended to %s\n", (unsigned long long)calls,
-		(unsigned long long)drops, (unsigned long long)logged, log);
-	fprintf(txt, "# the last %d calls are kept in the BPF history map; %zu shown\n",
-		REBOOT_HISTORY, nr);
-	fprintf(txt, "# the log is written from user space after the syscall entry: a reboot that\n"
-		"#   proceeds at once may beat it (the BPF ring buffer is the in-kernel copy)\n");
+	fprintf(txt, "# reboot (bpf): %zu reboot(2) calls since the last report, "
+		"%llu since activation\n", nr, (unsigned long long)calls);
+	fprintf(txt, "# dropped since activation: %llu (ring buffer full: %llu, past the %d "
+		"kept per report: %llu)\n", (unsigned long long)drops,
+		(unsigned long long)ring_drops, REBOOT_KEEP, (unsigned long long)not_kept);
+	fprintf(txt, "# %llu lines appended to %s by this process\n",
+		(unsigned long long)logged, log);
+	fprintf(txt, "# the BPF program records each call into its ring buffer before the call\n"
+		"#   proceeds; the log line is written when user space drains it\n");
 	fprintf(txt, "# parents: pid/tgid comm, parent first; stacks innermost first\n\n");
 	for (size_t i = 0; i < nr; i++)
-		reboot__txt_rec(rb, txt, &recs[i]);
+		reboot__txt_rec(rb, txt, &rb->recs[i]);
 
 	json__init(&jw, jf, true);
 	json__begin_object(&jw, NULL);
 	for (int k = 0; k < 2; k++) {
 		json__str(js[k], "log", log);
 		json__uint(js[k], "calls", calls);
+		json__uint(js[k], "events", nr);
 		json__uint(js[k], "drops", drops);
+		json__uint(js[k], "drops_ring_full", ring_drops);
+		json__uint(js[k], "drops_not_kept", not_kept);
 		json__uint(js[k], "logged", logged);
 		json__begin_array(js[k], "records");
 		for (size_t i = 0; i < nr; i++)
-			reboot__json_rec(rb, js[k], &recs[i]);
+			reboot__json_rec(rb, js[k], &rb->recs[i]);
 		json__end_array(js[k]);
 	}
 	json__end_object(&jw);
 	fputc('\n', jf);
 
-	f->events = calls;
+	f->events = nr;
 	f->drops = drops;
-	diag_feature__set_metric(f, "calls", calls);
+	diag_feature__set_metric(f, "calls", nr);
+	diag_feature__set_metric(f, "calls_since_activation", calls);
 	diag_feature__set_metric(f, "drops", drops);
+	if (rb)
+		rb->nr_recs = 0;
 out_close:
 	if (txt && fclose(txt) && !err)
 		err = -errno;
@@ -391,6 +437,7 @@ out_close:
 	return err;
 }
 
+/* Detach if attached (a pinned link stays: only this process's fd closes). */
 static void reboot_free(struct diag_feature *f)
 {
 	struct reboot *rb = f->priv;
@@ -400,10 +447,13 @@ static void reboot_free(struct diag_feature *f)
 	reboot_deactivate(f);
 	ring_buffer__free(rb->rb);
 	reboot_bpf__destroy(rb->skel);
+	if (rb->log_fd >= 0)
+		close(rb->log_fd);
 	if (rb->ksyms)
 		ksyms__free(rb->ksyms);
 	if (rb->usyms)
 		usyms__free(rb->usyms);
+	free(rb->recs);
 	free(rb);
 	f->priv = NULL;
 }
@@ -416,4 +466,5 @@ const struct diag_ops bpf_reboot_ops = {
 	.deactivate = reboot_deactivate,
 	.report = reboot_report,
 	.free = reboot_free,
+	.reopen = reboot_reopen,
 };
