@@ -27,7 +27,11 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "procfs.h"
 #include "syms.h"
+
+/* How long a snapshot waits for /proc/PID/maps before giving up on it. */
+#define USYMS_MAPS_TIMEOUT_MS 200
 
 #define DEBUG_ROOT	"/usr/lib/debug"
 /* How far past the last symbol of a module (or of the table) still counts. */
@@ -1105,17 +1109,28 @@ static int usyms__fill_map(struct usyms *us, pid_t tgid, struct umap *m, char *p
 /* Read the executable mappings of @tgid into a fresh array. */
 static int usyms__read_maps(struct usyms *us, pid_t tgid, struct umap **out, size_t *nr)
 {
-	char path[64], *line = NULL;
-	size_t linecap = 0, cap = 0, lines = 0;
+	char path[64], *line = NULL, *text;
+	size_t linecap = 0, cap = 0, lines = 0, len;
 	struct umap *maps = NULL;
-	int err = 0;
+	int err;
 	FILE *f;
 
 	snprintf(path, sizeof(path), "/proc/%d/maps", (int)tgid);
-	f = fopen(path, "re");
-	if (!f)
-		return errno == ENOENT ? -ESRCH : -errno;
+	/* maps takes the process's mmap lock: read it with a timeout */
+	err = procfs__slurp(path, USYMS_MAPS_TIMEOUT_MS, &text, &len);
+	if (err)
+		return err == -ENOENT ? -ESRCH : err;
 	*nr = 0;
+	if (!len) {		/* no mappings: a kernel thread, or exiting */
+		free(text);
+		*out = NULL;
+		return proc__is_zombie(tgid) ? -ESRCH : 0;
+	}
+	f = fmemopen(text, len, "r");
+	if (!f) {
+		free(text);
+		return -errno;
+	}
 	while (getline(&line, &linecap, f) > 0) {
 		unsigned int major, minor;
 		struct umap m;
@@ -1136,6 +1151,7 @@ static int usyms__read_maps(struct usyms *us, pid_t tgid, struct umap **out, siz
 		err = errno == ESRCH ? -ESRCH : -EIO;
 	free(line);
 	fclose(f);
+	free(text);
 	if (!err && !lines && proc__is_zombie(tgid))
 		err = -ESRCH;
 	if (err) {
