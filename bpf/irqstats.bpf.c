@@ -3,12 +3,19 @@
  * irqstats.bpf.c - irq-stats: count and time of every hard IRQ, softirq and
  * timer callback, per CPU.
  *
- * Each *_entry tracepoint counts the event and notes the time in a per-CPU
- * slot; the matching *_exit adds the time since then. Slots are per kind
+ * Each *_entry tracepoint notes the time in a per-CPU slot; the matching
+ * *_exit counts the event and adds the time since then. Slots are per kind
  * because the kinds nest: a hard IRQ (and a hard hrtimer in it) can
  * interrupt a softirq (and the timer callbacks it runs), but a kind never
  * nests in itself on one CPU. All counters are per-CPU maps, read and
  * summed by user space.
+ *
+ * Reports drain: every counter exists twice, once per generation (gen, 0
+ * or 1, part of each key). Programs write only the current generation;
+ * user space flips gen, waits for an RCU grace period (after which no
+ * program still writes the old one), then reads and clears the old one.
+ * An event is counted and timed in one update, at its exit, so that it
+ * lands whole in one generation.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -33,6 +40,11 @@ enum {
 };
 
 __u64 nr_drops = 0;		/* events not counted: a hash was full */
+__u32 gen = 0;			/* the generation programs write, flipped by user space */
+__u64 since_ns = 0;		/* user space: CLOCK_MONOTONIC of the activation or last report */
+
+/* The key of IRQ line @irq in generation @g of the irqs hash. */
+#define IRQ_KEY(irq, g)	((__u32)(irq) | (__u32)(g) << 31)
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -41,10 +53,10 @@ struct {
 	__type(value, __u64);
 } start SEC(".maps");
 
-/* Hard IRQs by number: one count per handler run (per action on a shared line). */
+/* Hard IRQs by IRQ_KEY(): one count per handler run (per action on a shared line). */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
-	__uint(max_entries, IRQSTATS_MAX_IRQS);
+	__uint(max_entries, 2 * IRQSTATS_MAX_IRQS);
 	__type(key, __u32);
 	__type(value, struct hld_irqstats_val);
 } irqs SEC(".maps");
@@ -57,26 +69,26 @@ struct {
 	__type(value, char[IRQSTATS_NAME_LEN]);
 } irq_names SEC(".maps");
 
-/* Softirqs by vector number (HI .. RCU). */
+/* Softirqs by gen * HLD_IRQSTATS_NR_SOFTIRQS + vector number (HI .. RCU). */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, HLD_IRQSTATS_NR_SOFTIRQS);
+	__uint(max_entries, 2 * HLD_IRQSTATS_NR_SOFTIRQS);
 	__type(key, __u32);
 	__type(value, struct hld_irqstats_val);
 } softirqs SEC(".maps");
 
-/* The x86 system vectors that /proc/interrupts lists by name. */
+/* The x86 system vectors that /proc/interrupts lists by name, by gen * __MAX + vector. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, HLD_IRQSTATS_VEC__MAX);
+	__uint(max_entries, 2 * HLD_IRQSTATS_VEC__MAX);
 	__type(key, __u32);
 	__type(value, struct hld_irqstats_val);
 } vectors SEC(".maps");
 
-/* Timer callbacks by function and kind. */
+/* Timer callbacks by function and kind; the key's pad holds the generation. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
-	__uint(max_entries, IRQSTATS_MAX_TIMERS);
+	__uint(max_entries, 2 * IRQSTATS_MAX_TIMERS);
 	__type(key, struct hld_irqstats_timer_key);
 	__type(value, struct hld_irqstats_val);
 } timers SEC(".maps");
@@ -103,6 +115,17 @@ static __always_inline __u64 elapsed(__u32 slot)
 	return d;
 }
 
+/* Count one event of @d ns in @v, or a drop if it has no slot. */
+static __always_inline void account(struct hld_irqstats_val *v, __u64 d)
+{
+	if (!v) {
+		__sync_fetch_and_add(&nr_drops, 1);
+		return;
+	}
+	v->count++;
+	v->time_ns += d;
+}
+
 /* The value of @key in the per-CPU hash @map, created if absent; NULL if full. */
 static __always_inline struct hld_irqstats_val *hash_val(void *map, const void *key)
 {
@@ -112,21 +135,15 @@ static __always_inline struct hld_irqstats_val *hash_val(void *map, const void *
 	if (v)
 		return v;
 	bpf_map_update_elem(map, key, &zero, BPF_NOEXIST);
-	v = bpf_map_lookup_elem(map, key);
-	if (!v)
-		__sync_fetch_and_add(&nr_drops, 1);
-	return v;
+	return bpf_map_lookup_elem(map, key);
 }
 
 SEC("tp_btf/irq_handler_entry")
 int BPF_PROG(irqstats_irq_entry, int irq, struct irqaction *action)
 {
 	__u32 key = irq;
-	struct hld_irqstats_val *v = hash_val(&irqs, &key);
 	char name[IRQSTATS_NAME_LEN] = {};
 
-	if (v)
-		v->count++;
 	if (!bpf_map_lookup_elem(&irq_names, &key)) {
 		bpf_probe_read_kernel_str(name, sizeof(name), action->name);
 		bpf_map_update_elem(&irq_names, &key, name, BPF_NOEXIST);
@@ -138,23 +155,15 @@ int BPF_PROG(irqstats_irq_entry, int irq, struct irqaction *action)
 SEC("tp_btf/irq_handler_exit")
 int BPF_PROG(irqstats_irq_exit, int irq, struct irqaction *action, int ret)
 {
-	__u32 key = irq;
-	struct hld_irqstats_val *v = bpf_map_lookup_elem(&irqs, &key);
-	__u64 d = elapsed(SLOT_IRQ);
+	__u32 key = IRQ_KEY(irq, gen & 1);
 
-	if (v)
-		v->time_ns += d;
+	account(hash_val(&irqs, &key), elapsed(SLOT_IRQ));
 	return 0;
 }
 
 SEC("tp_btf/softirq_entry")
 int BPF_PROG(irqstats_softirq_entry, unsigned int vec)
 {
-	__u32 key = vec;
-	struct hld_irqstats_val *v = bpf_map_lookup_elem(&softirqs, &key);
-
-	if (v)
-		v->count++;
 	enter(SLOT_SOFTIRQ);
 	return 0;
 }
@@ -162,42 +171,25 @@ int BPF_PROG(irqstats_softirq_entry, unsigned int vec)
 SEC("tp_btf/softirq_exit")
 int BPF_PROG(irqstats_softirq_exit, unsigned int vec)
 {
-	__u32 key = vec;
-	struct hld_irqstats_val *v = bpf_map_lookup_elem(&softirqs, &key);
-	__u64 d = elapsed(SLOT_SOFTIRQ);
+	__u32 key = (gen & 1) * HLD_IRQSTATS_NR_SOFTIRQS + vec;
 
-	if (v)
-		v->time_ns += d;
+	if (vec < HLD_IRQSTATS_NR_SOFTIRQS)
+		account(bpf_map_lookup_elem(&softirqs, &key), elapsed(SLOT_SOFTIRQ));
 	return 0;
 }
 
-/* Count one run of a timer callback @fn of @kind. */
-static __always_inline void timer_entry(__u64 fn, __u32 kind, __u32 slot)
-{
-	struct hld_irqstats_timer_key key = { .func = fn, .kind = kind };
-	struct hld_irqstats_val *v = hash_val(&timers, &key);
-
-	if (v)
-		v->count++;
-	enter(slot);
-}
-
-/* Add the run time of the callback @fn of @kind that ends. */
+/* Count one run of the timer callback @fn of @kind, which ends now. */
 static __always_inline void timer_exit(__u64 fn, __u32 kind, __u32 slot)
 {
-	struct hld_irqstats_timer_key key = { .func = fn, .kind = kind };
-	struct hld_irqstats_val *v = bpf_map_lookup_elem(&timers, &key);
-	__u64 d = elapsed(slot);
+	struct hld_irqstats_timer_key key = { .func = fn, .kind = kind, .pad = gen & 1 };
 
-	if (v)
-		v->time_ns += d;
+	account(hash_val(&timers, &key), elapsed(slot));
 }
 
 SEC("tp_btf/hrtimer_expire_entry")
 int BPF_PROG(irqstats_hrtimer_entry, struct hrtimer *t, ktime_t *now)
 {
-	timer_entry((__u64)t->function, HLD_IRQSTATS_HRTIMER,
-		    t->is_soft ? SLOT_HRTIMER_SOFT : SLOT_HRTIMER_HARD);
+	enter(t->is_soft ? SLOT_HRTIMER_SOFT : SLOT_HRTIMER_HARD);
 	return 0;
 }
 
@@ -212,7 +204,7 @@ int BPF_PROG(irqstats_hrtimer_exit, struct hrtimer *t)
 SEC("tp_btf/timer_expire_entry")
 int BPF_PROG(irqstats_timer_entry, struct timer_list *t, unsigned long baseclk)
 {
-	timer_entry((__u64)t->function, HLD_IRQSTATS_TIMER_LIST, SLOT_TIMER);
+	enter(SLOT_TIMER);
 	return 0;
 }
 
@@ -223,29 +215,18 @@ int BPF_PROG(irqstats_timer_exit, struct timer_list *t)
 	return 0;
 }
 
-/* Count system vector @vec (enum hld_irqstats_vector). */
-static __always_inline void vector_entry(__u32 vec)
-{
-	struct hld_irqstats_val *v = bpf_map_lookup_elem(&vectors, &vec);
-
-	if (v)
-		v->count++;
-	enter(SLOT_VECTOR);
-}
-
+/* Count one run of system vector @vec (enum hld_irqstats_vector), which ends now. */
 static __always_inline void vector_exit(__u32 vec)
 {
-	struct hld_irqstats_val *v = bpf_map_lookup_elem(&vectors, &vec);
-	__u64 d = elapsed(SLOT_VECTOR);
+	__u32 key = (gen & 1) * HLD_IRQSTATS_VEC__MAX + vec;
 
-	if (v)
-		v->time_ns += d;
+	account(bpf_map_lookup_elem(&vectors, &key), elapsed(SLOT_VECTOR));
 }
 
 SEC("tp_btf/local_timer_entry")
 int BPF_PROG(irqstats_loc_entry, int vector)
 {
-	vector_entry(HLD_IRQSTATS_VEC_LOC);
+	enter(SLOT_VECTOR);
 	return 0;
 }
 
@@ -259,7 +240,7 @@ int BPF_PROG(irqstats_loc_exit, int vector)
 SEC("tp_btf/reschedule_entry")
 int BPF_PROG(irqstats_res_entry, int vector)
 {
-	vector_entry(HLD_IRQSTATS_VEC_RES);
+	enter(SLOT_VECTOR);
 	return 0;
 }
 
@@ -273,7 +254,7 @@ int BPF_PROG(irqstats_res_exit, int vector)
 SEC("tp_btf/call_function_entry")
 int BPF_PROG(irqstats_cal_entry, int vector)
 {
-	vector_entry(HLD_IRQSTATS_VEC_CAL);
+	enter(SLOT_VECTOR);
 	return 0;
 }
 
@@ -287,7 +268,7 @@ int BPF_PROG(irqstats_cal_exit, int vector)
 SEC("tp_btf/call_function_single_entry")
 int BPF_PROG(irqstats_cal1_entry, int vector)
 {
-	vector_entry(HLD_IRQSTATS_VEC_CAL);
+	enter(SLOT_VECTOR);
 	return 0;
 }
 
