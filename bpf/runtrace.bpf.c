@@ -10,6 +10,12 @@
  * notes who woke it. An interval is one record in the ring buffer when it
  * ends; totals per kind and per reason are counted here too, so a report
  * can be made from the maps even when records were dropped.
+ *
+ * Draining: the totals, the record count and the ring buffer have two
+ * halves, selected by gen. A report flips gen, waits for a grace period (no
+ * program still uses the old half), then reads and zeroes the old counters
+ * and empties the old ring buffer: exactly the intervals that ended since
+ * the previous report. The drop counters are never reset.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -25,12 +31,14 @@ char LICENSE[] SEC("license") = "GPL";
 const volatile __u32 targ_pid = 0;
 const volatile __u64 max_events = 10000;
 
-__u64 nr_events = 0;		/* records submitted */
+__u32 gen = 0;			/* half of the totals written now; user space flips it */
 __u64 nr_drops = 0;		/* records lost: over max_events or ring buffer full */
 __u64 nr_no_stack = 0;		/* off-CPU intervals whose stack could not be read */
-__u64 oncpu_ns[HLD_RUNTRACE_KIND__MAX] = {};	/* by kind (off-CPU slot unused) */
-__u64 offcpu_ns[HLD_RUNTRACE_REASON__MAX] = {};	/* by reason */
-__u64 offcpu_cnt[HLD_RUNTRACE_REASON__MAX] = {};
+/* Per generation: */
+__u64 nr_events[2] = {};	/* records submitted */
+__u64 oncpu_ns[2][HLD_RUNTRACE_KIND__MAX] = {};	/* by kind (off-CPU slot unused) */
+__u64 offcpu_ns[2][HLD_RUNTRACE_REASON__MAX] = {};	/* by reason */
+__u64 offcpu_cnt[2][HLD_RUNTRACE_REASON__MAX] = {};
 
 /* Where the thread is now: the interval in progress. */
 struct rt_state {
@@ -53,10 +61,16 @@ struct {
 	__type(value, struct rt_state);
 } state SEC(".maps");
 
+/* The records of generation 0 and 1. */
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 4 * 1024 * 1024);	/* set by user space */
-} events SEC(".maps");
+	__uint(max_entries, 2 * 1024 * 1024);	/* set by user space */
+} events0 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 2 * 1024 * 1024);	/* set by user space */
+} events1 SEC(".maps");
 
 static __always_inline struct rt_state *rt_state(void)
 {
@@ -86,6 +100,7 @@ static __always_inline void rt_fill(struct hld_runtrace_record *r, struct rt_sta
 static __always_inline void rt_close(struct rt_state *st, __u64 now)
 {
 	struct hld_runtrace_record *r;
+	__u32 g = *(volatile __u32 *)&gen & 1;
 	__u64 d;
 
 	if (!st->start)
@@ -94,22 +109,25 @@ static __always_inline void rt_close(struct rt_state *st, __u64 now)
 	if (st->kind == HLD_RUNTRACE_OFFCPU) {
 		__u32 reason = st->reason & (HLD_RUNTRACE_REASON__MAX - 1);	/* 4 reasons */
 
-		__sync_fetch_and_add(&offcpu_ns[reason], d);
-		__sync_fetch_and_add(&offcpu_cnt[reason], 1);
+		__sync_fetch_and_add(&offcpu_ns[g][reason], d);
+		__sync_fetch_and_add(&offcpu_cnt[g][reason], 1);
 	} else if (st->kind < HLD_RUNTRACE_KIND__MAX) {
-		__sync_fetch_and_add(&oncpu_ns[st->kind], d);
+		__sync_fetch_and_add(&oncpu_ns[g][st->kind], d);
 	}
-	if (nr_events >= max_events) {
+	/* The cap applies to the records of one report. */
+	if (nr_events[g] >= max_events) {
 		__sync_fetch_and_add(&nr_drops, 1);
 		return;
 	}
 	if (st->kind != HLD_RUNTRACE_OFFCPU) {
-		r = bpf_ringbuf_reserve(&events, HLD_RUNTRACE_ONCPU_LEN, 0);
+		r = g ? bpf_ringbuf_reserve(&events1, HLD_RUNTRACE_ONCPU_LEN, 0) :
+			bpf_ringbuf_reserve(&events0, HLD_RUNTRACE_ONCPU_LEN, 0);
 		if (!r)
 			goto drop;
 		rt_fill(r, st, now, HLD_RUNTRACE_ONCPU_LEN);
 	} else {
-		r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
+		r = g ? bpf_ringbuf_reserve(&events1, sizeof(*r), 0) :
+			bpf_ringbuf_reserve(&events0, sizeof(*r), 0);
 		if (!r)
 			goto drop;
 		rt_fill(r, st, now, sizeof(*r));
@@ -120,7 +138,7 @@ static __always_inline void rt_close(struct rt_state *st, __u64 now)
 		__builtin_memcpy(r->kstack, st->kstack, sizeof(r->kstack));
 	}
 	bpf_ringbuf_submit(r, BPF_RB_NO_WAKEUP);
-	__sync_fetch_and_add(&nr_events, 1);
+	__sync_fetch_and_add(&nr_events[g], 1);
 	return;
 drop:
 	__sync_fetch_and_add(&nr_drops, 1);

@@ -24,6 +24,7 @@
 #include "syms.h"
 
 #define RT_STACK_SUMMARY	3	/* frames named on a timeline line */
+#define RT_MAX_LINKS		8	/* programs in runtrace.bpf.c: 5 */
 
 static const char *const rt_kinds[HLD_RUNTRACE_KIND__MAX] = {
 	[HLD_RUNTRACE_ONCPU_USER] = "on-cpu-user",
@@ -38,9 +39,8 @@ static const char *const rt_reasons[HLD_RUNTRACE_REASON__MAX] = {
 	[HLD_RUNTRACE_OTHER] = "other",
 };
 
-/* Totals, read from the BPF counters at deactivate and summed over phases. */
+/* Totals of the intervals that ended, drained from one generation of the BPF counters. */
 struct rt_totals {
-	uint64_t events, drops, no_stack;
 	uint64_t oncpu_ns[HLD_RUNTRACE_KIND__MAX];
 	uint64_t offcpu_ns[HLD_RUNTRACE_REASON__MAX];
 	uint64_t offcpu_cnt[HLD_RUNTRACE_REASON__MAX];
@@ -48,13 +48,15 @@ struct rt_totals {
 
 struct runtrace {
 	struct runtrace_bpf *skel;
-	struct bpf_link *links[4];
-	struct ring_buffer *rb;
+	struct bpf_link *links[RT_MAX_LINKS];
+	struct ring_buffer *rb[2];	/* readers of the two generations' ring buffers */
 	struct ksyms *ksyms;		/* NULL if /proc/kallsyms cannot be read */
 	int rec_err;			/* first error in the record callback */
-	struct hld_runtrace_record *recs;	/* every interval received, all phases */
+	struct hld_runtrace_record *recs;	/* intervals received since the last report */
 	size_t nr_recs, cap_recs;
-	struct rt_totals done;		/* phases ended */
+	struct rt_totals done;		/* phases ended since the last report */
+	uint64_t drops_done, no_stack_done;	/* drop counters of the phases ended */
+	bool pinned;			/* maps and links pinned: they outlive this process */
 };
 
 /* ring_buffer callback: keep one interval (on-CPU records are short). */
@@ -102,6 +104,68 @@ static int runtrace_probe(char *why, size_t len)
 	return 0;
 }
 
+/* The private state of @f, allocated on first use. */
+static struct runtrace *runtrace__priv(struct diag_feature *f)
+{
+	struct runtrace *rt = f->priv;
+
+	if (rt)
+		return rt;
+	rt = calloc(1, sizeof(*rt));
+	if (!rt)
+		return NULL;
+	rt->ksyms = ksyms__load();	/* NULL: stacks stay addresses */
+	f->priv = rt;
+	return rt;
+}
+
+/*
+ * Open and load the programs for @s, on the maps pinned in @pin_dir if it is
+ * set (created and pinned there by the first load, reused by the next), and
+ * set up the ring buffer reader. Nothing is attached.
+ */
+static int runtrace__load(struct runtrace *rt, const struct hld_runtrace_settings *s,
+			  const char *pin_dir)
+{
+	uint32_t size = bpf_util__ringbuf_size(s->ringbuf_size / 2, getpagesize());
+	int err;
+
+	rt->skel = runtrace_bpf__open();
+	if (!rt->skel)
+		return -errno;
+	rt->skel->rodata->targ_pid = (uint32_t)s->pid;
+	rt->skel->rodata->max_events = s->max_events;
+	err = bpf_map__set_max_entries(rt->skel->maps.events0, size);
+	if (!err)
+		err = bpf_map__set_max_entries(rt->skel->maps.events1, size);
+	if (!err && pin_dir)
+		err = bpf_util__pin_maps(rt->skel->obj, pin_dir);
+	if (!err)
+		err = runtrace_bpf__load(rt->skel);
+	if (err)
+		goto out_destroy;
+	rt->rb[0] = ring_buffer__new(bpf_map__fd(rt->skel->maps.events0), runtrace__on_record,
+				     rt, NULL);
+	rt->rb[1] = ring_buffer__new(bpf_map__fd(rt->skel->maps.events1), runtrace__on_record,
+				     rt, NULL);
+	if (!rt->rb[0] || !rt->rb[1]) {
+		err = -errno;
+		goto out_destroy;
+	}
+	rt->pinned = pin_dir != NULL;
+	return 0;
+
+out_destroy:
+	for (int g = 0; g < 2; g++) {
+		ring_buffer__free(rt->rb[g]);
+		rt->rb[g] = NULL;
+	}
+	runtrace_bpf__destroy(rt->skel);
+	rt->skel = NULL;
+	return err < 0 ? err : -EINVAL;
+}
+
+/* Close the links: unpinned ones detach, pinned ones stay attached by their pin. */
 static void runtrace__detach(struct runtrace *rt)
 {
 	for (size_t i = 0; i < sizeof(rt->links) / sizeof(rt->links[0]); i++) {
@@ -110,103 +174,144 @@ static void runtrace__detach(struct runtrace *rt)
 	}
 }
 
-/* Load a fresh object for @s->pid and attach it; -EINVAL without a pid. */
+/* Release the loaded object and the reader, not the data received. */
+static void runtrace__unload(struct runtrace *rt)
+{
+	runtrace__detach(rt);
+	for (int g = 0; g < 2; g++) {
+		ring_buffer__free(rt->rb[g]);
+		rt->rb[g] = NULL;
+	}
+	runtrace_bpf__destroy(rt->skel);
+	rt->skel = NULL;
+}
+
+/*
+ * Load a fresh object for @s->pid and attach it; -EINVAL without a pid. With
+ * f->pin_dir, the maps and the links are pinned there: the trace goes on
+ * after this process exits.
+ */
 static int runtrace_activate(struct diag_feature *f)
 {
 	const struct hld_runtrace_settings *s = f->settings;
-	struct runtrace *rt = f->priv;
 	struct bpf_program *prog;
+	struct runtrace *rt;
+	char name[64];
 	int i = 0, err;
 
 	if (s->pid <= 0)
 		return -EINVAL;
-	if (!rt) {
-		rt = calloc(1, sizeof(*rt));
-		if (!rt)
-			return -ENOMEM;
-		f->priv = rt;
-		rt->ksyms = ksyms__load();	/* NULL: stacks stay addresses */
-	}
+	rt = runtrace__priv(f);
+	if (!rt)
+		return -ENOMEM;
 	f->kernel_cost_in_thread = false;
-	rt->skel = runtrace_bpf__open();
-	if (!rt->skel)
-		return -errno;
-	rt->skel->rodata->targ_pid = (uint32_t)s->pid;
-	rt->skel->rodata->max_events = s->max_events;
-	err = bpf_map__set_max_entries(rt->skel->maps.events,
-					 bpf_util__ringbuf_size(s->ringbuf_size, getpagesize()));
-	if (!err)
-		err = runtrace_bpf__load(rt->skel);
+	err = runtrace__load(rt, s, f->pin_dir);
 	if (err)
-		goto out_destroy;
+		return err;
 	bpf_object__for_each_program(prog, rt->skel->obj) {
+		if (i == RT_MAX_LINKS) {
+			err = -E2BIG;
+			goto out_unload;
+		}
 		rt->links[i] = bpf_program__attach(prog);
 		if (!rt->links[i]) {
 			err = -errno;
-			goto out_detach;
+			goto out_unload;
+		}
+		if (f->pin_dir) {
+			snprintf(name, sizeof(name), "link_%s", bpf_program__name(prog));
+			err = bpf_util__pin_link(rt->links[i], f->pin_dir, name);
+			if (err)
+				goto out_unload;
 		}
 		i++;
 	}
-	rt->rb = ring_buffer__new(bpf_map__fd(rt->skel->maps.events), runtrace__on_record, rt,
-				  NULL);
-	if (!rt->rb) {
-		err = -errno;
-		goto out_detach;
-	}
 	return 0;
 
-out_detach:
-	runtrace__detach(rt);
-out_destroy:
-	runtrace_bpf__destroy(rt->skel);
-	rt->skel = NULL;
-	return err < 0 ? err : -EINVAL;
+out_unload:
+	runtrace__unload(rt);
+	return err;
 }
 
-/* The BPF counters of the phase in progress added to @t. */
-static void runtrace__add_live(const struct runtrace *rt, struct rt_totals *t)
+/* Attach to a persistent activation: its pinned maps, for report(); no program attached. */
+static int runtrace_reopen(struct diag_feature *f)
 {
-	const struct runtrace_bpf__bss *b;
+	struct runtrace *rt = runtrace__priv(f);
 
-	if (!rt->skel)
-		return;
-	b = rt->skel->bss;
-	t->events += b->nr_events;
-	t->drops += b->nr_drops;
-	t->no_stack += b->nr_no_stack;
-	for (int k = 0; k < HLD_RUNTRACE_KIND__MAX; k++)
-		t->oncpu_ns[k] += b->oncpu_ns[k];
-	for (int k = 0; k < HLD_RUNTRACE_REASON__MAX; k++) {
-		t->offcpu_ns[k] += b->offcpu_ns[k];
-		t->offcpu_cnt[k] += b->offcpu_cnt[k];
-	}
+	if (!rt)
+		return -ENOMEM;
+	return runtrace__load(rt, f->settings, f->pin_dir);
 }
 
-/* Drain the ring buffer; events and drops count all phases so far. */
+/*
+ * Move the intervals that ended so far into @t and rt->recs: flip the
+ * generation, wait until no program still writes the old one, then add the
+ * old counters and zero them, and empty the old ring buffer. Exact: an
+ * interval ending meanwhile goes to the new half, for the next drain.
+ */
+static int runtrace__drain(struct runtrace *rt, struct rt_totals *t)
+{
+	struct runtrace_bpf__bss *b = rt->skel->bss;
+	uint32_t old = b->gen & 1;
+	int err;
+
+	__atomic_store_n(&b->gen, old ^ 1, __ATOMIC_SEQ_CST);
+	err = bpf_util__grace_period();
+	if (err)
+		return err;
+	for (int k = 0; k < HLD_RUNTRACE_KIND__MAX; k++) {
+		t->oncpu_ns[k] += b->oncpu_ns[old][k];
+		b->oncpu_ns[old][k] = 0;
+	}
+	for (int k = 0; k < HLD_RUNTRACE_REASON__MAX; k++) {
+		t->offcpu_ns[k] += b->offcpu_ns[old][k];
+		t->offcpu_cnt[k] += b->offcpu_cnt[old][k];
+		b->offcpu_ns[old][k] = 0;
+		b->offcpu_cnt[old][k] = 0;
+	}
+	b->nr_events[old] = 0;
+	err = ring_buffer__consume(rt->rb[old]);
+	return err < 0 ? err : 0;
+}
+
+/* Drops since activation: the phases ended and the live counters. */
+static uint64_t runtrace__drops(const struct runtrace *rt, uint64_t *no_stack)
+{
+	uint64_t drops = rt->drops_done;
+
+	*no_stack = rt->no_stack_done;
+	if (rt->skel) {
+		drops += rt->skel->bss->nr_drops;
+		*no_stack += rt->skel->bss->nr_no_stack;
+	}
+	return drops;
+}
+
+/* Drain the ring buffer into memory; events count what the next report will show. */
 static int runtrace_poll(struct diag_feature *f)
 {
 	struct runtrace *rt = f->priv;
-	struct rt_totals t;
+	uint64_t no_stack;
 	int err;
 
 	if (!rt || !rt->skel)
 		return 0;
-	err = ring_buffer__consume(rt->rb);
-	if (err < 0)
-		return err;
-	t = rt->done;
-	runtrace__add_live(rt, &t);
+	for (int g = 0; g < 2; g++) {
+		err = ring_buffer__consume(rt->rb[g]);
+		if (err < 0)
+			return err;
+	}
 	f->events = rt->nr_recs;
-	f->drops = t.drops;
+	f->drops = runtrace__drops(rt, &no_stack);
 	return rt->rec_err;
 }
 
-/* Detach, drain, and fold this phase's counters into the totals. */
+/* Detach, drain, and keep this phase's counters for the report. */
 static int runtrace_deactivate(struct diag_feature *f)
 {
 	struct runtrace *rt = f->priv;
 	struct bpf_program *prog;
-	int err;
+	int err, err2;
 
 	if (!rt || !rt->skel)
 		return 0;
@@ -214,13 +319,12 @@ static int runtrace_deactivate(struct diag_feature *f)
 	err = runtrace_poll(f);
 	bpf_object__for_each_program(prog, rt->skel->obj)
 		bpf_util__prog_stats(bpf_program__fd(prog), &f->kernel_run_ns, &f->kernel_run_cnt);
-	runtrace__add_live(rt, &rt->done);
-	f->drops = rt->done.drops;
-	ring_buffer__free(rt->rb);
-	rt->rb = NULL;
-	runtrace_bpf__destroy(rt->skel);
-	rt->skel = NULL;
-	return err;
+	err2 = runtrace__drain(rt, &rt->done);
+	rt->drops_done += rt->skel->bss->nr_drops;
+	rt->no_stack_done += rt->skel->bss->nr_no_stack;
+	f->drops = rt->drops_done;
+	runtrace__unload(rt);
+	return err ? err : err2;
 }
 
 /* The name of kernel frame @addr, or NULL. */
@@ -268,8 +372,15 @@ static const char *runtrace__reason(uint32_t reason)
 	return reason < HLD_RUNTRACE_REASON__MAX ? rt_reasons[reason] : "?";
 }
 
+/* Losses since activation, shown in every report. */
+struct rt_losses {
+	uint64_t drops, no_stack;
+};
+
+/* Write run-trace.txt: the totals since the last report, then the timeline. */
 static int runtrace__write_txt(const struct runtrace *rt, const struct hld_runtrace_settings *s,
-			       const struct rt_totals *t, const char *path)
+			       const struct rt_totals *t, const struct rt_losses *l,
+			       const char *path)
 {
 	uint64_t t0 = rt->nr_recs ? rt->recs[0].hdr.ts : 0;
 	char sum[256], comm[HLD_COMM_LEN + 1];
@@ -277,11 +388,12 @@ static int runtrace__write_txt(const struct runtrace *rt, const struct hld_runtr
 
 	if (!o)
 		return -errno;
-	fprintf(o, "# run-trace (bpf) of thread %lld: %zu intervals recorded, %llu dropped "
-		"(over max-events %llu or ring buffer full), %llu off-CPU stacks unreadable\n",
-		(long long)s->pid, rt->nr_recs, (unsigned long long)t->drops,
-		(unsigned long long)s->max_events, (unsigned long long)t->no_stack);
-	fprintf(o, "# totals (all intervals, recorded or not):\n");
+	fprintf(o, "# run-trace (bpf) of thread %lld: %zu intervals since the last report; "
+		"since activation %llu dropped (over max-events %llu per report or ring buffer "
+		"full), %llu off-CPU stacks unreadable\n",
+		(long long)s->pid, rt->nr_recs, (unsigned long long)l->drops,
+		(unsigned long long)s->max_events, (unsigned long long)l->no_stack);
+	fprintf(o, "# totals of the intervals ended since the last report, recorded or not:\n");
 	fprintf(o, "#   on-cpu user   %12.3f ms\n", t->oncpu_ns[HLD_RUNTRACE_ONCPU_USER] / 1e6);
 	fprintf(o, "#   on-cpu kernel %12.3f ms (inside syscalls)\n",
 		t->oncpu_ns[HLD_RUNTRACE_ONCPU_KERNEL] / 1e6);
@@ -314,15 +426,16 @@ static int runtrace__write_txt(const struct runtrace *rt, const struct hld_runtr
 	return 0;
 }
 
-/* The totals as JSON members of the open object @j. */
-static void runtrace__json_totals(struct json_writer *j, const struct rt_totals *t)
+/* The totals and losses as JSON members of the open object @j. */
+static void runtrace__json_totals(struct json_writer *j, const struct rt_totals *t,
+				  const struct rt_losses *l)
 {
 	uint64_t off = 0;
 
 	for (int k = 0; k < HLD_RUNTRACE_REASON__MAX; k++)
 		off += t->offcpu_ns[k];
-	json__uint(j, "drops", t->drops);
-	json__uint(j, "no_stack", t->no_stack);
+	json__uint(j, "drops", l->drops);
+	json__uint(j, "no_stack", l->no_stack);
 	json__uint(j, "oncpu_user_ns", t->oncpu_ns[HLD_RUNTRACE_ONCPU_USER]);
 	json__uint(j, "oncpu_kernel_ns", t->oncpu_ns[HLD_RUNTRACE_ONCPU_KERNEL]);
 	json__uint(j, "offcpu_ns", off);
@@ -372,6 +485,10 @@ static void runtrace__json_record(struct json_writer *j, const struct runtrace *
 	json__end_object(j);
 }
 
+/*
+ * Write run-trace.txt and run-trace.json with what ended since the last
+ * report (see runtrace__drain), then forget it.
+ */
 static int runtrace_report(struct diag_feature *f, const struct diag_outputs *out)
 {
 	const struct hld_runtrace_settings *s = f->settings;
@@ -379,17 +496,23 @@ static int runtrace_report(struct diag_feature *f, const struct diag_outputs *ou
 	struct runtrace empty = { 0 };
 	struct json_writer jw;
 	struct rt_totals t;
+	struct rt_losses l;
 	char path[PATH_MAX];
 	uint64_t off = 0;
+	int err = 0;
 	FILE *jf;
-	int err;
 
 	if (!rt)
 		rt = &empty;
 	t = rt->done;
-	runtrace__add_live(rt, &t);
+	if (rt->skel) {
+		err = runtrace__drain(rt, &t);
+		if (err)
+			return err;
+	}
+	l.drops = runtrace__drops(rt, &l.no_stack);
 	snprintf(path, sizeof(path), "%s/run-trace.txt", out->dir);
-	err = runtrace__write_txt(rt, s, &t, path);
+	err = runtrace__write_txt(rt, s, &t, &l, path);
 	if (err)
 		return err;
 	snprintf(path, sizeof(path), "%s/run-trace.json", out->dir);
@@ -400,7 +523,7 @@ static int runtrace_report(struct diag_feature *f, const struct diag_outputs *ou
 	json__begin_object(&jw, NULL);
 	json__int(&jw, "pid", s->pid);
 	json__uint(&jw, "events", rt->nr_recs);
-	runtrace__json_totals(&jw, &t);
+	runtrace__json_totals(&jw, &t, &l);
 	json__begin_array(&jw, "timeline");
 	for (size_t i = 0; i < rt->nr_recs; i++)
 		runtrace__json_record(&jw, rt, &rt->recs[i]);
@@ -412,29 +535,43 @@ static int runtrace_report(struct diag_feature *f, const struct diag_outputs *ou
 
 	json__int(out->json, "pid", s->pid);
 	json__uint(out->json, "events", rt->nr_recs);
-	runtrace__json_totals(out->json, &t);
+	runtrace__json_totals(out->json, &t, &l);
 	for (int k = 0; k < HLD_RUNTRACE_REASON__MAX; k++)
 		off += t.offcpu_ns[k];
 	f->events = rt->nr_recs;
-	f->drops = t.drops;
+	f->drops = l.drops;
 	diag_feature__set_metric(f, "events", rt->nr_recs);
-	diag_feature__set_metric(f, "drops", t.drops);
+	diag_feature__set_metric(f, "drops", l.drops);
 	diag_feature__set_metric(f, "oncpu_ns", t.oncpu_ns[HLD_RUNTRACE_ONCPU_USER] +
 				 t.oncpu_ns[HLD_RUNTRACE_ONCPU_KERNEL]);
 	diag_feature__set_metric(f, "oncpu_user_ns", t.oncpu_ns[HLD_RUNTRACE_ONCPU_USER]);
 	diag_feature__set_metric(f, "oncpu_kernel_ns", t.oncpu_ns[HLD_RUNTRACE_ONCPU_KERNEL]);
 	diag_feature__set_metric(f, "offcpu_ns", off);
 	diag_feature__set_metric(f, "offcpu_sleep_ns", t.offcpu_ns[HLD_RUNTRACE_SLEEP]);
-	return rt->rec_err;
+	diag_feature__set_metric(f, "offcpu_sleep_intervals", t.offcpu_cnt[HLD_RUNTRACE_SLEEP]);
+	/* Reported: the next report starts from here. */
+	err = rt->rec_err;
+	rt->nr_recs = 0;
+	rt->rec_err = 0;
+	memset(&rt->done, 0, sizeof(rt->done));
+	return err;
 }
 
+/*
+ * Release everything. An unpinned trace is deactivated first; a pinned one
+ * (activation or reopen) is left as it is: its pinned links keep it
+ * attached and its ring buffer keeps the records for the next report.
+ */
 static void runtrace_free(struct diag_feature *f)
 {
 	struct runtrace *rt = f->priv;
 
 	if (!rt)
 		return;
-	runtrace_deactivate(f);
+	if (rt->pinned)
+		runtrace__unload(rt);
+	else
+		runtrace_deactivate(f);
 	if (rt->ksyms)
 		ksyms__free(rt->ksyms);
 	free(rt->recs);
@@ -449,5 +586,6 @@ const struct diag_ops bpf_run_trace_ops = {
 	.poll = runtrace_poll,
 	.deactivate = runtrace_deactivate,
 	.report = runtrace_report,
+	.reopen = runtrace_reopen,
 	.free = runtrace_free,
 };
