@@ -2,7 +2,13 @@
 /*
  * execmon.c - exec-monitor, user side: attaches execmon.bpf.c to
  * sched_process_exec, drains its ring buffer every poll, and writes
- * exec.txt and exec.json.
+ * exec.txt and exec.json with the execs since the last report.
+ *
+ * Everything reported comes from the records (argv and parent chain are
+ * read by the program at exec time): nothing is read from /proc, where the
+ * processes are gone by report time and where reads can hang under load.
+ * A persistent activation pins the ring buffer; a later process reopens it
+ * and drains it in report().
  */
 #include <errno.h>
 #include <limits.h>
@@ -26,9 +32,9 @@ struct execmon {
 	struct bpf_link *link;
 	struct ring_buffer *rb;
 	int rec_err;			/* first error in the record callback */
-	struct hld_exec_record *recs;	/* every record received, all phases */
+	struct hld_exec_record *recs;	/* records received since the last report */
 	size_t nr_recs, cap_recs;
-	uint64_t execs, drops, args_err;	/* BPF counters of ended phases */
+	uint64_t execs, drops, args_err;	/* BPF counters of phases ended (unpinned runs) */
 };
 
 /* ring_buffer callback: keep one hld_exec_record. */
@@ -68,19 +74,29 @@ static int execmon_probe(char *why, size_t len)
 	return 0;
 }
 
-static int execmon_activate(struct diag_feature *f)
+/* Release the skeleton, its link and the ring buffer reader (a pinned link stays attached). */
+static void execmon__unload(struct execmon *em)
+{
+	ring_buffer__free(em->rb);
+	em->rb = NULL;
+	bpf_link__destroy(em->link);
+	em->link = NULL;
+	execmon_bpf__destroy(em->skel);
+	em->skel = NULL;
+}
+
+/*
+ * Open and load the programs with the settings of @f. With f->pin_dir the
+ * maps live there: created and pinned by the first load (activation), or
+ * the pinned ones reused (a reopen, which also takes the ring buffer size
+ * from the settings, as map reuse requires the same size). Then a ring
+ * buffer reader on the events map.
+ */
+static int execmon__load(struct diag_feature *f, struct execmon *em)
 {
 	const struct hld_exec_settings *s = f->settings;
-	struct execmon *em = f->priv;
 	int err;
 
-	if (!em) {
-		em = calloc(1, sizeof(*em));
-		if (!em)
-			return -ENOMEM;
-		f->priv = em;
-	}
-	f->kernel_cost_in_thread = false;
 	em->skel = execmon_bpf__open();
 	if (!em->skel)
 		return -errno;
@@ -89,48 +105,98 @@ static int execmon_activate(struct diag_feature *f)
 	em->skel->rodata->targ_ancestor = s->ancestor;
 	err = bpf_map__set_max_entries(em->skel->maps.events,
 					 bpf_util__ringbuf_size(s->ringbuf_size, getpagesize()));
+	if (!err && f->pin_dir)
+		err = bpf_util__pin_maps(em->skel->obj, f->pin_dir);
+	if (!err)
+		err = execmon_bpf__load(em->skel);
+	if (!err) {
+		em->rb = ring_buffer__new(bpf_map__fd(em->skel->maps.events), execmon__on_record,
+					  em, NULL);
+		if (!em->rb)
+			err = -errno;
+	}
+	if (err) {
+		execmon__unload(em);
+		return err < 0 ? err : -EINVAL;
+	}
+	return 0;
+}
+
+/* The adapter state of @f, allocated on first use. */
+static struct execmon *execmon__get(struct diag_feature *f)
+{
+	if (!f->priv)
+		f->priv = calloc(1, sizeof(struct execmon));
+	return f->priv;
+}
+
+/*
+ * Load and attach. With f->pin_dir (`hldbench diag exec-monitor
+ * --activate`) the maps and the link are pinned there, so the program keeps
+ * recording into the pinned ring buffer after this process exits.
+ */
+static int execmon_activate(struct diag_feature *f)
+{
+	struct execmon *em = execmon__get(f);
+	int err;
+
+	if (!em)
+		return -ENOMEM;
+	f->kernel_cost_in_thread = false;
+	err = execmon__load(f, em);
 	if (err)
-		goto out_destroy;
-	err = execmon_bpf__load(em->skel);
-	if (err)
-		goto out_destroy;
+		return err;
 	em->link = bpf_program__attach(em->skel->progs.execmon_exec);
 	if (!em->link) {
 		err = -errno;
-		goto out_destroy;
+		goto out_unload;
 	}
-	em->rb = ring_buffer__new(bpf_map__fd(em->skel->maps.events), execmon__on_record, em, NULL);
-	if (!em->rb) {
-		err = -errno;
-		goto out_link;
+	if (f->pin_dir) {
+		err = bpf_util__pin_link(em->link, f->pin_dir, "link_exec");
+		if (err)
+			goto out_unload;
 	}
 	return 0;
 
-out_link:
-	bpf_link__destroy(em->link);
-	em->link = NULL;
-out_destroy:
-	execmon_bpf__destroy(em->skel);
-	em->skel = NULL;
-	return err < 0 ? err : -EINVAL;
+out_unload:
+	execmon__unload(em);
+	return err;
 }
 
-/* Drain the ring buffer; events and drops count all phases so far. */
+/*
+ * Open a persistent activation in this process: the programs loaded on the
+ * pinned maps, nothing attached; report() drains the pinned ring buffer.
+ */
+static int execmon_reopen(struct diag_feature *f)
+{
+	struct execmon *em = execmon__get(f);
+
+	return em ? execmon__load(f, em) : -ENOMEM;
+}
+
+/* Drops since activation: ended phases plus the live program's counter. */
+static uint64_t execmon__drops(const struct execmon *em)
+{
+	return em->drops + (em->skel ? em->skel->bss->nr_drops : 0);
+}
+
+/* Drain the ring buffer into the records of the next report. */
 static int execmon_poll(struct diag_feature *f)
 {
 	struct execmon *em = f->priv;
 	int err;
 
-	if (!em || !em->skel)
+	if (!em || !em->rb)
 		return 0;
 	err = ring_buffer__consume(em->rb);
 	if (err < 0)
 		return err;
 	f->events = em->nr_recs;
-	f->drops = em->drops + em->skel->bss->nr_drops;
+	f->drops = execmon__drops(em);
 	return em->rec_err;
 }
 
+/* Detach, take the last records and the counters, and unload; the records stay for report(). */
 static int execmon_deactivate(struct diag_feature *f)
 {
 	struct execmon *em = f->priv;
@@ -147,10 +213,7 @@ static int execmon_deactivate(struct diag_feature *f)
 	em->drops += em->skel->bss->nr_drops;
 	em->args_err += em->skel->bss->nr_args_err;
 	f->drops = em->drops;
-	ring_buffer__free(em->rb);
-	em->rb = NULL;
-	execmon_bpf__destroy(em->skel);
-	em->skel = NULL;
+	execmon__unload(em);
 	return err;
 }
 
@@ -182,8 +245,27 @@ static const char *execmon__str(char *buf, const char *field, size_t len)
 	return buf;
 }
 
-static int execmon__write_txt(const struct execmon *em, const struct hld_exec_settings *s,
-			      const char *path)
+/* Counters since activation, for the report. */
+struct execmon_totals {
+	uint64_t seen;		/* execs that passed the filters */
+	uint64_t drops;		/* records lost to a full ring buffer */
+	uint64_t args_err;	/* records whose argv could not be read */
+};
+
+static struct execmon_totals execmon__totals(const struct execmon *em)
+{
+	struct execmon_totals t = { em->execs, em->drops, em->args_err };
+
+	if (em->skel) {
+		t.seen += em->skel->bss->nr_execs;
+		t.drops += em->skel->bss->nr_drops;
+		t.args_err += em->skel->bss->nr_args_err;
+	}
+	return t;
+}
+
+static int execmon__write_txt(const struct execmon *em, const struct execmon_totals *t,
+			      const struct hld_exec_settings *s, const char *path)
 {
 	char args[HLD_EXEC_ARGS + 1], name[HLD_EXEC_FILENAME + 1], comm[HLD_COMM_LEN + 1];
 	uint64_t t0 = em->nr_recs ? em->recs[0].hdr.ts : 0;
@@ -191,9 +273,10 @@ static int execmon__write_txt(const struct execmon *em, const struct hld_exec_se
 
 	if (!o)
 		return -errno;
-	fprintf(o, "# exec-monitor (bpf): %zu execs recorded, %llu dropped (ring buffer full), "
-		"%llu with unreadable argv\n", em->nr_recs, (unsigned long long)em->drops,
-		(unsigned long long)em->args_err);
+	fprintf(o, "# exec-monitor (bpf): %zu execs since the last report; since activation: "
+		"%llu execs seen, %llu dropped (ring buffer full), %llu with unreadable argv\n",
+		em->nr_recs, (unsigned long long)t->seen, (unsigned long long)t->drops,
+		(unsigned long long)t->args_err);
 	fprintf(o, "# filters: comm=%s ancestor=%lld\n", s->comm[0] ? s->comm : "(any)",
 		(long long)s->ancestor);
 	fprintf(o, "# per exec: seconds since the first [CLOCK_MONOTONIC ns], pid tgid uid comm path;\n"
@@ -259,8 +342,8 @@ static void execmon__json_rec(struct json_writer *j, const struct hld_exec_recor
 	json__end_object(j);
 }
 
-static int execmon__write_json(const struct execmon *em, const struct hld_exec_settings *s,
-			       const char *path)
+static int execmon__write_json(const struct execmon *em, const struct execmon_totals *t,
+			       const struct hld_exec_settings *s, const char *path)
 {
 	struct json_writer j;
 	FILE *o = fopen(path, "we");
@@ -273,8 +356,10 @@ static int execmon__write_json(const struct execmon *em, const struct hld_exec_s
 	json__str(&j, "comm_filter", s->comm);
 	json__int(&j, "ancestor_filter", s->ancestor);
 	json__uint(&j, "execs", em->nr_recs);
-	json__uint(&j, "drops", em->drops);
-	json__uint(&j, "args_unreadable", em->args_err);
+	json__uint(&j, "events", em->nr_recs);
+	json__uint(&j, "execs_seen", t->seen);
+	json__uint(&j, "drops", t->drops);
+	json__uint(&j, "args_unreadable", t->args_err);
 	json__begin_array(&j, "records");
 	for (size_t i = 0; i < em->nr_recs; i++)
 		execmon__json_rec(&j, &em->recs[i]);
@@ -286,37 +371,54 @@ static int execmon__write_json(const struct execmon *em, const struct hld_exec_s
 	return 0;
 }
 
+/*
+ * Write exec.txt and exec.json with the records since the last report:
+ * whatever the ring buffer still holds is drained first (in a process that
+ * reopened a persistent activation, that is all of them), and the records
+ * reported are then forgotten. Drops count since activation.
+ */
 static int execmon_report(struct diag_feature *f, const struct diag_outputs *out)
 {
 	const struct hld_exec_settings *s = f->settings;
 	struct execmon empty = { 0 }, *em = f->priv ? f->priv : &empty;
+	struct execmon_totals t;
 	char path[PATH_MAX];
-	int err;
+	int err = 0;
 
+	if (em->rb)
+		err = ring_buffer__consume(em->rb);
+	if (err >= 0)
+		err = em->rec_err;
+	t = execmon__totals(em);
+	f->events = em->nr_recs;
+	f->drops = t.drops;
 	snprintf(path, sizeof(path), "%s/exec.txt", out->dir);
-	err = execmon__write_txt(em, s, path);
-	if (!err) {
-		snprintf(path, sizeof(path), "%s/exec.json", out->dir);
-		err = execmon__write_json(em, s, path);
-	}
+	if (!err)
+		err = execmon__write_txt(em, &t, s, path);
+	snprintf(path, sizeof(path), "%s/exec.json", out->dir);
+	if (!err)
+		err = execmon__write_json(em, &t, s, path);
+	json__uint(out->json, "events", em->nr_recs);
 	json__uint(out->json, "execs", em->nr_recs);
-	json__uint(out->json, "drops", em->drops);
-	json__uint(out->json, "execs_seen", em->execs);
-	json__uint(out->json, "args_unreadable", em->args_err);
+	json__uint(out->json, "drops", t.drops);
+	json__uint(out->json, "execs_seen", t.seen);
+	json__uint(out->json, "args_unreadable", t.args_err);
 	json__double(out->json, "bpf_run_ns_per_exec", f->kernel_run_cnt ?
 		     (double)f->kernel_run_ns / f->kernel_run_cnt : NAN);
 	diag_feature__set_metric(f, "execs", em->nr_recs);
-	diag_feature__set_metric(f, "drops", em->drops);
+	diag_feature__set_metric(f, "drops", t.drops);
+	em->nr_recs = 0;
 	return err;
 }
 
+/* Release everything; a pinned activation's link and maps stay in bpffs. */
 static void execmon_free(struct diag_feature *f)
 {
 	struct execmon *em = f->priv;
 
 	if (!em)
 		return;
-	execmon_deactivate(f);
+	execmon__unload(em);
 	free(em->recs);
 	free(em);
 	f->priv = NULL;
@@ -330,4 +432,5 @@ const struct diag_ops bpf_exec_monitor_ops = {
 	.deactivate = execmon_deactivate,
 	.report = execmon_report,
 	.free = execmon_free,
+	.reopen = execmon_reopen,
 };

@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * exitmon.c - exit-monitor, user side: attaches exitmon.bpf.c to
- * sched_process_exit, drains its ring buffer every poll (snapshotting the
- * exiting process's maps for symbols if it can still be read), and writes
- * exit.txt and exit.json.
+ * sched_process_exit, drains its ring buffer every poll, and writes
+ * exit.txt and exit.json with the exits since the last report.
+ *
+ * Everything reported comes from the records: the program itself names the
+ * file and file offset of each user frame (exitmon.bpf.h). Nothing is read
+ * from /proc, where an exited process has nothing left and where reads can
+ * block for long under load. A persistent activation pins the ring buffer;
+ * a later process reopens it and drains it in report().
  */
-#include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -20,31 +23,20 @@
 
 #include "bpf-util.h"
 #include "diag.h"
+#include "exitmon.bpf.h"
 #include "exitmon.skel.h"
 #include "hld_record.h"
 #include "hld_settings.h"
-#include "syms.h"
-
-#define NS_PER_MS	1000000ull
-#define XM_SCAN_MS	1000	/* how often /proc is scanned for processes to snapshot */
-#define XM_SCAN_MAX	64	/* new processes snapshotted per scan at most */
-
-/* One exit kept for the report, and whether its process's maps could be read. */
-struct xm_exit {
-	struct hld_exit_record rec;
-	bool maps_read;		/* /proc/TGID/maps had mappings when the record arrived */
-};
 
 struct exitmon {
 	struct exitmon_bpf *skel;
 	struct bpf_link *link;
 	struct ring_buffer *rb;
-	struct usyms *usyms;
 	int rec_err;			/* first error in the record callback */
-	uint64_t next_scan_ns;
-	struct xm_exit *exits;		/* every record received, all phases */
+	struct exitmon_event *exits;	/* records received since the last report */
 	size_t nr_exits, cap_exits;
-	uint64_t seen, drops, no_ustack;	/* BPF counters of ended phases */
+	/* BPF counters of phases ended (unpinned runs) */
+	uint64_t seen, drops, no_ustack, vma_err;
 };
 
 /* How the kernel's exit_code reads: an exit status, or a signal. */
@@ -64,109 +56,27 @@ static struct xm_status exitmon__decode(uint32_t exit_code)
 	return st;
 }
 
-/*
- * Snapshot the maps of @tgid unless already done. 0 or -errno (-ESRCH: the
- * process is gone).
- */
-static int exitmon__snapshot(struct exitmon *xm, uint32_t tgid)
-{
-	if (!xm->usyms)
-		xm->usyms = usyms__new();
-	if (!xm->usyms)
-		return -ENOMEM;
-	return usyms__add_pid(xm->usyms, tgid, false);
-}
-
-/*
- * Can the stack of @r be named? Its maps must have been read, and not from a
- * process already past exit_mm() (whose maps read as empty): the innermost
- * frame, where the task was when it exited, then lies in a mapping.
- */
-static bool exitmon__maps_read(struct exitmon *xm, const struct hld_exit_record *r)
-{
-	char buf[256];
-
-	if (!r->nr_ustack || exitmon__snapshot(xm, r->tgid))
-		return false;
-	return strcmp(usyms__name(xm->usyms, r->tgid, r->ustack[0], buf, sizeof(buf)),
-		      "[unknown]") != 0;
-}
-
-/* Does /proc/@tgid/comm equal @comm? */
-static bool exitmon__comm_is(long tgid, const char *comm)
-{
-	char path[64], buf[HLD_COMM_LEN + 2];
-	size_t n;
-	FILE *in;
-
-	snprintf(path, sizeof(path), "/proc/%ld/comm", tgid);
-	in = fopen(path, "re");
-	if (!in)
-		return false;
-	n = fread(buf, 1, sizeof(buf) - 1, in);
-	fclose(in);
-	buf[n] = '\0';
-	if (n && buf[n - 1] == '\n')
-		buf[n - 1] = '\0';
-	return !strncmp(buf, comm, HLD_COMM_LEN);
-}
-
-/*
- * Snapshot the maps of live processes that pass the filters and have none
- * yet, at most XM_SCAN_MAX per call: the maps of a process can only be read
- * while it lives, and by the time its exit record arrives they are gone.
- */
-static void exitmon__scan(struct exitmon *xm, const struct hld_exit_settings *s)
-{
-	struct dirent *e;
-	int n = 0;
-	DIR *d;
-
-	if (!s->user_stacks)
-		return;
-	if (!xm->usyms)
-		xm->usyms = usyms__new();
-	d = opendir("/proc");
-	if (!xm->usyms || !d) {
-		if (d)
-			closedir(d);
-		return;
-	}
-	while (n < XM_SCAN_MAX && (e = readdir(d))) {
-		long tgid;
-
-		if (!isdigit((unsigned char)e->d_name[0]))
-			continue;
-		tgid = strtol(e->d_name, NULL, 10);
-		if (tgid <= 0 || (s->tgid >= 0 && tgid != s->tgid) ||
-		    usyms__has_pid(xm->usyms, tgid))
-			continue;
-		if (s->comm[0] && !exitmon__comm_is(tgid, s->comm))
-			continue;
-		if (!usyms__add_pid(xm->usyms, tgid, false))
-			n++;
-	}
-	closedir(d);
-}
-
-/* ring_buffer callback: keep one hld_exit_record. */
+/* ring_buffer callback: keep one exitmon_event, its counts clamped to the arrays. */
 static int exitmon__on_record(void *ctx, void *data, size_t size)
 {
 	struct exitmon *xm = ctx;
-	struct xm_exit *x;
+	struct exitmon_event *x;
 	int err = 0;
 
-	if (!bpf_util__record_ok(data, size, HLD_REC_EXIT, sizeof(struct hld_exit_record))) {
+	if (!bpf_util__record_ok(data, size, HLD_REC_EXIT, sizeof(struct exitmon_event))) {
 		err = -EPROTO;
 	} else if (bpf_util__reserve((void **)&xm->exits, &xm->cap_exits, xm->nr_exits + 1,
 				     sizeof(*xm->exits))) {
 		err = -ENOMEM;
 	} else {
 		x = &xm->exits[xm->nr_exits++];
-		memcpy(&x->rec, data, sizeof(x->rec));
+		memcpy(x, data, sizeof(*x));
 		if (x->rec.nr_ustack > HLD_MAX_STACK)
 			x->rec.nr_ustack = HLD_MAX_STACK;
-		x->maps_read = exitmon__maps_read(xm, &x->rec);
+		if (x->nr_files > EXITMON_FILES)
+			x->nr_files = EXITMON_FILES;
+		for (uint32_t i = 0; i < x->nr_files; i++)
+			x->files[i][EXITMON_FILE_NAME - 1] = '\0';
 	}
 	if (err && !xm->rec_err)
 		xm->rec_err = err;
@@ -192,19 +102,29 @@ static int exitmon_probe(char *why, size_t len)
 	return 0;
 }
 
-static int exitmon_activate(struct diag_feature *f)
+/* Release the skeleton, its link and the ring buffer reader (a pinned link stays attached). */
+static void exitmon__unload(struct exitmon *xm)
+{
+	ring_buffer__free(xm->rb);
+	xm->rb = NULL;
+	bpf_link__destroy(xm->link);
+	xm->link = NULL;
+	exitmon_bpf__destroy(xm->skel);
+	xm->skel = NULL;
+}
+
+/*
+ * Open and load the program with the settings of @f. With f->pin_dir the
+ * maps live there: created and pinned by the first load (activation), or
+ * the pinned ones reused (a reopen, which also takes the ring buffer size
+ * from the settings, as map reuse requires the same size). Then a ring
+ * buffer reader on the events map.
+ */
+static int exitmon__load(struct diag_feature *f, struct exitmon *xm)
 {
 	const struct hld_exit_settings *s = f->settings;
-	struct exitmon *xm = f->priv;
 	int err;
 
-	if (!xm) {
-		xm = calloc(1, sizeof(*xm));
-		if (!xm)
-			return -ENOMEM;
-		f->priv = xm;
-	}
-	f->kernel_cost_in_thread = false;
 	xm->skel = exitmon_bpf__open();
 	if (!xm->skel)
 		return -errno;
@@ -215,53 +135,84 @@ static int exitmon_activate(struct diag_feature *f)
 	xm->skel->rodata->all_threads = !!s->all_threads;
 	err = bpf_map__set_max_entries(xm->skel->maps.events,
 					 bpf_util__ringbuf_size(s->ringbuf_size, getpagesize()));
-	if (err)
-		goto out_destroy;
-	err = exitmon_bpf__load(xm->skel);
-	if (err)
-		goto out_destroy;
-	xm->link = bpf_program__attach(xm->skel->progs.exitmon_exit);
-	if (!xm->link) {
-		err = -errno;
-		goto out_destroy;
+	if (!err && f->pin_dir)
+		err = bpf_util__pin_maps(xm->skel->obj, f->pin_dir);
+	if (!err)
+		err = exitmon_bpf__load(xm->skel);
+	if (!err) {
+		xm->rb = ring_buffer__new(bpf_map__fd(xm->skel->maps.events), exitmon__on_record,
+					  xm, NULL);
+		if (!xm->rb)
+			err = -errno;
 	}
-	xm->rb = ring_buffer__new(bpf_map__fd(xm->skel->maps.events), exitmon__on_record, xm, NULL);
-	if (!xm->rb) {
-		err = -errno;
-		goto out_link;
+	if (err) {
+		exitmon__unload(xm);
+		return err < 0 ? err : -EINVAL;
 	}
-	/* Processes alive now are snapshotted now, while they surely have their maps. */
-	exitmon__scan(xm, s);
-	xm->next_scan_ns = bpf_util__now_ns() + XM_SCAN_MS * NS_PER_MS;
 	return 0;
+}
 
-out_link:
-	bpf_link__destroy(xm->link);
-	xm->link = NULL;
-out_destroy:
-	exitmon_bpf__destroy(xm->skel);
-	xm->skel = NULL;
-	return err < 0 ? err : -EINVAL;
+/* The adapter state of @f, allocated on first use. */
+static struct exitmon *exitmon__get(struct diag_feature *f)
+{
+	if (!f->priv)
+		f->priv = calloc(1, sizeof(struct exitmon));
+	return f->priv;
 }
 
 /*
- * Drain the ring buffer (events and drops count all phases so far), and
- * every XM_SCAN_MS snapshot the processes started since the last scan.
+ * Load and attach. With f->pin_dir (`hldbench diag exit-monitor
+ * --activate`) the maps and the link are pinned there, so the program keeps
+ * recording into the pinned ring buffer after this process exits.
  */
+static int exitmon_activate(struct diag_feature *f)
+{
+	struct exitmon *xm = exitmon__get(f);
+	int err;
+
+	if (!xm)
+		return -ENOMEM;
+	f->kernel_cost_in_thread = false;
+	err = exitmon__load(f, xm);
+	if (err)
+		return err;
+	xm->link = bpf_program__attach(xm->skel->progs.exitmon_exit);
+	if (!xm->link) {
+		err = -errno;
+		goto out_unload;
+	}
+	if (f->pin_dir) {
+		err = bpf_util__pin_link(xm->link, f->pin_dir, "link_exit");
+		if (err)
+			goto out_unload;
+	}
+	return 0;
+
+out_unload:
+	exitmon__unload(xm);
+	return err;
+}
+
+/*
+ * Open a persistent activation in this process: the program loaded on the
+ * pinned maps, nothing attached; report() drains the pinned ring buffer.
+ */
+static int exitmon_reopen(struct diag_feature *f)
+{
+	struct exitmon *xm = exitmon__get(f);
+
+	return xm ? exitmon__load(f, xm) : -ENOMEM;
+}
+
+/* Drain the ring buffer into the records of the next report. */
 static int exitmon_poll(struct diag_feature *f)
 {
 	struct exitmon *xm = f->priv;
-	uint64_t now;
 	int err;
 
-	if (!xm || !xm->skel)
+	if (!xm || !xm->rb)
 		return 0;
 	err = ring_buffer__consume(xm->rb);
-	now = bpf_util__now_ns();
-	if (err >= 0 && now >= xm->next_scan_ns) {
-		exitmon__scan(xm, f->settings);
-		xm->next_scan_ns = now + XM_SCAN_MS * NS_PER_MS;
-	}
 	if (err < 0)
 		return err;
 	f->events = xm->nr_exits;
@@ -269,6 +220,7 @@ static int exitmon_poll(struct diag_feature *f)
 	return xm->rec_err;
 }
 
+/* Detach, take the last records and the counters, and unload; the records stay for report(). */
 static int exitmon_deactivate(struct diag_feature *f)
 {
 	struct exitmon *xm = f->priv;
@@ -284,12 +236,31 @@ static int exitmon_deactivate(struct diag_feature *f)
 	xm->seen += xm->skel->bss->nr_exits;
 	xm->drops += xm->skel->bss->nr_drops;
 	xm->no_ustack += xm->skel->bss->nr_no_ustack;
+	xm->vma_err += xm->skel->bss->nr_vma_err;
 	f->drops = xm->drops;
-	ring_buffer__free(xm->rb);
-	xm->rb = NULL;
-	exitmon_bpf__destroy(xm->skel);
-	xm->skel = NULL;
+	exitmon__unload(xm);
 	return err;
+}
+
+/* Counters since activation, for the report. */
+struct exitmon_totals {
+	uint64_t seen;		/* exits that passed the filters */
+	uint64_t drops;		/* records lost to a full ring buffer */
+	uint64_t no_ustack;	/* records without a user stack */
+	uint64_t vma_err;	/* frames whose mapping could not be looked up */
+};
+
+static struct exitmon_totals exitmon__totals(const struct exitmon *xm)
+{
+	struct exitmon_totals t = { xm->seen, xm->drops, xm->no_ustack, xm->vma_err };
+
+	if (xm->skel) {
+		t.seen += xm->skel->bss->nr_exits;
+		t.drops += xm->skel->bss->nr_drops;
+		t.no_ustack += xm->skel->bss->nr_no_ustack;
+		t.vma_err += xm->skel->bss->nr_vma_err;
+	}
+	return t;
 }
 
 /* "exited with code 3", "killed by SIGKILL (core dumped)". */
@@ -310,15 +281,28 @@ static const char *exitmon__describe(uint32_t exit_code, char *buf, size_t len)
 	return buf;
 }
 
-/* A user frame's name; frames past the first are return addresses, so name addr - 1. */
-static const char *exitmon__usym(struct exitmon *xm, const struct xm_exit *x, uint32_t i,
-				 char *buf, size_t len)
+/* The file frame @i of @x lies in: a base name, "[vdso]", or NULL (anonymous or not looked up). */
+static const char *exitmon__file(const struct exitmon_event *x, uint32_t i)
 {
-	uint64_t a = x->rec.ustack[i];
+	uint8_t idx = x->file_idx[i];
 
-	if (!xm->usyms || !x->maps_read)
+	if (idx == EXITMON_VDSO)
+		return "[vdso]";
+	if (idx < x->nr_files && x->files[idx][0])
+		return x->files[idx];
+	return NULL;
+}
+
+/* Frame @i of @x as "file+0xoffset", or "[unknown]" where no file is known. */
+static const char *exitmon__frame(const struct exitmon_event *x, uint32_t i, char *buf,
+				  size_t len)
+{
+	const char *file = exitmon__file(x, i);
+
+	if (!file)
 		return "[unknown]";
-	return usyms__name(xm->usyms, x->rec.tgid, i ? a - 1 : a, buf, len);
+	snprintf(buf, len, "%s+0x%llx", file, (unsigned long long)x->file_off[i]);
+	return buf;
 }
 
 static const char *exitmon__comm(char *buf, const char *comm)
@@ -328,30 +312,29 @@ static const char *exitmon__comm(char *buf, const char *comm)
 	return buf;
 }
 
-static int exitmon__write_txt(struct exitmon *xm, const struct hld_exit_settings *s,
-			      const char *path)
+static int exitmon__write_txt(const struct exitmon *xm, const struct exitmon_totals *t,
+			      const struct hld_exit_settings *s, const char *path)
 {
 	uint64_t t0 = xm->nr_exits ? xm->exits[0].rec.hdr.ts : 0;
-	char desc[64], name[256], comm[HLD_COMM_LEN + 1];
+	char desc[64], name[128], comm[HLD_COMM_LEN + 1];
 	FILE *o = fopen(path, "we");
 
 	if (!o)
 		return -errno;
-	fprintf(o, "# exit-monitor (bpf): %zu exits recorded, %llu dropped (ring buffer full), "
-		"%llu without a user stack\n", xm->nr_exits, (unsigned long long)xm->drops,
-		(unsigned long long)xm->no_ustack);
+	fprintf(o, "# exit-monitor (bpf): %zu exits since the last report; since activation: "
+		"%llu exits seen, %llu dropped (ring buffer full), %llu without a user stack, "
+		"%llu frames with no mapping found\n", xm->nr_exits, (unsigned long long)t->seen,
+		(unsigned long long)t->drops, (unsigned long long)t->no_ustack,
+		(unsigned long long)t->vma_err);
 	fprintf(o, "# filters: comm=%s tgid=%lld, %s, user stacks %s\n",
 		s->comm[0] ? s->comm : "(any)", (long long)s->tgid,
 		s->all_threads ? "all threads" : "thread-group leaders only",
 		s->user_stacks ? "on" : "off");
 	fprintf(o, "# per exit: seconds since the first [CLOCK_MONOTONIC ns], pid tgid ppid comm, "
-		"how it ended, then its user stack innermost first\n");
-	fprintf(o, "# user symbols come from /proc/TGID/maps, read at activation and every %d ms "
-		"for the processes passing the filters, and when the record arrives; a process that "
-		"started after the last scan has exited (its memory torn down) before it could be "
-		"read: its frames show as addresses with [unknown]\n", XM_SCAN_MS);
+		"how it ended, then its user stack innermost first: address, file+offset in that "
+		"file (as found by the program at exit; 'addr2line -f -e FILE OFFSET' names it)\n");
 	for (size_t i = 0; i < xm->nr_exits; i++) {
-		const struct xm_exit *x = &xm->exits[i];
+		const struct exitmon_event *x = &xm->exits[i];
 		const struct hld_exit_record *r = &x->rec;
 
 		fprintf(o, "%.6f [%llu] %u %u %u %s %s%s\n", (r->hdr.ts - t0) / 1e9,
@@ -362,7 +345,7 @@ static int exitmon__write_txt(struct exitmon *xm, const struct hld_exit_settings
 			fprintf(o, "    (no user stack: %s)\n", strerror(-r->ustack_err));
 		for (uint32_t k = 0; k < r->nr_ustack; k++)
 			fprintf(o, "    0x%llx %s\n", (unsigned long long)r->ustack[k],
-				exitmon__usym(xm, x, k, name, sizeof(name)));
+				exitmon__frame(x, k, name, sizeof(name)));
 	}
 	if (fclose(o))
 		return -errno;
@@ -370,11 +353,11 @@ static int exitmon__write_txt(struct exitmon *xm, const struct hld_exit_settings
 }
 
 /* One exit as a JSON object. */
-static void exitmon__json_exit(struct json_writer *j, struct exitmon *xm, const struct xm_exit *x)
+static void exitmon__json_exit(struct json_writer *j, const struct exitmon_event *x)
 {
 	const struct hld_exit_record *r = &x->rec;
 	struct xm_status st = exitmon__decode(r->exit_code);
-	char desc[64], name[256], addr[32], comm[HLD_COMM_LEN + 1];
+	char desc[64], name[128], addr[32], comm[HLD_COMM_LEN + 1];
 
 	json__begin_object(j, NULL);
 	json__uint(j, "t_ns", r->hdr.ts);
@@ -395,21 +378,28 @@ static void exitmon__json_exit(struct json_writer *j, struct exitmon *xm, const 
 	json__str(j, "description", exitmon__describe(r->exit_code, desc, sizeof(desc)));
 	json__bool(j, "group_dead", r->group_dead);
 	json__int(j, "ustack_errno", -r->ustack_err);
-	json__bool(j, "maps_read", x->maps_read);
+	json__int(j, "vma_errno", -x->vma_err);
 	json__begin_array(j, "ustack");
 	for (uint32_t k = 0; k < r->nr_ustack; k++) {
+		const char *file = exitmon__file(x, k);
+
 		json__begin_object(j, NULL);
 		snprintf(addr, sizeof(addr), "0x%llx", (unsigned long long)r->ustack[k]);
 		json__str(j, "addr", addr);
-		json__str(j, "sym", exitmon__usym(xm, x, k, name, sizeof(name)));
+		json__str(j, "file", file);
+		if (file)
+			json__uint(j, "offset", x->file_off[k]);
+		else
+			json__null(j, "offset");
+		json__str(j, "sym", exitmon__frame(x, k, name, sizeof(name)));
 		json__end_object(j);
 	}
 	json__end_array(j);
 	json__end_object(j);
 }
 
-static int exitmon__write_json(struct exitmon *xm, const struct hld_exit_settings *s,
-			       const char *path)
+static int exitmon__write_json(const struct exitmon *xm, const struct exitmon_totals *t,
+			       const struct hld_exit_settings *s, const char *path)
 {
 	struct json_writer j;
 	FILE *o = fopen(path, "we");
@@ -424,11 +414,14 @@ static int exitmon__write_json(struct exitmon *xm, const struct hld_exit_setting
 	json__bool(&j, "all_threads", s->all_threads);
 	json__bool(&j, "user_stacks", s->user_stacks);
 	json__uint(&j, "exits", xm->nr_exits);
-	json__uint(&j, "drops", xm->drops);
-	json__uint(&j, "no_user_stack", xm->no_ustack);
+	json__uint(&j, "events", xm->nr_exits);
+	json__uint(&j, "exits_seen", t->seen);
+	json__uint(&j, "drops", t->drops);
+	json__uint(&j, "no_user_stack", t->no_ustack);
+	json__uint(&j, "frames_unmapped", t->vma_err);
 	json__begin_array(&j, "records");
 	for (size_t i = 0; i < xm->nr_exits; i++)
-		exitmon__json_exit(&j, xm, &xm->exits[i]);
+		exitmon__json_exit(&j, &xm->exits[i]);
 	json__end_array(&j);
 	json__end_object(&j);
 	fputc('\n', o);
@@ -437,40 +430,56 @@ static int exitmon__write_json(struct exitmon *xm, const struct hld_exit_setting
 	return 0;
 }
 
+/*
+ * Write exit.txt and exit.json with the records since the last report:
+ * whatever the ring buffer still holds is drained first (in a process that
+ * reopened a persistent activation, that is all of them), and the records
+ * reported are then forgotten. Drops count since activation.
+ */
 static int exitmon_report(struct diag_feature *f, const struct diag_outputs *out)
 {
 	const struct hld_exit_settings *s = f->settings;
 	struct exitmon empty = { 0 }, *xm = f->priv ? f->priv : &empty;
+	struct exitmon_totals t;
 	char path[PATH_MAX];
-	int err;
+	int err = 0;
 
+	if (xm->rb)
+		err = ring_buffer__consume(xm->rb);
+	if (err >= 0)
+		err = xm->rec_err;
+	t = exitmon__totals(xm);
+	f->events = xm->nr_exits;
+	f->drops = t.drops;
 	snprintf(path, sizeof(path), "%s/exit.txt", out->dir);
-	err = exitmon__write_txt(xm, s, path);
-	if (!err) {
-		snprintf(path, sizeof(path), "%s/exit.json", out->dir);
-		err = exitmon__write_json(xm, s, path);
-	}
+	if (!err)
+		err = exitmon__write_txt(xm, &t, s, path);
+	snprintf(path, sizeof(path), "%s/exit.json", out->dir);
+	if (!err)
+		err = exitmon__write_json(xm, &t, s, path);
+	json__uint(out->json, "events", xm->nr_exits);
 	json__uint(out->json, "exits", xm->nr_exits);
-	json__uint(out->json, "drops", xm->drops);
-	json__uint(out->json, "exits_seen", xm->seen);
-	json__uint(out->json, "no_user_stack", xm->no_ustack);
+	json__uint(out->json, "drops", t.drops);
+	json__uint(out->json, "exits_seen", t.seen);
+	json__uint(out->json, "no_user_stack", t.no_ustack);
+	json__uint(out->json, "frames_unmapped", t.vma_err);
 	json__double(out->json, "bpf_run_ns_per_exit", f->kernel_run_cnt ?
 		     (double)f->kernel_run_ns / f->kernel_run_cnt : NAN);
 	diag_feature__set_metric(f, "exits", xm->nr_exits);
-	diag_feature__set_metric(f, "drops", xm->drops);
-	diag_feature__set_metric(f, "no_user_stack", xm->no_ustack);
+	diag_feature__set_metric(f, "drops", t.drops);
+	diag_feature__set_metric(f, "no_user_stack", t.no_ustack);
+	xm->nr_exits = 0;
 	return err;
 }
 
+/* Release everything; a pinned activation's link and maps stay in bpffs. */
 static void exitmon_free(struct diag_feature *f)
 {
 	struct exitmon *xm = f->priv;
 
 	if (!xm)
 		return;
-	exitmon_deactivate(f);
-	if (xm->usyms)
-		usyms__free(xm->usyms);
+	exitmon__unload(xm);
 	free(xm->exits);
 	free(xm);
 	f->priv = NULL;
@@ -484,4 +493,5 @@ const struct diag_ops bpf_exit_monitor_ops = {
 	.deactivate = exitmon_deactivate,
 	.report = exitmon_report,
 	.free = exitmon_free,
+	.reopen = exitmon_reopen,
 };
