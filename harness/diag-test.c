@@ -22,6 +22,7 @@
 
 const diag_test_fn diag_tests[DIAG_FEATURE__MAX] = {
 	[DIAG_sys_cost] = truth__sys_cost,
+	[DIAG_reboot] = truth__reboot,
 };
 
 void diag_test__say(struct diag_test *t, const char *fmt, ...)

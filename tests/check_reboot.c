@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * check_reboot.c - reboot on the eBPF backend against ground truth: a
- * forked child calls reboot(2) exactly CALLS times with an invalid magic
- * (0xdeadbeef: the kernel refuses it with EINVAL before doing anything, and
- * the child checks that it did), and the test checks that reboot.json holds
- * CALLS records of that child with the magic and a parent chain starting at
- * the test, and that the persistent log got CALLS lines for it. Needs root
- * and BPF; skips with the reason.
+ * check_reboot.c - reboot on the eBPF backend:
+ *  - the ground-truth test (harness/truth-reboot.c): N reboot(2) calls with
+ *    an invalid magic are reported exactly N times, logged N times, and a
+ *    second report has none of them;
+ *  - a persistent activation (`hldbench diag reboot --activate`) catches the
+ *    calls of `hldbench diag reboot --test` with no hldbench process of its
+ *    own running, and its reports drain them: with and without user stacks;
+ *  - with no activation the report is empty.
+ * Needs root and BPF; skips with the reason. The persistent case runs
+ * $HLDBENCH (default build/hldbench).
  */
 #include <check.h>
 #include <dirent.h>
@@ -15,18 +18,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "bpf-util.h"
+#include "diag-test.h"
 #include "diag.h"
 #include "hld_settings.h"
+#include "run-command.h"
 
-#define CALLS		3
-#define BAD_MAGIC	0xdeadbeefu	/* not LINUX_REBOOT_MAGIC1: reboot(2) fails with EINVAL */
-#define CHILD_COMM	"hld-reboot"
+#define TEST_CALLS	5		/* reboot(2) calls truth__reboot makes */
+#define TEST_COMM	"hld-reboot"	/* its child's name */
+#define PIN_DIR		"/sys/fs/bpf/hldbench/reboot"
+
+static const char *hldbench = "build/hldbench";
 
 /* NULL if the feature can run here, else a reason to skip. */
 static const char *reboot_unavailable(char *why, size_t len)
@@ -36,21 +40,6 @@ static const char *reboot_unavailable(char *why, size_t len)
 	if (bpf_reboot_ops.probe(why, len))
 		return why;
 	return NULL;
-}
-
-/*
- * Child: call reboot(2) CALLS times with the bad magic; exit 0 if every call
- * failed with EINVAL, 10 + the call's index otherwise.
- */
-static __attribute__((noinline)) int reboot_child(void)
-{
-	prctl(PR_SET_NAME, CHILD_COMM);
-	for (int i = 0; i < CALLS; i++) {
-		errno = 0;
-		if (syscall(SYS_reboot, BAD_MAGIC, 0, 0, NULL) != -1 || errno != EINVAL)
-			return 10 + i;
-	}
-	return 0;
 }
 
 /* Run @f's report into a fresh directory @dir (at least 32 bytes). */
@@ -105,19 +94,6 @@ static const char *obj_str(struct json_object *o, const char *key)
 	return json_object_object_get_ex(o, key, &v) ? json_object_get_string(v) : "";
 }
 
-/* Does the array @key of @rec hold a string containing @part? */
-static bool array_has(struct json_object *rec, const char *key, const char *part)
-{
-	struct json_object *a;
-
-	if (!json_object_object_get_ex(rec, key, &a))
-		return false;
-	for (size_t i = 0; i < json_object_array_length(a); i++)
-		if (strstr(json_object_get_string(json_object_array_get_idx(a, i)), part))
-			return true;
-	return false;
-}
-
 static size_t array_len(struct json_object *rec, const char *key)
 {
 	struct json_object *a;
@@ -125,117 +101,133 @@ static size_t array_len(struct json_object *rec, const char *key)
 	return json_object_object_get_ex(rec, key, &a) ? json_object_array_length(a) : 0;
 }
 
-/* Lines of the log at @path that name tgid @pid and the bad magic. */
-static int log_lines_of(const char *path, pid_t pid)
+/* Lines of the log at @path from TEST_COMM with the bad magic. */
+static int log_lines(const char *path)
 {
-	char line[2048], tag[64];
+	char line[2048];
 	int n = 0;
 	FILE *in = fopen(path, "r");
 
 	ck_assert_ptr_nonnull(in);
-	snprintf(tag, sizeof(tag), " tgid=%d ", pid);
 	while (fgets(line, sizeof(line), in)) {
 		ck_assert_msg(strchr(line, '\n'), "log line without its newline: %s", line);
-		if (strstr(line, tag) && strstr(line, "magic1=0xdeadbeef "))
-			n++;
+		n += strstr(line, " comm=" TEST_COMM " ") && strstr(line, "magic1=0xdeadbeef ");
 	}
 	fclose(in);
 	return n;
 }
 
-static const struct reboot_case {
+/* What one `--report=json=1` in @path says of TEST_COMM's calls. */
+struct cli_report {
+	int records;		/* records of TEST_COMM */
+	int with_ustack;	/* of those, with user frames */
+	int64_t calls, events, drops;
+};
+
+static void cli_report_read(const char *path, struct cli_report *r)
+{
+	struct json_object *root = json_object_from_file(path), *recs;
+
+	ck_assert_msg(root, "%s does not parse", path);
+	memset(r, 0, sizeof(*r));
+	r->calls = obj_int(root, "calls");
+	r->events = obj_int(root, "events");
+	r->drops = obj_int(root, "drops");
+	ck_assert(json_object_object_get_ex(root, "records", &recs));
+	for (size_t i = 0; i < json_object_array_length(recs); i++) {
+		struct json_object *rec = json_object_array_get_idx(recs, i);
+
+		if (strcmp(obj_str(rec, "comm"), TEST_COMM) ||
+		    obj_int(rec, "magic1") != 0xdeadbeef)
+			continue;
+		r->records++;
+		r->with_ustack += array_len(rec, "ustack") > 0;
+	}
+	json_object_put(root);
+}
+
+/* Run `hldbench diag reboot A1 [A2]`, output into @out; the exit code. */
+static int diag(const char *out, const char *a1, const char *a2)
+{
+	const char *argv[] = { hldbench, "diag", "reboot", a1, a2, NULL };
+
+	return run_command(argv, out, out);
+}
+
+/* The ground-truth test, as `hldbench diag reboot --test` runs it. */
+START_TEST(test_reboot_truth)
+{
+	char why[256];
+	const char *skip = reboot_unavailable(why, sizeof(why));
+
+	if (skip) {
+		printf("SKIP check_reboot truth: %s\n", skip);
+		return;
+	}
+	ck_assert_int_eq(diag_test__run(&bpf_reboot_ops, stdout), 0);
+}
+END_TEST
+
+static const struct persist_case {
 	const char *name;
-	uint64_t user_stacks;
-} reboot_cases[] = {
+	int user_stacks;
+} persist_cases[] = {
 	{ "with user stacks", 1 },
 	{ "kernel stacks only", 0 },
 };
 
-START_TEST(test_reboot_truth)
+/*
+ * Activate persistently, let `--test` make its TEST_CALLS calls (its own
+ * private activation does not matter here), report twice from new
+ * processes, deactivate.
+ */
+START_TEST(test_reboot_persistent)
 {
-	const struct reboot_case *c = &reboot_cases[_i];
-	struct json_object *root, *recs, *parents;
-	struct hld_reboot_settings s;
-	struct diag_feature *f;
-	char why[256], dir[64], path[128];
-	const char *skip;
-	int status, found = 0, done[2], go[2];
-	pid_t pid;
-	char rc;
+	const struct persist_case *c = &persist_cases[_i];
+	const char *out = "/tmp/check_reboot.out", *rep = "/tmp/check_reboot.json";
+	char why[256], log[64], act[128];
+	const char *skip = reboot_unavailable(why, sizeof(why));
+	struct cli_report r;
+	int fd;
 
-	skip = reboot_unavailable(why, sizeof(why));
+	if (!skip && access(hldbench, X_OK))
+		skip = "no hldbench binary (set HLDBENCH)";
+	if (!skip && !access(PIN_DIR, F_OK))
+		skip = "reboot is already active persistently";
 	if (skip) {
-		printf("SKIP check_reboot %s: %s\n", c->name, skip);
+		printf("SKIP check_reboot persistent %s: %s\n", c->name, skip);
 		return;
 	}
-	ck_assert_int_eq(opts__defaults(diag_descs[DIAG_reboot].opts, &s), 0);
-	ck_assert_str_eq(s.log, "/var/log/hldbench-reboot.log");
-	strcpy(path, "/tmp/check_reboot.log.XXXXXX");
-	ck_assert_int_ge(mkstemp(path), 0);
-	snprintf(s.log, sizeof(s.log), "%s", path);
-	s.user_stacks = c->user_stacks;
-	f = diag__open(&bpf_reboot_ops, &s);
-	ck_assert_ptr_nonnull(f);
-	ck_assert_int_eq(f->ops->activate(f), 0);
+	strcpy(log, "/tmp/check_reboot.log.XXXXXX");
+	fd = mkstemp(log);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	snprintf(act, sizeof(act), "--activate=log=%s user-stacks=%d", log, c->user_stacks);
+	ck_assert_int_eq(diag(out, act, NULL), 0);
+	ck_assert_int_eq(access(PIN_DIR "/link_sys_enter", F_OK), 0);
+	ck_assert_int_eq(diag(out, "--test", NULL), 0);
 
-	/* The child lives until the records are drained, so its user stack can be named. */
-	ck_assert_int_eq(pipe(done), 0);
-	ck_assert_int_eq(pipe(go), 0);
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		char res = reboot_child();
+	ck_assert_int_eq(diag(rep, "--report=json=1", NULL), 0);
+	cli_report_read(rep, &r);
+	ck_assert_int_eq(r.records, TEST_CALLS);
+	ck_assert_int_eq(r.with_ustack, c->user_stacks ? TEST_CALLS : 0);
+	ck_assert_int_ge(r.calls, TEST_CALLS);
+	ck_assert_int_ge(r.events, TEST_CALLS);
+	ck_assert_int_eq(r.drops, 0);
+	ck_assert_int_eq(log_lines(log), TEST_CALLS);
 
-		close(go[1]);
-		if (write(done[1], &res, 1) != 1 || read(go[0], &res, 1) < 0)
-			_exit(2);
-		_exit(0);
-	}
-	ck_assert_int_eq(read(done[0], &rc, 1), 1);
-	ck_assert_msg(rc == 0, "the child's reboot(2) call %d did not fail with EINVAL", rc - 10);
-	ck_assert_int_eq(f->ops->poll(f), 0);
-	close(go[1]);
-	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-	close(go[0]);
-	close(done[0]);
-	close(done[1]);
-	ck_assert_int_eq(f->ops->deactivate(f), 0);
-	report_into(f, dir);
-	ck_assert_double_ge(diag_feature__metric(f, "calls"), CALLS);
-	ck_assert_double_eq(diag_feature__metric(f, "drops"), 0);
-	ck_assert_int_eq(log_lines_of(path, pid), CALLS);
+	ck_assert_int_eq(diag(rep, "--report=json=1", NULL), 0);
+	cli_report_read(rep, &r);
+	ck_assert_int_eq(r.records, 0);
+	ck_assert_int_ge(r.calls, TEST_CALLS);
+	ck_assert_int_eq(r.drops, 0);
+	ck_assert_int_eq(log_lines(log), TEST_CALLS);
 
-	snprintf(why, sizeof(why), "%s/reboot.json", dir);
-	root = json_object_from_file(why);
-	ck_assert_msg(root, "%s does not parse", why);
-	ck_assert(json_object_object_get_ex(root, "records", &recs));
-	for (size_t i = 0; i < json_object_array_length(recs); i++) {
-		struct json_object *r = json_object_array_get_idx(recs, i);
-
-		if (obj_int(r, "tgid") != pid)
-			continue;
-		found++;
-		ck_assert_int_eq(obj_int(r, "pid"), pid);
-		ck_assert_str_eq(obj_str(r, "comm"), CHILD_COMM);
-		ck_assert_uint_eq(obj_int(r, "magic1"), BAD_MAGIC);
-		ck_assert_int_eq(obj_int(r, "magic2"), 0);
-		ck_assert_int_eq(obj_int(r, "cmd"), 0);
-		ck_assert(json_object_object_get_ex(r, "parents", &parents));
-		ck_assert_int_ge(json_object_array_length(parents), 2);
-		ck_assert_int_eq(obj_int(json_object_array_get_idx(parents, 0), "tgid"), getpid());
-		ck_assert_int_eq(obj_int(json_object_array_get_idx(parents, 1), "tgid"), getppid());
-		ck_assert_msg(array_has(r, "kstack", "do_syscall_64"), "no do_syscall_64 frame");
-		if (c->user_stacks)
-			ck_assert_uint_gt(array_len(r, "ustack"), 0);
-		else
-			ck_assert_uint_eq(array_len(r, "ustack"), 0);
-	}
-	ck_assert_int_eq(found, CALLS);
-	json_object_put(root);
-	remove_dir(dir);
-	unlink(path);
-	diag__close(f);
+	ck_assert_int_eq(diag(out, "--deactivate", NULL), 0);
+	ck_assert_int_ne(access(PIN_DIR, F_OK), 0);
+	unlink(out);
+	unlink(rep);
+	unlink(log);
 }
 END_TEST
 
@@ -249,6 +241,7 @@ START_TEST(test_reboot_empty)
 	report_into(f, dir);
 	ck_assert_double_eq(diag_feature__metric(f, "calls"), 0);
 	ck_assert_double_eq(diag_feature__metric(f, "drops"), 0);
+	ck_assert_uint_eq(f->events, 0);
 	remove_dir(dir);
 	diag__close(f);
 }
@@ -265,16 +258,25 @@ static Suite *reboot_suite(void)
 
 	tc = tcase_create("truth");
 	tcase_set_timeout(tc, 30);
-	tcase_add_loop_test(tc, test_reboot_truth, 0, sizeof(reboot_cases) / sizeof(reboot_cases[0]));
+	tcase_add_test(tc, test_reboot_truth);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("persistent");
+	tcase_set_timeout(tc, 60);
+	tcase_add_loop_test(tc, test_reboot_persistent, 0,
+			    sizeof(persist_cases) / sizeof(persist_cases[0]));
 	suite_add_tcase(s, tc);
 	return s;
 }
 
 int main(void)
 {
-	SRunner *sr = srunner_create(reboot_suite());
+	SRunner *sr;
 	int failed;
 
+	if (getenv("HLDBENCH"))
+		hldbench = getenv("HLDBENCH");
+	sr = srunner_create(reboot_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
