@@ -17,6 +17,13 @@
  * task, on the CPU measures sleep, not lateness: it is counted as an idle
  * gap, outside the histogram and never late. Ticks that fire in the idle
  * task show the timer works in idle there, and are judged.
+ *
+ * Everything runs in the kernel: the perf events and programs need no
+ * process, so a pinned activation keeps measuring on its own. Reports
+ * drain: the counters and the histogram exist once per generation (gen,
+ * 0 or 1); programs write the current one, user space flips gen, waits for
+ * a grace period and reads and clears the other. The per-CPU state that
+ * links one tick to the next (last, went_idle) is not per generation.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -30,16 +37,23 @@ const volatile __u64 period_ns = 1000000;
 const volatile __u64 threshold_ns = 10000000;
 const volatile __u64 max_events = 1000;
 
-__u64 nr_events = 0;		/* late-tick records submitted */
+__u64 nr_events = 0;		/* late-tick records submitted since activation */
 __u64 nr_drops = 0;		/* late ticks not recorded: over max_events or ring buffer full */
+__u64 nr_reported = 0;		/* user space: records reported; max_events caps the others */
+__u32 gen = 0;			/* the generation programs write, flipped by user space */
+__u64 since_ns = 0;		/* user space: CLOCK_MONOTONIC of the activation or last report */
 
-/* Per CPU: the previous tick and the counters; user space zeroes last at activation. */
-struct id_cpu {
+/* Per CPU: what links a tick to the previous one; user space zeroes it at activation. */
+struct id_state {
 	__u64 last;		/* time of the previous tick, 0: none yet this phase */
+	__u64 went_idle;	/* 1: switched to the idle task since the previous tick */
+};
+
+/* Per CPU and generation: the counters. */
+struct id_cpu {
 	__u64 ticks;		/* firings of the timer */
 	__u64 intervals;	/* gaps measured (ticks after the first of each phase) */
 	__u64 idle_gaps;	/* of those, gaps in which the CPU went idle (not judged) */
-	__u64 went_idle;	/* 1: switched to the idle task since the previous tick */
 	__u64 starts;		/* ticks with no previous one (first of a phase): ticks - intervals */
 	__u64 late;		/* gaps above threshold_ns */
 	__u64 max_gap;
@@ -49,13 +63,24 @@ struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
+	__type(value, struct id_state);
+} state SEC(".maps");
+
+/* Indexed by generation. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 2);
+	__type(key, __u32);
 	__type(value, struct id_cpu);
 } cpus SEC(".maps");
 
-/* Lateness histogram: slot 0 on time, slot k >= 1 late by [2^(k-1), 2^k) ns. */
+/*
+ * Lateness histogram, at gen * HLD_IRQDELAY_SLOTS + slot: slot 0 on time,
+ * slot k >= 1 late by [2^(k-1), 2^k) ns.
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, HLD_IRQDELAY_SLOTS);
+	__uint(max_entries, 2 * HLD_IRQDELAY_SLOTS);
 	__type(key, __u32);
 	__type(value, __u64);
 } hist SEC(".maps");
@@ -105,7 +130,7 @@ static __always_inline void late_tick(void *ctx, __u64 now, __u64 gap)
 	__u64 id;
 	long n;
 
-	if (nr_events >= max_events)
+	if (nr_events - nr_reported >= max_events)
 		goto drop;
 	r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
 	if (!r)
@@ -133,27 +158,29 @@ SEC("perf_event")
 int irqdelay_tick(struct bpf_perf_event_data *ctx)
 {
 	__u64 now = bpf_ktime_get_ns(), gap, *h;
+	__u32 zero = 0, g = gen & 1, slot;
+	struct id_state *st;
 	struct id_cpu *c;
-	__u32 zero = 0, slot;
 
-	c = bpf_map_lookup_elem(&cpus, &zero);
-	if (!c)
+	st = bpf_map_lookup_elem(&state, &zero);
+	c = bpf_map_lookup_elem(&cpus, &g);
+	if (!st || !c)
 		return 0;
 	c->ticks++;
-	if (!c->last)
+	if (!st->last)
 		c->starts++;
-	if (c->last) {		/* same CPU, monotonic clock: now >= last */
-		gap = now - c->last;
+	if (st->last) {		/* same CPU, monotonic clock: now >= last */
+		gap = now - st->last;
 		c->intervals++;
-		if (c->went_idle && (__u32)bpf_get_current_pid_tgid()) {
+		if (st->went_idle && (__u32)bpf_get_current_pid_tgid()) {
 			c->idle_gaps++;
-			c->went_idle = 0;
-			c->last = now;
+			st->went_idle = 0;
+			st->last = now;
 			return 0;
 		}
 		if (gap > c->max_gap)
 			c->max_gap = gap;
-		slot = slot_of(gap > period_ns ? gap - period_ns : 0);
+		slot = g * HLD_IRQDELAY_SLOTS + slot_of(gap > period_ns ? gap - period_ns : 0);
 		h = bpf_map_lookup_elem(&hist, &slot);
 		if (h)
 			(*h)++;
@@ -162,8 +189,8 @@ int irqdelay_tick(struct bpf_perf_event_data *ctx)
 			late_tick(ctx, now, gap);
 		}
 	}
-	c->went_idle = 0;
-	c->last = now;
+	st->went_idle = 0;
+	st->last = now;
 	return 0;
 }
 
@@ -171,13 +198,13 @@ int irqdelay_tick(struct bpf_perf_event_data *ctx)
 SEC("tp_btf/sched_switch")
 int BPF_PROG(irqdelay_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
 {
-	struct id_cpu *c;
+	struct id_state *st;
 	__u32 zero = 0;
 
 	if (next->pid)
 		return 0;
-	c = bpf_map_lookup_elem(&cpus, &zero);
-	if (c)
-		c->went_idle = 1;
+	st = bpf_map_lookup_elem(&state, &zero);
+	if (st)
+		st->went_idle = 1;
 	return 0;
 }

@@ -5,6 +5,12 @@
  * records every poll, and writes irq-delay.txt (the lateness histogram per
  * CPU, then the late ticks with their stacks) and irq-delay.json. The
  * histogram and counters live in per-CPU maps, kept across phases.
+ *
+ * A persistent activation pins the maps and the links, the perf_event
+ * links included (a pinned perf link holds its perf event, which keeps
+ * firing with no process left); a later process reopens the maps to
+ * report. Each report drains: it consumes the ring buffer and reads and
+ * clears the previous generation of the counters (see irqdelay.bpf.c).
  */
 #include <errno.h>
 #include <limits.h>
@@ -28,9 +34,14 @@
 #define ID_MAX_CPUS	1024
 #define ID_TXT_FRAMES	12	/* frames per late tick in irq-delay.txt (all in the JSON) */
 
-/* Per-CPU counters, as irqdelay.bpf.c keeps them. */
+/* Per-CPU counters of one generation, as irqdelay.bpf.c keeps them. */
 struct id_cpu {
-	uint64_t last, ticks, intervals, idle_gaps, went_idle, starts, late, max_gap;
+	uint64_t ticks, intervals, idle_gaps, starts, late, max_gap;
+};
+
+/* Per-CPU link from one tick to the next, as irqdelay.bpf.c keeps it. */
+struct id_state {
+	uint64_t last, went_idle;
 };
 
 struct irqdelay {
@@ -39,11 +50,13 @@ struct irqdelay {
 	struct bpf_link *switch_link;	/* notes CPUs going idle */
 	int fds[ID_MAX_CPUS];
 	int nr_links;
+	bool pinned;			/* links pinned: detaching must not stop the events */
+	uint32_t gen;			/* the generation being reported */
 	struct ring_buffer *rb;
 	struct ksyms *ksyms;		/* NULL if /proc/kallsyms cannot be read */
 	int nr_possible;
 	int rec_err;
-	struct hld_irqdelay_record *recs;	/* late ticks received, all phases */
+	struct hld_irqdelay_record *recs;	/* late ticks received since the last report */
 	size_t nr_recs, cap_recs;
 };
 
@@ -110,11 +123,22 @@ static int irqdelay__on_record(void *ctx, void *data, size_t size)
 	return 0;
 }
 
+/*
+ * Drop our references to the links. libbpf's destroy of a perf_event link
+ * disables the perf event (and closes its fd): right for a private
+ * activation, wrong for a pinned one, whose event must keep firing. So a
+ * pinned perf link is disconnected from libbpf and its two fds closed
+ * here; the pin holds the link, the link holds the event.
+ */
 static void irqdelay__detach(struct irqdelay *q)
 {
 	for (int i = 0; i < q->nr_links; i++) {
-		bpf_link__destroy(q->links[i]);
-		close(q->fds[i]);
+		if (q->pinned) {
+			bpf_link__disconnect(q->links[i]);
+			close(bpf_link__fd(q->links[i]));
+			close(q->fds[i]);
+		}
+		bpf_link__destroy(q->links[i]);	/* closes fds[i] unless pinned */
 	}
 	q->nr_links = 0;
 	bpf_link__destroy(q->switch_link);
@@ -124,63 +148,95 @@ static void irqdelay__detach(struct irqdelay *q)
 /* Forget the previous tick of every CPU, so that no gap spans two phases. */
 static int irqdelay__reset_last(struct irqdelay *q)
 {
-	int fd = bpf_map__fd(q->skel->maps.cpus);
-	struct id_cpu *v = calloc(q->nr_possible, sizeof(*v));
+	struct id_state *v = calloc(q->nr_possible, sizeof(*v));
 	uint32_t zero = 0;
 	int err = 0;
 
 	if (!v)
 		return -ENOMEM;
-	if (bpf_map_lookup_elem(fd, &zero, v) == 0) {
-		for (int c = 0; c < q->nr_possible; c++) {
-			v[c].last = 0;
-			v[c].went_idle = 0;
-		}
-		if (bpf_map_update_elem(fd, &zero, v, BPF_EXIST))
-			err = -errno;
-	}
+	if (bpf_map_update_elem(bpf_map__fd(q->skel->maps.state), &zero, v, BPF_EXIST))
+		err = -errno;
 	free(v);
 	return err;
 }
 
-/* Load on the first phase (maps then live until free); arm one event per online CPU. */
+/* The private state of @f, allocated on first use; NULL and *@err on failure. */
+static struct irqdelay *irqdelay__priv(struct diag_feature *f, int *err)
+{
+	struct irqdelay *q = f->priv;
+
+	*err = 0;
+	if (q)
+		return q;
+	q = calloc(1, sizeof(*q));
+	if (!q) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	f->priv = q;
+	q->ksyms = ksyms__load();	/* NULL: stacks stay addresses */
+	q->nr_possible = libbpf_num_possible_cpus();
+	if (q->nr_possible <= 0) {
+		*err = q->nr_possible ? q->nr_possible : -EINVAL;
+		return NULL;
+	}
+	return q;
+}
+
+/*
+ * Open and load the skeleton with @s's settings, on the maps pinned in
+ * f->pin_dir if set (a reopen then reuses them, the settings included),
+ * and open the ring buffer reader.
+ */
+static int irqdelay__load(struct irqdelay *q, const struct hld_irqdelay_settings *s,
+			  const char *pin_dir)
+{
+	int err;
+
+	q->skel = irqdelay_bpf__open();
+	if (!q->skel)
+		return -errno;
+	q->skel->rodata->period_ns = s->period_us * 1000;
+	q->skel->rodata->threshold_ns = s->threshold_us * 1000;
+	q->skel->rodata->max_events = s->max_events;
+	err = pin_dir ? bpf_util__pin_maps(q->skel->obj, pin_dir) : 0;
+	if (!err)
+		err = irqdelay_bpf__load(q->skel);
+	if (!err) {
+		q->rb = ring_buffer__new(bpf_map__fd(q->skel->maps.events),
+					 irqdelay__on_record, q, NULL);
+		if (!q->rb)
+			err = -errno;
+	}
+	if (err) {
+		irqdelay_bpf__destroy(q->skel);
+		q->skel = NULL;
+		return err < 0 ? err : -EINVAL;
+	}
+	return 0;
+}
+
+/*
+ * Load on the first phase (maps then live until free); arm one event per
+ * online CPU. A persistent activation (f->pin_dir) pins maps and links.
+ */
 static int irqdelay_activate(struct diag_feature *f)
 {
 	const struct hld_irqdelay_settings *s = f->settings;
-	struct irqdelay *q = f->priv;
 	static bool online[ID_MAX_CPUS];
+	struct irqdelay *q;
+	char name[32];
 	int n, err;
 
-	if (!q) {
-		q = calloc(1, sizeof(*q));
-		if (!q)
-			return -ENOMEM;
-		f->priv = q;
-		q->ksyms = ksyms__load();	/* NULL: stacks stay addresses */
-		q->nr_possible = libbpf_num_possible_cpus();
-		if (q->nr_possible <= 0)
-			return q->nr_possible ? q->nr_possible : -EINVAL;
-	}
+	q = irqdelay__priv(f, &err);
+	if (!q)
+		return err;
 	f->kernel_cost_in_thread = false;
 	if (!q->skel) {
-		q->skel = irqdelay_bpf__open();
-		if (!q->skel)
-			return -errno;
-		q->skel->rodata->period_ns = s->period_us * 1000;
-		q->skel->rodata->threshold_ns = s->threshold_us * 1000;
-		q->skel->rodata->max_events = s->max_events;
-		err = irqdelay_bpf__load(q->skel);
-		if (!err) {
-			q->rb = ring_buffer__new(bpf_map__fd(q->skel->maps.events),
-						 irqdelay__on_record, q, NULL);
-			if (!q->rb)
-				err = -errno;
-		}
-		if (err) {
-			irqdelay_bpf__destroy(q->skel);
-			q->skel = NULL;
-			return err < 0 ? err : -EINVAL;
-		}
+		err = irqdelay__load(q, s, f->pin_dir);
+		if (err)
+			return err;
+		q->skel->bss->since_ns = bpf_util__now_ns();
 	}
 	err = irqdelay__reset_last(q);
 	if (err)
@@ -192,6 +248,13 @@ static int irqdelay_activate(struct diag_feature *f)
 	q->switch_link = bpf_program__attach(q->skel->progs.irqdelay_switch);
 	if (!q->switch_link)
 		return -errno;
+	if (f->pin_dir) {
+		err = bpf_util__pin_link(q->switch_link, f->pin_dir, "link_switch");
+		if (err) {
+			irqdelay__detach(q);
+			return err;
+		}
+	}
 	for (int cpu = 0; cpu < ID_MAX_CPUS; cpu++) {
 		int fd;
 
@@ -211,8 +274,33 @@ static int irqdelay_activate(struct diag_feature *f)
 			return err;
 		}
 		q->fds[q->nr_links++] = fd;
+		if (!f->pin_dir)
+			continue;
+		snprintf(name, sizeof(name), "link_tick_cpu%d", cpu);
+		err = bpf_util__pin_link(q->links[q->nr_links - 1], f->pin_dir, name);
+		if (err) {
+			irqdelay__detach(q);
+			return err;
+		}
+		q->pinned = true;
 	}
 	return 0;
+}
+
+/*
+ * Attach to a persistent activation: load on its pinned maps (the pinned
+ * .rodata carries its settings) and open its ring buffer; nothing is
+ * attached. report() then drains what the pinned programs collected.
+ */
+static int irqdelay_reopen(struct diag_feature *f)
+{
+	struct irqdelay *q;
+	int err;
+
+	q = irqdelay__priv(f, &err);
+	if (!q)
+		return err;
+	return irqdelay__load(q, f->settings, f->pin_dir);
 }
 
 /* Drain the late ticks; events and drops count all phases. */
@@ -295,10 +383,46 @@ struct id_snapshot {
 	uint64_t ticks, intervals, idle_gaps, late, max_gap, hist_total;
 };
 
+/*
+ * Make the programs write the other generation, and wait until none still
+ * writes the one they wrote: q->gen is then complete, and ours to read.
+ */
+static int irqdelay__flip(struct irqdelay *q)
+{
+	q->gen = q->skel->bss->gen & 1;
+	__atomic_store_n(&q->skel->bss->gen, q->gen ^ 1, __ATOMIC_SEQ_CST);
+	return bpf_util__grace_period();
+}
+
+/* Zero generation q->gen of the counters and the histogram. */
+static int irqdelay__clear(struct irqdelay *q, const struct id_snapshot *sn)
+{
+	uint64_t *zero = calloc(sn->nr, sizeof(struct id_cpu));
+	uint32_t key = q->gen;
+	int err = 0;
+
+	if (!zero)
+		return -ENOMEM;
+	if (bpf_map_update_elem(bpf_map__fd(q->skel->maps.cpus), &key, zero, BPF_EXIST))
+		err = -errno;
+	for (uint32_t k = 0; k < HLD_IRQDELAY_SLOTS && !err; k++) {
+		key = q->gen * HLD_IRQDELAY_SLOTS + k;
+		if (bpf_map_update_elem(bpf_map__fd(q->skel->maps.hist), &key, zero, BPF_EXIST))
+			err = -errno;
+	}
+	free(zero);
+	return err;
+}
+
+/*
+ * Drain the counters: flip the generation, read the old one into @sn and
+ * clear it. Without a loaded program @sn stays empty.
+ */
 static int irqdelay__snapshot(struct irqdelay *q, struct id_snapshot *sn)
 {
 	int nr = q && q->skel ? q->nr_possible : 0;
-	uint32_t zero = 0;
+	uint32_t key;
+	int err;
 
 	memset(sn, 0, sizeof(*sn));
 	sn->nr = nr;
@@ -308,11 +432,17 @@ static int irqdelay__snapshot(struct irqdelay *q, struct id_snapshot *sn)
 		return -ENOMEM;
 	if (!nr)
 		return 0;
-	if (bpf_map_lookup_elem(bpf_map__fd(q->skel->maps.cpus), &zero, sn->cpu))
+	err = irqdelay__flip(q);
+	if (err)
+		return err;
+	key = q->gen;
+	if (bpf_map_lookup_elem(bpf_map__fd(q->skel->maps.cpus), &key, sn->cpu))
 		return -errno;
-	for (uint32_t k = 0; k < HLD_IRQDELAY_SLOTS; k++)
-		if (bpf_map_lookup_elem(bpf_map__fd(q->skel->maps.hist), &k, sn->hist + k * nr))
+	for (uint32_t k = 0; k < HLD_IRQDELAY_SLOTS; k++) {
+		key = q->gen * HLD_IRQDELAY_SLOTS + k;
+		if (bpf_map_lookup_elem(bpf_map__fd(q->skel->maps.hist), &key, sn->hist + k * nr))
 			return -errno;
+	}
 	for (int c = 0; c < nr; c++) {
 		sn->ticks += sn->cpu[c].ticks;
 		sn->intervals += sn->cpu[c].intervals;
@@ -323,11 +453,13 @@ static int irqdelay__snapshot(struct irqdelay *q, struct id_snapshot *sn)
 		for (int k = 0; k < HLD_IRQDELAY_SLOTS; k++)
 			sn->hist_total += sn->hist[k * nr + c];
 	}
-	return 0;
+	return irqdelay__clear(q, sn);
 }
 
+/* irq-delay.txt: the summary, the histogram per CPU, the late ticks with their stacks. */
 static int irqdelay__write_txt(const struct irqdelay *q, const struct hld_irqdelay_settings *s,
-			       const struct id_snapshot *sn, uint64_t drops, const char *path)
+			       const struct id_snapshot *sn, uint64_t drops, uint64_t window,
+			       const char *path)
 {
 	char range[48], buf[32], comm[HLD_COMM_LEN + 1];
 	FILE *o = fopen(path, "we");
@@ -337,12 +469,15 @@ static int irqdelay__write_txt(const struct irqdelay *q, const struct hld_irqdel
 	fprintf(o, "# irq-delay (bpf): a cpu-clock hrtimer per CPU every %llu us; a tick more than "
 		"%llu us after the previous one on its CPU is late\n",
 		(unsigned long long)s->period_us, (unsigned long long)s->threshold_us);
-	fprintf(o, "# ticks %llu, intervals %llu (%llu in which the CPU went idle: not judged), "
-		"late %llu, recorded %zu, dropped %llu (over max-events %llu or ring buffer full), "
-		"longest gap %.3f ms\n",
-		(unsigned long long)sn->ticks, (unsigned long long)sn->intervals,
-		(unsigned long long)sn->idle_gaps, (unsigned long long)sn->late, q ? q->nr_recs : 0, (unsigned long long)drops,
-		(unsigned long long)s->max_events, sn->max_gap / 1e6);
+	fprintf(o, "# over the last %.3f s (since the previous report or the activation): "
+		"ticks %llu, intervals %llu (%llu in which the CPU went idle: not judged), "
+		"late %llu, recorded %zu, longest gap %.3f ms\n",
+		window / 1e9, (unsigned long long)sn->ticks, (unsigned long long)sn->intervals,
+		(unsigned long long)sn->idle_gaps, (unsigned long long)sn->late,
+		q ? q->nr_recs : 0, sn->max_gap / 1e6);
+	fprintf(o, "# dropped since activation: %llu late ticks not recorded (over max-events %llu "
+		"unreported records, or ring buffer full)\n",
+		(unsigned long long)drops, (unsigned long long)s->max_events);
 	fprintf(o, "# lateness = gap - period; the histogram counts every interval once, "
 		"except the idle ones\n");
 	for (int c = 0; c < sn->nr; c++) {
@@ -457,23 +592,35 @@ static void irqdelay__json_events(struct json_writer *j, const struct irqdelay *
 	json__end_array(j);
 }
 
+/*
+ * Drain what was collected since the previous report (or the activation):
+ * the counters' old generation and the late ticks in the ring buffer, into
+ * irq-delay.txt, irq-delay.json and out->json. Events are this report's
+ * late-tick records, drops count since activation.
+ */
 static int irqdelay_report(struct diag_feature *f, const struct diag_outputs *out)
 {
 	const struct hld_irqdelay_settings *s = f->settings;
 	struct irqdelay *q = f->priv;
 	struct id_snapshot sn;
 	struct json_writer jw;
-	uint64_t drops = q && q->skel ? q->skel->bss->nr_drops : 0;
-	uint64_t events = q ? q->nr_recs : 0;
+	uint64_t drops = 0, events = 0, now = bpf_util__now_ns(), window = 0;
 	char path[PATH_MAX];
 	FILE *jf = NULL;
 	int err;
 
 	err = irqdelay__snapshot(q, &sn);
+	if (!err && q && q->rb)
+		err = irqdelay_poll(f);
 	if (err)
 		goto out_free;
+	if (q && q->skel) {
+		drops = q->skel->bss->nr_drops;
+		events = q->nr_recs;
+		window = now - q->skel->bss->since_ns;
+	}
 	snprintf(path, sizeof(path), "%s/irq-delay.txt", out->dir);
-	err = irqdelay__write_txt(q, s, &sn, drops, path);
+	err = irqdelay__write_txt(q, s, &sn, drops, window, path);
 	if (err)
 		goto out_free;
 	snprintf(path, sizeof(path), "%s/irq-delay.json", out->dir);
@@ -486,6 +633,7 @@ static int irqdelay_report(struct diag_feature *f, const struct diag_outputs *ou
 	json__begin_object(&jw, NULL);
 	json__uint(&jw, "period_us", s->period_us);
 	json__uint(&jw, "threshold_us", s->threshold_us);
+	json__uint(&jw, "window_ns", window);
 	irqdelay__json_summary(&jw, &sn, events, drops);
 	irqdelay__json_events(&jw, q);
 	json__end_object(&jw);
@@ -507,6 +655,11 @@ static int irqdelay_report(struct diag_feature *f, const struct diag_outputs *ou
 	diag_feature__set_metric(f, "idle_gaps", sn.idle_gaps);
 	diag_feature__set_metric(f, "histogram_total", sn.hist_total);
 	err = q ? q->rec_err : 0;
+	if (q && q->skel) {	/* reported: out of the cap, and out of the next report */
+		q->skel->bss->nr_reported += q->nr_recs;
+		q->skel->bss->since_ns = now;
+		q->nr_recs = 0;
+	}
 out_free:
 	free(sn.cpu);
 	free(sn.hist);
@@ -537,4 +690,5 @@ const struct diag_ops bpf_irq_delay_ops = {
 	.deactivate = irqdelay_deactivate,
 	.report = irqdelay_report,
 	.free = irqdelay_free,
+	.reopen = irqdelay_reopen,
 };
