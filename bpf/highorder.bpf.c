@@ -4,13 +4,17 @@
  *
  * On every successful page allocation (kmem:mm_page_alloc) of order at least
  * targ_order, take the kernel stack (and the user stack) into a stack-trace
- * map and count the allocation in a hash keyed by struct hld_highorder_key
- * (process, comm, order, stack ids). All the state is in maps.
+ * map and count the allocation in a hash keyed by struct highorder_gkey
+ * (process, comm, order, stack ids, generation). All the state is in maps,
+ * so a persistent activation keeps counting with no process attached.
+ * report() flips gen, waits for a grace period (no program still counts
+ * under the old value) and drains the old generation's entries: each
+ * report holds exactly the allocations counted since the previous one.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
-#include "hld_record.h"
+#include "highorder.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -24,7 +28,8 @@ const volatile __u32 targ_order = 3;
 const volatile __s64 targ_tgid = -1;
 const volatile __u32 want_user = 1;
 
-__u64 nr_allocs = 0;		/* allocations that passed the filters */
+__u32 gen = 0;			/* generation new counts go to (0 or 1) */
+__u64 nr_allocs = 0;		/* allocations that passed the filters, since activation */
 __u64 nr_drops = 0;		/* of those, not counted; by cause: */
 __u64 nr_drop_kstack = 0;	/* kernel stack not stored (bucket taken, -ENOMEM) */
 __u64 nr_drop_ustack = 0;	/* user stack of a user task not stored */
@@ -41,12 +46,12 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, HIGHORDER_MAX_ENTRIES);
-	__type(key, struct hld_highorder_key);
+	__type(key, struct highorder_gkey);
 	__type(value, __u64);
 } counts SEC(".maps");
 
-/* Count one allocation under @key. 0, or -1 when the hash is full. */
-static __always_inline int count_alloc(struct hld_highorder_key *key)
+/* Count one allocation under @key-> 0, or -1 when the hash is full. */
+static __always_inline int count_alloc(struct highorder_gkey *key)
 {
 	__u64 one = 1, *val;
 	long err;
@@ -70,40 +75,42 @@ static __always_inline int count_alloc(struct hld_highorder_key *key)
 SEC("tp_btf/mm_page_alloc")
 int BPF_PROG(highorder_page_alloc, struct page *page, unsigned int order, gfp_t gfp, int mt)
 {
-	struct hld_highorder_key key = {};
+	struct highorder_gkey g = {};
+	struct hld_highorder_key *key = &g.k;
 	struct task_struct *cur;
 
 	if (!page || order < targ_order)
 		return 0;
-	key.tgid = bpf_get_current_pid_tgid() >> 32;
-	if (targ_tgid >= 0 && key.tgid != targ_tgid)
+	key->tgid = bpf_get_current_pid_tgid() >> 32;
+	if (targ_tgid >= 0 && key->tgid != targ_tgid)
 		return 0;
+	g.gen = *(volatile __u32 *)&gen;
 	__sync_fetch_and_add(&nr_allocs, 1);
-	key.order = order;
-	bpf_get_current_comm(key.comm, sizeof(key.comm));
-	key.kstack_id = bpf_get_stackid(ctx, &stacks, 0);
-	if (key.kstack_id < 0) {
-		last_stack_err = key.kstack_id;
+	key->order = order;
+	bpf_get_current_comm(key->comm, sizeof(key->comm));
+	key->kstack_id = bpf_get_stackid(ctx, &stacks, 0);
+	if (key->kstack_id < 0) {
+		last_stack_err = key->kstack_id;
 		__sync_fetch_and_add(&nr_drop_kstack, 1);
 		__sync_fetch_and_add(&nr_drops, 1);
 		return 0;
 	}
-	key.ustack_id = -1;
+	key->ustack_id = -1;
 	if (want_user) {
-		key.ustack_id = bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK);
-		if (key.ustack_id < 0) {
+		key->ustack_id = bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK);
+		if (key->ustack_id < 0) {
 			cur = bpf_get_current_task_btf();
 			/* A kernel thread, or a task past exit_mm(), has no user stack. */
-			if (key.ustack_id != -KEFAULT || (!(cur->flags & KPF_KTHREAD) && cur->mm)) {
-				last_stack_err = key.ustack_id;
+			if (key->ustack_id != -KEFAULT || (!(cur->flags & KPF_KTHREAD) && cur->mm)) {
+				last_stack_err = key->ustack_id;
 				__sync_fetch_and_add(&nr_drop_ustack, 1);
 				__sync_fetch_and_add(&nr_drops, 1);
 				return 0;
 			}
-			key.ustack_id = -1;
+			key->ustack_id = -1;
 		}
 	}
-	if (count_alloc(&key)) {
+	if (count_alloc(&g)) {
 		__sync_fetch_and_add(&nr_drop_count, 1);
 		__sync_fetch_and_add(&nr_drops, 1);
 	}

@@ -1,16 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * highorder.c - high-order, user side: loads highorder.bpf.c once,
- * attaches it while a phase is active, snapshots the memory maps of the
- * processes it sees while they still live (so their user stacks resolve),
- * and reports from its maps: high-order.txt (symbolized stacks, most
- * frequent first), high-order.folded, high-order.json.
+ * attaches it while a phase is active (or pins its maps and link for a
+ * persistent activation), snapshots the memory maps of the processes it
+ * sees while they still live (so their user stacks resolve), and reports
+ * what was counted since the last report, drained from its maps:
+ * high-order.txt (symbolized stacks, most frequent first),
+ * high-order.folded, high-order.json.
  */
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -18,6 +21,7 @@
 #include "bpf-util.h"
 #include "diag.h"
 #include "folded.h"
+#include "highorder.bpf.h"
 #include "highorder.skel.h"
 #include "hld_record.h"
 #include "hld_settings.h"
@@ -35,6 +39,7 @@ struct highorder {
 	struct ksyms *ksyms;		/* NULL if /proc/kallsyms cannot be read */
 	struct usyms *usyms;
 	uint64_t next_scan_ns;
+	bool reopened;			/* reporting on a persistent activation */
 };
 
 struct highorder_row {
@@ -91,17 +96,50 @@ static int highorder_activate(struct diag_feature *f)
 		h->skel->rodata->targ_order = s->order;
 		h->skel->rodata->targ_tgid = s->tgid;
 		h->skel->rodata->want_user = !!s->user;
-		err = highorder_bpf__load(h->skel);
+		err = f->pin_dir ? bpf_util__pin_maps(h->skel->obj, f->pin_dir) : 0;
+		if (!err)
+			err = highorder_bpf__load(h->skel);
 		if (err) {
 			highorder_bpf__destroy(h->skel);
 			h->skel = NULL;
-			return err;
+			return err < 0 ? err : -EINVAL;
 		}
 	}
 	h->link = bpf_program__attach(h->skel->progs.highorder_page_alloc);
 	if (!h->link)
 		return -errno;
 	h->next_scan_ns = 0;
+	return f->pin_dir ? bpf_util__pin_link(h->link, f->pin_dir, "link_page_alloc") : 0;
+}
+
+/*
+ * Attach to a persistent activation: the program loaded on the pinned maps
+ * (settings from the pinned .rodata), not attached, for report().
+ */
+static int highorder_reopen(struct diag_feature *f)
+{
+	struct highorder *h = calloc(1, sizeof(*h));
+	int err;
+
+	if (!h)
+		return -ENOMEM;
+	f->priv = h;
+	h->reopened = true;
+	h->usyms = usyms__new();
+	if (!h->usyms)
+		return -ENOMEM;
+	h->ksyms = ksyms__load();
+	h->skel = highorder_bpf__open();
+	if (!h->skel)
+		return -errno;
+	err = bpf_util__pin_maps(h->skel->obj, f->pin_dir);
+	if (!err)
+		err = highorder_bpf__load(h->skel);
+	if (err) {
+		highorder_bpf__destroy(h->skel);
+		h->skel = NULL;
+		return err < 0 ? err : -EINVAL;
+	}
 	return 0;
 }
 
@@ -112,12 +150,12 @@ static int highorder_activate(struct diag_feature *f)
 static void highorder__scan(struct highorder *h)
 {
 	int fd = bpf_map__fd(h->skel->maps.counts);
-	struct hld_highorder_key key, next;
+	struct highorder_gkey key, next;
 
 	for (void *prev = NULL; !bpf_map_get_next_key(fd, prev, &next); prev = &key) {
 		key = next;
-		if (next.ustack_id >= 0 && !usyms__has_pid(h->usyms, next.tgid))
-			usyms__add_pid(h->usyms, next.tgid, false);
+		if (next.k.ustack_id >= 0 && !usyms__has_pid(h->usyms, next.k.tgid))
+			usyms__add_pid(h->usyms, next.k.tgid, false);
 	}
 }
 
@@ -173,26 +211,47 @@ static int highorder__cmp(const void *pa, const void *pb)
 	return a->key.ustack_id < b->key.ustack_id ? -1 : a->key.ustack_id > b->key.ustack_id;
 }
 
-/* Read every count from the hash into a sorted array. */
-static int highorder__rows(struct highorder *h, struct highorder_row **rows, size_t *nr)
+/*
+ * Drain what was counted since the last drain into a sorted array: flip
+ * the program's generation, wait until no program can still count under
+ * the old one, then read the old generation's entries and delete them.
+ * The new generation's entries stay for the next report.
+ */
+static int highorder__drain(struct highorder *h, struct highorder_row **rows, size_t *nr)
 {
 	int fd = bpf_map__fd(h->skel->maps.counts);
-	struct hld_highorder_key key, next;
-	size_t cap = 0;
+	struct highorder_gkey key, next, *keys = NULL;
+	size_t cap = 0, kcap = 0, nk = 0;
+	uint32_t old = h->skel->bss->gen;
+	int err;
 
 	*rows = NULL;
 	*nr = 0;
+	__atomic_store_n(&h->skel->bss->gen, old ^ 1, __ATOMIC_SEQ_CST);
+	err = bpf_util__grace_period();
+	if (err)
+		return err;
 	for (void *prev = NULL; !bpf_map_get_next_key(fd, prev, &next); prev = &key) {
 		key = next;
-		if (bpf_util__reserve((void **)rows, &cap, *nr + 1, sizeof(**rows)))
-			return -ENOMEM;
+		if (next.gen != old)
+			continue;
+		if (bpf_util__reserve((void **)rows, &cap, *nr + 1, sizeof(**rows)) ||
+		    bpf_util__reserve((void **)&keys, &kcap, nk + 1, sizeof(*keys))) {
+			err = -ENOMEM;
+			break;
+		}
+		keys[nk++] = next;
 		if (bpf_map_lookup_elem(fd, &next, &(*rows)[*nr].count))
 			continue;
-		(*rows)[*nr].key = next;
+		(*rows)[*nr].key = next.k;
 		(*nr)++;
 	}
+	/* Deleting while walking would restart the walk: delete afterwards. */
+	for (size_t i = 0; i < nk; i++)
+		bpf_map_delete_elem(fd, &keys[i]);
+	free(keys);
 	qsort(*rows, *nr, sizeof(**rows), highorder__cmp);
-	return 0;
+	return err;
 }
 
 /*
@@ -270,7 +329,8 @@ static void highorder__json_head(struct highorder *h, struct json_writer *j,
 	json__uint(j, "order", s->order);
 	json__int(j, "tgid", s->tgid);
 	json__uint(j, "allocs", counted);
-	json__uint(j, "allocs_seen", b ? b->nr_allocs : 0);
+	json__uint(j, "events", counted);
+	json__uint(j, "allocs_since_activation", b ? b->nr_allocs : 0);
 	json__uint(j, "drops", b ? b->nr_drops : 0);
 	json__begin_object(j, "drops_by_cause");
 	json__uint(j, "kernel_stack", b ? b->nr_drop_kstack : 0);
@@ -329,6 +389,27 @@ static int highorder__row(struct highorder *h, const struct highorder_row *r, FI
 	return highorder__fold(fo, comm, &us, &ks, r->key.order, r->count);
 }
 
+/*
+ * Remove the rows of process @tgid from @rows (keeping the order) and
+ * return their allocations: a report on a persistent activation loads the
+ * program to read its maps, and the verifier's own order-3 allocations
+ * would otherwise top every report.
+ */
+static uint64_t highorder__leave_out(struct highorder_row *rows, size_t *nr, uint32_t tgid)
+{
+	uint64_t sum = 0;
+	size_t n = 0;
+
+	for (size_t i = 0; i < *nr; i++) {
+		if (rows[i].key.tgid == tgid)
+			sum += rows[i].count;
+		else
+			rows[n++] = rows[i];
+	}
+	*nr = n;
+	return sum;
+}
+
 /* Open @dir/@name for writing into *@o. 0 or -errno. */
 static int highorder__open(const char *dir, const char *name, FILE **o)
 {
@@ -347,14 +428,19 @@ static int highorder_report(struct diag_feature *f, const struct diag_outputs *o
 	FILE *txt = NULL, *fold = NULL, *jf = NULL;
 	struct json_writer jw, *js[2] = { &jw, out->json };
 	struct folded *fo;
-	uint64_t counted = 0, drops = 0;
+	uint64_t counted = 0, drops = 0, own = 0;
 	size_t nr = 0;
 	int err;
 
 	fo = folded__new();
 	if (!fo)
 		return -ENOMEM;
-	err = h && h->skel ? highorder__rows(h, &rows, &nr) : 0;
+	err = h && h->skel ? highorder__drain(h, &rows, &nr) : 0;
+	if (!err && h && h->reopened)
+		own = highorder__leave_out(rows, &nr, getpid());
+	for (size_t i = 0; !err && h && h->usyms && i < nr; i++)
+		if (rows[i].key.ustack_id >= 0 && !usyms__has_pid(h->usyms, rows[i].key.tgid))
+			usyms__add_pid(h->usyms, rows[i].key.tgid, false);
 	if (!err)
 		err = highorder__open(out->dir, "high-order.txt", &txt);
 	if (!err)
@@ -372,12 +458,19 @@ static int highorder_report(struct diag_feature *f, const struct diag_outputs *o
 	json__begin_object(&jw, NULL);
 	for (int k = 0; k < 2; k++) {
 		highorder__json_head(h, js[k], s, counted);
+		json__uint(js[k], "allocs_by_reporter", own);
 		json__begin_array(js[k], "stacks");
 	}
 	fprintf(txt, "# high-order: page allocations of order >= %llu, most frequent first\n",
 		(unsigned long long)s->order);
-	fprintf(txt, "# %llu allocations counted in %zu stacks, %llu dropped\n",
-		(unsigned long long)counted, nr, (unsigned long long)drops);
+	fprintf(txt, "# %llu allocations counted in %zu stacks since the last report; "
+		"%llu since activation, %llu dropped since activation\n",
+		(unsigned long long)counted, nr,
+		(unsigned long long)(h && h->skel ? h->skel->bss->nr_allocs : 0),
+		(unsigned long long)drops);
+	if (own)
+		fprintf(txt, "# left out: %llu allocations by this report's own program load "
+			"(tgid %d)\n", (unsigned long long)own, (int)getpid());
 	fprintf(txt, "# kernel stack innermost first, then after -- the user stack\n\n");
 	for (size_t i = 0; i < nr && !err; i++)
 		err = highorder__row(h, &rows[i], txt, js, 2, fo, i);
@@ -428,4 +521,5 @@ const struct diag_ops bpf_high_order_ops = {
 	.deactivate = highorder_deactivate,
 	.report = highorder_report,
 	.free = highorder_free,
+	.reopen = highorder_reopen,
 };
