@@ -23,6 +23,8 @@
 const diag_test_fn diag_tests[DIAG_FEATURE__MAX] = {
 	[DIAG_sys_cost] = truth__sys_cost,
 	[DIAG_reboot] = truth__reboot,
+	[DIAG_exec_monitor] = truth__exec_monitor,
+	[DIAG_exit_monitor] = truth__exit_monitor,
 };
 
 void diag_test__say(struct diag_test *t, const char *fmt, ...)

@@ -1,19 +1,25 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * check_execmon.c - exec-monitor on the eBPF backend against ground truth:
- * the test execs /bin/true exactly EXECS times with a marker in argv and
- * checks that exec.json holds every one of them, with its argv and a parent
- * chain that includes the test. Needs root and BPF; skips with the reason.
+ * check_execmon.c - exec-monitor on the eBPF backend: the ground-truth test
+ * (harness/truth-exec-monitor.c: N execs under the ancestor filter), the
+ * other filters (comm, none, a comm that matches nothing), a persistent
+ * activation whose reports drain the pinned ring buffer, and conservation
+ * (received + dropped == N with the reader stopped). Needs root and BPF;
+ * skips with the reason.
  */
 #include <check.h>
 #include <dirent.h>
+#include <errno.h>
 #include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include "bpf-util.h"
+#include "diag-test.h"
 #include "diag.h"
 #include "hld_settings.h"
 #include "run-command.h"
@@ -99,16 +105,28 @@ static bool has_ancestor(struct json_object *rec, pid_t tgid)
 static const struct exec_case {
 	const char *name;
 	const char *comm;	/* comm filter */
-	bool ancestor;		/* filter on the test's own tgid */
 	int want;		/* marked execs expected in the report */
 } exec_cases[] = {
-	{ "ancestor filter", "", true, EXECS },
-	{ "comm filter", "true", false, EXECS },
-	{ "no filter", "", false, EXECS },
-	{ "comm filter, no match", "hld-nomatch", false, 0 },
+	{ "comm filter", "true", EXECS },
+	{ "no filter", "", EXECS },
+	{ "comm filter, no match", "hld-nomatch", 0 },
 };
 
-START_TEST(test_exec_truth)
+/* The ground-truth test `hldbench diag exec-monitor --test` runs. */
+START_TEST(test_exec_ground_truth)
+{
+	char why[256];
+	const char *skip = execmon_unavailable(why, sizeof(why));
+
+	if (skip) {
+		printf("SKIP check_execmon ground truth: %s\n", skip);
+		return;
+	}
+	ck_assert_int_eq(diag_test__run(&bpf_exec_monitor_ops, stdout), 0);
+}
+END_TEST
+
+START_TEST(test_exec_filter)
 {
 	const struct exec_case *c = &exec_cases[_i];
 	struct json_object *root, *recs;
@@ -121,12 +139,12 @@ START_TEST(test_exec_truth)
 
 	skip = execmon_unavailable(why, sizeof(why));
 	if (skip) {
-		printf("SKIP check_execmon %s: %s\n", c->name, skip);
+		printf("SKIP check_execmon filter %s: %s\n", c->name, skip);
 		return;
 	}
 	ck_assert_int_eq(opts__defaults(diag_descs[DIAG_exec_monitor].opts, &s), 0);
 	snprintf(s.comm, sizeof(s.comm), "%s", c->comm);
-	s.ancestor = c->ancestor ? getpid() : -1;
+	s.ancestor = -1;
 	f = diag__open(&bpf_exec_monitor_ops, &s);
 	ck_assert_ptr_nonnull(f);
 	ck_assert_int_eq(f->ops->activate(f), 0);
@@ -178,11 +196,112 @@ START_TEST(test_exec_truth)
 		ck_assert_int_eq(obj_int(json_object_array_get_idx(parents, 0), "tgid"), getpid());
 	}
 	ck_assert_int_eq(found, c->want);
-	if (c->ancestor)
-		ck_assert_double_eq(diag_feature__metric(f, "execs"), EXECS);
 	json_object_put(root);
 	remove_dir(dir);
 	diag__close(f);
+}
+END_TEST
+
+#define BPFFS_MAGIC 0xcafe4a11
+
+/* Run @n execs of /bin/true with @marker in argv. */
+static void run_execs(const char *marker, int n)
+{
+	for (int i = 0; i < n; i++) {
+		const char *argv[] = { "/bin/true", marker, NULL };
+
+		ck_assert_int_eq(run_command(argv, NULL, NULL), 0);
+	}
+}
+
+/* Records in @dir/exec.json whose argv[1] is @marker. */
+static int count_marked(const char *dir, const char *marker)
+{
+	struct json_object *root, *recs;
+	char path[128];
+	int n = 0;
+
+	snprintf(path, sizeof(path), "%s/exec.json", dir);
+	root = json_object_from_file(path);
+	ck_assert_msg(root, "%s does not parse", path);
+	ck_assert(json_object_object_get_ex(root, "records", &recs));
+	for (size_t r = 0; r < json_object_array_length(recs); r++) {
+		struct json_object *argv;
+
+		if (json_object_object_get_ex(json_object_array_get_idx(recs, r), "argv", &argv) &&
+		    json_object_array_length(argv) == 2 &&
+		    !strcmp(json_object_get_string(json_object_array_get_idx(argv, 1)), marker))
+			n++;
+	}
+	json_object_put(root);
+	return n;
+}
+
+/* A process that reopens the activation in @pin and reports: the marked execs in it. */
+static int reopen_report(const struct hld_exec_settings *s, const char *pin, const char *marker,
+			 uint64_t *events)
+{
+	struct diag_feature *f = diag__open(&bpf_exec_monitor_ops, s);
+	char dir[64];
+	int n;
+
+	ck_assert_ptr_nonnull(f);
+	f->pin_dir = pin;
+	ck_assert_int_eq(f->ops->reopen(f), 0);
+	report_into(f, dir);
+	*events = f->events;
+	ck_assert_uint_eq(f->drops, 0);
+	n = count_marked(dir, marker);
+	remove_dir(dir);
+	diag__close(f);
+	return n;
+}
+
+/*
+ * A persistent activation: pinned maps and link outlive the activating
+ * feature, and each report in a reopening "process" holds the execs since
+ * the previous one: A, then none, then B.
+ */
+START_TEST(test_exec_persistent)
+{
+	enum { A = 7, B = 5 };
+	struct hld_exec_settings s;
+	struct diag_feature *f;
+	char why[256], pin[64], marker[64];
+	const char *skip = execmon_unavailable(why, sizeof(why));
+	struct statfs st;
+	uint64_t events;
+
+	if (!skip && (statfs("/sys/fs/bpf", &st) || st.f_type != BPFFS_MAGIC))
+		skip = "no bpffs on /sys/fs/bpf";
+	if (skip) {
+		printf("SKIP check_execmon persistent: %s\n", skip);
+		return;
+	}
+	/* Beside the activations of `hldbench diag`, under a name it never uses. */
+	ck_assert(!mkdir("/sys/fs/bpf/hldbench", 0700) || errno == EEXIST);
+	snprintf(pin, sizeof(pin), "/sys/fs/bpf/hldbench/check_execmon-%d", getpid());
+	snprintf(marker, sizeof(marker), "hld-persist-%d", getpid());
+	ck_assert_int_eq(mkdir(pin, 0700), 0);
+	ck_assert_int_eq(opts__defaults(diag_descs[DIAG_exec_monitor].opts, &s), 0);
+	s.ancestor = getpid();
+	f = diag__open(&bpf_exec_monitor_ops, &s);
+	ck_assert_ptr_nonnull(f);
+	f->pin_dir = pin;
+	ck_assert_int_eq(f->ops->activate(f), 0);
+	diag__close(f);		/* as `--activate` does: the pinned link stays */
+
+	run_execs(marker, A);
+	ck_assert_int_eq(reopen_report(&s, pin, marker, &events), A);
+	ck_assert_uint_eq(events, A);
+	ck_assert_int_eq(reopen_report(&s, pin, marker, &events), 0);
+	ck_assert_uint_eq(events, 0);
+	run_execs(marker, B);
+	ck_assert_int_eq(reopen_report(&s, pin, marker, &events), B);
+	ck_assert_uint_eq(events, B);
+	remove_dir(pin);	/* `--deactivate`: the link goes with its pin */
+	run_execs(marker, 1);
+	ck_assert_int_eq(access(pin, F_OK), -1);
 }
 END_TEST
 
@@ -253,7 +372,17 @@ static Suite *execmon_suite(void)
 
 	tc = tcase_create("truth");
 	tcase_set_timeout(tc, 30);
-	tcase_add_loop_test(tc, test_exec_truth, 0, sizeof(exec_cases) / sizeof(exec_cases[0]));
+	tcase_add_test(tc, test_exec_ground_truth);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("filters");
+	tcase_set_timeout(tc, 30);
+	tcase_add_loop_test(tc, test_exec_filter, 0, sizeof(exec_cases) / sizeof(exec_cases[0]));
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("persistence");
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_exec_persistent);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("conservation");

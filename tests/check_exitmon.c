@@ -1,13 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * check_exitmon.c - exit-monitor on the eBPF backend against ground truth:
- * children that exit with codes 0..CODES-1 and one killed by SIGKILL; the
- * report must hold each with its code or signal. Also the decoding of the
- * kernel's exit_code, through the report of a child killed by SIGABRT
- * (core dumps off). Needs root and BPF; skips with the reason.
+ * check_exitmon.c - exit-monitor on the eBPF backend: the ground-truth test
+ * (harness/truth-exit-monitor.c: N exits with known codes and signals),
+ * the settings it does not cover (no user stacks, a tgid filter), and a
+ * persistent activation whose reports drain the pinned ring buffer. Needs
+ * root and BPF; skips with the reason.
  */
 #include <check.h>
 #include <dirent.h>
+#include <errno.h>
 #include <json-c/json.h>
 #include <signal.h>
 #include <stdio.h>
@@ -15,10 +16,13 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "bpf-util.h"
+#include "diag-test.h"
 #include "diag.h"
 #include "hld_settings.h"
 
@@ -129,7 +133,6 @@ static const struct exit_case {
 	bool user_stacks;
 	bool tgid_filter;	/* watch only the SIGKILL child */
 } exit_cases[] = {
-	{ "comm filter, user stacks", true, false },
 	{ "comm filter, no user stacks", false, false },
 	{ "tgid filter", true, true },
 };
@@ -191,7 +194,7 @@ static bool check_record(struct json_object *rec, struct kid *kids, bool user_st
 	return false;
 }
 
-START_TEST(test_exit_truth)
+START_TEST(test_exit_settings)
 {
 	const struct exit_case *c = &exit_cases[_i];
 	struct kid kids[NKIDS];
@@ -263,54 +266,107 @@ START_TEST(test_exit_truth)
 }
 END_TEST
 
-/* Signals other than SIGKILL: the kernel's exit_code low bits, decoded. */
-static const int sig_cases[] = { SIGTERM, SIGSEGV, SIGABRT, SIGUSR1 };
-
-START_TEST(test_exit_signal)
+/* The ground-truth test `hldbench diag exit-monitor --test` runs. */
+START_TEST(test_exit_ground_truth)
 {
-	int sig = sig_cases[_i];
-	struct json_object *root, *recs, *rec = NULL;
-	struct hld_exit_settings s;
-	struct diag_feature *f;
-	char why[256], dir[64], path[128];
-	const char *skip;
-	pid_t pid;
+	char why[256];
+	const char *skip = exitmon_unavailable(why, sizeof(why));
 
-	skip = exitmon_unavailable(why, sizeof(why));
 	if (skip) {
-		printf("SKIP check_exitmon signal %d: %s\n", sig, skip);
+		printf("SKIP check_exitmon ground truth: %s\n", skip);
 		return;
 	}
-	pid = start_child(0, sig);
-	ck_assert_int_gt(pid, 0);
-	ck_assert_int_eq(opts__defaults(diag_descs[DIAG_exit_monitor].opts, &s), 0);
-	s.tgid = pid;
-	f = diag__open(&bpf_exit_monitor_ops, &s);
-	ck_assert_ptr_nonnull(f);
-	ck_assert_int_eq(f->ops->activate(f), 0);
-	ck_assert_int_eq(kill(pid, sig), 0);
-	ck_assert_int_eq(waitpid(pid, NULL, 0), pid);
-	for (int i = 0; i < POLLS && f->events < 1; i++) {
-		usleep(DIAG_POLL_MS * 1000);
-		ck_assert_int_eq(f->ops->poll(f), 0);
+	ck_assert_int_eq(diag_test__run(&bpf_exit_monitor_ops, stdout), 0);
+}
+END_TEST
+
+#define BPFFS_MAGIC 0xcafe4a11
+
+/* Fork @n children named COMM that exit with code 7, and reap them. */
+static void run_exits(int n)
+{
+	for (int i = 0; i < n; i++) {
+		pid_t pid = start_child(7, 0);
+		int st;
+
+		ck_assert_int_gt(pid, 0);
+		ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+		ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 7);
 	}
-	ck_assert_int_eq(f->ops->deactivate(f), 0);
+}
+
+/* A process that reopens the activation in @pin and reports: exits by this test's children. */
+static int reopen_report(const struct hld_exit_settings *s, const char *pin, uint64_t *events)
+{
+	struct diag_feature *f = diag__open(&bpf_exit_monitor_ops, s);
+	struct json_object *root, *recs;
+	char dir[64], path[128];
+	int n = 0;
+
+	ck_assert_ptr_nonnull(f);
+	f->pin_dir = pin;
+	ck_assert_int_eq(f->ops->reopen(f), 0);
 	report_into(f, dir);
-	ck_assert_double_eq(diag_feature__metric(f, "exits"), 1);
+	*events = f->events;
+	ck_assert_uint_eq(f->drops, 0);
 	snprintf(path, sizeof(path), "%s/exit.json", dir);
 	root = json_object_from_file(path);
-	ck_assert_ptr_nonnull(root);
+	ck_assert_msg(root, "%s does not parse", path);
 	recs = obj_get(root, "records");
-	ck_assert_int_eq(json_object_array_length(recs), 1);
-	rec = json_object_array_get_idx(recs, 0);
-	ck_assert_int_eq(json_object_get_int64(obj_get(rec, "pid")), pid);
-	ck_assert_str_eq(json_object_get_string(obj_get(rec, "how")), "killed");
-	ck_assert_int_eq(json_object_get_int64(obj_get(rec, "signal")), sig);
-	ck_assert(!json_object_get_boolean(obj_get(rec, "core_dumped")));
-	ck_assert_msg(has_named_frame(rec), "no user frame named");
+	ck_assert_ptr_nonnull(recs);
+	for (size_t r = 0; r < json_object_array_length(recs); r++) {
+		struct json_object *rec = json_object_array_get_idx(recs, r);
+
+		n += json_object_get_int64(obj_get(rec, "ppid")) == getpid() &&
+		     json_object_get_int64(obj_get(rec, "code")) == 7;
+	}
 	json_object_put(root);
 	remove_dir(dir);
 	diag__close(f);
+	return n;
+}
+
+/*
+ * A persistent activation: pinned maps and link outlive the activating
+ * feature, and each report in a reopening "process" holds the exits since
+ * the previous one: A, then none, then B.
+ */
+START_TEST(test_exit_persistent)
+{
+	enum { A = 6, B = 3 };
+	struct hld_exit_settings s;
+	struct diag_feature *f;
+	char why[256], pin[64];
+	const char *skip = exitmon_unavailable(why, sizeof(why));
+	struct statfs st;
+	uint64_t events;
+
+	if (!skip && (statfs("/sys/fs/bpf", &st) || st.f_type != BPFFS_MAGIC))
+		skip = "no bpffs on /sys/fs/bpf";
+	if (skip) {
+		printf("SKIP check_exitmon persistent: %s\n", skip);
+		return;
+	}
+	/* Beside the activations of `hldbench diag`, under a name it never uses. */
+	ck_assert(!mkdir("/sys/fs/bpf/hldbench", 0700) || errno == EEXIST);
+	snprintf(pin, sizeof(pin), "/sys/fs/bpf/hldbench/check_exitmon-%d", getpid());
+	ck_assert_int_eq(mkdir(pin, 0700), 0);
+	ck_assert_int_eq(opts__defaults(diag_descs[DIAG_exit_monitor].opts, &s), 0);
+	snprintf(s.comm, sizeof(s.comm), "%s", COMM);
+	f = diag__open(&bpf_exit_monitor_ops, &s);
+	ck_assert_ptr_nonnull(f);
+	f->pin_dir = pin;
+	ck_assert_int_eq(f->ops->activate(f), 0);
+	diag__close(f);		/* as `--activate` does: the pinned link stays */
+
+	run_exits(A);
+	ck_assert_int_eq(reopen_report(&s, pin, &events), A);
+	ck_assert_uint_ge(events, A);
+	ck_assert_int_eq(reopen_report(&s, pin, &events), 0);
+	run_exits(B);
+	ck_assert_int_eq(reopen_report(&s, pin, &events), B);
+	remove_dir(pin);	/* `--deactivate`: the link goes with its pin */
+	ck_assert_int_eq(access(pin, F_OK), -1);
 }
 END_TEST
 
@@ -321,12 +377,17 @@ static Suite *exitmon_suite(void)
 
 	tc = tcase_create("truth");
 	tcase_set_timeout(tc, 30);
-	tcase_add_loop_test(tc, test_exit_truth, 0, sizeof(exit_cases) / sizeof(exit_cases[0]));
+	tcase_add_test(tc, test_exit_ground_truth);
 	suite_add_tcase(s, tc);
 
-	tc = tcase_create("signals");
+	tc = tcase_create("settings");
 	tcase_set_timeout(tc, 30);
-	tcase_add_loop_test(tc, test_exit_signal, 0, sizeof(sig_cases) / sizeof(sig_cases[0]));
+	tcase_add_loop_test(tc, test_exit_settings, 0, sizeof(exit_cases) / sizeof(exit_cases[0]));
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("persistence");
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_exit_persistent);
 	suite_add_tcase(s, tc);
 	return s;
 }

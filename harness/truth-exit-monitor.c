@@ -1,0 +1,189 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * truth-exit-monitor.c - exit-monitor's ground truth: a child forks
+ * processes named "hld-exit" that end in known ways, ROUNDS times each:
+ * exit() with the codes of exit_cases[], or killed by the signals of
+ * exit_cases[] (raised by themselves, core dumps off). The report, filtered
+ * to that name, must hold exactly those exits, each case ROUNDS times, each
+ * with the child as parent and a user stack whose innermost frame (in
+ * raise() or _exit(), in libc) lies in a file the report names.
+ */
+#include <errno.h>
+#include <json-c/json.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "diag-test.h"
+
+#define TRUTH_COMM	"hld-exit"
+#define TRUTH_ROUNDS	4
+
+/* One way to end: exit(code) if sig is 0, else killed by sig. */
+static const struct exit_case {
+	int code;
+	int sig;
+} exit_cases[] = {
+	{ 0, 0 }, { 1, 0 }, { 2, 0 }, { 42, 0 }, { 127, 0 }, { 255, 0 },
+	{ 0, SIGKILL }, { 0, SIGTERM }, { 0, SIGSEGV }, { 0, SIGABRT }, { 0, SIGUSR1 },
+};
+#define NR_CASES	(int)(sizeof(exit_cases) / sizeof(exit_cases[0]))
+#define TRUTH_EXITS	(NR_CASES * TRUTH_ROUNDS)
+
+/* A grandchild: end as @c says. Not dumpable, so that no signal dumps core. */
+static void __attribute__((noreturn)) exit_as(const struct exit_case *c)
+{
+	prctl(PR_SET_NAME, TRUTH_COMM);
+	prctl(PR_SET_DUMPABLE, 0);
+	if (c->sig) {
+		signal(c->sig, SIG_DFL);
+		raise(c->sig);
+	}
+	_exit(c->code);
+}
+
+/*
+ * The child: fork one process per case and round, one at a time, and check
+ * that each ended as it should. The number of processes that did not.
+ */
+static int exit_loop(void *arg)
+{
+	int wrong = 0;
+
+	for (int r = 0; r < TRUTH_ROUNDS; r++) {
+		for (int i = 0; i < NR_CASES; i++) {
+			const struct exit_case *c = &exit_cases[i];
+			int st;
+			pid_t pid = fork();
+
+			if (pid == 0)
+				exit_as(c);
+			if (pid < 0 || waitpid(pid, &st, 0) != pid) {
+				wrong++;
+				continue;
+			}
+			if (c->sig)
+				wrong += !WIFSIGNALED(st) || WTERMSIG(st) != c->sig;
+			else
+				wrong += !WIFEXITED(st) || WEXITSTATUS(st) != c->code;
+		}
+	}
+	return wrong > 125 ? 125 : wrong;
+}
+
+static json_object *obj_get(json_object *o, const char *key)
+{
+	json_object *v;
+
+	return json_object_object_get_ex(o, key, &v) ? v : NULL;
+}
+
+/* Does the record @rec say it ended as @c says (and dumped no core)? */
+static bool exit_matches(json_object *rec, const struct exit_case *c)
+{
+	const char *how = json_object_get_string(obj_get(rec, "how"));
+
+	if (!how || json_object_get_boolean(obj_get(rec, "core_dumped")))
+		return false;
+	if (c->sig)
+		return !strcmp(how, "killed") &&
+		       json_object_get_int(obj_get(rec, "signal")) == c->sig;
+	return !strcmp(how, "exited") && json_object_get_int(obj_get(rec, "code")) == c->code;
+}
+
+/* Has the record @rec a user stack whose innermost frame lies in a named file? */
+static bool has_file_frame(json_object *rec)
+{
+	json_object *us = obj_get(rec, "ustack");
+
+	return json_object_is_type(us, json_type_array) && json_object_array_length(us) > 0 &&
+	       json_object_get_string(obj_get(json_object_array_get_idx(us, 0), "file"));
+}
+
+/* "exited with code 42", "killed by SIGTERM": what one expectation counts. */
+static const char *case_name(const struct exit_case *c, char *buf, size_t len)
+{
+	const char *abbrev = c->sig ? sigabbrev_np(c->sig) : NULL;
+
+	if (!c->sig)
+		snprintf(buf, len, "exited with code %d", c->code);
+	else if (abbrev)
+		snprintf(buf, len, "killed by SIG%s", abbrev);
+	else
+		snprintf(buf, len, "killed by signal %d", c->sig);
+	return buf;
+}
+
+int truth__exit_monitor(struct diag_test *t)
+{
+	int counts[NR_CASES] = { 0 }, nr_codes = 0, ours = 0, unmatched = 0, stacks = 0;
+	int files = 0;
+	struct diag_child c;
+	json_object *rep, *recs;
+	char what[64];
+	int err;
+
+	for (int i = 0; i < NR_CASES; i++)
+		nr_codes += !exit_cases[i].sig;
+
+	err = diag_child__start(&c, "hld-exits", exit_loop, NULL);
+	if (err)
+		return err;
+	err = diag_test__activate(t, "comm=%s", TRUTH_COMM);
+	if (err) {
+		diag_child__wait(&c);
+		return err;
+	}
+	diag_test__say(t, "child %d forks %d processes named %s: %d exit codes and %d signals, "
+		       "%d times each", c.pid, TRUTH_EXITS, TRUTH_COMM, nr_codes, NR_CASES - nr_codes,
+		       TRUTH_ROUNDS);
+	diag_child__go(&c);
+	err = diag_child__wait(&c);
+	if (err < 0)
+		return err;
+	if (err) {
+		diag_test__say(t, "the child failed (wait status 0x%x)", err);
+		return -ECHILD;
+	}
+	err = diag_test__collect(t);
+	if (err)
+		return err;
+	rep = diag_test__json(t, "exit.json");
+	if (!rep)
+		return -EINVAL;
+	recs = obj_get(rep, "records");
+	if (!json_object_is_type(recs, json_type_array))
+		recs = NULL;
+	for (size_t r = 0; recs && r < json_object_array_length(recs); r++) {
+		json_object *rec = json_object_array_get_idx(recs, r);
+		int i;
+
+		if (json_object_get_int64(obj_get(rec, "ppid")) != c.pid)
+			continue;
+		ours++;
+		for (i = 0; i < NR_CASES && !exit_matches(rec, &exit_cases[i]); i++)
+			;
+		if (i == NR_CASES) {
+			unmatched++;
+			continue;
+		}
+		counts[i]++;
+		stacks += json_object_is_type(obj_get(rec, "ustack"), json_type_array) &&
+			  json_object_array_length(obj_get(rec, "ustack")) > 0;
+		files += has_file_frame(rec);
+	}
+	diag_test__expect(t, "exits of the child's processes", ours, TRUTH_EXITS, TRUTH_EXITS);
+	for (int i = 0; i < NR_CASES; i++)
+		diag_test__expect(t, case_name(&exit_cases[i], what, sizeof(what)), counts[i],
+				  TRUTH_ROUNDS, TRUTH_ROUNDS);
+	diag_test__expect(t, "exits in no case (wrong code or signal)", unmatched, 0, 0);
+	diag_test__expect(t, "with a user stack", stacks, TRUTH_EXITS, TRUTH_EXITS);
+	diag_test__expect(t, "whose innermost frame's file is named", files, TRUTH_EXITS,
+			  TRUTH_EXITS);
+	diag_test__expect(t, "drops", t->f->drops, 0, 0);
+	json_object_put(rep);
+	return 0;
+}
