@@ -27,6 +27,9 @@
 #include "hld_record.h"
 #include "hld_settings.h"
 
+/* Records preallocated at most: one ring buffer's worth, up to this. */
+#define EM_PREALLOC	4096
+
 struct execmon {
 	struct execmon_bpf *skel;
 	struct bpf_link *link;
@@ -74,6 +77,24 @@ static int execmon_probe(char *why, size_t len)
 	return 0;
 }
 
+/*
+ * Room for as many records as the ring buffer holds (at most EM_PREALLOC),
+ * touched, so that the drains of the diagnosis thread neither allocate nor
+ * fault pages in while the machine is loaded.
+ */
+static int execmon__prealloc(struct execmon *em, uint32_t ringbuf)
+{
+	size_t want = ringbuf / (sizeof(*em->recs) + 8);
+
+	if (want > EM_PREALLOC)
+		want = EM_PREALLOC;
+	if (bpf_util__reserve((void **)&em->recs, &em->cap_recs, want, sizeof(*em->recs)))
+		return -ENOMEM;
+	if (em->cap_recs > em->nr_recs)	/* records not yet reported stay */
+		memset(em->recs + em->nr_recs, 0, (em->cap_recs - em->nr_recs) * sizeof(*em->recs));
+	return 0;
+}
+
 /* Release the skeleton, its link and the ring buffer reader (a pinned link stays attached). */
 static void execmon__unload(struct execmon *em)
 {
@@ -90,11 +111,12 @@ static void execmon__unload(struct execmon *em)
  * maps live there: created and pinned by the first load (activation), or
  * the pinned ones reused (a reopen, which also takes the ring buffer size
  * from the settings, as map reuse requires the same size). Then a ring
- * buffer reader on the events map.
+ * buffer reader on the events map, and room for its records.
  */
 static int execmon__load(struct diag_feature *f, struct execmon *em)
 {
 	const struct hld_exec_settings *s = f->settings;
+	uint32_t rb_size;
 	int err;
 
 	em->skel = execmon_bpf__open();
@@ -103,8 +125,10 @@ static int execmon__load(struct diag_feature *f, struct execmon *em)
 	memcpy((char *)em->skel->rodata->targ_comm, s->comm, HLD_COMM_LEN);
 	((char *)em->skel->rodata->targ_comm)[HLD_COMM_LEN - 1] = '\0';
 	em->skel->rodata->targ_ancestor = s->ancestor;
-	err = bpf_map__set_max_entries(em->skel->maps.events,
-					 bpf_util__ringbuf_size(s->ringbuf_size, getpagesize()));
+	rb_size = bpf_util__ringbuf_size(s->ringbuf_size, getpagesize());
+	err = bpf_map__set_max_entries(em->skel->maps.events, rb_size);
+	if (!err)
+		err = execmon__prealloc(em, rb_size);
 	if (!err && f->pin_dir)
 		err = bpf_util__pin_maps(em->skel->obj, f->pin_dir);
 	if (!err)

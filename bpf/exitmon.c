@@ -28,6 +28,9 @@
 #include "hld_record.h"
 #include "hld_settings.h"
 
+/* Records preallocated at most: one ring buffer's worth, up to this. */
+#define XM_PREALLOC	4096
+
 struct exitmon {
 	struct exitmon_bpf *skel;
 	struct bpf_link *link;
@@ -102,6 +105,24 @@ static int exitmon_probe(char *why, size_t len)
 	return 0;
 }
 
+/*
+ * Room for as many records as the ring buffer holds (at most XM_PREALLOC),
+ * touched, so that the drains of the diagnosis thread neither allocate nor
+ * fault pages in while the machine is loaded.
+ */
+static int exitmon__prealloc(struct exitmon *xm, uint32_t ringbuf)
+{
+	size_t want = ringbuf / (sizeof(*xm->exits) + 8);
+
+	if (want > XM_PREALLOC)
+		want = XM_PREALLOC;
+	if (bpf_util__reserve((void **)&xm->exits, &xm->cap_exits, want, sizeof(*xm->exits)))
+		return -ENOMEM;
+	if (xm->cap_exits > xm->nr_exits)	/* records not yet reported stay */
+		memset(xm->exits + xm->nr_exits, 0, (xm->cap_exits - xm->nr_exits) * sizeof(*xm->exits));
+	return 0;
+}
+
 /* Release the skeleton, its link and the ring buffer reader (a pinned link stays attached). */
 static void exitmon__unload(struct exitmon *xm)
 {
@@ -118,11 +139,12 @@ static void exitmon__unload(struct exitmon *xm)
  * maps live there: created and pinned by the first load (activation), or
  * the pinned ones reused (a reopen, which also takes the ring buffer size
  * from the settings, as map reuse requires the same size). Then a ring
- * buffer reader on the events map.
+ * buffer reader on the events map, and room for its records.
  */
 static int exitmon__load(struct diag_feature *f, struct exitmon *xm)
 {
 	const struct hld_exit_settings *s = f->settings;
+	uint32_t rb_size;
 	int err;
 
 	xm->skel = exitmon_bpf__open();
@@ -133,8 +155,10 @@ static int exitmon__load(struct diag_feature *f, struct exitmon *xm)
 	xm->skel->rodata->targ_tgid = s->tgid;
 	xm->skel->rodata->want_ustack = !!s->user_stacks;
 	xm->skel->rodata->all_threads = !!s->all_threads;
-	err = bpf_map__set_max_entries(xm->skel->maps.events,
-					 bpf_util__ringbuf_size(s->ringbuf_size, getpagesize()));
+	rb_size = bpf_util__ringbuf_size(s->ringbuf_size, getpagesize());
+	err = bpf_map__set_max_entries(xm->skel->maps.events, rb_size);
+	if (!err)
+		err = exitmon__prealloc(xm, rb_size);
 	if (!err && f->pin_dir)
 		err = bpf_util__pin_maps(xm->skel->obj, f->pin_dir);
 	if (!err)

@@ -258,6 +258,46 @@ static int reopen_report(const struct hld_exec_settings *s, const char *pin, con
 }
 
 /*
+ * `hldbench run`: two phases (activate, execs, deactivate) then a report,
+ * which holds the execs of both; a second report holds none.
+ */
+START_TEST(test_exec_phases)
+{
+	enum { P1 = 4, P2 = 6 };
+	struct hld_exec_settings s;
+	struct diag_feature *f;
+	char why[256], dir[64], marker[64];
+	const char *skip = execmon_unavailable(why, sizeof(why));
+
+	if (skip) {
+		printf("SKIP check_execmon phases: %s\n", skip);
+		return;
+	}
+	snprintf(marker, sizeof(marker), "hld-phases-%d", getpid());
+	ck_assert_int_eq(opts__defaults(diag_descs[DIAG_exec_monitor].opts, &s), 0);
+	s.ancestor = getpid();
+	f = diag__open(&bpf_exec_monitor_ops, &s);
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(f->ops->activate(f), 0);
+	run_execs(marker, P1);
+	ck_assert_int_eq(f->ops->deactivate(f), 0);
+	run_execs(marker, 3);	/* between phases: not recorded */
+	ck_assert_int_eq(f->ops->activate(f), 0);
+	run_execs(marker, P2);
+	ck_assert_int_eq(f->ops->deactivate(f), 0);
+	report_into(f, dir);
+	ck_assert_int_eq(count_marked(dir, marker), P1 + P2);
+	ck_assert_uint_eq(f->events, P1 + P2);
+	remove_dir(dir);
+	report_into(f, dir);
+	ck_assert_int_eq(count_marked(dir, marker), 0);
+	ck_assert_uint_eq(f->events, 0);
+	remove_dir(dir);
+	diag__close(f);
+}
+END_TEST
+
+/*
  * A persistent activation: pinned maps and link outlive the activating
  * feature, and each report in a reopening "process" holds the execs since
  * the previous one: A, then none, then B.
@@ -380,8 +420,9 @@ static Suite *execmon_suite(void)
 	tcase_add_loop_test(tc, test_exec_filter, 0, sizeof(exec_cases) / sizeof(exec_cases[0]));
 	suite_add_tcase(s, tc);
 
-	tc = tcase_create("persistence");
+	tc = tcase_create("drain");
 	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_exec_phases);
 	tcase_add_test(tc, test_exec_persistent);
 	suite_add_tcase(s, tc);
 
