@@ -10,6 +10,12 @@
  * second keeps the first stamp. A spinlock contended inside a wait (the
  * mutex's own wait_lock, or a lock in an interrupt) nests: four levels are
  * kept. All state is in maps.
+ *
+ * Draining: the counts hash and the contention counters have two
+ * generations, selected by gen. A report flips gen, waits for a grace
+ * period (no program still writes the old one), then reads and clears the
+ * old generation: exactly the waits that ended since the previous report.
+ * The drop counters and the stack map are never reset.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -29,13 +35,14 @@ char LICENSE[] SEC("license") = "GPL";
 const volatile __u64 targ_min_ns = 0;
 const volatile __s64 targ_tgid = -1;
 
-__u64 nr_contentions = 0;	/* waits that ended and passed the filters */
+__u32 gen = 0;			/* generation written now; user space flips it */
+__u64 nr_contentions[2] = {};	/* per generation: waits that ended and passed the filters */
+__u64 nr_short[2] = {};		/* per generation: waits under targ_min_ns, not counted */
 __u64 nr_drops = 0;		/* waits not counted; by cause: */
 __u64 nr_drop_kstack = 0;	/* kernel stack not stored */
 __u64 nr_drop_nest = 0;		/* nested deeper than MUTEX_DEPTH, or unmatched end */
 __u64 nr_drop_count = 0;	/* count map full */
 __u64 nr_drop_storage = 0;	/* task storage not available */
-__u64 nr_short = 0;		/* waits under targ_min_ns, not counted */
 
 struct wait_slot {
 	__u64 start_ns;
@@ -67,12 +74,20 @@ struct {
 	__uint(value_size, HLD_MAX_STACK * sizeof(__u64));
 } stacks SEC(".maps");
 
+/* The counts of generation 0 and 1. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, MUTEX_MAX_ENTRIES);
 	__type(key, struct hld_mutex_key);
 	__type(value, struct hld_mutex_val);
-} counts SEC(".maps");
+} counts0 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MUTEX_MAX_ENTRIES);
+	__type(key, struct hld_mutex_key);
+	__type(value, struct hld_mutex_val);
+} counts1 SEC(".maps");
 
 /* Count one drop of cause @cause. */
 static __always_inline void drop(__u64 *cause)
@@ -143,9 +158,10 @@ int BPF_PROG(mutexmon_begin, void *lock, unsigned int flags)
 	return 0;
 }
 
-/* Add the wait @s of @ns to the counts. */
-static __always_inline void count_wait(struct wait_slot *s, __u64 ns)
+/* Add the wait @s of @ns to the counts of generation @g. */
+static __always_inline void count_wait(struct wait_slot *s, __u64 ns, __u32 g)
 {
+	void *counts = g ? (void *)&counts1 : (void *)&counts0;
 	struct hld_mutex_key key = {};
 	struct hld_mutex_val zero = {}, *v;
 	__u64 id = bpf_get_current_pid_tgid();
@@ -155,14 +171,14 @@ static __always_inline void count_wait(struct wait_slot *s, __u64 ns)
 	key.kstack_id = s->kstack_id;
 	key.flags = s->flags;
 	key.tgid = id >> 32;
-	v = bpf_map_lookup_elem(&counts, &key);
+	v = bpf_map_lookup_elem(counts, &key);
 	if (!v) {
-		err = bpf_map_update_elem(&counts, &key, &zero, BPF_NOEXIST);
+		err = bpf_map_update_elem(counts, &key, &zero, BPF_NOEXIST);
 		if (err && err != -KEEXIST) {
 			drop(&nr_drop_count);
 			return;
 		}
-		v = bpf_map_lookup_elem(&counts, &key);
+		v = bpf_map_lookup_elem(counts, &key);
 		if (!v) {
 			drop(&nr_drop_count);
 			return;
@@ -189,13 +205,14 @@ static __always_inline void count_wait(struct wait_slot *s, __u64 ns)
 			__builtin_memcpy(v->holder_comm, s->holder_comm, sizeof(v->holder_comm));
 		}
 	}
-	__sync_fetch_and_add(&nr_contentions, 1);
+	__sync_fetch_and_add(&nr_contentions[g], 1);
 }
 
 SEC("tp_btf/contention_end")
 int BPF_PROG(mutexmon_end, void *lock, int ret)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
+	__u32 g = *(volatile __u32 *)&gen & 1;
 	struct wait_state *w;
 	struct wait_slot *s;
 	__u64 ns;
@@ -219,13 +236,13 @@ int BPF_PROG(mutexmon_end, void *lock, int ret)
 	w->depth = d - 1;
 	ns = bpf_ktime_get_ns() - s->start_ns;
 	if (ns < targ_min_ns) {
-		__sync_fetch_and_add(&nr_short, 1);
+		__sync_fetch_and_add(&nr_short[g], 1);
 		return 0;
 	}
 	if (s->kstack_id < 0) {
 		drop(&nr_drop_kstack);
 		return 0;
 	}
-	count_wait(s, ns);
+	count_wait(s, ns, g);
 	return 0;
 }

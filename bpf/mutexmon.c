@@ -26,11 +26,15 @@
 #define MUTEX_FRAME_LEN		256
 #define MUTEX_TRACE_FRAMES	4	/* BPF program and tracepoint glue atop a kernel stack */
 #define MUTEX_HOLD_CAVEAT	"hold time: not available on this kernel (needs kprobes)"
+#define MUTEX_LIMITS		"wait counts, wait time, waiter stacks and the mutex owner " \
+				"at wait start only; not shown: lock hold time (needs kprobes " \
+				"on the unlock path, absent here) and the holder's stack"
 
 struct mutexmon {
 	struct mutexmon_bpf *skel;
 	struct bpf_link *begin, *end;
 	struct ksyms *ksyms;		/* NULL if /proc/kallsyms cannot be read */
+	bool pinned;			/* maps and links pinned: they outlive this process */
 };
 
 struct mutexmon_row {
@@ -59,7 +63,10 @@ static const char *mutexmon__flags(uint32_t flags, char *buf, size_t len)
 	return buf;
 }
 
-/* Usable if BPF works and both lock tracepoint programs load on this kernel. */
+/*
+ * Usable if BPF works and both lock tracepoint programs load on this kernel.
+ * When usable, @why says what the kernel cannot show here.
+ */
 static int mutexmon_probe(char *why, size_t len)
 {
 	struct mutexmon_bpf *skel;
@@ -76,35 +83,76 @@ static int mutexmon_probe(char *why, size_t len)
 		return err;
 	}
 	mutexmon_bpf__destroy(skel);
+	snprintf(why, len, "%s", MUTEX_LIMITS);
 	return 0;
 }
 
-/* Load the programs on the first phase (the maps then live until free) and attach them. */
-static int mutexmon_activate(struct diag_feature *f)
+/* The private state of @f, allocated on first use. */
+static struct mutexmon *mutexmon__priv(struct diag_feature *f)
 {
-	const struct hld_mutex_settings *s = f->settings;
 	struct mutexmon *m = f->priv;
+
+	if (m)
+		return m;
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return NULL;
+	m->ksyms = ksyms__load();	/* NULL: frames become addresses */
+	f->priv = m;
+	return m;
+}
+
+/*
+ * Open and load the programs for @s, on the maps pinned in @pin_dir if it is
+ * set (created and pinned there by the first load, reused by the next).
+ */
+static int mutexmon__load(struct mutexmon *m, const struct hld_mutex_settings *s,
+			  const char *pin_dir)
+{
 	int err;
 
-	if (!m) {
-		m = calloc(1, sizeof(*m));
-		if (!m)
-			return -ENOMEM;
-		f->priv = m;
-		m->ksyms = ksyms__load();	/* NULL: frames become addresses */
-	}
-	if (!m->skel) {
-		m->skel = mutexmon_bpf__open();
-		if (!m->skel)
-			return -errno;
-		m->skel->rodata->targ_min_ns = s->min_wait_ns;
-		m->skel->rodata->targ_tgid = s->tgid;
+	m->skel = mutexmon_bpf__open();
+	if (!m->skel)
+		return -errno;
+	m->skel->rodata->targ_min_ns = s->min_wait_ns;
+	m->skel->rodata->targ_tgid = s->tgid;
+	err = pin_dir ? bpf_util__pin_maps(m->skel->obj, pin_dir) : 0;
+	if (!err)
 		err = mutexmon_bpf__load(m->skel);
-		if (err) {
-			mutexmon_bpf__destroy(m->skel);
-			m->skel = NULL;
+	if (err) {
+		mutexmon_bpf__destroy(m->skel);
+		m->skel = NULL;
+		return err < 0 ? err : -EINVAL;
+	}
+	m->pinned = pin_dir != NULL;
+	return 0;
+}
+
+/* Close the links: unpinned ones detach, pinned ones stay attached by their pin. */
+static void mutexmon__detach(struct mutexmon *m)
+{
+	bpf_link__destroy(m->begin);
+	m->begin = NULL;
+	bpf_link__destroy(m->end);
+	m->end = NULL;
+}
+
+/*
+ * Load the programs on the first phase (the maps then live until free) and
+ * attach them. With f->pin_dir, the maps and links are pinned there: the
+ * monitor goes on after this process exits.
+ */
+static int mutexmon_activate(struct diag_feature *f)
+{
+	struct mutexmon *m = mutexmon__priv(f);
+	int err;
+
+	if (!m)
+		return -ENOMEM;
+	if (!m->skel) {
+		err = mutexmon__load(m, f->settings, f->pin_dir);
+		if (err)
 			return err;
-		}
 	}
 	/* end first: a wait whose begin is seen always has its end seen. */
 	m->end = bpf_program__attach(m->skel->progs.mutexmon_end);
@@ -113,11 +161,27 @@ static int mutexmon_activate(struct diag_feature *f)
 	m->begin = bpf_program__attach(m->skel->progs.mutexmon_begin);
 	if (!m->begin) {
 		err = -errno;
-		bpf_link__destroy(m->end);
-		m->end = NULL;
+		mutexmon__detach(m);
 		return err;
 	}
-	return 0;
+	if (!f->pin_dir)
+		return 0;
+	err = bpf_util__pin_link(m->end, f->pin_dir, "link_end");
+	if (!err)
+		err = bpf_util__pin_link(m->begin, f->pin_dir, "link_begin");
+	if (err)
+		mutexmon__detach(m);
+	return err;
+}
+
+/* Attach to a persistent activation: its pinned maps, for report(); no program attached. */
+static int mutexmon_reopen(struct diag_feature *f)
+{
+	struct mutexmon *m = mutexmon__priv(f);
+
+	if (!m)
+		return -ENOMEM;
+	return mutexmon__load(m, f->settings, f->pin_dir);
 }
 
 /* Detach; the counts and stacks stay in the maps for report(). */
@@ -127,10 +191,7 @@ static int mutexmon_deactivate(struct diag_feature *f)
 
 	if (!m || !m->begin)
 		return 0;
-	bpf_link__destroy(m->begin);
-	m->begin = NULL;
-	bpf_link__destroy(m->end);
-	m->end = NULL;
+	mutexmon__detach(m);
 	f->kernel_run_ns = 0;
 	f->kernel_run_cnt = 0;
 	bpf_util__prog_stats(bpf_program__fd(m->skel->progs.mutexmon_begin),
@@ -156,25 +217,51 @@ static int mutexmon__cmp(const void *pa, const void *pb)
 	return a->key.kstack_id < b->key.kstack_id ? -1 : a->key.kstack_id > b->key.kstack_id;
 }
 
-/* Read every row of the counts hash into a sorted array. */
-static int mutexmon__rows(struct mutexmon *m, struct mutexmon_row **rows, size_t *nr)
+/* What one drain took from the maps: the waits that ended since the last one. */
+struct mutexmon_drained {
+	struct mutexmon_row *rows;	/* sorted, most wait time first */
+	size_t nr;
+	uint64_t contentions;		/* counted by the programs */
+	uint64_t short_waits;		/* under min-wait-ns, not counted */
+};
+
+/*
+ * Take the waits that ended so far out of the maps into @d: flip the
+ * generation, wait until no program still writes the old one, then read
+ * every row of the old counts hash, delete them and zero the old counters.
+ * Exact: a wait ending meanwhile goes to the new generation, for the next
+ * drain.
+ */
+static int mutexmon__drain(struct mutexmon *m, struct mutexmon_drained *d)
 {
-	int fd = bpf_map__fd(m->skel->maps.counts);
+	struct mutexmon_bpf__bss *b = m->skel->bss;
+	uint32_t old = b->gen & 1;
 	struct hld_mutex_key key, next;
 	size_t cap = 0;
+	int fd, err;
 
-	*rows = NULL;
-	*nr = 0;
+	__atomic_store_n(&b->gen, old ^ 1, __ATOMIC_SEQ_CST);
+	err = bpf_util__grace_period();
+	if (err)
+		return err;
+	fd = bpf_map__fd(old ? m->skel->maps.counts1 : m->skel->maps.counts0);
 	for (void *prev = NULL; !bpf_map_get_next_key(fd, prev, &next); prev = &key) {
 		key = next;
-		if (bpf_util__reserve((void **)rows, &cap, *nr + 1, sizeof(**rows)))
+		if (bpf_util__reserve((void **)&d->rows, &cap, d->nr + 1, sizeof(*d->rows)))
 			return -ENOMEM;
-		if (bpf_map_lookup_elem(fd, &next, &(*rows)[*nr].val))
+		if (bpf_map_lookup_elem(fd, &next, &d->rows[d->nr].val))
 			continue;
-		(*rows)[*nr].key = next;
-		(*nr)++;
+		d->rows[d->nr].key = next;
+		d->nr++;
 	}
-	qsort(*rows, *nr, sizeof(**rows), mutexmon__cmp);
+	/* Nothing writes the old generation now: delete after the walk, which they would restart. */
+	for (size_t i = 0; i < d->nr; i++)
+		bpf_map_delete_elem(fd, &d->rows[i].key);
+	d->contentions = b->nr_contentions[old];
+	d->short_waits = b->nr_short[old];
+	b->nr_contentions[old] = 0;
+	b->nr_short[old] = 0;
+	qsort(d->rows, d->nr, sizeof(*d->rows), mutexmon__cmp);
 	return 0;
 }
 
@@ -236,18 +323,22 @@ static int mutexmon__fold(struct folded *fo, const struct mutexmon_row *r, const
 	return folded__add_frames(fo, ptrs, n, us);
 }
 
-/* The settings and totals, as JSON members of the object @j is in. */
+/*
+ * The settings and totals, as JSON members of the object @j is in: @d is
+ * this report's (since the last one), the drops count since activation.
+ */
 static void mutexmon__json_head(struct mutexmon *m, struct json_writer *j,
-				const struct hld_mutex_settings *s, uint64_t counted,
-				uint64_t wait_ns)
+				const struct hld_mutex_settings *s,
+				const struct mutexmon_drained *d, uint64_t wait_ns)
 {
 	const struct mutexmon_bpf__bss *b = m && m->skel ? m->skel->bss : NULL;
 
 	json__uint(j, "min_wait_ns", s->min_wait_ns);
 	json__int(j, "tgid", s->tgid);
-	json__uint(j, "contentions", counted);
+	json__uint(j, "events", d->contentions);
+	json__uint(j, "contentions", d->contentions);
 	json__uint(j, "wait_ns", wait_ns);
-	json__uint(j, "short_waits", b ? b->nr_short : 0);
+	json__uint(j, "short_waits", d->short_waits);
 	json__uint(j, "drops", b ? b->nr_drops : 0);
 	json__begin_object(j, "drops_by_cause");
 	json__uint(j, "kernel_stack", b ? b->nr_drop_kstack : 0);
@@ -256,6 +347,7 @@ static void mutexmon__json_head(struct mutexmon *m, struct json_writer *j,
 	json__uint(j, "task_storage", b ? b->nr_drop_storage : 0);
 	json__end_object(j);
 	json__str(j, "hold_time", "not available on this kernel (needs kprobes)");
+	json__str(j, "limits", MUTEX_LIMITS);
 	json__bool(j, "kernel_symbols_restricted",
 		   !m || !m->ksyms || ksyms__restricted(m->ksyms));
 }
@@ -325,22 +417,26 @@ static int mutexmon__open(const char *dir, const char *name, FILE **o)
 	return *o ? 0 : -errno;
 }
 
+/*
+ * Write mutex.txt, mutex.json and mutex.folded with the waits that ended
+ * since the last report (taken out of the maps: see mutexmon__drain), and
+ * the drops since activation.
+ */
 static int mutexmon_report(struct diag_feature *f, const struct diag_outputs *out)
 {
 	const struct hld_mutex_settings *s = f->settings;
 	struct mutexmon *m = f->priv;
-	struct mutexmon_row *rows = NULL;
+	struct mutexmon_drained d = { 0 };
 	FILE *txt = NULL, *fold = NULL, *jf = NULL;
 	struct json_writer jw, *js[2] = { &jw, out->json };
 	struct folded *fo;
-	uint64_t counted = 0, wait_ns = 0, drops = 0;
-	size_t nr = 0;
+	uint64_t wait_ns = 0, drops = 0;
 	int err;
 
 	fo = folded__new();
 	if (!fo)
 		return -ENOMEM;
-	err = m && m->skel ? mutexmon__rows(m, &rows, &nr) : 0;
+	err = m && m->skel ? mutexmon__drain(m, &d) : 0;
 	if (!err)
 		err = mutexmon__open(out->dir, "mutex.txt", &txt);
 	if (!err)
@@ -349,32 +445,32 @@ static int mutexmon_report(struct diag_feature *f, const struct diag_outputs *ou
 		err = mutexmon__open(out->dir, "mutex.json", &jf);
 	if (err)
 		goto out_close;
-	for (size_t i = 0; i < nr; i++) {
-		counted += rows[i].val.count;
-		wait_ns += rows[i].val.total_ns;
-	}
+	for (size_t i = 0; i < d.nr; i++)
+		wait_ns += d.rows[i].val.total_ns;
 	if (m && m->skel)
 		drops = m->skel->bss->nr_drops;
 
 	json__init(&jw, jf, true);
 	json__begin_object(&jw, NULL);
 	for (int k = 0; k < 2; k++) {
-		mutexmon__json_head(m, js[k], s, counted, wait_ns);
+		mutexmon__json_head(m, js[k], s, &d, wait_ns);
 		json__begin_array(js[k], "locks");
 	}
-	fprintf(txt, "# mutex-monitor (bpf): kernel lock contention, most wait time first "
-		"(top %llu of %zu)\n", (unsigned long long)s->top, nr);
-	fprintf(txt, "# %llu contentions, %.3f ms waited, %llu dropped; waits under %llu ns "
-		"not counted\n", (unsigned long long)counted, wait_ns / 1e6,
-		(unsigned long long)drops, (unsigned long long)s->min_wait_ns);
+	fprintf(txt, "# mutex-monitor (bpf): kernel lock contention since the last report, most "
+		"wait time first (top %llu of %zu)\n", (unsigned long long)s->top, d.nr);
+	fprintf(txt, "# %llu contentions, %.3f ms waited, %llu waits under %llu ns not counted; "
+		"%llu dropped since activation\n", (unsigned long long)d.contentions,
+		wait_ns / 1e6, (unsigned long long)d.short_waits,
+		(unsigned long long)s->min_wait_ns, (unsigned long long)drops);
 	fprintf(txt, "# " MUTEX_HOLD_CAVEAT "\n");
+	fprintf(txt, "# shown: " MUTEX_LIMITS "\n");
 	fprintf(txt, "# \"longest by\": the waiter of the longest wait; holder: the mutex owner seen\n"
 		"#   when a wait began (mutexes only), named for the longest such wait; the\n"
 		"#   holder's stack cannot be taken from the waiter's context: not shown\n");
 	fprintf(txt, "# waiter kernel stack innermost first\n\n");
 	/* The run's JSON gets the top rows; mutex.json and mutex.folded get every row. */
-	for (size_t i = 0; i < nr && !err; i++)
-		err = mutexmon__row(m, &rows[i], i < s->top ? txt : NULL, js,
+	for (size_t i = 0; i < d.nr && !err; i++)
+		err = mutexmon__row(m, &d.rows[i], i < s->top ? txt : NULL, js,
 				    i < s->top ? 2 : 1, fo);
 	for (int k = 0; k < 2; k++)
 		json__end_array(js[k]);
@@ -383,9 +479,10 @@ static int mutexmon_report(struct diag_feature *f, const struct diag_outputs *ou
 	if (!err)
 		err = folded__write(fo, fold);
 
-	f->events = counted;
+	f->events = d.contentions;
 	f->drops = drops;
-	diag_feature__set_metric(f, "contentions", counted);
+	diag_feature__set_metric(f, "contentions", d.contentions);
+	diag_feature__set_metric(f, "wait_ns", wait_ns);
 	diag_feature__set_metric(f, "drops", drops);
 out_close:
 	if (txt && fclose(txt) && !err)
@@ -395,17 +492,24 @@ out_close:
 	if (jf && fclose(jf) && !err)
 		err = -errno;
 	folded__free(fo);
-	free(rows);
+	free(d.rows);
 	return err;
 }
 
+/*
+ * Release everything. Unpinned links detach; pinned ones (a persistent
+ * activation, or a process that reopened it) stay attached by their pins.
+ */
 static void mutexmon_free(struct diag_feature *f)
 {
 	struct mutexmon *m = f->priv;
 
 	if (!m)
 		return;
-	mutexmon_deactivate(f);
+	if (m->pinned)
+		mutexmon__detach(m);
+	else
+		mutexmon_deactivate(f);
 	mutexmon_bpf__destroy(m->skel);
 	if (m->ksyms)
 		ksyms__free(m->ksyms);
@@ -419,5 +523,6 @@ const struct diag_ops bpf_mutex_monitor_ops = {
 	.activate = mutexmon_activate,
 	.deactivate = mutexmon_deactivate,
 	.report = mutexmon_report,
+	.reopen = mutexmon_reopen,
 	.free = mutexmon_free,
 };

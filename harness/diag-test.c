@@ -26,6 +26,8 @@ const diag_test_fn diag_tests[DIAG_FEATURE__MAX] = {
 	[DIAG_high_order] = truth__high_order,
 	[DIAG_exec_monitor] = truth__exec_monitor,
 	[DIAG_exit_monitor] = truth__exit_monitor,
+	[DIAG_run_trace] = truth__run_trace,
+	[DIAG_mutex_monitor] = truth__mutex_monitor,
 };
 
 void diag_test__say(struct diag_test *t, const char *fmt, ...)

@@ -111,5 +111,7 @@ int truth__reboot(struct diag_test *t);
 int truth__high_order(struct diag_test *t);
 int truth__exec_monitor(struct diag_test *t);
 int truth__exit_monitor(struct diag_test *t);
+int truth__run_trace(struct diag_test *t);
+int truth__mutex_monitor(struct diag_test *t);
 
 #endif /* HLD_DIAG_TEST_H */
