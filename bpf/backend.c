@@ -14,6 +14,7 @@ static const struct diag_ops *const bpf_features[] = {
 	&bpf_load_monitor_ops,
 	&bpf_perf_ops,
 	&bpf_kprobe_ops,
+	&bpf_tracepoint_ops,
 	&bpf_sys_cost_ops,
 	&bpf_exec_monitor_ops,
 	&bpf_exit_monitor_ops,

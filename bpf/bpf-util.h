@@ -26,6 +26,7 @@ void floor__detach(struct floor *fl);
 extern const struct diag_ops bpf_load_monitor_ops;
 extern const struct diag_ops bpf_perf_ops;
 extern const struct diag_ops bpf_kprobe_ops;
+extern const struct diag_ops bpf_tracepoint_ops;
 extern const struct diag_ops bpf_sys_cost_ops;
 extern const struct diag_ops bpf_exec_monitor_ops;
 extern const struct diag_ops bpf_exit_monitor_ops;

@@ -4,9 +4,9 @@
  *
  * Probing an arbitrary kernel function needs the kprobe PMU
  * (CONFIG_KPROBES). Where the kernel has none, the feature registers and
- * says so, and points at the nearest real thing. Where the kernel has one,
- * it says that this backend does not implement it yet, rather than
- * pretending.
+ * says so, and points at the nearest real thing, the tracepoint feature
+ * (bpf/tracepoint.c). Where the kernel has one, it says that this backend
+ * does not implement it yet, rather than pretending.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -21,7 +21,8 @@ static int kprobe_probe(char *why, size_t len)
 {
 	if (access(KPROBE_PMU, F_OK)) {
 		snprintf(why, len, "kernel built without CONFIG_KPROBES (no %s); "
-			 "tracepoints with stacks are the nearest real thing", KPROBE_PMU);
+			 "the nearest real thing is tracepoint: any named tracepoint with "
+			 "stacks and a flame graph (hldbench diag tracepoint --help)", KPROBE_PMU);
 		return -ENOTSUP;
 	}
 	snprintf(why, len, "not implemented on the bpf backend yet");

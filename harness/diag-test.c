@@ -22,6 +22,7 @@
 
 const diag_test_fn diag_tests[DIAG_FEATURE__MAX] = {
 	[DIAG_sys_cost] = truth__sys_cost,
+	[DIAG_tracepoint] = truth__tracepoint,
 	[DIAG_reboot] = truth__reboot,
 	[DIAG_high_order] = truth__high_order,
 	[DIAG_exec_monitor] = truth__exec_monitor,

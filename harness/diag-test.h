@@ -107,6 +107,7 @@ int diag_child__wait(struct diag_child *c);
 
 /* The tests, one per feature, in harness/truth-<feature>.c. */
 int truth__sys_cost(struct diag_test *t);
+int truth__tracepoint(struct diag_test *t);
 int truth__reboot(struct diag_test *t);
 int truth__high_order(struct diag_test *t);
 int truth__exec_monitor(struct diag_test *t);

@@ -41,6 +41,7 @@
 	X(run_trace, "run-trace", "timeline of one thread, on and off CPU")        \
 	X(perf, "perf", "sampling profiler, kernel and user stacks")               \
 	X(kprobe, "kprobe", "stacks at an arbitrary kernel function")              \
+	X(tracepoint, "tracepoint", "count any named tracepoint, with stacks")     \
 	X(exit_monitor, "exit-monitor", "task exits with code and stack")          \
 	X(mutex_monitor, "mutex-monitor", "kernel lock contention")               \
 	X(exec_monitor, "exec-monitor", "every exec with argv and parent chain")   \

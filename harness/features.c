@@ -183,6 +183,31 @@ static const struct opt reboot_opts[] = {
 
 typedef struct hld_reboot_settings reboot_settings_t;
 
+static const char *const tracepoint_stacks[] = { "both", "kernel", "user", "none", NULL };
+
+#define TP(f) offsetof(struct hld_tracepoint_settings, f)
+static const struct opt tracepoint_opts[] = {
+	{ "name", OPT_STR, TP(name), sizeof(((struct hld_tracepoint_settings *)0)->name), 0, 0, "",
+	  .required = true,
+	  .help = "the tracepoint: subsys:event (sched:sched_switch, syscalls:sys_enter_read) "
+		  "or a raw tracepoint name (sched_switch)" },
+	{ "tgid", OPT_INT, TP(tgid), 0, -1, 4194304, "-1",
+	  .help = "only this process (-1: any)" },
+	{ "pid", OPT_INT, TP(pid), 0, -1, 4194304, "-1",
+	  .help = "only this thread (-1: any)" },
+	{ "cpu", OPT_INT, TP(cpu), 0, -1, 8191, "-1",
+	  .help = "only this CPU (-1: all)" },
+	{ "comm", OPT_STR, TP(comm), sizeof(((struct hld_tracepoint_settings *)0)->comm), 0, 0, "",
+	  .help = "only tasks with this comm (empty: any)" },
+	{ "stacks", OPT_ENUM, TP(stacks), 0, 0, 0, "both", .choices = tracepoint_stacks,
+	  .help = "stacks recorded with each hit (none: counts only)" },
+	{ "top", OPT_UINT, TP(top), 0, 1, 100000, "10",
+	  .help = "processes and stacks shown in tracepoint.txt, most hits first" },
+	OPT_END
+};
+
+typedef struct hld_tracepoint_settings tracepoint_settings_t;
+
 /* Features whose settings are not defined yet take none. */
 #define NO_SETTINGS(id)                 \
 	typedef char id##_settings_t;   \

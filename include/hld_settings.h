@@ -95,4 +95,24 @@ struct hld_irqdelay_settings {
 	__u64 max_events;	/* late ticks recorded; the rest are counted as dropped */
 };
 
+/* tracepoint: which stacks each hit records. */
+enum hld_tp_stacks {
+	HLD_TP_STACKS_BOTH,
+	HLD_TP_STACKS_KERNEL,
+	HLD_TP_STACKS_USER,
+	HLD_TP_STACKS_NONE,
+	HLD_TP_STACKS__MAX,
+};
+
+struct hld_tracepoint_settings {
+	char name[64];		/* "subsys:event" or a raw tracepoint name (required) */
+	__s64 tgid;		/* only this process, -1: any */
+	__s64 pid;		/* only this thread, -1: any */
+	__s64 cpu;		/* only this CPU, -1: all */
+	char comm[16];		/* only tasks with this comm, "": any */
+	__s32 stacks;		/* enum hld_tp_stacks (an OPT_ENUM: an int) */
+	__u32 pad;
+	__u64 top;		/* rows per table in tracepoint.txt */
+};
+
 #endif /* HLD_SETTINGS_H */

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * tracepoint.bpf.h - tracepoint: the layout of the maps tracepoint.bpf.c
+ * fills and bpf/tracepoint.c drains.
+ *
+ * Fixed-width types only: the BPF program, the activating process and a
+ * later process that reopens the pinned maps all read these.
+ */
+#ifndef HLD_TRACEPOINT_BPF_H
+#define HLD_TRACEPOINT_BPF_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+#define TP_MAX_KEYS	32768	/* (generation, process, stacks) rows */
+#define TP_STACK_ENTRIES 16384	/* stacks per generation */
+#define TP_COMM_LEN	16
+
+/* A stack id that is not one: no stack was asked for, or there is none. */
+#define TP_STACK_NONE	(-1)
+/* A stack that was asked for but could not be read (counted as a drop). */
+#define TP_STACK_LOST	(-2)
+
+/*
+ * Key of the count hash (the value is a __u64 hit count). @gen is the
+ * generation the hit was counted in (0 or 1): a report flips the program
+ * to the other generation and drains this one. The stack ids index the
+ * stack map of the same generation.
+ */
+struct tp_key {
+	__u32 gen;
+	__u32 tgid;
+	__s32 kstack_id;
+	__s32 ustack_id;
+	char comm[TP_COMM_LEN];
+};
+
+#endif /* HLD_TRACEPOINT_BPF_H */

@@ -1,0 +1,1040 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * tracepoint.c - tracepoint, user side: counts the hits of any named
+ * tracepoint with their kernel and user stacks. The nearest real thing to
+ * kprobe on a kernel without CONFIG_KPROBES.
+ *
+ * The name is resolved against the kernel's BTF (tracepoint.h), the one
+ * raw tracepoint program of tracepoint.bpf.c is attached to it by name,
+ * and a drain moves what the program counted in one generation into
+ * user-side totals and folded stacks: every TP_DRAIN_MS while a phase is
+ * polled (so user stacks are named while their processes live), at
+ * deactivation, and at each report, which then starts the totals afresh.
+ * report() writes tracepoint.txt, tracepoint.json and tracepoint.folded.
+ */
+#include <errno.h>
+#include <glob.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+
+#include "bpf-util.h"
+#include "diag.h"
+#include "folded.h"
+#include "hld_record.h"
+#include "hld_settings.h"
+#include "syms.h"
+#include "syscall-names.h"
+#include "tracepoint.bpf.h"
+#include "tracepoint.h"
+#include "tracepoint.skel.h"
+
+#define TP_DRAIN_MS		500	/* drain period while polled */
+#define TP_DEFAULT_TOP		10
+#define TP_FRAME_LEN		256
+#define TP_MACHINERY_FRAMES	8	/* leading kernel frames searched for the tracing code */
+#define TP_MAX_REFRESH		64	/* processes whose maps are re-read per drain */
+#define TP_SUGGESTIONS		4
+#define TP_EVENTS_DIR		"/sys/kernel/tracing/events"
+#define TP_LINK			"link_tp"
+
+/* One process (as named when it hit) and its hits counted with stacks. */
+struct tp_proc {
+	uint32_t tgid;
+	char comm[TP_COMM_LEN + 1];
+	uint64_t hits;
+};
+
+struct tracepoint {
+	struct tracepoint_bpf *skel;
+	struct bpf_link *link;
+	struct tp_target target;
+	struct ksyms *ksyms;		/* NULL: kernel frames stay addresses */
+	struct usyms *usyms;
+	uint64_t run_ns, run_cnt;	/* program stats already added to the feature */
+	uint64_t next_drain_ns;
+	int nr_cpus;
+	/* drained since the last report */
+	struct folded *folded;
+	uint64_t hits;			/* every hit (the per-CPU counts) */
+	uint64_t counted;		/* of those, hits in the stack hash */
+	uint64_t *cpu_hits;
+	struct tp_proc *procs;
+	size_t nr_procs, cap_procs;
+	/* per-drain scratch */
+	pid_t refreshed[TP_MAX_REFRESH];
+	int nr_refreshed;
+	char *stack;
+	size_t stack_cap;
+};
+
+/* Loss since activation, from the program's counters and the kernel's. */
+struct tp_drops {
+	uint64_t count, kstack, ustack, missed;
+	int64_t last_err;
+};
+
+static const char *const tp_stacks_names[] = { "both", "kernel", "user", "none" };
+
+/* --- name resolution ------------------------------------------------------ */
+
+/* The x86_64 number of syscall @name, or -1. */
+static int64_t tracepoint__sysnr(const char *name)
+{
+	size_t n = sizeof(syscall_names_x86_64) / sizeof(syscall_names_x86_64[0]);
+
+	for (size_t nr = 0; nr < n; nr++)
+		if (syscall_names_x86_64[nr] && !strcmp(syscall_names_x86_64[nr], name))
+			return nr;
+	return -1;
+}
+
+/* Edit distance of @a and @b, capped: anything above @cap is cap + 1. */
+static int tracepoint__distance(const char *a, const char *b, int cap)
+{
+	int la = strlen(a), lb = strlen(b), row[TP_NAME_LEN + 1];
+
+	if (la > TP_NAME_LEN || lb > TP_NAME_LEN || abs(la - lb) > cap)
+		return cap + 1;
+	for (int j = 0; j <= lb; j++)
+		row[j] = j;
+	for (int i = 1; i <= la; i++) {
+		int diag = row[0], best;
+
+		row[0] = i;
+		best = row[0];
+		for (int j = 1; j <= lb; j++) {
+			int up = row[j], v = diag + (a[i - 1] != b[j - 1]);
+
+			if (row[j] + 1 < v)
+				v = row[j] + 1;
+			if (row[j - 1] + 1 < v)
+				v = row[j - 1] + 1;
+			row[j] = v;
+			diag = up;
+			if (v < best)
+				best = v;
+		}
+		if (best > cap)
+			return cap + 1;
+	}
+	return row[lb];
+}
+
+/*
+ * Look @raw up among the btf_trace_<name> typedefs of the kernel BTF @btf.
+ * If it is not there, write into @near (of @len bytes) up to
+ * TP_SUGGESTIONS names that come close: within two edits, or containing
+ * @raw. Returns whether it exists.
+ */
+static bool tracepoint__in_btf(const struct btf *btf, const char *raw, char *near, size_t len)
+{
+	char want[TP_NAME_LEN + 16];
+	int found = 0;
+	size_t n = 0;
+
+	snprintf(want, sizeof(want), "btf_trace_%s", raw);
+	if (btf__find_by_name_kind(btf, want, BTF_KIND_TYPEDEF) > 0)
+		return true;
+	near[0] = '\0';
+	for (__u32 id = 1; id < btf__type_cnt(btf) && found < TP_SUGGESTIONS; id++) {
+		const struct btf_type *t = btf__type_by_id(btf, id);
+		const char *name;
+
+		if (!btf_is_typedef(t))
+			continue;
+		name = btf__name_by_offset(btf, t->name_off);
+		if (!name || strncmp(name, "btf_trace_", 10))
+			continue;
+		name += 10;
+		if (!strstr(name, raw) && tracepoint__distance(raw, name, 2) > 2)
+			continue;
+		n += snprintf(near + n, n < len ? len - n : 0, "%s%s", found ? ", " : "", name);
+		found++;
+	}
+	return false;
+}
+
+/*
+ * With tracefs mounted, the subsystem of "subsys:event" can be checked:
+ * 0 if events/@subsys/@event exists, or if tracefs is not there (nothing
+ * to check against), or if no subsystem has @event (a tracepoint without a
+ * trace event); -ENOENT if another subsystem has it, named in @other.
+ */
+static int tracepoint__check_subsys(const char *subsys, const char *event, char *other,
+				    size_t len)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	glob_t g;
+	int err = 0;
+
+	snprintf(path, sizeof(path), "%s/%s/%s", TP_EVENTS_DIR, subsys, event);
+	if (!stat(path, &st) || stat(TP_EVENTS_DIR, &st))
+		return 0;
+	snprintf(path, sizeof(path), "%s/*/%s", TP_EVENTS_DIR, event);
+	if (!glob(path, GLOB_ONLYDIR, NULL, &g) && g.gl_pathc) {
+		const char *p = g.gl_pathv[0] + strlen(TP_EVENTS_DIR) + 1;
+
+		snprintf(other, len, "%.*s", (int)strcspn(p, "/"), p);
+		err = -ENOENT;
+	}
+	globfree(&g);
+	return err;
+}
+
+int tracepoint__resolve(const char *name, struct tp_target *t, char *why, size_t len)
+{
+	static const char where[] = "the names are the btf_trace_<name> types in "
+		"/sys/kernel/btf/vmlinux ('bpftool btf dump file /sys/kernel/btf/vmlinux | "
+		"grep -o \"btf_trace_[a-z0-9_]*\"'), or with tracefs mounted "
+		"/sys/kernel/tracing/available_events";
+	char subsys[TP_NAME_LEN] = "", event[TP_NAME_LEN], near[256], other[TP_NAME_LEN];
+	const char *colon = strchr(name, ':');
+	struct btf *btf;
+	bool found;
+	int err;
+
+	memset(t, 0, sizeof(*t));
+	t->sysnr = -1;
+	if (!name[0]) {
+		snprintf(why, len, "name: required: a tracepoint as subsys:event "
+			 "(name=sched:sched_switch) or its raw name (name=sched_switch); %s", where);
+		return -EINVAL;
+	}
+	if (colon) {
+		snprintf(subsys, sizeof(subsys), "%.*s", (int)(colon - name), name);
+		snprintf(event, sizeof(event), "%s", colon + 1);
+	} else {
+		snprintf(event, sizeof(event), "%s", name);
+	}
+	if (strlen(name) >= TP_NAME_LEN || (colon && (!subsys[0] || !event[0])) ||
+	    strchr(event, ':') || strchr(event, '/')) {
+		snprintf(why, len, "name: '%s' is not a tracepoint name: use subsys:event "
+			 "(sched:sched_switch) or a raw name (sched_switch)", name);
+		return -EINVAL;
+	}
+	snprintf(t->raw, sizeof(t->raw), "%s", event);
+	if (!strcmp(subsys, "syscalls") && (!strncmp(event, "sys_enter_", 10) ||
+					    !strncmp(event, "sys_exit_", 9))) {
+		t->sys_exit = !strncmp(event, "sys_exit_", 9);
+		t->sysnr = tracepoint__sysnr(event + (t->sys_exit ? 9 : 10));
+		if (t->sysnr < 0) {
+			snprintf(why, len, "name: %s: no x86_64 syscall '%s' (names as in "
+				 "asm/unistd_64.h, e.g. syscalls:sys_enter_getppid)", name,
+				 event + (t->sys_exit ? 9 : 10));
+			return -ENOENT;
+		}
+		snprintf(t->raw, sizeof(t->raw), "%s", t->sys_exit ? "sys_exit" : "sys_enter");
+	}
+	btf = btf__load_vmlinux_btf();
+	if (!btf) {
+		err = -errno;
+		snprintf(why, len, "name: cannot read the kernel BTF to look up %s: %s", name,
+			 strerror(-err));
+		return err;
+	}
+	found = tracepoint__in_btf(btf, t->raw, near, sizeof(near));
+	btf__free(btf);
+	if (!found) {
+		snprintf(why, len, "name: no tracepoint '%s' on this kernel%s%s%s; %s", t->raw,
+			 near[0] ? " (did you mean " : "", near, near[0] ? "?)" : "", where);
+		return -ENOENT;
+	}
+	if (subsys[0] && t->sysnr < 0 && tracepoint__check_subsys(subsys, event, other, sizeof(other))) {
+		snprintf(why, len, "name: %s is in subsystem %s, not %s: name=%s:%s", event,
+			 other, subsys, other, event);
+		return -ENOENT;
+	}
+	return 0;
+}
+
+int tracepoint__check(const void *settings, char *why, size_t len)
+{
+	const struct hld_tracepoint_settings *s = settings;
+	struct tp_target t;
+	char name[sizeof(s->name) + 1];
+
+	snprintf(name, sizeof(name), "%.*s", (int)sizeof(s->name), s->name);
+	return tracepoint__resolve(name, &t, why, len);
+}
+
+/* --- draining ------------------------------------------------------------- */
+
+/* Has @tgid's map been re-read in this drain? If not, note that it now is. */
+static bool tracepoint__refresh_once(struct tracepoint *tp, pid_t tgid)
+{
+	for (int i = 0; i < tp->nr_refreshed; i++)
+		if (tp->refreshed[i] == tgid)
+			return false;
+	if (tp->nr_refreshed == TP_MAX_REFRESH)
+		return false;
+	tp->refreshed[tp->nr_refreshed++] = tgid;
+	return true;
+}
+
+/* Name user frame @addr of @tgid; an address no mapping covers re-reads the maps once per drain. */
+static const char *tracepoint__usym(struct tracepoint *tp, pid_t tgid, uint64_t addr,
+				    char *buf, size_t len)
+{
+	const char *n = usyms__name(tp->usyms, tgid, addr, buf, len);
+
+	if (!strcmp(n, "[unknown]") && tracepoint__refresh_once(tp, tgid) &&
+	    !usyms__add_pid(tp->usyms, tgid, true))
+		n = usyms__name(tp->usyms, tgid, addr, buf, len);
+	return n;
+}
+
+/* Append ";@frame@suffix" (no ';' first) to the stack being folded. 0 or -ENOMEM. */
+static int tracepoint__append(struct tracepoint *tp, size_t *len, const char *frame,
+			      const char *suffix)
+{
+	char clean[TP_FRAME_LEN];
+	size_t n;
+
+	bpf_util__frame(clean, sizeof(clean), frame);
+	n = strlen(clean) + strlen(suffix) + 2;
+	if (bpf_util__reserve((void **)&tp->stack, &tp->stack_cap, *len + n, 1))
+		return -ENOMEM;
+	*len += snprintf(tp->stack + *len, tp->stack_cap - *len, "%s%s%s", *len ? ";" : "",
+			 clean, suffix);
+	return 0;
+}
+
+/* Frames of stack @id in the stack map @fd, innermost first; 0 if there is none. */
+static int tracepoint__read_stack(int fd, int32_t id, uint64_t *ips)
+{
+	int n;
+
+	if (id < 0 || bpf_map_lookup_elem(fd, &id, ips))
+		return 0;
+	for (n = 0; n < HLD_MAX_STACK && ips[n]; n++)
+		;
+	return n;
+}
+
+/* Is @name part of the tracing machinery that leads every kernel stack? */
+static bool tracepoint__machinery(const char *name)
+{
+	return !strncmp(name, "bpf_trace_run", 13) || !strncmp(name, "__bpf_trace_", 12) ||
+	       !strncmp(name, "__traceiter_", 12) || !strncmp(name, "bpf_get_stackid", 15) ||
+	       !strncmp(name, "bpf_prog_", 9);
+}
+
+/* Name kernel frame @i of @ips (a return address past the first: look up addr - 1). */
+static const char *tracepoint__ksym(struct tracepoint *tp, const uint64_t *ips, int i)
+{
+	if (!tp->ksyms || ksyms__restricted(tp->ksyms))
+		return NULL;
+	return ksyms__name(tp->ksyms, i ? ips[i] - 1 : ips[i]);
+}
+
+/*
+ * Fold one key into "comm;user outer..inner;kernel outer..inner_[k]" and
+ * add @count to it. The leading kernel frames of the BPF program and the
+ * tracepoint's call into it are left out: the stack starts where the
+ * kernel hit the tracepoint. A stack asked for but lost is one frame,
+ * "[user stack lost]" or "[kernel stack lost]_[k]", so the counts still add
+ * up; consecutive unnamed user frames are one "[unknown]".
+ */
+static int tracepoint__fold(struct tracepoint *tp, const struct tp_key *k, uint64_t count,
+			    int stacks_fd)
+{
+	char comm[TP_COMM_LEN + 1], buf[TP_FRAME_LEN];
+	uint64_t ips[HLD_MAX_STACK];
+	size_t len = 0;
+	int n, first = 0, err;
+	bool unknown = false;
+
+	memcpy(comm, k->comm, TP_COMM_LEN);
+	comm[TP_COMM_LEN] = '\0';
+	err = tracepoint__append(tp, &len, comm[0] ? comm : "[unknown]", "");
+	if (!err && k->ustack_id == TP_STACK_LOST)
+		err = tracepoint__append(tp, &len, "[user stack lost]", "");
+	n = tracepoint__read_stack(stacks_fd, k->ustack_id, ips);
+	if (n && !usyms__has_pid(tp->usyms, k->tgid))
+		usyms__add_pid(tp->usyms, k->tgid, false);
+	while (!err && n-- > 0) {
+		const char *name = tracepoint__usym(tp, k->tgid, n ? ips[n] - 1 : ips[n], buf,
+						    sizeof(buf));
+
+		/* A frame-pointer walk through code without frame pointers: one frame, not 60. */
+		if (!strcmp(name, "[unknown]") && unknown)
+			continue;
+		unknown = !strcmp(name, "[unknown]");
+		err = tracepoint__append(tp, &len, name, "");
+	}
+	if (!err && k->kstack_id == TP_STACK_LOST)
+		err = tracepoint__append(tp, &len, "[kernel stack lost]", "_[k]");
+	n = tracepoint__read_stack(stacks_fd, k->kstack_id, ips);
+	for (int i = 0; i < n && i < TP_MACHINERY_FRAMES; i++) {
+		const char *name = tracepoint__ksym(tp, ips, i);
+
+		if (name && tracepoint__machinery(name))
+			first = i + 1;
+	}
+	while (!err && n-- > first) {
+		const char *name = tracepoint__ksym(tp, ips, n);
+
+		if (!name) {
+			snprintf(buf, sizeof(buf), "0x%llx", (unsigned long long)ips[n]);
+			name = buf;
+		}
+		err = tracepoint__append(tp, &len, name, "_[k]");
+	}
+	return err ? err : folded__add(tp->folded, tp->stack, count);
+}
+
+/* qsort: processes by tgid, then comm (to merge), */
+static int tracepoint__cmp_id(const void *a, const void *b)
+{
+	const struct tp_proc *x = a, *y = b;
+
+	if (x->tgid != y->tgid)
+		return x->tgid < y->tgid ? -1 : 1;
+	return strcmp(x->comm, y->comm);
+}
+
+/* ... or by hits, most first, for the report. */
+static int tracepoint__cmp_hits(const void *a, const void *b)
+{
+	const struct tp_proc *x = a, *y = b;
+
+	if (x->hits != y->hits)
+		return x->hits < y->hits ? 1 : -1;
+	return tracepoint__cmp_id(a, b);
+}
+
+/* Merge the rows of one (tgid, comm) into one, so the table stays as small as the processes seen. */
+static void tracepoint__merge_procs(struct tracepoint *tp)
+{
+	size_t out = 0;
+
+	qsort(tp->procs, tp->nr_procs, sizeof(*tp->procs), tracepoint__cmp_id);
+	for (size_t i = 0; i < tp->nr_procs; i++) {
+		if (out && !tracepoint__cmp_id(&tp->procs[out - 1], &tp->procs[i]))
+			tp->procs[out - 1].hits += tp->procs[i].hits;
+		else
+			tp->procs[out++] = tp->procs[i];
+	}
+	tp->nr_procs = out;
+}
+
+/* Add @count hits of process @k->tgid, named @k->comm. 0 or -ENOMEM. */
+static int tracepoint__add_proc(struct tracepoint *tp, const struct tp_key *k, uint64_t count)
+{
+	struct tp_proc *p;
+
+	if (bpf_util__reserve((void **)&tp->procs, &tp->cap_procs, tp->nr_procs + 1,
+			      sizeof(*tp->procs)))
+		return -ENOMEM;
+	p = &tp->procs[tp->nr_procs++];
+	p->tgid = k->tgid;
+	memcpy(p->comm, k->comm, TP_COMM_LEN);
+	p->comm[TP_COMM_LEN] = '\0';
+	p->hits = count;
+	return 0;
+}
+
+/* Add generation @g's per-CPU hits to the totals, and zero them. */
+static int tracepoint__drain_hits(struct tracepoint *tp, uint32_t g)
+{
+	int fd = bpf_map__fd(tp->skel->maps.hits), err = 0;
+	uint64_t *vals = calloc(tp->nr_cpus, sizeof(*vals));
+
+	if (!vals)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(fd, &g, vals)) {
+		err = -errno;
+		goto out;
+	}
+	for (int c = 0; c < tp->nr_cpus; c++) {
+		tp->cpu_hits[c] += vals[c];
+		tp->hits += vals[c];
+	}
+	memset(vals, 0, tp->nr_cpus * sizeof(*vals));
+	if (bpf_map_update_elem(fd, &g, vals, BPF_ANY))
+		err = -errno;
+out:
+	free(vals);
+	return err;
+}
+
+/*
+ * Fold, count and delete every key of generation @g, then empty its stack
+ * map (the stacks of hits whose key did not fit go too).
+ */
+static int tracepoint__drain_keys(struct tracepoint *tp, uint32_t g)
+{
+	int fd = bpf_map__fd(tp->skel->maps.counts);
+	struct bpf_map *sm = g ? tp->skel->maps.stacks1 : tp->skel->maps.stacks0;
+	int sfd = bpf_map__fd(sm);
+	struct tp_key key, next, *keys = NULL;
+	size_t nr = 0, cap = 0;
+	uint32_t id, nid;
+	uint64_t count;
+	int err = 0;
+
+	tp->nr_refreshed = 0;
+	for (void *prev = NULL; !bpf_map_get_next_key(fd, prev, &next); prev = &key) {
+		key = next;
+		if (next.gen != g)
+			continue;
+		if (bpf_util__reserve((void **)&keys, &cap, nr + 1, sizeof(*keys))) {
+			err = -ENOMEM;
+			break;
+		}
+		keys[nr++] = next;
+	}
+	for (size_t i = 0; i < nr && !err; i++) {
+		if (bpf_map_lookup_elem(fd, &keys[i], &count))
+			continue;
+		tp->counted += count;
+		err = tracepoint__fold(tp, &keys[i], count, sfd);
+		if (!err)
+			err = tracepoint__add_proc(tp, &keys[i], count);
+	}
+	for (size_t i = 0; i < nr; i++)
+		bpf_map_delete_elem(fd, &keys[i]);
+	free(keys);
+	while (!bpf_map_get_next_key(sfd, NULL, &nid)) {
+		id = nid;
+		if (bpf_map_delete_elem(sfd, &id))
+			break;
+	}
+	tracepoint__merge_procs(tp);
+	return err;
+}
+
+/*
+ * Flip the program to the other generation, wait until no run can still be
+ * counting in the old one, and drain it: exactly the hits since the last
+ * drain, none twice, none lost.
+ */
+static int tracepoint__drain(struct tracepoint *tp)
+{
+	uint32_t g = tp->skel->bss->gen & 1;
+	int err;
+
+	tp->skel->bss->gen = !g;
+	err = bpf_util__grace_period();
+	if (!err)
+		err = tracepoint__drain_hits(tp, g);
+	if (!err)
+		err = tracepoint__drain_keys(tp, g);
+	return err;
+}
+
+/* --- the feature ---------------------------------------------------------- */
+
+/* Load the programs with every map tiny: raw tracepoint programs and stack maps work here. */
+static int tracepoint_probe(char *why, size_t len)
+{
+	struct tracepoint_bpf *skel;
+	int err;
+
+	err = bpf_util__probe(why, len);
+	if (err)
+		return err;
+	skel = tracepoint_bpf__open();
+	if (!skel) {
+		err = -errno;
+		snprintf(why, len, "cannot open the raw tracepoint program: %s", strerror(-err));
+		return err;
+	}
+	bpf_map__set_max_entries(skel->maps.counts, 1);
+	bpf_map__set_max_entries(skel->maps.stacks0, 1);
+	bpf_map__set_max_entries(skel->maps.stacks1, 1);
+	err = tracepoint_bpf__load(skel);
+	tracepoint_bpf__destroy(skel);
+	if (err) {
+		snprintf(why, len, "cannot load the raw tracepoint program with stack maps: %s",
+			 strerror(-err));
+		return err;
+	}
+	return 0;
+}
+
+/* The feature's state, with the name resolved and nothing loaded yet. */
+static int tracepoint__new(struct diag_feature *f)
+{
+	const struct hld_tracepoint_settings *s = f->settings;
+	char name[sizeof(s->name) + 1], why[512];
+	struct tracepoint *tp;
+	int err;
+
+	tp = calloc(1, sizeof(*tp));
+	if (!tp)
+		return -ENOMEM;
+	f->priv = tp;
+	snprintf(name, sizeof(name), "%.*s", (int)sizeof(s->name), s->name);
+	err = tracepoint__resolve(name, &tp->target, why, sizeof(why));
+	if (err)
+		return err;
+	tp->nr_cpus = libbpf_num_possible_cpus();
+	if (tp->nr_cpus <= 0)
+		return tp->nr_cpus ? tp->nr_cpus : -EINVAL;
+	tp->cpu_hits = calloc(tp->nr_cpus, sizeof(*tp->cpu_hits));
+	tp->folded = folded__new();
+	tp->usyms = usyms__new();
+	if (!tp->cpu_hits || !tp->folded || !tp->usyms)
+		return -ENOMEM;
+	if (s->stacks == HLD_TP_STACKS_BOTH || s->stacks == HLD_TP_STACKS_KERNEL)
+		tp->ksyms = ksyms__load();	/* NULL: kernel frames stay addresses */
+	return 0;
+}
+
+/* Open the programs with the settings in .rodata and load them, on the maps pinned in @pin_dir if set. */
+static int tracepoint__load(struct tracepoint *tp, const struct hld_tracepoint_settings *s,
+			    const char *pin_dir)
+{
+	struct tracepoint_bpf__rodata *ro;
+	int err;
+
+	tp->skel = tracepoint_bpf__open();
+	if (!tp->skel)
+		return -errno;
+	ro = tp->skel->rodata;
+	ro->targ_tgid = s->tgid;
+	ro->targ_pid = s->pid;
+	ro->targ_cpu = s->cpu;
+	memcpy((char *)ro->targ_comm, s->comm, TP_COMM_LEN);
+	((char *)ro->targ_comm)[TP_COMM_LEN - 1] = '\0';
+	ro->want_kernel = s->stacks == HLD_TP_STACKS_BOTH || s->stacks == HLD_TP_STACKS_KERNEL;
+	ro->want_user = s->stacks == HLD_TP_STACKS_BOTH || s->stacks == HLD_TP_STACKS_USER;
+	ro->targ_sysnr = tp->target.sysnr;
+	ro->sys_exit = tp->target.sys_exit;
+	err = pin_dir ? bpf_util__pin_maps(tp->skel->obj, pin_dir) : 0;
+	if (!err)
+		err = tracepoint_bpf__load(tp->skel);
+	if (err) {
+		tracepoint_bpf__destroy(tp->skel);
+		tp->skel = NULL;
+		return err < 0 ? err : -EINVAL;
+	}
+	return 0;
+}
+
+/*
+ * Resolve the name and load the program on the first phase (the maps then
+ * live until free), and attach it to the tracepoint. A persistent
+ * activation pins the maps and the link.
+ */
+static int tracepoint_activate(struct diag_feature *f)
+{
+	struct tracepoint *tp = f->priv;
+	int err;
+
+	if (!tp) {
+		err = tracepoint__new(f);
+		if (err)
+			return err;
+		tp = f->priv;
+	}
+	if (!tp->skel) {
+		err = tracepoint__load(tp, f->settings, f->pin_dir);
+		if (err)
+			return err;
+	}
+	tp->link = bpf_program__attach_raw_tracepoint(tp->skel->progs.tp_hit, tp->target.raw);
+	if (!tp->link)
+		return -errno;
+	tp->next_drain_ns = bpf_util__now_ns() + TP_DRAIN_MS * 1000000ull;
+	return f->pin_dir ? bpf_util__pin_link(tp->link, f->pin_dir, TP_LINK) : 0;
+}
+
+/* Attach to a persistent activation: the program loaded on its pinned maps, not attached. */
+static int tracepoint_reopen(struct diag_feature *f)
+{
+	int err = tracepoint__new(f);
+
+	return err ? err : tracepoint__load(f->priv, f->settings, f->pin_dir);
+}
+
+/* Drain every TP_DRAIN_MS, so user stacks are named while their processes live. */
+static int tracepoint_poll(struct diag_feature *f)
+{
+	struct tracepoint *tp = f->priv;
+	uint64_t now = bpf_util__now_ns();
+
+	if (!tp || !tp->skel || !tp->link || now < tp->next_drain_ns)
+		return 0;
+	tp->next_drain_ns = now + TP_DRAIN_MS * 1000000ull;
+	return tracepoint__drain(tp);
+}
+
+/*
+ * Detach and drain; the maps stay for the next phase and report(). A
+ * persistent activation's link is only closed here (its pin keeps it
+ * attached) and what it counts is left for the reports to drain.
+ */
+static int tracepoint_deactivate(struct diag_feature *f)
+{
+	struct tracepoint *tp = f->priv;
+	uint64_t ns = 0, cnt = 0;
+
+	if (!tp || !tp->skel || !tp->link)
+		return 0;
+	bpf_link__destroy(tp->link);
+	tp->link = NULL;
+	if (f->pin_dir)
+		return 0;
+	bpf_util__prog_stats(bpf_program__fd(tp->skel->progs.tp_hit), &ns, &cnt);
+	if (ns >= tp->run_ns && cnt >= tp->run_cnt) {
+		f->kernel_run_ns += ns - tp->run_ns;
+		f->kernel_run_cnt += cnt - tp->run_cnt;
+		tp->run_ns = ns;
+		tp->run_cnt = cnt;
+	}
+	return tracepoint__drain(tp);
+}
+
+/*
+ * The runs of the attached program the kernel skipped (a tracepoint hit on
+ * a CPU already running the program: it does not nest). Reopened, the
+ * attached program is the pinned link's, not ours.
+ */
+static uint64_t tracepoint__missed(struct tracepoint *tp, const char *pin_dir)
+{
+	struct bpf_prog_info info;
+	struct bpf_link_info li;
+	char path[PATH_MAX];
+	__u32 n = sizeof(li);
+	int fd, pfd = bpf_program__fd(tp->skel->progs.tp_hit);
+
+	if (pin_dir) {
+		snprintf(path, sizeof(path), "%s/%s", pin_dir, TP_LINK);
+		fd = bpf_obj_get(path);
+		if (fd < 0)
+			return 0;
+		memset(&li, 0, sizeof(li));
+		pfd = bpf_obj_get_info_by_fd(fd, &li, &n) ? -1 : bpf_prog_get_fd_by_id(li.prog_id);
+		close(fd);
+		if (pfd < 0)
+			return 0;
+	}
+	memset(&info, 0, sizeof(info));
+	n = sizeof(info);
+	if (bpf_obj_get_info_by_fd(pfd, &info, &n))
+		info.recursion_misses = 0;
+	if (pin_dir)
+		close(pfd);
+	return info.recursion_misses;
+}
+
+/* Loss since activation. */
+static void tracepoint__drops(struct tracepoint *tp, const char *pin_dir, struct tp_drops *d)
+{
+	memset(d, 0, sizeof(*d));
+	if (!tp || !tp->skel)
+		return;
+	d->count = tp->skel->bss->nr_drop_count;
+	d->kstack = tp->skel->bss->nr_drop_kstack;
+	d->ustack = tp->skel->bss->nr_drop_ustack;
+	d->last_err = tp->skel->bss->last_stack_err;
+	d->missed = tracepoint__missed(tp, pin_dir);
+}
+
+static uint64_t tracepoint__drops_sum(const struct tp_drops *d)
+{
+	return d->count + d->kstack + d->ustack + d->missed;
+}
+
+/* qsort: folded entries, most hits first, then by text. */
+static int tracepoint__cmp_stack(const void *a, const void *b)
+{
+	const struct folded_entry *x = *(const struct folded_entry *const *)a;
+	const struct folded_entry *y = *(const struct folded_entry *const *)b;
+
+	if (x->count != y->count)
+		return x->count < y->count ? 1 : -1;
+	return strcmp(x->stack, y->stack);
+}
+
+/* The folded stacks, most hits first (an array to free), or NULL when there are none. */
+static const struct folded_entry **tracepoint__stacks(struct tracepoint *tp, size_t *nr)
+{
+	const struct folded_entry **v, *e;
+	size_t i;
+
+	*nr = tp ? folded__nr_stacks(tp->folded) : 0;
+	if (!*nr)
+		return NULL;
+	v = calloc(*nr, sizeof(*v));
+	if (!v) {
+		*nr = 0;
+		return NULL;
+	}
+	folded__for_each(tp->folded, e, i)
+		v[i] = e;
+	qsort(v, *nr, sizeof(*v), tracepoint__cmp_stack);
+	return v;
+}
+
+/* "any" or the number, for the filters line. */
+static const char *tracepoint__id(int64_t v, char *buf, size_t len)
+{
+	if (v < 0)
+		return "any";
+	snprintf(buf, len, "%lld", (long long)v);
+	return buf;
+}
+
+/* One stack of tracepoint.txt: its hits, then its frames leaf first, one a line. */
+static void tracepoint__txt_stack(FILE *o, const struct folded_entry *e, uint64_t hits)
+{
+	const char *end = e->stack + e->len, *p;
+
+	fprintf(o, "%10llu hit%s (%.1f%%)\n", (unsigned long long)e->count,
+		e->count == 1 ? "" : "s", hits ? 100.0 * e->count / hits : 0);
+	while (end > e->stack) {
+		for (p = end; p > e->stack && p[-1] != ';'; p--)
+			;
+		fprintf(o, "%14s%.*s\n", "", (int)(end - p), p);
+		end = p > e->stack ? p - 1 : p;
+	}
+}
+
+/* tracepoint.txt: totals and drops, then per CPU, top processes and top stacks. */
+static int tracepoint__write_txt(struct tracepoint *tp, const struct hld_tracepoint_settings *s,
+				 const struct tp_drops *d, const struct folded_entry **stacks,
+				 size_t nr_stacks, const char *path)
+{
+	size_t top = s->top ? s->top : TP_DEFAULT_TOP;
+	uint64_t hits = tp ? tp->hits : 0;
+	char b1[24], b2[24], b3[24];
+	FILE *o = fopen(path, "we");
+
+	if (!o)
+		return -errno;
+	fprintf(o, "tracepoint %.64s", s->name);
+	if (tp)
+		fprintf(o, " (raw tracepoint %s%s)", tp->target.raw,
+			tp->target.sysnr >= 0 ? ", one syscall" : "");
+	fprintf(o, ": %llu hits since the last report, %llu dropped since activation\n",
+		(unsigned long long)hits, (unsigned long long)tracepoint__drops_sum(d));
+	fprintf(o, "filters: tgid %s, pid %s, cpu %s, comm %.16s; stacks: %s\n",
+		tracepoint__id(s->tgid, b1, sizeof(b1)), tracepoint__id(s->pid, b2, sizeof(b2)),
+		tracepoint__id(s->cpu, b3, sizeof(b3)), s->comm[0] ? s->comm : "any",
+		(unsigned)s->stacks < HLD_TP_STACKS__MAX ? tp_stacks_names[s->stacks] : "?");
+	if (tracepoint__drops_sum(d))
+		fprintf(o, "dropped: %llu hits not counted (the program was already running on "
+			"that CPU), %llu counted without their stacks (stack hash full), "
+			"%llu without the kernel stack, %llu without the user stack\n",
+			(unsigned long long)d->missed, (unsigned long long)d->count,
+			(unsigned long long)d->kstack, (unsigned long long)d->ustack);
+
+	fprintf(o, "\nper CPU\n%-4s %12s\n", "cpu", "hits");
+	for (int c = 0; tp && c < tp->nr_cpus; c++)
+		if (tp->cpu_hits[c])
+			fprintf(o, "%-4d %12llu\n", c, (unsigned long long)tp->cpu_hits[c]);
+
+	fprintf(o, "\ntop processes\n%-8s %-16s %12s\n", "tgid", "comm", "hits");
+	for (size_t i = 0; tp && i < tp->nr_procs && i < top; i++)
+		fprintf(o, "%-8u %-16s %12llu\n", tp->procs[i].tgid, tp->procs[i].comm,
+			(unsigned long long)tp->procs[i].hits);
+	if (tp && tp->nr_procs > top)
+		fprintf(o, "(%zu more in tracepoint.json)\n", tp->nr_procs - top);
+
+	fprintf(o, "\ntop stacks, leaf first (%zu unique; all in tracepoint.folded)\n", nr_stacks);
+	for (size_t i = 0; i < nr_stacks && i < top; i++)
+		tracepoint__txt_stack(o, stacks[i], hits);
+	if (fclose(o))
+		return -errno;
+	return 0;
+}
+
+/* The totals and the drops, as members of the JSON object @j is in. */
+static void tracepoint__json_head(struct json_writer *j, struct tracepoint *tp,
+				  const struct hld_tracepoint_settings *s, const struct tp_drops *d)
+{
+	json__str(j, "name", s->name);
+	json__str(j, "raw_tracepoint", tp ? tp->target.raw : NULL);
+	if (tp && tp->target.sysnr >= 0)
+		json__int(j, "syscall_nr", tp->target.sysnr);
+	else
+		json__null(j, "syscall_nr");
+	json__uint(j, "hits", tp ? tp->hits : 0);
+	json__uint(j, "hits_with_stacks", tp ? tp->counted : 0);
+	json__uint(j, "drops", tracepoint__drops_sum(d));
+	json__begin_object(j, "drops_by_cause");
+	json__uint(j, "runs_missed", d->missed);
+	json__uint(j, "stack_hash_full", d->count);
+	json__uint(j, "kernel_stack", d->kstack);
+	json__uint(j, "user_stack", d->ustack);
+	json__int(j, "last_stack_errno", -d->last_err);
+	json__end_object(j);
+	json__uint(j, "processes", tp ? tp->nr_procs : 0);
+	json__uint(j, "unique_stacks", tp ? folded__nr_stacks(tp->folded) : 0);
+}
+
+/* tracepoint.json: every CPU, process and stack of this report. */
+static int tracepoint__write_json(struct tracepoint *tp, const struct hld_tracepoint_settings *s,
+				  const struct tp_drops *d, const struct folded_entry **stacks,
+				  size_t nr_stacks, const char *path)
+{
+	struct json_writer j;
+	FILE *o = fopen(path, "we");
+
+	if (!o)
+		return -errno;
+	json__init(&j, o, true);
+	json__begin_object(&j, NULL);
+	json__str(&j, "backend", "bpf");
+	tracepoint__json_head(&j, tp, s, d);
+	json__begin_object(&j, "filters");
+	json__int(&j, "tgid", s->tgid);
+	json__int(&j, "pid", s->pid);
+	json__int(&j, "cpu", s->cpu);
+	json__str(&j, "comm", s->comm[0] ? s->comm : NULL);
+	json__str(&j, "stacks", (unsigned)s->stacks < HLD_TP_STACKS__MAX ?
+		  tp_stacks_names[s->stacks] : NULL);
+	json__end_object(&j);
+	json__begin_array(&j, "by_cpu");
+	for (int c = 0; tp && c < tp->nr_cpus; c++) {
+		json__begin_object(&j, NULL);
+		json__int(&j, "cpu", c);
+		json__uint(&j, "hits", tp->cpu_hits[c]);
+		json__end_object(&j);
+	}
+	json__end_array(&j);
+	json__begin_array(&j, "by_process");
+	for (size_t i = 0; tp && i < tp->nr_procs; i++) {
+		json__begin_object(&j, NULL);
+		json__uint(&j, "tgid", tp->procs[i].tgid);
+		json__str(&j, "comm", tp->procs[i].comm);
+		json__uint(&j, "hits", tp->procs[i].hits);
+		json__end_object(&j);
+	}
+	json__end_array(&j);
+	json__begin_array(&j, "stacks");
+	for (size_t i = 0; i < nr_stacks; i++) {
+		json__begin_object(&j, NULL);
+		json__uint(&j, "hits", stacks[i]->count);
+		json__str(&j, "folded", stacks[i]->stack);
+		json__end_object(&j);
+	}
+	json__end_array(&j);
+	json__end_object(&j);
+	fputc('\n', o);
+	if (fclose(o))
+		return -errno;
+	return 0;
+}
+
+/* tracepoint.folded: the stacks of this report, for the flame graph. */
+static int tracepoint__write_folded(struct tracepoint *tp, const char *path)
+{
+	FILE *o = fopen(path, "we");
+	int err = 0;
+
+	if (!o)
+		return -errno;
+	if (tp)
+		err = folded__write(tp->folded, o);
+	if (fclose(o) && !err)
+		err = -errno;
+	return err;
+}
+
+/* Forget what was reported: the next report starts from zero. */
+static int tracepoint__reset(struct tracepoint *tp)
+{
+	folded__free(tp->folded);
+	tp->folded = folded__new();
+	memset(tp->cpu_hits, 0, tp->nr_cpus * sizeof(*tp->cpu_hits));
+	tp->hits = tp->counted = 0;
+	tp->nr_procs = 0;
+	return tp->folded ? 0 : -ENOMEM;
+}
+
+/*
+ * Drain what the program counted since the last drain, write
+ * tracepoint.txt, .json and .folded with everything since the last report,
+ * and start afresh.
+ */
+static int tracepoint_report(struct diag_feature *f, const struct diag_outputs *out)
+{
+	const struct hld_tracepoint_settings *s = f->settings;
+	struct tracepoint *tp = f->priv;
+	const struct folded_entry **stacks;
+	char path[PATH_MAX];
+	struct tp_drops d;
+	size_t nr_stacks;
+	int err = 0, e;
+
+	if (tp && !tp->skel)
+		tp = NULL;
+	if (tp)
+		err = tracepoint__drain(tp);
+	if (tp)
+		qsort(tp->procs, tp->nr_procs, sizeof(*tp->procs), tracepoint__cmp_hits);
+	tracepoint__drops(tp, f->pin_dir, &d);
+	stacks = tracepoint__stacks(tp, &nr_stacks);
+	snprintf(path, sizeof(path), "%s/tracepoint.txt", out->dir);
+	e = tracepoint__write_txt(tp, s, &d, stacks, nr_stacks, path);
+	err = err ? err : e;
+	snprintf(path, sizeof(path), "%s/tracepoint.json", out->dir);
+	e = tracepoint__write_json(tp, s, &d, stacks, nr_stacks, path);
+	err = err ? err : e;
+	snprintf(path, sizeof(path), "%s/tracepoint.folded", out->dir);
+	e = tracepoint__write_folded(tp, path);
+	err = err ? err : e;
+	free(stacks);
+
+	f->events = tp ? tp->hits : 0;
+	f->drops = tracepoint__drops_sum(&d);
+	tracepoint__json_head(out->json, tp, s, &d);
+	json__str(out->json, "top_process", tp && tp->nr_procs ? tp->procs[0].comm : NULL);
+	/* Mean BPF run time per hit (filtered-out hits included); NaN when stats were off. */
+	json__double(out->json, "bpf_run_ns_per_run",
+		     f->kernel_run_cnt ? (double)f->kernel_run_ns / f->kernel_run_cnt : NAN);
+	diag_feature__set_metric(f, "hits", f->events);
+	diag_feature__set_metric(f, "drops", f->drops);
+	if (tp) {
+		e = tracepoint__reset(tp);
+		err = err ? err : e;
+	}
+	return err;
+}
+
+/* Detach if still attached, unload, and free the symbol tables and totals. */
+static void tracepoint_free(struct diag_feature *f)
+{
+	struct tracepoint *tp = f->priv;
+
+	if (!tp)
+		return;
+	tracepoint_deactivate(f);
+	tracepoint_bpf__destroy(tp->skel);
+	if (tp->ksyms)
+		ksyms__free(tp->ksyms);
+	if (tp->usyms)
+		usyms__free(tp->usyms);
+	if (tp->folded)
+		folded__free(tp->folded);
+	free(tp->cpu_hits);
+	free(tp->procs);
+	free(tp->stack);
+	free(tp);
+	f->priv = NULL;
+}
+
+const struct diag_ops bpf_tracepoint_ops = {
+	.id = DIAG_tracepoint,
+	.probe = tracepoint_probe,
+	.activate = tracepoint_activate,
+	.poll = tracepoint_poll,
+	.deactivate = tracepoint_deactivate,
+	.report = tracepoint_report,
+	.reopen = tracepoint_reopen,
+	.free = tracepoint_free,
+};
