@@ -1,38 +1,37 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * check_runtrace.c - run-trace on the eBPF backend against ground truth: a
- * forked child alternates ROUNDS x (spin SPIN_MS of its own CPU time, then
- * nanosleep SLEEP_MS). The trace must hold >= ROUNDS off-CPU intervals with
- * reason S whose kernel stacks name a nanosleep function, at least
- * ROUNDS x SLEEP_MS of S time, each with its wakeup seen (a nanosleep never returns early: a lower
- * bound, not a timing assertion), and on-CPU time that agrees with the
- * child's CLOCK_THREAD_CPUTIME_ID (bound justified at cpu_bound_ns()).
- * Also the cap: with max-events 5 the rest are counted as drops. Needs root
- * and BPF; skips with the reason.
+ * check_runtrace.c - run-trace on the eBPF backend: the ground-truth test
+ * (harness/truth-run-trace.c: spins and sleeps against the thread's own
+ * clocks, and a drained second report), the max-events cap, the required
+ * pid, and a persistent activation whose reports, each from a reopening
+ * "process", hold the intervals since the previous one. The workload here is
+ * a thread that makes a known number of short nanosleep() calls: each is
+ * exactly one sleeping (S) off-CPU interval. Needs root and BPF; skips with
+ * the reason.
  */
 #include <check.h>
 #include <dirent.h>
 #include <errno.h>
-#include <json-c/json.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "bpf-util.h"
+#include "diag-test.h"
 #include "diag.h"
 #include "hld_settings.h"
 
-#define ROUNDS		10
-#define SPIN_MS		20
-#define SLEEP_MS	30
-#define NS_PER_MS	1000000ull
+#define BPFFS_MAGIC	0xcafe4a11
 
+/* NULL if the feature can run here, else a reason to skip. */
 static const char *runtrace_unavailable(char *why, size_t len)
 {
 	if (geteuid() != 0)
@@ -42,68 +41,18 @@ static const char *runtrace_unavailable(char *why, size_t len)
 	return NULL;
 }
 
-static uint64_t thread_cpu_ns(void)
+/* @n nanosleep() calls of 1 ms: n sleeping intervals. */
+static int sleep_n(int n)
 {
-	struct timespec ts;
+	struct timespec ts = { 0, 1000000 };
 
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
+	for (int i = 0; i < n; i++)
+		if (nanosleep(&ts, NULL))
+			return 1;
+	return 0;
 }
 
-/* Burn @ns of this thread's CPU time, checking the clock rarely (few syscalls). */
-static void spin_cpu(uint64_t ns)
-{
-	uint64_t end = thread_cpu_ns() + ns;
-	volatile uint64_t x = 0;
-
-	while (thread_cpu_ns() < end)
-		for (int i = 0; i < 200000; i++)
-			x += i;
-}
-
-/*
- * The child: wait for "go" on @go, do the known work, then send its CPU
- * time consumed since "go" on @res and exit.
- */
-static void child_run(int go, int res)
-{
-	struct timespec sl = { 0, SLEEP_MS * NS_PER_MS };
-	uint64_t t0, d;
-	char c;
-
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (read(go, &c, 1) != 1)
-		_exit(2);
-	t0 = thread_cpu_ns();
-	for (int i = 0; i < ROUNDS; i++) {
-		spin_cpu(SPIN_MS * NS_PER_MS);
-		nanosleep(&sl, NULL);
-	}
-	d = thread_cpu_ns() - t0;
-	if (write(res, &d, sizeof(d)) != sizeof(d))
-		_exit(3);
-	_exit(0);
-}
-
-/* Run @f's report into a fresh directory @dir (at least 32 bytes). */
-static void report_into(struct diag_feature *f, char *dir)
-{
-	struct diag_outputs out;
-	struct json_writer j;
-	FILE *null = fopen("/dev/null", "w");
-
-	ck_assert_ptr_nonnull(null);
-	strcpy(dir, "/tmp/check_runtrace.XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(dir));
-	json__init(&j, null, false);
-	json__begin_object(&j, NULL);
-	out.dir = dir;
-	out.json = &j;
-	ck_assert_int_eq(f->ops->report(f, &out), 0);
-	json__end_object(&j);
-	fclose(null);
-}
-
+/* Remove the directory @dir and the files in it. */
 static void remove_dir(const char *dir)
 {
 	char path[512];
@@ -122,155 +71,79 @@ static void remove_dir(const char *dir)
 	rmdir(dir);
 }
 
-static json_object *obj_get(struct json_object *o, const char *key)
+/* Run @f's report into a fresh directory, removed after. */
+static void report(struct diag_feature *f)
 {
-	struct json_object *v;
+	char dir[] = "/tmp/check_runtrace.XXXXXX";
+	struct diag_outputs out = { .dir = dir };
+	struct json_writer j;
+	FILE *null = fopen("/dev/null", "w");
 
-	return json_object_object_get_ex(o, key, &v) ? v : NULL;
-}
-
-/* Does some frame of the interval @ev name a nanosleep function? */
-static bool stack_has_nanosleep(json_object *ev)
-{
-	json_object *ks = obj_get(ev, "kstack");
-
-	for (size_t i = 0; ks && i < json_object_array_length(ks); i++) {
-		const char *sym = json_object_get_string(obj_get(json_object_array_get_idx(ks, i),
-								 "sym"));
-
-		if (sym && strstr(sym, "nanosleep"))
-			return true;
-	}
-	return false;
-}
-
-/*
- * How far the traced on-CPU time may be from the child's own CPU time @cpu.
- * Both come from the scheduler clock at the same switches, but: the trace
- * also covers the child's last instructions after it read its clock (a
- * write and _exit, well under 1 ms) and its return from read() before it
- * read it first; the thread clock excludes IRQ and steal time the trace's
- * intervals include (CONFIG_IRQ_TIME_ACCOUNTING, paravirt steal). 2 ms plus
- * 5% of @cpu covers these on a quiet machine with room to spare.
- */
-static uint64_t cpu_bound_ns(uint64_t cpu)
-{
-	return 2 * NS_PER_MS + cpu / 20;
-}
-
-/* Fork the child, trace it with @s, and return its CPU time; the report goes to @dir. */
-static uint64_t trace_child(struct hld_runtrace_settings *s, struct diag_feature **fp, char *dir)
-{
-	int go[2], res[2], status;
-	struct diag_feature *f;
-	uint64_t cpu = 0;
-	pid_t pid;
-
-	ck_assert_int_eq(pipe(go), 0);
-	ck_assert_int_eq(pipe(res), 0);
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (!pid)
-		child_run(go[0], res[1]);
-	s->pid = pid;
-	f = diag__open(&bpf_run_trace_ops, s);
-	ck_assert_ptr_nonnull(f);
-	ck_assert_int_eq(f->ops->activate(f), 0);
-	ck_assert_int_eq(write(go[1], "g", 1), 1);
-	while (read(res[0], &cpu, sizeof(cpu)) < 0)
-		;
-	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-	ck_assert_int_eq(f->ops->deactivate(f), 0);
-	report_into(f, dir);
-	close(go[0]);
-	close(go[1]);
-	close(res[0]);
-	close(res[1]);
-	*fp = f;
-	return cpu;
+	ck_assert_ptr_nonnull(null);
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	json__init(&j, null, false);
+	json__begin_object(&j, NULL);
+	out.json = &j;
+	ck_assert_int_eq(f->ops->report(f, &out), 0);
+	json__end_object(&j);
+	fclose(null);
+	remove_dir(dir);
 }
 
 static struct hld_runtrace_settings defaults(void)
 {
-	struct hld_runtrace_settings s = {
-		.pid = -1, .max_events = 100000, .ringbuf_size = 4 << 20,
-	};
+	struct hld_runtrace_settings s;
 
+	ck_assert_int_eq(opts__defaults(diag_descs[DIAG_run_trace].opts, &s), 0);
 	return s;
 }
 
-START_TEST(test_sleep_intervals)
+START_TEST(test_truth)
 {
-	struct hld_runtrace_settings s = defaults();
-	json_object *root, *tl;
-	char dir[64], path[128], why[256];
+	char why[256];
 	const char *skip = runtrace_unavailable(why, sizeof(why));
-	struct diag_feature *f;
-	uint64_t cpu, oncpu, sleep_ns = 0;
-	int sleeps = 0, named = 0, woken = 0;
 
 	if (skip) {
-		printf("SKIP check_runtrace: %s\n", skip);
+		printf("SKIP check_runtrace truth: %s\n", skip);
 		return;
 	}
-	cpu = trace_child(&s, &f, dir);
-	snprintf(path, sizeof(path), "%s/run-trace.json", dir);
-	root = json_object_from_file(path);
-	ck_assert_ptr_nonnull(root);
-	tl = obj_get(root, "timeline");
-	ck_assert_ptr_nonnull(tl);
-	for (size_t i = 0; i < json_object_array_length(tl); i++) {
-		json_object *ev = json_object_array_get_idx(tl, i);
-		const char *reason = json_object_get_string(obj_get(ev, "reason"));
-
-		if (strcmp(json_object_get_string(obj_get(ev, "state")), "off-cpu") ||
-		    !reason || strcmp(reason, "S"))
-			continue;
-		sleeps++;
-		sleep_ns += json_object_get_uint64(obj_get(ev, "duration_ns"));
-		named += stack_has_nanosleep(ev);
-		woken += json_object_get_type(obj_get(ev, "waker_pid")) == json_type_int;
-	}
-	ck_assert_int_ge(sleeps, ROUNDS);
-	ck_assert_int_ge(named, ROUNDS);
-	ck_assert_int_ge(woken, ROUNDS);	/* each nanosleep ends in a wakeup */
-	ck_assert_uint_ge(sleep_ns, ROUNDS * SLEEP_MS * NS_PER_MS);
-	ck_assert_uint_ge(diag_feature__metric(f, "offcpu_sleep_ns"), ROUNDS * SLEEP_MS * NS_PER_MS);
-	ck_assert_uint_eq(diag_feature__metric(f, "drops"), 0);
-	ck_assert_uint_eq(diag_feature__metric(f, "events"), json_object_array_length(tl));
-	oncpu = diag_feature__metric(f, "oncpu_ns");
-	ck_assert_uint_ge(cpu, ROUNDS * SPIN_MS * NS_PER_MS);
-	ck_assert_msg(oncpu + cpu_bound_ns(cpu) >= cpu && oncpu <= cpu + cpu_bound_ns(cpu),
-		      "traced on-CPU %llu ns, child's own CPU time %llu ns",
-		      (unsigned long long)oncpu, (unsigned long long)cpu);
-	/* The spin is user code: most of the on-CPU time is user mode. */
-	ck_assert_uint_ge(diag_feature__metric(f, "oncpu_user_ns"), oncpu / 2);
-	json_object_put(root);
-	diag__close(f);
-	remove_dir(dir);
+	ck_assert_int_eq(diag_test__run(&bpf_run_trace_ops, stdout), 0);
 }
 END_TEST
 
+static int sleep_20(void *arg)
+{
+	return sleep_n(20);
+}
+
+/* max-events 5: five records, every other interval a drop, the totals complete. */
 START_TEST(test_cap)
 {
 	struct hld_runtrace_settings s = defaults();
-	char dir[64], why[256];
-	const char *skip = runtrace_unavailable(why, sizeof(why));
 	struct diag_feature *f;
+	struct diag_child c;
+	char why[256];
+	const char *skip = runtrace_unavailable(why, sizeof(why));
 
 	if (skip) {
-		printf("SKIP check_runtrace: %s\n", skip);
+		printf("SKIP check_runtrace cap: %s\n", skip);
 		return;
 	}
+	ck_assert_int_eq(diag_child__start(&c, "hld-rt-cap", sleep_20, NULL), 0);
+	s.pid = c.pid;
 	s.max_events = 5;
-	trace_child(&s, &f, dir);
+	f = diag__open(&bpf_run_trace_ops, &s);
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(f->ops->activate(f), 0);
+	ck_assert_int_eq(diag_child__go(&c), 0);
+	ck_assert_int_eq(diag_child__wait(&c), 0);
+	ck_assert_int_eq(f->ops->deactivate(f), 0);
+	report(f);
 	ck_assert_uint_eq(diag_feature__metric(f, "events"), 5);
-	/* >= 2 intervals a round (on, off), each beyond the cap a drop. */
-	ck_assert_uint_ge(diag_feature__metric(f, "drops"), 2 * ROUNDS - 5);
-	ck_assert_uint_ge(diag_feature__metric(f, "offcpu_sleep_ns"), ROUNDS * SLEEP_MS * NS_PER_MS);
+	/* >= 2 intervals a sleep (on CPU, off CPU), each beyond the cap a drop. */
+	ck_assert_uint_ge(diag_feature__metric(f, "drops"), 2 * 20 - 5);
+	ck_assert_uint_eq(diag_feature__metric(f, "offcpu_sleep_intervals"), 20);
 	diag__close(f);
-	remove_dir(dir);
 }
 END_TEST
 
@@ -285,18 +158,151 @@ START_TEST(test_pid_required)
 }
 END_TEST
 
+/* The persistent workload: on each byte read from @go, @n[i] sleeps, then a byte on @done. */
+static void __attribute__((noreturn)) two_phases(int go, int done, const int *n)
+{
+	char b;
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	for (int i = 0; i < 2; i++) {
+		if (read(go, &b, 1) != 1 || sleep_n(n[i]) || write(done, "d", 1) != 1)
+			_exit(1);
+	}
+	_exit(0);
+}
+
+/* A process that reopens the activation in @pin and reports: its S intervals and records. */
+static uint64_t reopen_report(const struct hld_runtrace_settings *s, const char *pin,
+			      uint64_t *events)
+{
+	struct diag_feature *f = diag__open(&bpf_run_trace_ops, s);
+	uint64_t sleeps;
+
+	ck_assert_ptr_nonnull(f);
+	f->pin_dir = pin;
+	ck_assert_int_eq(f->ops->reopen(f), 0);
+	report(f);
+	sleeps = diag_feature__metric(f, "offcpu_sleep_intervals");
+	*events = f->events;
+	ck_assert_uint_eq(diag_feature__metric(f, "drops"), 0);
+	diag__close(f);
+	return sleeps;
+}
+
+/* Run the next phase of the workload and wait for its end. */
+static void phase(int go, int done)
+{
+	char b;
+
+	ck_assert_int_eq(write(go, "g", 1), 1);
+	ck_assert_int_eq(read(done, &b, 1), 1);
+}
+
+/* Wait until process @pid sleeps (state S), for at most 5 s. */
+static void wait_sleeping(pid_t pid)
+{
+	char path[64], buf[512], *p = NULL;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	for (int i = 0; i < 5000 && !(p && p[1] == ' ' && p[2] == 'S'); i++) {
+		FILE *in = fopen(path, "r");
+		size_t n = in ? fread(buf, 1, sizeof(buf) - 1, in) : 0;
+
+		if (in)
+			fclose(in);
+		buf[n] = '\0';
+		p = strrchr(buf, ')');
+		usleep(1000);
+	}
+	ck_assert_msg(p && p[2] == 'S', "process %d did not go to sleep", pid);
+}
+
+/*
+ * A persistent activation: pinned maps and links outlive the activating
+ * feature, and each report in a reopening "process" holds the intervals
+ * since the previous one: A sleeps, then none, then B sleeps and the wait
+ * for the second phase (it ended with that phase's start). The wait for the
+ * first phase began before the activation: not an interval of the trace.
+ */
+START_TEST(test_persistent)
+{
+	static const int n[2] = { 7, 5 };
+	struct hld_runtrace_settings s = defaults();
+	int go[2], done[2], status;
+	struct diag_feature *f;
+	char why[256], pin[64];
+	const char *skip = runtrace_unavailable(why, sizeof(why));
+	struct statfs st;
+	uint64_t events;
+	pid_t pid;
+
+	if (!skip && (statfs("/sys/fs/bpf", &st) || st.f_type != BPFFS_MAGIC))
+		skip = "no bpffs on /sys/fs/bpf";
+	if (skip) {
+		printf("SKIP check_runtrace persistent: %s\n", skip);
+		return;
+	}
+	ck_assert_int_eq(pipe(go), 0);
+	ck_assert_int_eq(pipe(done), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (!pid)
+		two_phases(go[0], done[1], n);
+	/* Beside the activations of `hldbench diag`, under a name it never uses. */
+	ck_assert(!mkdir("/sys/fs/bpf/hldbench", 0700) || errno == EEXIST);
+	snprintf(pin, sizeof(pin), "/sys/fs/bpf/hldbench/check_runtrace-%d", getpid());
+	ck_assert_int_eq(mkdir(pin, 0700), 0);
+	wait_sleeping(pid);
+	s.pid = pid;
+	f = diag__open(&bpf_run_trace_ops, &s);
+	ck_assert_ptr_nonnull(f);
+	f->pin_dir = pin;
+	ck_assert_int_eq(f->ops->activate(f), 0);
+	diag__close(f);		/* as `--activate` does: the pinned links stay */
+	ck_assert_int_eq(access(strcat(strcpy(why, pin), "/link_runtrace_switch"), F_OK), 0);
+
+	phase(go[1], done[0]);
+	ck_assert_uint_eq(reopen_report(&s, pin, &events), n[0]);
+	ck_assert_uint_ge(events, 2 * n[0]);
+	ck_assert_uint_eq(reopen_report(&s, pin, &events), 0);
+	ck_assert_uint_eq(events, 0);
+	phase(go[1], done[0]);
+	ck_assert_uint_eq(reopen_report(&s, pin, &events), n[1] + 1);
+	ck_assert_uint_ge(events, 2 * n[1]);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	remove_dir(pin);	/* `--deactivate`: the links go with their pins */
+	ck_assert_int_eq(access(pin, F_OK), -1);
+	close(go[0]);
+	close(go[1]);
+	close(done[0]);
+	close(done[1]);
+}
+END_TEST
+
 static Suite *runtrace_suite(void)
 {
 	Suite *s = suite_create("runtrace");
-	TCase *tc = tcase_create("truth");
-	TCase *tset = tcase_create("settings");
+	TCase *tc;
 
+	tc = tcase_create("truth");
 	tcase_set_timeout(tc, 30);
-	tcase_add_test(tc, test_sleep_intervals);
+	tcase_add_test(tc, test_truth);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("cap");
+	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_cap);
 	suite_add_tcase(s, tc);
-	tcase_add_test(tset, test_pid_required);
-	suite_add_tcase(s, tset);
+
+	tc = tcase_create("settings");
+	tcase_add_test(tc, test_pid_required);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("persistent");
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_persistent);
+	suite_add_tcase(s, tc);
 	return s;
 }
 
