@@ -1,8 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * loadmon.c - load-monitor, user side: drives the task-iterator walks of
- * loadmon.bpf.c, keeps the per-check R/D counts and the captured tasks, and
- * writes loadmon.txt, loadmon.json, loadmon-checks.csv and loadmon.folded.
+ * loadmon.c - load-monitor, user side: loads loadmon.bpf.c, arms its timer
+ * (which then checks the load in the kernel every interval with no user
+ * space involved), and drains what it collected: the captures from the
+ * ring buffer, the checks from a ring of the last LOADMON_HIST, the check
+ * totals from a two-halved window. Writes loadmon.txt, loadmon.json,
+ * loadmon-checks.csv and loadmon.folded.
+ *
+ * A persistent activation pins the maps; the timer lives in one of them,
+ * so it keeps ticking after the process exits, and unpinning the maps
+ * (--deactivate) frees it. There is no link to pin.
  */
 #include <errno.h>
 #include <limits.h>
@@ -20,16 +27,12 @@
 #include "folded.h"
 #include "hld_record.h"
 #include "hld_settings.h"
+#include "loadmon.bpf.h"
 #include "loadmon.skel.h"
 #include "syms.h"
 
 #define NS_PER_MS 1000000ull
-
-/* The load seen by one check walk. */
-struct lm_check {
-	uint64_t t_ns;		/* CLOCK_MONOTONIC when the walk started */
-	uint32_t r, d;
-};
+#define LOADMON_RB_CAPTURES 4	/* full captures the ring buffer holds unread */
 
 /* One captured task; its frames live in loadmon.frames[frame ...]. */
 struct lm_task {
@@ -49,17 +52,16 @@ struct lm_capture {
 
 struct loadmon {
 	struct loadmon_bpf *skel;
-	struct bpf_link *link;
 	struct ring_buffer *rb;
 	struct usyms *usyms;		/* only if a user stack ever shows up */
-	uint64_t next_check_ns;
-	uint64_t last_capture_ns;	/* carried from one phase to the next */
-	uint64_t capture_seq;
-	uint64_t nr_walks;
-	uint64_t walk_ns, walk_max_ns;	/* wall time of the walks, as the thread saw it */
+	bool armed;
+	uint64_t run_ns_seen, run_cnt_seen;	/* self-timing already added to the feature */
 	int rec_err;			/* first error in the record callback */
 
-	struct lm_check *checks;
+	/* What was drained since the last report. */
+	struct loadmon_window win;
+	uint64_t hist_skipped;		/* checks overwritten before they were read */
+	struct loadmon_check *checks;
 	size_t nr_checks, cap_checks;
 	struct lm_capture *caps;
 	size_t nr_caps, cap_caps;
@@ -69,19 +71,43 @@ struct loadmon {
 	size_t nr_frames, cap_frames;
 };
 
+/* The drops since activation, by cause: the program's counters. */
+struct lm_drops {
+	uint64_t ringbuf, cap, rate, stack, capture_rec, total;
+};
+
 static struct lm_capture *loadmon__cur_capture(struct loadmon *lm)
 {
 	return lm->nr_caps ? &lm->caps[lm->nr_caps - 1] : NULL;
 }
 
+/* The capture @seq: the current one, or a new one (its first record just arrived). */
+static struct lm_capture *loadmon__capture_for(struct loadmon *lm, uint64_t seq)
+{
+	struct lm_capture *cap = loadmon__cur_capture(lm);
+
+	if (cap && cap->seq == seq)
+		return cap;
+	if (bpf_util__reserve((void **)&lm->caps, &lm->cap_caps, lm->nr_caps + 1,
+			      sizeof(*lm->caps)))
+		return NULL;
+	cap = &lm->caps[lm->nr_caps++];
+	memset(cap, 0, sizeof(*cap));
+	cap->seq = seq;
+	cap->first_task = lm->nr_tasks;
+	return cap;
+}
+
 /* Keep one task record: the task and a copy of its valid frames. */
 static int loadmon__add_task(struct loadmon *lm, const struct hld_loadmon_task *rec)
 {
-	struct lm_capture *cap = loadmon__cur_capture(lm);
+	struct lm_capture *cap = loadmon__capture_for(lm, rec->capture);
 	uint32_t nk = rec->nr_kstack, nu = rec->nr_ustack;
 	struct lm_task *t;
 
-	if (!cap || cap->seq != rec->capture)
+	if (!cap)
+		return -ENOMEM;
+	if (cap->closed)
 		return -EPROTO;
 	if (nk > HLD_MAX_STACK)
 		nk = HLD_MAX_STACK;
@@ -92,6 +118,8 @@ static int loadmon__add_task(struct loadmon *lm, const struct hld_loadmon_task *
 	    bpf_util__reserve((void **)&lm->frames, &lm->cap_frames, lm->nr_frames + nk + nu,
 			      sizeof(*lm->frames)))
 		return -ENOMEM;
+	if (!cap->t_ns)
+		cap->t_ns = rec->hdr.ts;
 	t = &lm->tasks[lm->nr_tasks++];
 	t->pid = rec->pid;
 	t->tgid = rec->tgid;
@@ -115,123 +143,217 @@ static int loadmon__add_task(struct loadmon *lm, const struct hld_loadmon_task *
 	return 0;
 }
 
+/* Close a capture with its hld_loadmon_capture record (the tasks came first). */
+static int loadmon__close_capture(struct loadmon *lm, const struct hld_loadmon_capture *c)
+{
+	struct lm_capture *cap = loadmon__capture_for(lm, c->capture);
+
+	if (!cap)
+		return -ENOMEM;
+	cap->t_ns = c->hdr.ts;
+	cap->r = c->nr_r;
+	cap->d = c->nr_d;
+	cap->emitted = c->nr_emitted;
+	cap->dropped = c->nr_dropped;
+	cap->closed = true;
+	return 0;
+}
+
 /* ring_buffer callback: one hld_loadmon_task or hld_loadmon_capture record. */
 static int loadmon__on_record(void *ctx, void *data, size_t size)
 {
 	struct loadmon *lm = ctx;
-	const struct hld_record_header *hdr = data;
-	const struct hld_loadmon_capture *c = data;
-	struct lm_capture *cap;
-	int err = 0;
+	int err;
 
-	if (size < sizeof(*hdr) || hdr->len > size || hdr->version != HLD_RECORD_VERSION) {
-		err = -EPROTO;
-	} else if (hdr->type == HLD_REC_LOADMON_TASK && hdr->len >= sizeof(struct hld_loadmon_task)) {
+	if (bpf_util__record_ok(data, size, HLD_REC_LOADMON_TASK, sizeof(struct hld_loadmon_task)))
 		err = loadmon__add_task(lm, data);
-	} else if (hdr->type == HLD_REC_LOADMON_CAPTURE && hdr->len >= sizeof(*c)) {
-		cap = loadmon__cur_capture(lm);
-		if (!cap || cap->seq != c->capture) {
-			err = -EPROTO;
-		} else {
-			cap->t_ns = c->hdr.ts;
-			cap->r = c->nr_r;
-			cap->d = c->nr_d;
-			cap->emitted = c->nr_emitted;
-			cap->dropped = c->nr_dropped;
-			cap->closed = true;
-		}
-	} else {
+	else if (bpf_util__record_ok(data, size, HLD_REC_LOADMON_CAPTURE,
+				     sizeof(struct hld_loadmon_capture)))
+		err = loadmon__close_capture(lm, data);
+	else
 		err = -EPROTO;
-	}
 	if (err && !lm->rec_err)
 		lm->rec_err = err;
 	return 0;
 }
 
-/* Run one walk of all tasks in @mode and read the iterator to its end. */
-static int loadmon__walk(struct loadmon *lm, uint32_t mode)
+/*
+ * Copy the checks the program logged since user space last read them into
+ * lm->checks; those already overwritten in the ring are only counted.
+ */
+static int loadmon__read_hist(struct loadmon *lm)
 {
 	struct loadmon_bpf__bss *b = lm->skel->bss;
-	uint64_t t0 = bpf_util__now_ns(), dt;
-	char buf[64];
-	ssize_t n;
-	int fd, err = 0;
+	uint64_t n = __atomic_load_n(&b->nr_hist, __ATOMIC_ACQUIRE);
+	uint64_t from = b->hist_read;
 
-	b->walk_mode = mode;
-	b->nr_r = 0;
-	b->nr_d = 0;
-	b->nr_emitted = 0;
-	b->nr_dropped = 0;
-	b->want_capture = 0;
-	b->capture_rec_lost = 0;
-	fd = bpf_iter_create(bpf_link__fd(lm->link));
-	if (fd < 0)
-		return -errno;
-	for (;;) {
-		n = read(fd, buf, sizeof(buf));
-		if (n > 0)
-			continue;
-		if (n < 0 && (errno == EINTR || errno == EAGAIN))
-			continue;
-		if (n < 0)
-			err = -errno;
-		break;
+	/* The slot of check n - LOADMON_HIST is the one being rewritten next. */
+	if (n > LOADMON_HIST - 1 && from < n - (LOADMON_HIST - 1)) {
+		lm->hist_skipped += n - (LOADMON_HIST - 1) - from;
+		from = n - (LOADMON_HIST - 1);
 	}
-	close(fd);
-	lm->nr_walks++;
-	dt = bpf_util__now_ns() - t0;
-	lm->walk_ns += dt;
-	if (dt > lm->walk_max_ns)
-		lm->walk_max_ns = dt;
-	return err;
+	if (from >= n)
+		return 0;
+	if (bpf_util__reserve((void **)&lm->checks, &lm->cap_checks, lm->nr_checks + (n - from),
+			      sizeof(*lm->checks)))
+		return -ENOMEM;
+	for (uint64_t s = from; s < n; s++)
+		lm->checks[lm->nr_checks++] = b->hist[s % LOADMON_HIST];
+	b->hist_read = n;
+	return 0;
 }
 
-/* A capture walk, after a check walk asked for one. */
-static int loadmon__capture(struct diag_feature *f, struct loadmon *lm, uint64_t now)
+/* Take the captures and the checks collected so far. */
+static int loadmon__drain(struct loadmon *lm)
 {
-	struct loadmon_bpf__bss *b = lm->skel->bss;
-	struct lm_capture *cap;
 	int err;
 
-	lm->last_capture_ns = b->last_capture_ns;
-	if (bpf_util__reserve((void **)&lm->caps, &lm->cap_caps, lm->nr_caps + 1, sizeof(*lm->caps)))
-		return -ENOMEM;
-	cap = &lm->caps[lm->nr_caps++];
-	memset(cap, 0, sizeof(*cap));
-	cap->seq = ++lm->capture_seq;
-	cap->t_ns = now;
-	cap->first_task = lm->nr_tasks;
-	b->capture_seq = cap->seq;
-	err = loadmon__walk(lm, 1);
-	if (err)
-		return err;
 	err = ring_buffer__consume(lm->rb);
 	if (err < 0)
 		return err;
 	if (lm->rec_err)
 		return lm->rec_err;
-	cap = loadmon__cur_capture(lm);
-	if (!cap->closed) {
-		/* The closing record did not fit: the walk's counters say the same. */
-		cap->r = b->nr_r;
-		cap->d = b->nr_d;
-		cap->emitted = b->nr_emitted;
-		cap->dropped = b->nr_dropped;
-	}
-	/* Records the ring buffer lost are in `dropped`; what arrived is what we hold. */
-	f->events += cap->nr_tasks;
-	f->drops += cap->dropped;
-	if (cap->emitted > cap->nr_tasks)
-		f->drops += cap->emitted - cap->nr_tasks;
+	return loadmon__read_hist(lm);
+}
+
+/*
+ * The check totals since the last drain: flip the window the program
+ * writes, wait until no program run still writes the old one, then read
+ * and clear it.
+ */
+static int loadmon__drain_window(struct loadmon *lm)
+{
+	struct loadmon_bpf__bss *b = lm->skel->bss;
+	struct loadmon_window *w;
+	uint32_t old = b->gen & 1;
+	int err;
+
+	__atomic_store_n(&b->gen, b->gen + 1, __ATOMIC_RELEASE);
+	err = bpf_util__grace_period();
+	if (err)
+		return err;
+	w = &b->win[old];
+	lm->win.checks += w->checks;
+	lm->win.sum_r += w->sum_r;
+	lm->win.sum_d += w->sum_d;
+	if (w->max_r > lm->win.max_r)
+		lm->win.max_r = w->max_r;
+	if (w->max_d > lm->win.max_d)
+		lm->win.max_d = w->max_d;
+	lm->win.crossed += w->crossed;
+	lm->win.captures += w->captures;
+	lm->win.tasks += w->tasks;
+	memset(w, 0, sizeof(*w));
 	return 0;
 }
 
-/* Ring buffer size for one capture of @max_tasks tasks: a power of two pages. */
+/*
+ * Run the control program once (an iterator link read to its end): its
+ * last call carries out @cmd. 0 or the program's -errno.
+ */
+static int loadmon__ctl(struct loadmon *lm, uint32_t cmd)
+{
+	struct loadmon_bpf__bss *b = lm->skel->bss;
+	struct bpf_link *link;
+	char buf[64];
+	ssize_t n;
+	int fd, err = 0;
+
+	b->ctl_cmd = cmd;
+	b->ctl_err = 0;
+	link = bpf_program__attach_iter(lm->skel->progs.loadmon_ctl, NULL);
+	if (!link)
+		return -errno;
+	fd = bpf_iter_create(bpf_link__fd(link));
+	if (fd < 0) {
+		err = -errno;
+		goto out_link;
+	}
+	do {
+		n = read(fd, buf, sizeof(buf));
+	} while (n > 0 || (n < 0 && errno == EINTR));
+	if (n < 0)
+		err = -errno;
+	close(fd);
+	if (!err)
+		err = b->ctl_err;
+out_link:
+	bpf_link__destroy(link);
+	return err;
+}
+
+/* The kernel's load averages now, in its fixed point, to start from. */
+static void loadmon__seed(struct loadmon *lm)
+{
+	double l[3] = { 0, 0, 0 };
+	FILE *f = fopen("/proc/loadavg", "re");
+
+	if (f) {
+		if (fscanf(f, "%lf %lf %lf", &l[0], &l[1], &l[2]) != 3)
+			l[0] = l[1] = l[2] = 0;
+		fclose(f);
+	}
+	for (int i = 0; i < 3; i++)
+		lm->skel->bss->seed_avenrun[i] = (uint64_t)(l[i] * LOADMON_FIXED_1 + 0.5);
+}
+
+/* Ring buffer size for LOADMON_RB_CAPTURES captures of @max_tasks tasks: a power of two. */
 static uint32_t loadmon__rb_size(uint64_t max_tasks)
 {
 	uint64_t rec = (sizeof(struct hld_loadmon_task) + 8 + 7) & ~7ull;
-	uint64_t need = max_tasks * rec + sizeof(struct hld_loadmon_capture) + 8;
-	return bpf_util__ringbuf_size(need, 64 * 1024);
+	uint64_t cap = (sizeof(struct hld_loadmon_capture) + 8 + 7) & ~7ull;
+
+	return bpf_util__ringbuf_size(LOADMON_RB_CAPTURES * (max_tasks * rec + cap), 256 * 1024);
+}
+
+/*
+ * Open and load the programs with the settings of @f; with f->pin_dir the
+ * maps are pinned there, or the pinned ones reused.
+ */
+static int loadmon__load(struct diag_feature *f, struct loadmon *lm)
+{
+	const struct hld_loadmon_settings *s = f->settings;
+	int ncpu = libbpf_num_possible_cpus(), err;
+
+	if (ncpu <= 0)
+		return ncpu ? ncpu : -EINVAL;
+	lm->skel = loadmon_bpf__open();
+	if (!lm->skel)
+		return -errno;
+	lm->skel->rodata->thr_load = s->load;
+	lm->skel->rodata->thr_r = s->load_r;
+	lm->skel->rodata->thr_d = s->load_d;
+	lm->skel->rodata->thr_task_d = s->task_d;
+	lm->skel->rodata->interval_ns = s->interval_ms * NS_PER_MS;
+	lm->skel->rodata->min_gap_ns = s->min_gap_ms * NS_PER_MS;
+	lm->skel->rodata->max_tasks = s->max_tasks > UINT32_MAX ? UINT32_MAX : s->max_tasks;
+	lm->skel->rodata->user_stacks = !!s->user_stacks;
+	lm->skel->rodata->nr_cpus = ncpu;
+	err = bpf_map__set_max_entries(lm->skel->maps.events, loadmon__rb_size(s->max_tasks));
+	if (!err && f->pin_dir)
+		err = bpf_util__pin_maps(lm->skel->obj, f->pin_dir);
+	if (!err)
+		err = loadmon_bpf__load(lm->skel);
+	if (!err) {
+		lm->rb = ring_buffer__new(bpf_map__fd(lm->skel->maps.events), loadmon__on_record,
+					  lm, NULL);
+		if (!lm->rb)
+			err = -errno;
+	}
+	if (err) {
+		loadmon_bpf__destroy(lm->skel);
+		lm->skel = NULL;
+		return err < 0 ? err : -EINVAL;
+	}
+	return 0;
+}
+
+/* The feature's state, allocated on first use. */
+static struct loadmon *loadmon__get(struct diag_feature *f)
+{
+	if (!f->priv)
+		f->priv = calloc(1, sizeof(struct loadmon));
+	return f->priv;
 }
 
 static int loadmon_probe(char *why, size_t len)
@@ -242,117 +364,101 @@ static int loadmon_probe(char *why, size_t len)
 	err = bpf_util__probe(why, len);
 	if (err)
 		return err;
-	skel = loadmon_bpf__open_and_load();
+	skel = loadmon_bpf__open();
 	if (!skel) {
 		err = -errno;
-		snprintf(why, len, "cannot load the iter/task program: %s", strerror(-err));
+		snprintf(why, len, "cannot open the BPF object: %s", strerror(-err));
 		return err;
 	}
+	skel->rodata->nr_cpus = 1;
+	err = loadmon_bpf__load(skel);
 	loadmon_bpf__destroy(skel);
+	if (err) {
+		snprintf(why, len, "cannot load the timer and task-iterator programs "
+			 "(needs bpf_timer, the bpf_iter_task kfuncs of Linux 6.7+ and "
+			 "CONFIG_FAIR_GROUP_SCHED): %s", strerror(-err));
+		return err;
+	}
 	return 0;
 }
 
-/* Load the programs for a phase; the collected data is kept from earlier ones. */
+/*
+ * Load the programs at the first phase (the maps then live until free),
+ * seed the load averages from /proc/loadavg and start the timer.
+ */
 static int loadmon_activate(struct diag_feature *f)
 {
-	const struct hld_loadmon_settings *s = f->settings;
-	struct loadmon *lm = f->priv;
+	struct loadmon *lm = loadmon__get(f);
 	int err;
 
-	if (!lm) {
-		lm = calloc(1, sizeof(*lm));
-		if (!lm)
-			return -ENOMEM;
-		f->priv = lm;
+	if (!lm)
+		return -ENOMEM;
+	f->kernel_cost_in_thread = false;
+	if (!lm->skel) {
+		err = loadmon__load(f, lm);
+		if (err)
+			return err;
 	}
-	f->kernel_cost_in_thread = true;
-	lm->skel = loadmon_bpf__open();
-	if (!lm->skel)
-		return -errno;
-	lm->skel->rodata->thr_load = s->load;
-	lm->skel->rodata->thr_r = s->load_r;
-	lm->skel->rodata->thr_d = s->load_d;
-	lm->skel->rodata->thr_task_d = s->task_d;
-	lm->skel->rodata->min_gap_ns = s->min_gap_ms * NS_PER_MS;
-	lm->skel->rodata->max_tasks = s->max_tasks > UINT32_MAX ? UINT32_MAX : s->max_tasks;
-	lm->skel->rodata->user_stacks = !!s->user_stacks;
-	err = bpf_map__set_max_entries(lm->skel->maps.events, loadmon__rb_size(s->max_tasks));
+	loadmon__seed(lm);
+	err = loadmon__ctl(lm, LOADMON_CTL_ARM);
 	if (err)
-		goto out_destroy;
-	err = loadmon_bpf__load(lm->skel);
-	if (err)
-		goto out_destroy;
-	lm->link = bpf_program__attach_iter(lm->skel->progs.loadmon_walk, NULL);
-	if (!lm->link) {
-		err = -errno;
-		goto out_destroy;
-	}
-	lm->rb = ring_buffer__new(bpf_map__fd(lm->skel->maps.events), loadmon__on_record, lm, NULL);
-	if (!lm->rb) {
-		err = -errno;
-		goto out_link;
-	}
-	lm->skel->bss->last_capture_ns = lm->last_capture_ns;
-	lm->next_check_ns = bpf_util__now_ns();
+		return err;
+	lm->armed = true;
 	return 0;
-
-out_link:
-	bpf_link__destroy(lm->link);
-	lm->link = NULL;
-out_destroy:
-	loadmon_bpf__destroy(lm->skel);
-	lm->skel = NULL;
-	return err < 0 ? err : -EINVAL;
 }
 
-/* Every DIAG_POLL_MS: run a check walk when the interval is due, and a capture if asked. */
+/*
+ * Attach to a persistent activation: load the programs with the pinned
+ * maps reused (the timer is already ticking; nothing is armed), so that
+ * report() drains what the pinned timer collected.
+ */
+static int loadmon_reopen(struct diag_feature *f)
+{
+	struct loadmon *lm = loadmon__get(f);
+
+	if (!lm)
+		return -ENOMEM;
+	f->kernel_cost_in_thread = false;
+	return loadmon__load(f, lm);
+}
+
+/* Every DIAG_POLL_MS: take the captures and checks, so the buffers never fill. */
 static int loadmon_poll(struct diag_feature *f)
 {
-	const struct hld_loadmon_settings *s = f->settings;
 	struct loadmon *lm = f->priv;
-	uint64_t interval = s->interval_ms * NS_PER_MS, now;
-	struct lm_check *c;
-	int err;
 
 	if (!lm || !lm->skel)
 		return 0;
-	now = bpf_util__now_ns();
-	/* Polls come on a 10 ms grid: allow 1 ms early so a 10 ms interval never skips one. */
-	if (now + NS_PER_MS < lm->next_check_ns)
-		return 0;
-	lm->next_check_ns += interval;
-	if (lm->next_check_ns <= now)
-		lm->next_check_ns = now + interval;
-	err = loadmon__walk(lm, 0);
-	if (err)
-		return err;
-	if (bpf_util__reserve((void **)&lm->checks, &lm->cap_checks, lm->nr_checks + 1,
-			      sizeof(*lm->checks)))
-		return -ENOMEM;
-	c = &lm->checks[lm->nr_checks++];
-	c->t_ns = now;
-	c->r = lm->skel->bss->nr_r;
-	c->d = lm->skel->bss->nr_d;
-	if (!lm->skel->bss->want_capture)
-		return 0;
-	return loadmon__capture(f, lm, now);
+	return loadmon__drain(lm);
 }
 
+/* Add the timer callback's own run time since the last look to the feature. */
+static void loadmon__cost(struct diag_feature *f, struct loadmon *lm)
+{
+	const struct loadmon_bpf__bss *b = lm->skel->bss;
+
+	if (b->run_ns >= lm->run_ns_seen && b->run_cnt >= lm->run_cnt_seen) {
+		f->kernel_run_ns += b->run_ns - lm->run_ns_seen;
+		f->kernel_run_cnt += b->run_cnt - lm->run_cnt_seen;
+	}
+	lm->run_ns_seen = b->run_ns;
+	lm->run_cnt_seen = b->run_cnt;
+}
+
+/* Stop the timer (the maps stay for report()) and take what it left. */
 static int loadmon_deactivate(struct diag_feature *f)
 {
 	struct loadmon *lm = f->priv;
+	int err = 0;
 
-	if (!lm || !lm->skel)
+	if (!lm || !lm->skel || !lm->armed)
 		return 0;
-	bpf_util__prog_stats(bpf_program__fd(lm->skel->progs.loadmon_walk),
-			     &f->kernel_run_ns, &f->kernel_run_cnt);
-	ring_buffer__free(lm->rb);
-	lm->rb = NULL;
-	bpf_link__destroy(lm->link);
-	lm->link = NULL;
-	loadmon_bpf__destroy(lm->skel);
-	lm->skel = NULL;
-	return 0;
+	err = loadmon__ctl(lm, LOADMON_CTL_CANCEL);
+	lm->armed = false;
+	loadmon__cost(f, lm);
+	if (!err)
+		err = loadmon__drain(lm);
+	return err;
 }
 
 static const char *loadmon__state(uint32_t state)
@@ -364,6 +470,41 @@ static const char *loadmon__state(uint32_t state)
 static const char *loadmon__ksym(const struct ksyms *ks, uint64_t addr)
 {
 	return ks ? ksyms__name(ks, addr) : NULL;
+}
+
+/* A load average in the kernel's fixed point, as a number. */
+static double loadmon__load_of(uint64_t fixed)
+{
+	return (double)fixed / LOADMON_FIXED_1;
+}
+
+/* The D load average: all minus R, never below zero. */
+static uint64_t loadmon__avenrun_d(const struct loadmon_bpf__bss *b, int i)
+{
+	return b->avenrun[i] > b->avenrun_r[i] ? b->avenrun[i] - b->avenrun_r[i] : 0;
+}
+
+static void loadmon__drops(const struct loadmon_bpf__bss *b, struct lm_drops *d)
+{
+	d->ringbuf = b->drop_ringbuf;
+	d->cap = b->drop_cap;
+	d->rate = b->drop_rate;
+	d->stack = b->drop_stack;
+	d->capture_rec = b->drop_capture_rec;
+	d->total = d->ringbuf + d->cap + d->rate + d->stack + d->capture_rec;
+}
+
+/* "load,task.d" for the reason bits, or "-". */
+static const char *loadmon__reasons(uint32_t why, char *buf, size_t len)
+{
+	static const char *const names[] = { "load", "load.r", "load.d", "task.d" };
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (int i = 0; i < 4; i++)
+		if (why & (1u << i))
+			n += snprintf(buf + n, n < len ? len - n : 0, "%s%s", n ? "," : "", names[i]);
+	return n ? buf : "-";
 }
 
 /* One captured task's kernel stack (and user stack, if any), innermost first. */
@@ -404,39 +545,92 @@ static uint32_t loadmon__nr_ustacks(const struct loadmon *lm)
 	return n;
 }
 
+/* Self-timed run time of the timer callback: per check without a capture, and per capture. */
+static void loadmon__cost_figures(const struct loadmon_bpf__bss *b, double *idle_ns,
+				  double *capture_us)
+{
+	uint64_t idle_cnt = b->run_cnt > b->capture_seq ? b->run_cnt - b->capture_seq : 0;
+	uint64_t idle = b->run_ns > b->capture_ns ? b->run_ns - b->capture_ns : 0;
+
+	*idle_ns = idle_cnt ? (double)idle / idle_cnt : NAN;
+	*capture_us = b->capture_seq ? b->capture_ns / 1e3 / b->capture_seq : NAN;
+}
+
 static int loadmon__write_txt(struct loadmon *lm, const struct hld_loadmon_settings *s,
 			      const struct ksyms *ks, const char *path)
 {
+	const struct loadmon_bpf__bss *b = lm->skel->bss;
+	uint64_t t0 = lm->nr_checks ? lm->checks[0].t_ns : lm->nr_caps ? lm->caps[0].t_ns : 0;
+	double idle_ns, capture_us;
+	struct lm_drops d;
+	char why[64];
 	FILE *o = fopen(path, "we");
-	uint64_t t0 = lm->nr_checks ? lm->checks[0].t_ns : 0;
 
 	if (!o)
 		return -errno;
-	fprintf(o, "# load-monitor (bpf): %zu checks, %zu captures\n", lm->nr_checks, lm->nr_caps);
+	loadmon__drops(b, &d);
+	loadmon__cost_figures(b, &idle_ns, &capture_us);
+	fprintf(o, "# load-monitor (bpf): %llu checks, %zu captures since the last report\n",
+		(unsigned long long)lm->win.checks, lm->nr_caps);
 	fprintf(o, "# thresholds: load=%llu load.r=%llu load.d=%llu task.d=%llu (0: off); "
 		"interval %llu ms, min-gap %llu ms, max-tasks %llu\n",
 		(unsigned long long)s->load, (unsigned long long)s->load_r,
 		(unsigned long long)s->load_d, (unsigned long long)s->task_d,
 		(unsigned long long)s->interval_ms, (unsigned long long)s->min_gap_ms,
 		(unsigned long long)s->max_tasks);
-	fprintf(o, "# R: TASK_RUNNING; D: TASK_UNINTERRUPTIBLE without TASK_NOLOAD; "
-		"the observing thread is not counted\n");
-	fprintf(o, "# user stacks: %s\n", loadmon__nr_ustacks(lm) ? "captured where the kernel gave them" :
-		"not available: a task iterator cannot read another task's user stack on this "
-		"kernel (bpf_get_task_stack walks only the current task's), so only kernel "
-		"stacks are captured");
-	fprintf(o, "# a task running on another CPU during the walk has no kernel stack "
-		"(the kernel does not unwind a task while it runs)\n");
-	fprintf(o, "# times: seconds since the first check (CLOCK_MONOTONIC ns in brackets)\n");
+	fprintf(o, "# load: 1-minute load average of R+D; load.r: of R; load.d: load - load.r; "
+		"each compared by its integer part; task.d: D tasks now\n");
+	fprintf(o, "# load averages now (1, 5, 15 min): all %.2f %.2f %.2f, R %.2f %.2f %.2f, "
+		"D %.2f %.2f %.2f; last check R %u D %u\n",
+		loadmon__load_of(b->avenrun[0]), loadmon__load_of(b->avenrun[1]),
+		loadmon__load_of(b->avenrun[2]), loadmon__load_of(b->avenrun_r[0]),
+		loadmon__load_of(b->avenrun_r[1]), loadmon__load_of(b->avenrun_r[2]),
+		loadmon__load_of(loadmon__avenrun_d(b, 0)), loadmon__load_of(loadmon__avenrun_d(b, 1)),
+		loadmon__load_of(loadmon__avenrun_d(b, 2)), b->cur_r, b->cur_d);
+	fprintf(o, "# checks since the last report: mean R %.2f D %.2f, max R %llu D %llu, "
+		"%llu over a threshold\n",
+		lm->win.checks ? (double)lm->win.sum_r / lm->win.checks : NAN,
+		lm->win.checks ? (double)lm->win.sum_d / lm->win.checks : NAN,
+		(unsigned long long)lm->win.max_r, (unsigned long long)lm->win.max_d,
+		(unsigned long long)lm->win.crossed);
+	fprintf(o, "# drops since activation: %llu (ring buffer full %llu, over max-tasks %llu, "
+		"rate limit %llu, kernel stack unreadable %llu, capture records lost %llu); "
+		"walks cut at %d threads: %llu\n",
+		(unsigned long long)d.total, (unsigned long long)d.ringbuf,
+		(unsigned long long)d.cap, (unsigned long long)d.rate, (unsigned long long)d.stack,
+		(unsigned long long)d.capture_rec, LOADMON_WALK_MAX,
+		(unsigned long long)b->walk_truncated);
+	fprintf(o, "# cost since activation (the timer callback timing itself): %.0f ns per "
+		"check, %.1f us per capture (max %.1f us), %.4f%% of one CPU\n", idle_ns,
+		capture_us, b->capture_max_ns / 1e3,
+		b->run_cnt ? (double)b->run_ns / (b->run_cnt * (double)s->interval_ms * NS_PER_MS) *
+		100 : 0.0);
+	if (lm->hist_skipped)
+		fprintf(o, "# loadmon-checks.csv holds the last %llu checks: %llu earlier ones "
+			"were overwritten unread\n", (unsigned long long)lm->nr_checks,
+			(unsigned long long)lm->hist_skipped);
+	fprintf(o, "# last capture's reasons: %s\n", loadmon__reasons(b->last_reasons, why,
+								     sizeof(why)));
+	fprintf(o, "# R: TASK_RUNNING; D: TASK_UNINTERRUPTIBLE without TASK_NOLOAD\n");
+	fprintf(o, "# user stacks: %s\n", loadmon__nr_ustacks(lm) ?
+		"captured where the kernel gave them" :
+		"not available: the kernel unwinds no other task's user stack from a timer "
+		"(bpf_get_task_stack), so only kernel stacks are captured");
+	fprintf(o, "# a task running on another CPU during the walk may have no kernel stack "
+		"(counted as unreadable)\n");
+	fprintf(o, "# times: seconds since the first check of this report (CLOCK_MONOTONIC ns "
+		"in brackets)\n");
 	fprintf(o, "# per task: pid tgid comm state, then its kernel stack innermost first\n");
 	if (ks && ksyms__restricted(ks))
-		fprintf(o, "# kernel symbols are restricted (kptr_restrict): frames are shown as addresses\n");
+		fprintf(o, "# kernel symbols are restricted (kptr_restrict): frames are shown as "
+			"addresses\n");
 	for (size_t c = 0; c < lm->nr_caps; c++) {
 		const struct lm_capture *cap = &lm->caps[c];
 
-		fprintf(o, "\ncapture %llu at %.3f s [%llu]: R %u D %u, emitted %u, dropped %u\n",
-			(unsigned long long)cap->seq, (cap->t_ns - t0) / 1e9,
-			(unsigned long long)cap->t_ns, cap->r, cap->d, cap->emitted, cap->dropped);
+		fprintf(o, "\ncapture %llu at %.3f s [%llu]: R %u D %u, emitted %u, dropped %u%s\n",
+			(unsigned long long)cap->seq, cap->t_ns >= t0 ? (cap->t_ns - t0) / 1e9 : 0.0,
+			(unsigned long long)cap->t_ns, cap->r, cap->d, cap->emitted, cap->dropped,
+			cap->closed ? "" : " (closing record lost)");
 		for (size_t i = 0; i < cap->nr_tasks; i++)
 			loadmon__print_task(o, lm, ks, &lm->tasks[cap->first_task + i]);
 	}
@@ -476,6 +670,61 @@ static void loadmon__json_thresholds(struct json_writer *j, const struct hld_loa
 	json__end_object(j);
 }
 
+/*
+ * The figures shared by loadmon.json and the feature's object in
+ * summary.json / run.json (@own: loadmon.json; the callers of report()
+ * write "events" and "drops" into their object themselves).
+ */
+static void loadmon__json_figures(struct json_writer *j, struct loadmon *lm,
+				  const struct hld_loadmon_settings *s, bool own)
+{
+	const struct loadmon_bpf__bss *b = lm->skel->bss;
+	double idle_ns, capture_us;
+	struct lm_drops d;
+	char why[64];
+
+	loadmon__drops(b, &d);
+	loadmon__cost_figures(b, &idle_ns, &capture_us);
+	json__uint(j, "checks", lm->win.checks);
+	json__uint(j, "checks_crossed", lm->win.crossed);
+	json__uint(j, "captures", lm->nr_caps);
+	json__uint(j, "tasks_captured", lm->nr_tasks);
+	if (own)
+		json__uint(j, "events", lm->nr_tasks);
+	json__double(j, "mean_r", lm->win.checks ? (double)lm->win.sum_r / lm->win.checks : NAN);
+	json__double(j, "mean_d", lm->win.checks ? (double)lm->win.sum_d / lm->win.checks : NAN);
+	json__uint(j, "max_r", lm->win.max_r);
+	json__uint(j, "max_d", lm->win.max_d);
+	json__begin_object(j, "load");
+	json__double(j, "all_1", loadmon__load_of(b->avenrun[0]));
+	json__double(j, "all_5", loadmon__load_of(b->avenrun[1]));
+	json__double(j, "all_15", loadmon__load_of(b->avenrun[2]));
+	json__double(j, "r_1", loadmon__load_of(b->avenrun_r[0]));
+	json__double(j, "d_1", loadmon__load_of(loadmon__avenrun_d(b, 0)));
+	json__uint(j, "task_d", b->cur_d);
+	json__uint(j, "task_r", b->cur_r);
+	json__end_object(j);
+	json__str(j, "last_capture_reasons", loadmon__reasons(b->last_reasons, why, sizeof(why)));
+	if (own)
+		json__uint(j, "drops", d.total);
+	json__begin_object(j, "drops_by_cause");
+	json__uint(j, "ringbuf_full", d.ringbuf);
+	json__uint(j, "max_tasks", d.cap);
+	json__uint(j, "rate_limit", d.rate);
+	json__uint(j, "stack_unreadable", d.stack);
+	json__uint(j, "capture_record_lost", d.capture_rec);
+	json__end_object(j);
+	json__uint(j, "walks_truncated", b->walk_truncated);
+	json__uint(j, "checks_not_in_csv", lm->hist_skipped);
+	json__double(j, "bpf_run_ns_per_check", idle_ns);
+	json__double(j, "bpf_run_us_per_capture", capture_us);
+	json__double(j, "bpf_run_us_max_capture", b->capture_max_ns / 1e3);
+	json__double(j, "bpf_cpu_pct", b->run_cnt ? (double)b->run_ns /
+		     (b->run_cnt * (double)s->interval_ms * NS_PER_MS) * 100 : 0.0);
+	json__bool(j, "user_stacks_available", loadmon__nr_ustacks(lm) > 0);
+	loadmon__json_thresholds(j, s);
+}
+
 static int loadmon__write_json(struct loadmon *lm, const struct hld_loadmon_settings *s,
 			       const struct ksyms *ks, const char *path)
 {
@@ -487,9 +736,7 @@ static int loadmon__write_json(struct loadmon *lm, const struct hld_loadmon_sett
 	json__init(&j, o, true);
 	json__begin_object(&j, NULL);
 	json__str(&j, "backend", "bpf");
-	loadmon__json_thresholds(&j, s);
-	json__bool(&j, "user_stacks_available", loadmon__nr_ustacks(lm) > 0);
-	json__uint(&j, "checks", lm->nr_checks);
+	loadmon__json_figures(&j, lm, s, true);
 	json__begin_array(&j, "captures");
 	for (size_t c = 0; c < lm->nr_caps; c++) {
 		const struct lm_capture *cap = &lm->caps[c];
@@ -501,6 +748,7 @@ static int loadmon__write_json(struct loadmon *lm, const struct hld_loadmon_sett
 		json__uint(&j, "d", cap->d);
 		json__uint(&j, "emitted", cap->emitted);
 		json__uint(&j, "dropped", cap->dropped);
+		json__bool(&j, "closed", cap->closed);
 		json__begin_array(&j, "tasks");
 		for (size_t i = 0; i < cap->nr_tasks; i++) {
 			const struct lm_task *t = &lm->tasks[cap->first_task + i];
@@ -601,31 +849,40 @@ static int loadmon__write_folded(struct loadmon *lm, const struct ksyms *ks, con
 	return err;
 }
 
+/* Forget what a report has shown: the next one starts from here. */
+static void loadmon__forget(struct loadmon *lm)
+{
+	memset(&lm->win, 0, sizeof(lm->win));
+	lm->hist_skipped = 0;
+	lm->nr_checks = 0;
+	lm->nr_caps = 0;
+	lm->nr_tasks = 0;
+	lm->nr_frames = 0;
+}
+
+/*
+ * Drain everything collected since the last report, write the files, the
+ * JSON figures and the metrics, then forget it: a report shows each
+ * capture and each check once.
+ */
 static int loadmon_report(struct diag_feature *f, const struct diag_outputs *out)
 {
 	const struct hld_loadmon_settings *s = f->settings;
-	struct loadmon empty = { 0 }, *lm = f->priv ? f->priv : &empty;
-	struct ksyms *ks = ksyms__load();
-	double sum_r = 0, sum_d = 0, mean_r = 0, mean_d = 0;
-	uint32_t max_r = 0, max_d = 0;
-	uint64_t dropped = 0;
+	struct loadmon *lm = f->priv;
+	struct ksyms *ks;
+	struct lm_drops d;
 	char path[PATH_MAX];
 	int err;
 
-	for (size_t i = 0; i < lm->nr_checks; i++) {
-		sum_r += lm->checks[i].r;
-		sum_d += lm->checks[i].d;
-		if (lm->checks[i].r > max_r)
-			max_r = lm->checks[i].r;
-		if (lm->checks[i].d > max_d)
-			max_d = lm->checks[i].d;
-	}
-	if (lm->nr_checks) {
-		mean_r = sum_r / lm->nr_checks;
-		mean_d = sum_d / lm->nr_checks;
-	}
-	for (size_t c = 0; c < lm->nr_caps; c++)
-		dropped += lm->caps[c].dropped;
+	if (!lm || !lm->skel)
+		return -ENODATA;
+	err = loadmon__drain(lm);
+	if (!err)
+		err = loadmon__drain_window(lm);
+	if (err)
+		return err;
+	loadmon__cost(f, lm);
+	ks = ksyms__load();
 
 	snprintf(path, sizeof(path), "%s/loadmon.txt", out->dir);
 	err = loadmon__write_txt(lm, s, ks, path);
@@ -642,42 +899,40 @@ static int loadmon_report(struct diag_feature *f, const struct diag_outputs *out
 		err = loadmon__write_folded(lm, ks, path);
 	}
 
-	json__uint(out->json, "checks", lm->nr_checks);
-	json__uint(out->json, "captures", lm->nr_caps);
-	json__uint(out->json, "tasks_captured", lm->nr_tasks);
-	json__uint(out->json, "dropped", dropped);
-	json__double(out->json, "mean_r", lm->nr_checks ? mean_r : NAN);
-	json__double(out->json, "mean_d", lm->nr_checks ? mean_d : NAN);
-	json__uint(out->json, "max_r", max_r);
-	json__uint(out->json, "max_d", max_d);
-	json__uint(out->json, "walks", lm->nr_walks);
-	json__double(out->json, "walk_us_mean", lm->nr_walks ? lm->walk_ns / 1e3 / lm->nr_walks : NAN);
-	json__double(out->json, "walk_us_max", lm->nr_walks ? lm->walk_max_ns / 1e3 : NAN);
-	/* BPF run time per walk: zero run_cnt means BPF stats were off. */
-	json__double(out->json, "bpf_run_us_per_walk", lm->nr_walks && f->kernel_run_cnt ?
-		     f->kernel_run_ns / 1e3 / lm->nr_walks : NAN);
-	json__bool(out->json, "user_stacks_available", loadmon__nr_ustacks(lm) > 0);
+	loadmon__json_figures(out->json, lm, s, false);
 	json__bool(out->json, "kernel_symbols_restricted", !ks || ksyms__restricted(ks));
-	loadmon__json_thresholds(out->json, s);
-
-	diag_feature__set_metric(f, "checks", lm->nr_checks);
+	loadmon__drops(lm->skel->bss, &d);
+	f->events = lm->nr_tasks;
+	f->drops = d.total;
+	diag_feature__set_metric(f, "checks", lm->win.checks);
 	diag_feature__set_metric(f, "captures", lm->nr_caps);
-	diag_feature__set_metric(f, "mean_r", lm->nr_checks ? mean_r : NAN);
-	diag_feature__set_metric(f, "mean_d", lm->nr_checks ? mean_d : NAN);
-	diag_feature__set_metric(f, "max_r", max_r);
-	diag_feature__set_metric(f, "max_d", max_d);
+	diag_feature__set_metric(f, "mean_r", lm->win.checks ?
+				 (double)lm->win.sum_r / lm->win.checks : NAN);
+	diag_feature__set_metric(f, "mean_d", lm->win.checks ?
+				 (double)lm->win.sum_d / lm->win.checks : NAN);
+	diag_feature__set_metric(f, "max_r", lm->win.max_r);
+	diag_feature__set_metric(f, "max_d", lm->win.max_d);
+	diag_feature__set_metric(f, "drops", d.total);
 	if (ks)
 		ksyms__free(ks);
+	loadmon__forget(lm);
 	return err;
 }
 
+/*
+ * Unload. Unpinned maps go with the last file descriptor, and the timer in
+ * them is cancelled; pinned ones (a persistent activation) stay, ticking.
+ */
 static void loadmon_free(struct diag_feature *f)
 {
 	struct loadmon *lm = f->priv;
 
 	if (!lm)
 		return;
-	loadmon_deactivate(f);
+	if (!f->pin_dir)
+		loadmon_deactivate(f);
+	ring_buffer__free(lm->rb);
+	loadmon_bpf__destroy(lm->skel);
 	if (lm->usyms)
 		usyms__free(lm->usyms);
 	free(lm->checks);
@@ -695,5 +950,6 @@ const struct diag_ops bpf_load_monitor_ops = {
 	.poll = loadmon_poll,
 	.deactivate = loadmon_deactivate,
 	.report = loadmon_report,
+	.reopen = loadmon_reopen,
 	.free = loadmon_free,
 };

@@ -30,6 +30,7 @@
 #include <sys/wait.h>
 
 #include "builtin.h"
+#include "dstate.h"
 #include "json.h"
 #include "options.h"
 
@@ -44,7 +45,6 @@
 #define SPLIT_BLOCK_MIN_NS 5000000ull
 #define SPLIT_BLOCK_SPAN_NS 10000000ull
 #define SPLIT_CHUNK 8192		/* spin iterations between clock reads (~10-20 us) */
-#define DSTATE_MAX 1024
 
 static volatile sig_atomic_t stop_signal;
 
@@ -289,47 +289,6 @@ static int workload_cpu_split(int argc, char **argv)
 	return close_json(f, json, "cpu-split") ? HLD_EXIT_FAIL : HLD_EXIT_OK;
 }
 
-/* State shared by the dstate processes (MAP_SHARED): the stop flag. */
-struct dstate_shared {
-	volatile int stop;
-	uint64_t deadline_ns;	/* CLOCK_MONOTONIC */
-};
-
-/*
- * The vfork-style child: shares the worker's memory, so it may only sleep
- * with raw syscalls and look at the shared flag. Its parent waits for it
- * in a killable (D) sleep.
- */
-static int dstate__sleeper(void *arg)
-{
-	struct dstate_shared *sh = arg;
-	const struct timespec tick = { .tv_nsec = 20 * 1000 * 1000 };
-
-	while (!sh->stop && clock_ns(CLOCK_MONOTONIC) < sh->deadline_ns)
-		syscall(SYS_nanosleep, &tick, NULL);
-	return 0;
-}
-
-/* One D-state process: clone(CLONE_VM | CLONE_VFORK) and wait in the kernel. */
-static void __attribute__((noreturn)) dstate__worker(struct dstate_shared *sh)
-{
-	const size_t stack_size = 64 << 10;
-	char *stack;
-	pid_t pid;
-
-	prctl(PR_SET_NAME, "hld-dstate");
-	stack = mmap(NULL, stack_size, PROT_READ | PROT_WRITE,
-		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-	if (stack == MAP_FAILED)
-		_exit(1);
-	pid = clone(dstate__sleeper, stack + stack_size, CLONE_VM | CLONE_VFORK | SIGCHLD, sh);
-	if (pid < 0)
-		_exit(1);
-	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-		;
-	_exit(0);
-}
-
 static void dstate__usage(FILE *f)
 {
 	fprintf(f, "usage: hldbench workload dstate N [--duration 5s] [--json FILE]\n"
@@ -350,11 +309,10 @@ static int workload_dstate(int argc, char **argv)
 {
 	uint64_t duration_ms = 5000, t_start;
 	const struct timespec tick = { .tv_nsec = 20 * 1000 * 1000 };
-	struct dstate_shared *sh;
 	struct json_writer j;
 	const char *json = NULL;
-	pid_t pids[DSTATE_MAX];
-	int n, idx, started = 0, failed = 0;
+	struct dstate *d;
+	int n, idx, err, failed;
 	char *end;
 	FILE *f;
 
@@ -374,53 +332,30 @@ static int workload_dstate(int argc, char **argv)
 	f = open_json(json, "dstate");
 	if (!f)
 		return HLD_EXIT_FAIL;
-	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (sh == MAP_FAILED) {
-		fprintf(stderr, "hldbench workload dstate: cannot map shared memory: %s\n",
-			strerror(errno));
-		return HLD_EXIT_FAIL;
-	}
 	install_stop_handlers();
 	t_start = clock_ns(CLOCK_MONOTONIC);
-	sh->deadline_ns = t_start + duration_ms * 1000000ull;
-
-	fflush(NULL);
-	for (int i = 0; i < n; i++) {
-		pid_t pid = fork();
-
-		if (pid == 0)
-			dstate__worker(sh);
-		if (pid < 0) {
-			fprintf(stderr, "hldbench workload dstate: cannot fork: %s\n", strerror(errno));
-			break;
-		}
-		pids[started++] = pid;
+	d = dstate__hold(n, "hld-dstate", duration_ms, &err);
+	if (!d) {
+		fprintf(stderr, "hldbench workload dstate: cannot start %d processes: %s\n", n,
+			strerror(-err));
+		return HLD_EXIT_FAIL;
 	}
-	while (started == n && !stop_signal && clock_ns(CLOCK_MONOTONIC) < sh->deadline_ns)
+	while (!stop_signal && clock_ns(CLOCK_MONOTONIC) < t_start + duration_ms * 1000000ull)
 		nanosleep(&tick, NULL);
-	sh->stop = 1;
-	for (int i = 0; i < started; i++) {
-		int status;
-
-		while (waitpid(pids[i], &status, 0) < 0 && errno == EINTR)
-			;
-		if (!WIFEXITED(status) || WEXITSTATUS(status))
-			failed++;
-	}
+	failed = dstate__release(d);
 
 	json__init(&j, f, true);
 	json__begin_object(&j, NULL);
 	json__str(&j, "workload", "dstate");
 	json__int(&j, "requested", n);
-	json__int(&j, "tasks", started - failed);
+	json__int(&j, "tasks", n - failed);
 	json__str(&j, "method", "vfork wait (killable, D state; not I/O wait)");
 	json__double(&j, "wall_s", (clock_ns(CLOCK_MONOTONIC) - t_start) / 1e9);
 	json__str(&j, "stopped_by", stop_signal ? sigabbrev_np(stop_signal) : NULL);
 	json__end_object(&j);
-	munmap(sh, sizeof(*sh));
 	if (close_json(f, json, "dstate"))
 		return HLD_EXIT_FAIL;
-	return started == n && !failed ? HLD_EXIT_OK : HLD_EXIT_FAIL;
+	return failed ? HLD_EXIT_FAIL : HLD_EXIT_OK;
 }
 
 struct workload {

@@ -29,6 +29,7 @@ const diag_test_fn diag_tests[DIAG_FEATURE__MAX] = {
 	[DIAG_exit_monitor] = truth__exit_monitor,
 	[DIAG_run_trace] = truth__run_trace,
 	[DIAG_mutex_monitor] = truth__mutex_monitor,
+	[DIAG_load_monitor] = truth__load_monitor,
 };
 
 void diag_test__say(struct diag_test *t, const char *fmt, ...)

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * check_bpf.c - the eBPF backend: the user-side helpers, and load-monitor
- * and perf run for real against workloads this test starts (a vfork parent
- * in D state, a spinning process in R state). The BPF cases need root and a
- * working BPF; without them they print why and skip.
+ * check_bpf.c - the eBPF backend: the user-side helpers, and perf run for
+ * real against spinning processes this test starts. The BPF cases need
+ * root and a working BPF; without them they print why and skip.
+ * (load-monitor's cases are in check_loadmon.c.)
  */
 #include <check.h>
 #include <dirent.h>
@@ -19,8 +19,6 @@
 #include "bpf-util.h"
 #include "diag.h"
 #include "hld_settings.h"
-
-#define POLLS 300		/* polls of 10 ms a case may take at most */
 
 /* --- helpers ------------------------------------------------------------ */
 
@@ -75,23 +73,6 @@ START_TEST(test_online_cpus)
 END_TEST
 
 /* --- workloads ---------------------------------------------------------- */
-
-/* A child that vforks a grandchild which sleeps: the child waits in D state. */
-static pid_t start_vfork_parent(void)
-{
-	pid_t pid = fork();
-
-	if (pid == 0) {
-		prctl(PR_SET_NAME, "hld-vfork");
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (vfork() == 0) {
-			sleep(30);
-			_exit(0);
-		}
-		_exit(0);
-	}
-	return pid;
-}
 
 static volatile unsigned long sink;
 
@@ -185,66 +166,6 @@ static void remove_dir(const char *dir)
 	rmdir(dir);
 }
 
-/* --- load-monitor ------------------------------------------------------- */
-
-static const struct lm_case {
-	const char *name;
-	pid_t (*start)(void);
-	const char *comm;
-	const char *state;
-	uint64_t load_r, load_d;
-} lm_cases[] = {
-	{ "D: vfork parent", start_vfork_parent, "hld-vfork", "D", 0, 1 },
-	{ "R: spinner", start_spinner, "hld-spin", "R", 1, 0 },
-};
-
-START_TEST(test_loadmon_capture)
-{
-	const struct lm_case *c = &lm_cases[_i];
-	struct hld_loadmon_settings s;
-	struct diag_feature *f;
-	char why[256], dir[64], want[128];
-	const char *skip;
-	pid_t child;
-
-	skip = bpf_unavailable(&bpf_load_monitor_ops, why, sizeof(why));
-	if (skip) {
-		printf("SKIP check_bpf load-monitor %s: %s\n", c->name, skip);
-		return;
-	}
-	ck_assert_int_eq(opts__defaults(diag_descs[DIAG_load_monitor].opts, &s), 0);
-	s.load_r = c->load_r;
-	s.load_d = c->load_d;
-	s.min_gap_ms = 0;
-	f = diag__open(&bpf_load_monitor_ops, &s);
-	ck_assert_ptr_nonnull(f);
-	child = c->start();
-	ck_assert_int_gt(child, 0);
-	ck_assert_int_eq(f->ops->activate(f), 0);
-	for (int i = 0; i < POLLS && f->events < 1; i++) {
-		usleep(DIAG_POLL_MS * 1000);
-		ck_assert_int_eq(f->ops->poll(f), 0);
-	}
-	/* A few more checks so the capture sees the child in its steady state. */
-	for (int i = 0; i < 20; i++) {
-		usleep(DIAG_POLL_MS * 1000);
-		ck_assert_int_eq(f->ops->poll(f), 0);
-	}
-	ck_assert_int_eq(f->ops->deactivate(f), 0);
-	stop_child(child);
-	report_into(f, dir);
-	ck_assert_double_ge(diag_feature__metric(f, "captures"), 1);
-	ck_assert_double_ge(diag_feature__metric(f, "checks"), 1);
-	snprintf(want, sizeof(want), "  %d %d %s %s\n", child, child, c->comm, c->state);
-	ck_assert_msg(file_has_line(dir, "loadmon.txt", want),
-		      "%s/loadmon.txt has no line \"%.*s\"", dir, (int)strlen(want) - 1, want);
-	ck_assert(file_has_line(dir, "loadmon-checks.csv", "t_ns,r,d"));
-	ck_assert(file_has_line(dir, "loadmon.folded", c->comm));
-	remove_dir(dir);
-	diag__close(f);
-}
-END_TEST
-
 /* --- perf ----------------------------------------------------------------- */
 
 START_TEST(test_perf_filter)
@@ -299,11 +220,6 @@ static Suite *bpf_suite(void)
 	tcase_add_loop_test(tc, test_frame, 0, sizeof(frame_cases) / sizeof(frame_cases[0]));
 	tcase_add_loop_test(tc, test_reserve, 0, sizeof(reserve_cases) / sizeof(reserve_cases[0]));
 	tcase_add_test(tc, test_online_cpus);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("load-monitor");
-	tcase_set_timeout(tc, 30);
-	tcase_add_loop_test(tc, test_loadmon_capture, 0, sizeof(lm_cases) / sizeof(lm_cases[0]));
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("perf");
