@@ -24,7 +24,7 @@
 #include "syms.h"
 
 #define MUTEX_FRAME_LEN		256
-#define MUTEX_TRACE_FRAMES	4	/* BPF program and tracepoint glue atop a kernel stack */
+#define MUTEX_TRACE_FRAMES	5	/* BPF program and tracepoint glue atop a kernel stack */
 #define MUTEX_HOLD_CAVEAT	"hold time: not available on this kernel (needs kprobes)"
 #define MUTEX_LIMITS		"wait counts, wait time, waiter stacks and the mutex owner " \
 				"at wait start only; not shown: lock hold time (needs kprobes " \
@@ -268,7 +268,8 @@ static int mutexmon__drain(struct mutexmon *m, struct mutexmon_drained *d)
 /*
  * Symbolize kernel stack @id into @st, innermost first. Frames past the
  * first are return addresses: look up addr - 1. The leading frames of the
- * BPF program and bpf_trace_run*() are the tracing machinery: left out.
+ * BPF program, bpf_trace_run*() and __traceiter_*() are the tracing
+ * machinery: left out.
  */
 static void mutexmon__stack(struct mutexmon *m, int32_t id, struct mutexmon_stack *st)
 {
@@ -282,7 +283,8 @@ static void mutexmon__stack(struct mutexmon *m, int32_t id, struct mutexmon_stac
 	for (int i = 0; i < MUTEX_TRACE_FRAMES && ips[i] && named; i++) {
 		const char *name = ksyms__name(m->ksyms, i ? ips[i] - 1 : ips[i]);
 
-		if (name && !strncmp(name, "bpf_trace_run", 13))
+		if (name && (!strncmp(name, "bpf_trace_run", 13) ||
+			     !strncmp(name, "__traceiter_", 12)))
 			first = i + 1;
 	}
 	for (int i = first; i < HLD_MAX_STACK && ips[i]; i++) {
