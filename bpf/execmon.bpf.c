@@ -41,13 +41,26 @@ static __always_inline bool comm_matches(const char *comm)
 	return true;
 }
 
-/*
- * Fill the parent chain, parent first, up to HLD_EXEC_ANCESTORS deep or to
- * the idle task. Returns true if targ_ancestor is in it (or is -1).
- */
-static __always_inline bool fill_ancestors(struct hld_exec_record *rec, struct task_struct *task)
+/* Is targ_ancestor among the HLD_EXEC_ANCESTORS nearest ancestors of @task? */
+static __always_inline bool has_ancestor(struct task_struct *task)
 {
-	bool found = targ_ancestor < 0;
+	struct task_struct *p = task;
+
+	for (int i = 0; i < HLD_EXEC_ANCESTORS; i++) {
+		p = BPF_CORE_READ(p, real_parent);
+		if (!p)
+			break;
+		if (BPF_CORE_READ(p, tgid) == targ_ancestor)
+			return true;
+		if (!BPF_CORE_READ(p, pid))	/* the idle task: the top */
+			break;
+	}
+	return false;
+}
+
+/* Fill the parent chain, parent first, up to HLD_EXEC_ANCESTORS deep or to the idle task. */
+static __always_inline void fill_ancestors(struct hld_exec_record *rec, struct task_struct *task)
+{
 	struct task_struct *p = task;
 	__u32 n = 0;
 
@@ -59,13 +72,10 @@ static __always_inline bool fill_ancestors(struct hld_exec_record *rec, struct t
 		rec->ancestors[i].tgid = BPF_CORE_READ(p, tgid);
 		bpf_probe_read_kernel_str(rec->ancestors[i].comm, HLD_COMM_LEN, p->comm);
 		n++;
-		if (rec->ancestors[i].tgid == targ_ancestor)
-			found = true;
 		if (!rec->ancestors[i].pid)	/* the idle task: the top */
 			break;
 	}
 	rec->nr_ancestors = n;
-	return found;
 }
 
 /* Copy argv from the new mm: at most HLD_EXEC_ARGS bytes. */
@@ -102,18 +112,15 @@ int BPF_PROG(execmon_exec, struct task_struct *p, pid_t old_pid, struct linux_bi
 	bpf_get_current_comm(comm, sizeof(comm));
 	if (targ_comm[0] && !comm_matches(comm))
 		return 0;
+	if (targ_ancestor >= 0 && !has_ancestor(task))
+		return 0;
+	__sync_fetch_and_add(&nr_execs, 1);
 	rec = bpf_ringbuf_reserve(&events, sizeof(*rec), 0);
 	if (!rec) {
-		/* The ancestor filter is not known without the record: count it anyway. */
-		__sync_fetch_and_add(&nr_execs, 1);
 		__sync_fetch_and_add(&nr_drops, 1);
 		return 0;
 	}
-	if (!fill_ancestors(rec, task)) {
-		bpf_ringbuf_discard(rec, BPF_RB_NO_WAKEUP);
-		return 0;
-	}
-	__sync_fetch_and_add(&nr_execs, 1);
+	fill_ancestors(rec, task);
 	rec->hdr.type = HLD_REC_EXEC;
 	rec->hdr.version = HLD_RECORD_VERSION;
 	rec->hdr.len = sizeof(*rec);

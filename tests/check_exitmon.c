@@ -2,8 +2,9 @@
 /*
  * check_exitmon.c - exit-monitor on the eBPF backend: the ground-truth test
  * (harness/truth-exit-monitor.c: N exits with known codes and signals),
- * the settings it does not cover (no user stacks, a tgid filter), and a
- * persistent activation whose reports drain the pinned ring buffer. Needs
+ * the settings it does not cover (no user stacks, a tgid filter), a
+ * persistent activation whose reports drain the pinned ring buffer, and
+ * conservation (received + dropped == N with the reader stopped). Needs
  * root and BPF; skips with the reason.
  */
 #include <check.h>
@@ -295,6 +296,43 @@ static void run_exits(int n)
 	}
 }
 
+/*
+ * Nothing lost silently: with a one-page ring buffer (two records) and the
+ * reader stopped, N exits must come out as records or as counted drops,
+ * exactly N in all.
+ */
+START_TEST(test_exit_conservation)
+{
+	enum { N = 32 };
+	struct hld_exit_settings s;
+	struct diag_feature *f;
+	char why[256], dir[64];
+	const char *skip = exitmon_unavailable(why, sizeof(why));
+	double exits, drops;
+
+	if (skip) {
+		printf("SKIP check_exitmon conservation: %s\n", skip);
+		return;
+	}
+	ck_assert_int_eq(opts__defaults(diag_descs[DIAG_exit_monitor].opts, &s), 0);
+	snprintf(s.comm, sizeof(s.comm), "%s", COMM);
+	s.ringbuf_size = 4096;
+	f = diag__open(&bpf_exit_monitor_ops, &s);
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(f->ops->activate(f), 0);
+	run_exits(N);
+	ck_assert_int_eq(f->ops->deactivate(f), 0);
+	report_into(f, dir);
+	exits = diag_feature__metric(f, "exits");
+	drops = diag_feature__metric(f, "drops");
+	ck_assert_msg(drops > 0, "a 4096-byte ring buffer held all %d records", N);
+	ck_assert_msg(exits + drops == N, "received %.0f + dropped %.0f != %d", exits, drops, N);
+	ck_assert_uint_eq(f->events + f->drops, N);
+	remove_dir(dir);
+	diag__close(f);
+}
+END_TEST
+
 /* A process that reopens the activation in @pin and reports: exits by this test's children. */
 static int reopen_report(const struct hld_exit_settings *s, const char *pin, uint64_t *events)
 {
@@ -388,6 +426,11 @@ static Suite *exitmon_suite(void)
 	tc = tcase_create("persistence");
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_exit_persistent);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("conservation");
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_exit_conservation);
 	suite_add_tcase(s, tc);
 	return s;
 }
