@@ -3,15 +3,19 @@
  * syscost.bpf.c - sys-cost: count and time every system call.
  *
  * raw_tp/sys_enter stamps the entry time in the thread's task storage;
- * raw_tp/sys_exit adds the elapsed time to two aggregations: a per-CPU
- * array indexed by syscall number (which also gives the per-CPU view: the
- * CPU a syscall returned on) and a per-CPU hash keyed by (tgid, number),
- * which a tgid filter makes redundant and skips.
- * Per-CPU maps need no atomic operations on the hot path. All state stays
- * in maps so a later process can report from pinned maps.
+ * raw_tp/sys_exit adds the elapsed time to the (process, syscall) pair's
+ * slot in a per-CPU open-addressed table (the CPU a syscall returned on
+ * gives the per-CPU view; user space sums pairs into the per-syscall and
+ * per-process views). A pair that finds no free slot is counted in a
+ * per-syscall overflow array instead, so the per-syscall and per-CPU views
+ * stay exact, and is counted as a drop of the per-process view.
  *
- * The hot path is kept short: filters first, no string work unless a comm
- * filter is set or a process is seen for the first time.
+ * The hot path is what it costs: two clock reads (bpf_ktime_get_ns(), about
+ * half the floor each here), the current task and its storage, and inlined
+ * per-CPU array accesses; no hash map helper, no atomic operation, no
+ * string work unless a comm filter is set or a pair is seen for the first
+ * time in a generation. The pid and tgid come from the task, not from
+ * another helper call.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -36,10 +40,12 @@ const volatile char targ_comm[HLD_COMM_LEN] = {};
  * detached gap.
  */
 __u32 phase = 0;
+/* The half of by_proc and by_nr counted into; flipped by each report. */
+__u32 gen = 0;
 
-/* Loss accounting, read by user space. */
-__u64 nr_drop_start = 0;	/* task storage could not be created: syscall not timed */
-__u64 nr_drop_proc = 0;		/* per-process map full: syscall missing from that view */
+/* Loss accounting since activation, read by user space. */
+__u64 nr_drop_start = 0;	/* task storage could not be created: syscall not counted */
+__u64 nr_drop_proc = 0;		/* no free slot: syscall missing from the per-process view */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
@@ -50,32 +56,32 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, SYSCOST_NR_SLOTS);
+	__uint(max_entries, 2 * SYSCOST_PROC_SLOTS);
+	__type(key, __u32);
+	__type(value, struct syscost_slot);
+} by_proc SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 2 * SYSCOST_NR_SLOTS);
 	__type(key, __u32);
 	__type(value, struct syscost_val);
 } by_nr SEC(".maps");
 
+/* Command name of each process, written when it takes a slot or executes. */
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
-	__uint(max_entries, SYSCOST_MAX_PROCS);
-	__type(key, struct syscost_proc_key);
-	__type(value, struct syscost_val);
-} by_proc SEC(".maps");
-
-/* Command name of each process seen, written once, when it enters by_proc. */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, SYSCOST_MAX_PROCS);
 	__type(key, __u32);
 	__type(value, char[HLD_COMM_LEN]);
 } comms SEC(".maps");
 
-/* True if the current task passes the tgid and pid filters. */
-static __always_inline bool ids_pass(__u64 id)
+/* True if @task passes the tgid and pid filters (the unset ones vanish at load). */
+static __always_inline bool ids_pass(struct task_struct *task)
 {
-	if (targ_tgid >= 0 && (id >> 32) != targ_tgid)
+	if (targ_tgid >= 0 && task->tgid != targ_tgid)
 		return false;
-	if (targ_pid >= 0 && (__u32)id != targ_pid)
+	if (targ_pid >= 0 && task->pid != targ_pid)
 		return false;
 	return true;
 }
@@ -105,7 +111,7 @@ static __always_inline void val_add(struct syscost_val *v, __u64 ns)
 }
 
 /* Record the current comm as the name of process @tgid. */
-static __always_inline void name_process(__u32 tgid)
+static __noinline void name_process(__u32 tgid)
 {
 	char comm[HLD_COMM_LEN];
 
@@ -114,59 +120,61 @@ static __always_inline void name_process(__u32 tgid)
 }
 
 /*
- * Account one syscall @nr of @ns nanoseconds to process @tgid. With a tgid
- * filter only one process passes, so by_nr is its per-process view and the
- * hash is skipped: the cheapest path for the common "diagnose this process".
+ * Account one syscall @nr of @ns nanoseconds to process @tgid: into its
+ * pair's slot, taking a free one (and naming the process) on the first
+ * call of the pair in this generation; without a free slot within
+ * SYSCOST_PROBES, into the overflow array.
  */
 static __always_inline void account(__u32 tgid, __u32 nr, __u64 ns)
 {
-	struct syscost_proc_key key = { .tgid = tgid, .nr = nr };
-	struct syscost_val *v, nv = { 1, ns, ns };
+	__u64 key = syscost_key(tgid, nr);
+	__u32 half = gen & 1, h = syscost_hash(key), i, idx;
+	struct syscost_slot *s;
+	struct syscost_val *v;
 
-	v = bpf_map_lookup_elem(&by_nr, &nr);
-	if (v) {
-		if (targ_tgid >= 0 && !v->count)
+	for (i = 0; i < SYSCOST_PROBES; i++) {
+		idx = half * SYSCOST_PROC_SLOTS + ((h + i) & (SYSCOST_PROC_SLOTS - 1));
+		s = bpf_map_lookup_elem(&by_proc, &idx);
+		if (!s)
+			break;
+		if (s->key == key) {
+			val_add(&s->v, ns);
+			return;
+		}
+		if (!s->key) {
+			s->key = key;
+			s->v.count = 1;
+			s->v.total_ns = ns;
+			s->v.max_ns = ns;
 			name_process(tgid);
+			return;
+		}
+	}
+	__sync_fetch_and_add(&nr_drop_proc, 1);
+	idx = half * SYSCOST_NR_SLOTS + nr;
+	v = bpf_map_lookup_elem(&by_nr, &idx);
+	if (v)
 		val_add(v, ns);
-	}
-	if (targ_tgid >= 0)
-		return;
-	v = bpf_map_lookup_elem(&by_proc, &key);
-	if (v) {
-		val_add(v, ns);
-		return;
-	}
-	/* A new pair: the slow path. It fails if another CPU just added it, or the map is full. */
-	if (bpf_map_update_elem(&by_proc, &key, &nv, BPF_NOEXIST)) {
-		v = bpf_map_lookup_elem(&by_proc, &key);
-		if (v)
-			val_add(v, ns);
-		else
-			__sync_fetch_and_add(&nr_drop_proc, 1);
-		return;
-	}
-	name_process(tgid);
 }
 
 SEC("raw_tp/sys_enter")
 int syscost_enter(struct bpf_raw_tracepoint_args *ctx)
 {
-	__u64 id = bpf_get_current_pid_tgid();
+	struct task_struct *task = bpf_get_current_task_btf();
 	__u64 nr = ctx->args[1];
 	struct syscost_start *s;
 
-	if (!ids_pass(id))
+	if (!ids_pass(task))
 		return 0;
 	if (targ_comm[0] && !comm_passes())
 		return 0;
 	if (nr >= SYSCOST_NR_SLOTS)
 		nr = SYSCOST_OTHER;
 	if (nr == KNR_EXIT || nr == KNR_EXIT_GROUP) {
-		account(id >> 32, nr, 0);
+		account(task->tgid, nr, 0);
 		return 0;
 	}
-	s = bpf_task_storage_get(&start, bpf_get_current_task_btf(), 0,
-				 BPF_LOCAL_STORAGE_GET_F_CREATE);
+	s = bpf_task_storage_get(&start, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!s) {
 		__sync_fetch_and_add(&nr_drop_start, 1);
 		return 0;
@@ -180,15 +188,15 @@ int syscost_enter(struct bpf_raw_tracepoint_args *ctx)
 SEC("raw_tp/sys_exit")
 int syscost_exit(struct bpf_raw_tracepoint_args *ctx)
 {
-	__u64 id = bpf_get_current_pid_tgid();
+	struct task_struct *task = bpf_get_current_task_btf();
 	struct syscost_start *s;
-	__u32 tgid = id >> 32, nr;
+	__u32 tgid, nr;
 	__u64 ts;
 
-	if (!ids_pass(id))
+	if (!ids_pass(task))
 		return 0;
 	/* A thread filtered out by comm has no entry stamp, so no comm check here. */
-	s = bpf_task_storage_get(&start, bpf_get_current_task_btf(), 0, 0);
+	s = bpf_task_storage_get(&start, task, 0, 0);
 	if (!s || !s->ts)
 		return 0;
 	ts = s->ts;
@@ -196,6 +204,7 @@ int syscost_exit(struct bpf_raw_tracepoint_args *ctx)
 	if (s->phase != phase)
 		return 0;
 	nr = s->nr;
+	tgid = task->tgid;
 	account(tgid, nr, bpf_ktime_get_ns() - ts);
 	/* The process now has the comm of the program it executed: name it by that. */
 	if ((nr == KNR_EXECVE || nr == KNR_EXECVEAT) && ctx->args[1] == 0)

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * syscost.c - sys-cost, user side: loads syscost.bpf.c once, attaches it
- * for each diagnosed phase, and at report time reads its maps (never a
+ * for each diagnosed phase, and at report time drains its maps (never a
  * private copy) into syscost.txt and syscost.json: per syscall, per
- * process and per CPU count and time.
+ * process and per CPU count and time of the syscalls that returned since
+ * the previous report, and the drops since activation.
  */
 #include <errno.h>
 #include <limits.h>
@@ -48,7 +49,7 @@ struct sc_cpu {
 	uint64_t count, total_ns;
 };
 
-/* Everything the maps hold, summed over CPUs where a view needs it. */
+/* One drain of the maps, summed over CPUs where a view needs it. */
 struct sc_data {
 	struct sc_row *nrs;		/* syscalls seen, by total time */
 	size_t nr_nrs;
@@ -108,101 +109,126 @@ static int syscost__cmp_proc(const void *a, const void *b)
 	return x->tgid < y->tgid ? -1 : x->tgid > y->tgid;
 }
 
-/* Per-syscall rows and the per-CPU view, from the per-CPU array by_nr. */
-static int syscost__read_nrs(struct syscost_bpf *skel, struct sc_data *d,
-			     struct syscost_val *vals)
+/* qsort: by key, so that one pair's copies from different CPUs are adjacent. */
+static int syscost__cmp_key(const void *a, const void *b)
 {
-	int fd = bpf_map__fd(skel->maps.by_nr);
+	const struct sc_row *x = a, *y = b;
 
-	d->nrs = calloc(SYSCOST_NR_SLOTS, sizeof(*d->nrs));
-	d->cpus = calloc(d->nr_cpus, sizeof(*d->cpus));
-	if (!d->nrs || !d->cpus)
-		return -ENOMEM;
-	for (uint32_t nr = 0; nr < SYSCOST_NR_SLOTS; nr++) {
-		struct sc_row *r = &d->nrs[d->nr_nrs];
-
-		if (bpf_map_lookup_elem(fd, &nr, vals))
-			return -errno;
-		memset(r, 0, sizeof(*r));
-		r->nr = nr;
-		for (int c = 0; c < d->nr_cpus; c++) {
-			syscost__add(&r->v, &vals[c]);
-			d->cpus[c].count += vals[c].count;
-			d->cpus[c].total_ns += vals[c].total_ns;
-		}
-		if (!r->v.count)
-			continue;
-		d->syscalls += r->v.count;
-		d->total_ns += r->v.total_ns;
-		d->nr_nrs++;
-	}
-	qsort(d->nrs, d->nr_nrs, sizeof(*d->nrs), syscost__cmp_row);
-	return 0;
+	if (x->tgid != y->tgid)
+		return x->tgid < y->tgid ? -1 : 1;
+	return x->nr < y->nr ? -1 : x->nr > y->nr;
 }
 
 /*
- * With a tgid filter the program skips by_proc: the one process's rows are
- * the per-syscall rows.
+ * Read the @n entries of the per-CPU array @fd from @first on, in @vals
+ * (@vsize bytes per CPU), and zero each one that is not all zero: the
+ * drained half of a generation, which no program writes any more. @fn
+ * gets each entry's per-CPU values.
  */
-static int syscost__pairs_from_nrs(struct sc_data *d, uint32_t tgid)
+static int syscost__drain_map(int fd, uint32_t first, uint32_t n, size_t vsize, int ncpu,
+			      void *vals, void *zero,
+			      int (*fn)(struct sc_data *d, uint32_t i, const void *vals),
+			      struct sc_data *d)
 {
-	d->pairs = calloc(d->nr_nrs ? d->nr_nrs : 1, sizeof(*d->pairs));
-	if (!d->pairs)
-		return -ENOMEM;
-	d->nr_pairs = d->cap_pairs = d->nr_nrs;
-	for (size_t i = 0; i < d->nr_nrs; i++) {
-		d->pairs[i] = d->nrs[i];
-		d->pairs[i].tgid = tgid;
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t key = first + i;
+		bool used = false;
+		int err;
+
+		if (bpf_map_lookup_elem(fd, &key, vals))
+			return -errno;
+		for (size_t b = 0; b < vsize * ncpu && !used; b++)
+			used = ((const char *)vals)[b];
+		if (!used)
+			continue;
+		err = fn(d, i, vals);
+		if (err)
+			return err;
+		if (bpf_map_update_elem(fd, &key, zero, BPF_EXIST))
+			return -errno;
 	}
 	return 0;
 }
 
-/* (tgid, syscall) rows from the per-CPU hash by_proc, and the processes they sum to. */
-static int syscost__read_procs(struct syscost_bpf *skel, const struct hld_syscost_settings *s,
-			       struct sc_data *d, struct syscost_val *vals)
+/* One slot of by_proc: each CPU's copy holding a pair becomes a row; the per-CPU view grows. */
+static int syscost__add_slot(struct sc_data *d, uint32_t i, const void *vals)
 {
-	int fd = bpf_map__fd(skel->maps.by_proc), comms = bpf_map__fd(skel->maps.comms);
-	struct syscost_proc_key key, next;
-	size_t i, j;
+	const struct syscost_slot *slot = vals;
 
-	if (s->tgid >= 0 && syscost__pairs_from_nrs(d, s->tgid))
-		return -ENOMEM;
-	for (void *prev = NULL; s->tgid < 0 && !bpf_map_get_next_key(fd, prev, &next);
-	     prev = &key) {
+	for (int c = 0; c < d->nr_cpus; c++) {
 		struct sc_row *r;
 
-		key = next;
-		if (bpf_map_lookup_elem(fd, &key, vals))
-			continue;	/* deleted meanwhile: nothing deletes today */
+		if (!slot[c].key || !slot[c].v.count)
+			continue;
 		if (bpf_util__reserve((void **)&d->pairs, &d->cap_pairs, d->nr_pairs + 1,
 				      sizeof(*d->pairs)))
 			return -ENOMEM;
 		r = &d->pairs[d->nr_pairs++];
-		memset(r, 0, sizeof(*r));
-		r->tgid = key.tgid;
-		r->nr = key.nr;
-		for (int c = 0; c < d->nr_cpus; c++)
-			syscost__add(&r->v, &vals[c]);
+		r->tgid = syscost_key_tgid(slot[c].key);
+		r->nr = syscost_key_nr(slot[c].key);
+		r->v = slot[c].v;
+		d->cpus[c].count += slot[c].v.count;
+		d->cpus[c].total_ns += slot[c].v.total_ns;
 	}
-	if (s->tgid < 0 && errno != ENOENT)
-		return -errno;
-	d->procs = calloc(d->nr_pairs ? d->nr_pairs : 1, sizeof(*d->procs));
+	return 0;
+}
+
+/* One syscall of the overflow array: into the per-syscall and per-CPU views only. */
+static int syscost__add_overflow(struct sc_data *d, uint32_t nr, const void *vals)
+{
+	const struct syscost_val *v = vals;
+
+	for (int c = 0; c < d->nr_cpus; c++) {
+		syscost__add(&d->nrs[nr].v, &v[c]);
+		d->cpus[c].count += v[c].count;
+		d->cpus[c].total_ns += v[c].total_ns;
+	}
+	return 0;
+}
+
+/*
+ * Merge the rows of one pair (one per CPU it returned on) into one, sum
+ * the pairs into the per-syscall rows and the processes, and sort each
+ * view by time.
+ */
+static int syscost__build(struct syscost_bpf *skel, struct sc_data *d)
+{
+	int comms = bpf_map__fd(skel->maps.comms);
+	size_t i, j, n = 0;
+
+	qsort(d->pairs, d->nr_pairs, sizeof(*d->pairs), syscost__cmp_key);
+	for (i = 0; i < d->nr_pairs; i++) {
+		if (n && !syscost__cmp_key(&d->pairs[n - 1], &d->pairs[i]))
+			syscost__add(&d->pairs[n - 1].v, &d->pairs[i].v);
+		else
+			d->pairs[n++] = d->pairs[i];
+	}
+	d->nr_pairs = n;
+	d->procs = calloc(n ? n : 1, sizeof(*d->procs));
 	if (!d->procs)
 		return -ENOMEM;
 	for (i = 0; i < d->nr_pairs; i++) {
 		const struct sc_row *r = &d->pairs[i];
 
-		for (j = 0; j < d->nr_procs && d->procs[j].tgid != r->tgid; j++)
-			;
-		if (j == d->nr_procs) {
+		syscost__add(&d->nrs[r->nr].v, &r->v);
+		if (!d->nr_procs || d->procs[d->nr_procs - 1].tgid != r->tgid) {
+			j = d->nr_procs++;
 			d->procs[j].tgid = r->tgid;
 			if (bpf_map_lookup_elem(comms, &r->tgid, d->procs[j].comm))
 				strcpy(d->procs[j].comm, "?");
 			d->procs[j].comm[HLD_COMM_LEN - 1] = '\0';
-			d->nr_procs++;
 		}
-		syscost__add(&d->procs[j].v, &r->v);
+		syscost__add(&d->procs[d->nr_procs - 1].v, &r->v);
 	}
+	for (uint32_t nr = 0; nr < SYSCOST_NR_SLOTS; nr++) {
+		if (!d->nrs[nr].v.count)
+			continue;
+		d->nrs[d->nr_nrs] = d->nrs[nr];
+		d->nrs[d->nr_nrs++].nr = nr;
+		d->syscalls += d->nrs[nr].v.count;
+		d->total_ns += d->nrs[nr].v.total_ns;
+	}
+	qsort(d->nrs, d->nr_nrs, sizeof(*d->nrs), syscost__cmp_row);
 	qsort(d->pairs, d->nr_pairs, sizeof(*d->pairs), syscost__cmp_row);
 	qsort(d->procs, d->nr_procs, sizeof(*d->procs), syscost__cmp_proc);
 	return 0;
@@ -217,28 +243,51 @@ static void syscost__data_free(struct sc_data *d)
 	free(d->cpus);
 }
 
-/* Read every map of the loaded program into @d (left empty when nothing was loaded). */
-static int syscost__read(struct syscost *sc, const struct hld_syscost_settings *s,
-			 struct sc_data *d)
+/*
+ * Drain what was counted since the last report into @d (left empty when
+ * nothing was loaded): flip the generation, wait until no program can
+ * still be counting into the old half, then read the old half of both
+ * maps and zero it for its next turn. The drop counters are not drained.
+ */
+static int syscost__read(struct syscost *sc, struct sc_data *d)
 {
-	struct syscost_val *vals;
+	struct syscost_bpf *skel = sc ? sc->skel : NULL;
+	size_t vsize = sizeof(struct syscost_slot);
+	void *vals = NULL, *zero = NULL;
+	uint32_t old;
 	int err;
 
 	memset(d, 0, sizeof(*d));
-	if (!sc || !sc->skel)
+	if (!skel)
 		return 0;
 	d->nr_cpus = libbpf_num_possible_cpus();
 	if (d->nr_cpus <= 0)
 		return d->nr_cpus ? d->nr_cpus : -EINVAL;
-	vals = calloc(d->nr_cpus, sizeof(*vals));
-	if (!vals)
-		return -ENOMEM;
-	err = syscost__read_nrs(sc->skel, d, vals);
+	d->nrs = calloc(SYSCOST_NR_SLOTS, sizeof(*d->nrs));
+	d->cpus = calloc(d->nr_cpus, sizeof(*d->cpus));
+	vals = calloc(d->nr_cpus, vsize);
+	zero = calloc(d->nr_cpus, vsize);
+	err = d->nrs && d->cpus && vals && zero ? 0 : -ENOMEM;
+	if (!err) {
+		old = skel->bss->gen & 1;
+		skel->bss->gen = old ^ 1;
+		err = bpf_util__grace_period();
+	}
 	if (!err)
-		err = syscost__read_procs(sc->skel, s, d, vals);
+		err = syscost__drain_map(bpf_map__fd(skel->maps.by_proc),
+					 old * SYSCOST_PROC_SLOTS, SYSCOST_PROC_SLOTS,
+					 sizeof(struct syscost_slot), d->nr_cpus, vals, zero,
+					 syscost__add_slot, d);
+	if (!err)
+		err = syscost__drain_map(bpf_map__fd(skel->maps.by_nr), old * SYSCOST_NR_SLOTS,
+					 SYSCOST_NR_SLOTS, sizeof(struct syscost_val), d->nr_cpus,
+					 vals, zero, syscost__add_overflow, d);
+	if (!err)
+		err = syscost__build(skel, d);
 	free(vals);
-	d->drop_start = sc->skel->bss->nr_drop_start;
-	d->drop_proc = sc->skel->bss->nr_drop_proc;
+	free(zero);
+	d->drop_start = skel->bss->nr_drop_start;
+	d->drop_proc = skel->bss->nr_drop_proc;
 	return err;
 }
 
@@ -278,16 +327,18 @@ static int syscost__write_txt(const struct sc_data *d, const struct hld_syscost_
 	if (!o)
 		return -errno;
 	syscost__filters(s, filters, sizeof(filters));
-	fprintf(o, "sys-cost: %llu syscalls, %.3f ms in syscalls, %llu dropped (%s)\n",
+	fprintf(o, "sys-cost: %llu syscalls since the last report, %.3f ms in syscalls, "
+		"%llu dropped since activation (%s)\n",
 		(unsigned long long)d->syscalls, d->total_ns / 1e6,
 		(unsigned long long)(d->drop_start + d->drop_proc), filters);
 	if (d->drop_start + d->drop_proc)
-		fprintf(o, "dropped: %llu not timed (no task storage), "
-			"%llu missing from the per-process view (map full)\n",
+		fprintf(o, "dropped: %llu not counted (no task storage), "
+			"%llu missing from the per-process view (table full)\n",
 			(unsigned long long)d->drop_start, (unsigned long long)d->drop_proc);
 
 	fprintf(o, "\nper syscall, most time first\n");
-	fprintf(o, "%-24s %10s %12s %12s %12s\n", "syscall", "count", "total ms", "avg us", "max us");
+	fprintf(o, "%-24s %10s %12s %12s %12s\n", "syscall", "count", "total ms", "avg us",
+		"max us");
 	for (i = 0; i < d->nr_nrs && i < top; i++) {
 		fprintf(o, "%-24s", syscost__name(d->nrs[i].nr, nb, sizeof(nb)));
 		syscost__txt_val(o, &d->nrs[i].v);
@@ -348,7 +399,7 @@ static void syscost__json_syscall(struct json_writer *j, const struct sc_row *r)
 	json__end_object(j);
 }
 
-/* syscost.json: everything the maps hold, every row (no top limit). */
+/* syscost.json: everything drained, every row (no top limit). */
 static int syscost__write_json(const struct sc_data *d, const struct hld_syscost_settings *s,
 			       const char *path)
 {
@@ -365,10 +416,11 @@ static int syscost__write_json(const struct sc_data *d, const struct hld_syscost
 	json__int(&j, "pid", s->pid);
 	json__str(&j, "comm", s->comm[0] ? s->comm : NULL);
 	json__end_object(&j);
+	json__uint(&j, "events", d->syscalls);
 	json__uint(&j, "syscalls", d->syscalls);
 	json__uint(&j, "total_ns", d->total_ns);
 	json__uint(&j, "drops", d->drop_start + d->drop_proc);
-	json__uint(&j, "drops_not_timed", d->drop_start);
+	json__uint(&j, "drops_not_counted", d->drop_start);
 	json__uint(&j, "drops_process_map_full", d->drop_proc);
 	json__begin_array(&j, "by_syscall");
 	for (size_t i = 0; i < d->nr_nrs; i++)
@@ -503,31 +555,9 @@ static int syscost_reopen(struct diag_feature *f)
 	return 0;
 }
 
-/* Syscalls counted so far: the per-syscall array summed over slots and CPUs. */
-static uint64_t syscost__total(struct syscost *sc)
-{
-	int fd = bpf_map__fd(sc->skel->maps.by_nr), ncpu = libbpf_num_possible_cpus();
-	struct syscost_val *vals;
-	uint64_t sum = 0;
-
-	if (ncpu <= 0)
-		return 0;
-	vals = calloc(ncpu, sizeof(*vals));
-	if (!vals)
-		return 0;
-	for (uint32_t nr = 0; nr < SYSCOST_NR_SLOTS; nr++) {
-		if (bpf_map_lookup_elem(fd, &nr, vals))
-			break;
-		for (int c = 0; c < ncpu; c++)
-			sum += vals[c].count;
-	}
-	free(vals);
-	return sum;
-}
-
 /*
  * Detach; the maps stay for report(). Adds this phase's BPF run time to @f
- * and brings its event and drop counts up to date.
+ * and brings its drop count up to date (events are counted by report()).
  */
 static int syscost_deactivate(struct diag_feature *f)
 {
@@ -548,12 +578,14 @@ static int syscost_deactivate(struct diag_feature *f)
 		sc->run_ns = ns;
 		sc->run_cnt = cnt;
 	}
-	f->events = syscost__total(sc);
 	f->drops = sc->skel->bss->nr_drop_start + sc->skel->bss->nr_drop_proc;
 	return 0;
 }
 
-/* Read the maps, write syscost.txt and syscost.json, fill run.json and the metrics. */
+/*
+ * Drain the maps (the syscalls since the last report), write syscost.txt
+ * and syscost.json, fill run.json and the metrics.
+ */
 static int syscost_report(struct diag_feature *f, const struct diag_outputs *out)
 {
 	const struct hld_syscost_settings *s = f->settings;
@@ -561,7 +593,7 @@ static int syscost_report(struct diag_feature *f, const struct diag_outputs *out
 	struct sc_data d;
 	int err;
 
-	err = syscost__read(f->priv, s, &d);
+	err = syscost__read(f->priv, &d);
 	if (!err) {
 		snprintf(path, sizeof(path), "%s/syscost.txt", out->dir);
 		err = syscost__write_txt(&d, s, path);
@@ -572,13 +604,18 @@ static int syscost_report(struct diag_feature *f, const struct diag_outputs *out
 	}
 	f->events = d.syscalls;
 	f->drops = d.drop_start + d.drop_proc;
+	json__uint(out->json, "events", d.syscalls);
 	json__uint(out->json, "syscalls", d.syscalls);
 	json__uint(out->json, "total_ns", d.total_ns);
 	json__uint(out->json, "distinct_syscalls", d.nr_nrs);
 	json__uint(out->json, "processes", d.nr_procs);
-	json__str(out->json, "top_syscall", d.nr_nrs ? syscost__name(d.nrs[0].nr, nb, sizeof(nb)) : NULL);
+	json__str(out->json, "top_syscall",
+		  d.nr_nrs ? syscost__name(d.nrs[0].nr, nb, sizeof(nb)) : NULL);
 	json__uint(out->json, "drops", f->drops);
-	/* Mean BPF run time per program run (every syscall of every task runs two); NaN when stats were off. */
+	/*
+	 * Mean BPF run time per program run (every syscall of every task runs
+	 * two); NaN when stats were off.
+	 */
 	json__double(out->json, "bpf_run_ns_per_run",
 		     f->kernel_run_cnt ? (double)f->kernel_run_ns / f->kernel_run_cnt : NAN);
 	diag_feature__set_metric(f, "syscalls", d.syscalls);

@@ -2,7 +2,10 @@
 /*
  * truth-sys-cost.c - sys-cost's ground truth: a child makes exactly N
  * getppid() calls, and the report, filtered to the child, must count
- * exactly N of them; every counted syscall is also in the per-CPU view.
+ * exactly N of them, in the per-syscall view and in the child's row of the
+ * per-process view (named by its comm), and its one exit_group(); every
+ * counted syscall is also in the per-CPU view. A second report must be
+ * empty: the first one drained what was counted.
  */
 #include <errno.h>
 #include <json-c/json.h>
@@ -13,6 +16,7 @@
 #include "diag-test.h"
 
 #define TRUTH_GETPPID 100000
+#define TRUTH_COMM "hld-getppid"
 
 /* The child: N raw getppid() system calls (syscall(): no libc caching). */
 static int getppid_loop(void *arg)
@@ -24,7 +28,7 @@ static int getppid_loop(void *arg)
 	return 0;
 }
 
-/* The "count" of the object named @name in the array @key of @o; 0 if absent. */
+/* The "count" of the object named @name in the array @key of @o; 0 if absent, -1 if no array. */
 static double count_of(json_object *o, const char *key, const char *name)
 {
 	json_object *arr, *e, *v;
@@ -41,7 +45,7 @@ static double count_of(json_object *o, const char *key, const char *name)
 	return 0;
 }
 
-/* The sum of "count" over the array @key of @o. */
+/* The sum of "count" over the array @key of @o; -1 if there is no such array. */
 static double sum_of(json_object *o, const char *key)
 {
 	json_object *arr, *v;
@@ -55,15 +59,69 @@ static double sum_of(json_object *o, const char *key)
 	return sum;
 }
 
+/* The by_process entry of @tgid, or NULL. */
+static json_object *process_of(json_object *rep, pid_t tgid)
+{
+	json_object *arr, *e, *v;
+
+	if (!json_object_object_get_ex(rep, "by_process", &arr))
+		return NULL;
+	for (size_t i = 0; i < json_object_array_length(arr); i++) {
+		e = json_object_array_get_idx(arr, i);
+		if (json_object_object_get_ex(e, "tgid", &v) && json_object_get_int64(v) == tgid)
+			return e;
+	}
+	return NULL;
+}
+
+/* The member @key of @o as a number; -1 if it is missing. */
+static double num_of(json_object *o, const char *key)
+{
+	json_object *v;
+
+	return o && json_object_object_get_ex(o, key, &v) ? (double)json_object_get_uint64(v) : -1;
+}
+
+/* Check the first report: the child's N getppid calls, its exit, the views agreeing. */
+static void check_first(struct diag_test *t, json_object *rep, pid_t child, long n)
+{
+	json_object *p = process_of(rep, child), *v;
+	bool named = p && json_object_object_get_ex(p, "comm", &v) &&
+		     !strcmp(json_object_get_string(v), TRUTH_COMM);
+
+	diag_test__expect(t, "getppid calls (per syscall)", count_of(rep, "by_syscall", "getppid"),
+			  n, n);
+	diag_test__expect(t, "getppid calls of the child (per process)",
+			  p ? count_of(p, "syscalls", "getppid") : -1, n, n);
+	diag_test__expect(t, "exit_group calls of the child",
+			  p ? count_of(p, "syscalls", "exit_group") : -1, 1, 1);
+	diag_test__expect(t, "child named " TRUTH_COMM, named, 1, 1);
+	diag_test__expect(t, "syscalls in the per-CPU view", sum_of(rep, "by_cpu"),
+			  num_of(rep, "syscalls"), num_of(rep, "syscalls"));
+	diag_test__expect(t, "events of the report = syscalls", t->f->events,
+			  num_of(rep, "syscalls"), num_of(rep, "syscalls"));
+	diag_test__expect(t, "drops", t->f->drops, 0, 0);
+}
+
+/* Collect a report and parse its syscost.json into *@rep. 0 or -errno. */
+static int collect(struct diag_test *t, json_object **rep)
+{
+	int err = diag_test__collect(t);
+
+	if (err)
+		return err;
+	*rep = diag_test__json(t, "syscost.json");
+	return *rep ? 0 : -EINVAL;
+}
+
 int truth__sys_cost(struct diag_test *t)
 {
 	long n = TRUTH_GETPPID;
 	struct diag_child c;
-	json_object *rep, *v;
-	double total;
+	json_object *rep;
 	int err;
 
-	err = diag_child__start(&c, "hld-getppid", getppid_loop, &n);
+	err = diag_child__start(&c, TRUTH_COMM, getppid_loop, &n);
 	if (err)
 		return err;
 	err = diag_test__activate(t, "tgid=%d", c.pid);
@@ -71,21 +129,22 @@ int truth__sys_cost(struct diag_test *t)
 		diag_child__wait(&c);
 		return err;
 	}
-	diag_test__say(t, "child %d makes %ld getppid() calls", c.pid, n);
+	diag_test__say(t, "child %d makes %ld getppid() calls, then exits", c.pid, n);
 	diag_child__go(&c);
 	err = diag_child__wait(&c);
 	if (err < 0)
 		return err;
-	err = diag_test__collect(t);
+	err = collect(t, &rep);
 	if (err)
 		return err;
-	rep = diag_test__json(t, "syscost.json");
-	if (!rep)
-		return -EINVAL;
-	diag_test__expect(t, "getppid calls of the child", count_of(rep, "by_syscall", "getppid"),
-			  n, n);
-	total = json_object_object_get_ex(rep, "syscalls", &v) ? (double)json_object_get_uint64(v) : -1;
-	diag_test__expect(t, "syscalls in the per-CPU view", sum_of(rep, "by_cpu"), total, total);
+	check_first(t, rep, c.pid, n);
+	json_object_put(rep);
+
+	diag_test__say(t, "second report: the first one drained the calls");
+	err = collect(t, &rep);
+	if (err)
+		return err;
+	diag_test__expect(t, "syscalls in the second report", num_of(rep, "syscalls"), 0, 0);
 	diag_test__expect(t, "drops", t->f->drops, 0, 0);
 	json_object_put(rep);
 	return 0;

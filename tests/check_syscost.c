@@ -1,14 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * check_syscost.c - sys-cost on the eBPF backend: the syscall name table,
- * and the truth test: a child makes exactly N getppid() calls and the
- * report must count exactly N for that process, under each filter that
- * admits it, and none under a filter that does not. The BPF cases need
- * root and a working BPF; without them they print why and skip.
+ * check_syscost.c - sys-cost on the eBPF backend: the syscall name table;
+ * the ground-truth test (harness/truth-sys-cost.c, also `hldbench diag
+ * sys-cost --test`); N getppid() calls counted exactly N under each other
+ * filter that admits the child and not at all under one that does not;
+ * reports taken while the child runs drain exactly (their sum is N); a
+ * full per-process table loses nothing from the per-syscall view and
+ * counts what it cannot hold; phases. The BPF cases need root and a
+ * working BPF; without them they print why and skip.
  */
 #include <check.h>
 #include <dirent.h>
 #include <json-c/json.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +23,7 @@
 #include <unistd.h>
 
 #include "bpf-util.h"
+#include "diag-test.h"
 #include "diag.h"
 #include "hld_settings.h"
 #include "syscost.bpf.h"
@@ -65,7 +70,6 @@ static const struct truth_case {
 	uint64_t want;		/* getppid calls the report must show for the child */
 	bool only_child;	/* the filter admits nothing but the child */
 } truth_cases[] = {
-	{ "tgid = child", TGID_CHILD, false, "", N_CALLS, true },
 	{ "tgid and pid = child", TGID_CHILD, true, "", N_CALLS, true },
 	{ "comm = child's", TGID_ANY, false, CHILD_COMM, N_CALLS, false },
 	{ "no filter", TGID_ANY, false, "", N_CALLS, false },
@@ -177,8 +181,11 @@ static uint64_t cpu_sum(json_object *root)
 	json_object *cpus = json_get(root, "by_cpu");
 	uint64_t sum = 0;
 
-	for (size_t i = 0; i < json_object_array_length(cpus); i++)
-		sum += json_object_get_uint64(json_get(json_object_array_get_idx(cpus, i), "count"));
+	for (size_t i = 0; i < json_object_array_length(cpus); i++) {
+		json_object *c = json_object_array_get_idx(cpus, i);
+
+		sum += json_object_get_uint64(json_get(c, "count"));
+	}
 	return sum;
 }
 
@@ -237,8 +244,8 @@ START_TEST(test_truth)
 	ck_assert_int_eq(waitpid(child, &status, 0), child);
 	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	ck_assert_int_eq(f->ops->deactivate(f), 0);
-	events = f->events;
 	report_into(f, dir);
+	events = f->events;
 	close(go[0]);
 	close(go[1]);
 
@@ -394,7 +401,193 @@ START_TEST(test_empty_report)
 }
 END_TEST
 
-/* names (no root), report (no BPF needed), truth and phases (root and BPF). */
+/* True if root and BPF are there; otherwise print why @what is skipped. */
+static bool bpf_ready(const char *what)
+{
+	char why[256];
+
+	if (geteuid() != 0) {
+		printf("SKIP %s: needs root\n", what);
+		return false;
+	}
+	if (bpf_sys_cost_ops.probe(why, sizeof(why))) {
+		printf("SKIP %s: %s\n", what, why);
+		return false;
+	}
+	return true;
+}
+
+/* The ground-truth test that `hldbench diag sys-cost --test` runs. */
+START_TEST(test_ground_truth)
+{
+	if (!bpf_ready("ground truth"))
+		return;
+	ck_assert_int_eq(diag_test__run(&bpf_sys_cost_ops, stdout), 0);
+}
+END_TEST
+
+#define DRAIN_CALLS 400000
+
+/* @f's report into a fresh directory: syscost.json parsed; the directory is removed. */
+static json_object *report_json(struct diag_feature *f)
+{
+	char dir[64], path[128];
+	json_object *root;
+
+	report_into(f, dir);
+	snprintf(path, sizeof(path), "%s/syscost.json", dir);
+	root = json_object_from_file(path);
+	ck_assert_ptr_nonnull(root);
+	remove_dir(dir);
+	return root;
+}
+
+/*
+ * Reports taken while a child makes DRAIN_CALLS getppid() calls: each
+ * drains what returned since the previous one, so their getppid counts
+ * add up to exactly DRAIN_CALLS, and one taken after the child exited
+ * holds nothing. Fails if a flip loses or double-counts a call.
+ */
+START_TEST(test_drain)
+{
+	struct hld_syscost_settings s = { .tgid = -1, .pid = -1, .top = 20 };
+	uint64_t sum = 0, reports = 0, mid = 0;
+	struct diag_feature *f;
+	json_object *root;
+	int go[2], status;
+	pid_t child;
+
+	if (!bpf_ready("drain"))
+		return;
+	ck_assert_int_eq(pipe(go), 0);
+	child = fork();
+	ck_assert_int_ge(child, 0);
+	if (child == 0) {
+		char b;
+
+		prctl(PR_SET_NAME, CHILD_COMM);
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (read(go[0], &b, 1) != 1)
+			_exit(1);
+		for (int i = 0; i < DRAIN_CALLS; i++)
+			syscall(SYS_getppid);
+		_exit(0);
+	}
+	s.tgid = child;
+	f = diag__open(&bpf_sys_cost_ops, &s);
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(f->ops->activate(f), 0);
+	ck_assert_int_eq(write(go[1], "g", 1), 1);
+	for (;;) {
+		pid_t w = waitpid(child, &status, WNOHANG);
+		uint64_t n;
+
+		ck_assert_int_ge(w, 0);
+		root = report_json(f);
+		n = json_count_of(json_get(root, "by_syscall"), "getppid");
+		ck_assert_uint_eq(f->events, json_object_get_uint64(json_get(root, "syscalls")));
+		json_object_put(root);
+		sum += n;
+		reports++;
+		if (w == child)
+			break;
+		mid += n > 0;
+	}
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	root = report_json(f);
+	ck_assert_uint_eq(json_object_get_uint64(json_get(root, "syscalls")), 0);
+	json_object_put(root);
+	printf("drain: %llu getppid calls in %llu reports (%llu taken while the child ran "
+	       "counted some)\n", (unsigned long long)sum, (unsigned long long)reports,
+	       (unsigned long long)mid);
+	ck_assert_uint_eq(sum, DRAIN_CALLS);
+	ck_assert_uint_ge(mid, 1);
+	ck_assert_int_eq(f->ops->deactivate(f), 0);
+	diag__close(f);
+	close(go[0]);
+	close(go[1]);
+}
+END_TEST
+
+#define FULL_PROCS	20	/* x 512 numbers > SYSCOST_PROC_SLOTS pairs on one CPU */
+#define FULL_FIRST	512	/* 512..1023: no x86_64 syscall, ENOSYS */
+
+/*
+ * FULL_PROCS children on CPU 0 each call every number in [512, 1024) once
+ * (ENOSYS): more (process, syscall) pairs than one CPU's table holds.
+ * Every call must still be in the per-syscall view (FULL_PROCS of each
+ * number), and the per-process view plus its drops must add up to all
+ * syscalls counted.
+ */
+START_TEST(test_table_full)
+{
+	struct hld_syscost_settings s = { .tgid = -1, .pid = -1, .top = 20 };
+	uint64_t procs_sum = 0, syscalls, drops;
+	json_object *root, *arr;
+	struct diag_feature *f;
+	pid_t kids[FULL_PROCS];
+	int go[2], status;
+	char name[32];
+
+	if (!bpf_ready("table full"))
+		return;
+	ck_assert_int_eq(pipe(go), 0);
+	for (int k = 0; k < FULL_PROCS; k++) {
+		kids[k] = fork();
+		ck_assert_int_ge(kids[k], 0);
+		if (kids[k] == 0) {
+			cpu_set_t cpu0;
+			char b;
+
+			CPU_ZERO(&cpu0);
+			CPU_SET(0, &cpu0);
+			prctl(PR_SET_PDEATHSIG, SIGKILL);
+			if (sched_setaffinity(0, sizeof(cpu0), &cpu0) || read(go[0], &b, 1) != 1)
+				_exit(1);
+			for (long nr = FULL_FIRST; nr < SYSCOST_NR_SLOTS; nr++)
+				syscall(nr);
+			_exit(0);
+		}
+	}
+	f = diag__open(&bpf_sys_cost_ops, &s);
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(f->ops->activate(f), 0);
+	for (int k = 0; k < FULL_PROCS; k++)
+		ck_assert_int_eq(write(go[1], "g", 1), 1);
+	for (int k = 0; k < FULL_PROCS; k++) {
+		ck_assert_int_eq(waitpid(kids[k], &status, 0), kids[k]);
+		ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	}
+	ck_assert_int_eq(f->ops->deactivate(f), 0);
+	root = report_json(f);
+	for (long nr = FULL_FIRST; nr < SYSCOST_NR_SLOTS; nr++) {
+		snprintf(name, sizeof(name), "sys_%ld", nr);
+		ck_assert_msg(json_count_of(json_get(root, "by_syscall"), name) >= FULL_PROCS,
+			      "%s counted %llu times, want >= %d", name,
+			      (unsigned long long)json_count_of(json_get(root, "by_syscall"), name),
+			      FULL_PROCS);
+	}
+	arr = json_get(root, "by_process");
+	for (size_t i = 0; i < json_object_array_length(arr); i++)
+		procs_sum += json_object_get_uint64(json_get(json_object_array_get_idx(arr, i),
+							     "count"));
+	syscalls = json_object_get_uint64(json_get(root, "syscalls"));
+	drops = json_object_get_uint64(json_get(root, "drops_process_map_full"));
+	printf("table full: %llu syscalls, %llu in the per-process view, %llu dropped from it\n",
+	       (unsigned long long)syscalls, (unsigned long long)procs_sum,
+	       (unsigned long long)drops);
+	ck_assert_uint_gt(drops, 0);
+	ck_assert_uint_eq(procs_sum + drops, syscalls);
+	ck_assert_uint_eq(json_object_get_uint64(json_get(root, "drops_not_counted")), 0);
+	ck_assert_uint_eq(f->drops, drops);
+	json_object_put(root);
+	diag__close(f);
+	close(go[0]);
+	close(go[1]);
+}
+END_TEST
+
+/* names (no root), report (no BPF needed); the rest needs root and BPF. */
 static Suite *syscost_suite(void)
 {
 	Suite *s = suite_create("syscost");
@@ -408,9 +601,20 @@ static Suite *syscost_suite(void)
 	tcase_add_test(tc, test_empty_report);
 	suite_add_tcase(s, tc);
 
-	tc = tcase_create("truth");
+	tc = tcase_create("ground truth");
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_ground_truth);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("filters");
 	tcase_set_timeout(tc, 30);
 	tcase_add_loop_test(tc, test_truth, 0, sizeof(truth_cases) / sizeof(truth_cases[0]));
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("drain");
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_drain);
+	tcase_add_test(tc, test_table_full);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("phases");
