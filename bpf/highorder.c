@@ -23,6 +23,7 @@
 #include "folded.h"
 #include "highorder.bpf.h"
 #include "highorder.skel.h"
+#include "ustack-files.bpf.h"
 #include "hld_record.h"
 #include "hld_settings.h"
 #include "syms.h"
@@ -258,19 +259,26 @@ static int highorder__drain(struct highorder *h, struct highorder_row **rows, si
  * Symbolize stack @id into @st, innermost first. Frames past the first are
  * return addresses: look up addr - 1, the call itself. A kernel stack starts
  * in the BPF program and bpf_trace_run*(): those leading frames are the
- * tracing machinery, not the allocation, and are left out.
+ * tracing machinery, not the allocation, and are left out. A user frame is
+ * named from the process's maps when it was snapshotted while it lived,
+ * else placed in its file ("[file+0xoff]") by what the program noted in
+ * ufiles.
  */
 static void highorder__stack(struct highorder *h, int32_t id, bool user, uint32_t tgid,
 			     struct highorder_stack *st)
 {
 	bool kernel_named = h->ksyms && !ksyms__restricted(h->ksyms);
+	bool live = user && h->usyms && usyms__has_pid(h->usyms, tgid), have_uf = false;
+	static struct ustack_files uf;
 	uint64_t ips[HLD_MAX_STACK];
-	char buf[HIGHORDER_FRAME_LEN];
+	char buf[HIGHORDER_FRAME_LEN], fbuf[HIGHORDER_FRAME_LEN];
 	int first = 0;
 
 	st->nr = 0;
 	if (id < 0 || bpf_map_lookup_elem(bpf_map__fd(h->skel->maps.stacks), &id, ips))
 		return;
+	if (user)
+		have_uf = !bpf_map_lookup_elem(bpf_map__fd(h->skel->maps.ufiles), &id, &uf);
 	for (int i = 0; i < HIGHORDER_TRACE_FRAMES && !user && ips[i] && kernel_named; i++) {
 		const char *name = ksyms__name(h->ksyms, i ? ips[i] - 1 : ips[i]);
 
@@ -281,10 +289,16 @@ static void highorder__stack(struct highorder *h, int32_t id, bool user, uint32_
 		uint64_t addr = i ? ips[i] - 1 : ips[i];
 		const char *name = NULL;
 
-		if (user)
+		if (live)
 			name = usyms__name(h->usyms, tgid, addr, buf, sizeof(buf));
-		else if (kernel_named)
+		if (user && have_uf && (!name || !strcmp(name, "[unknown]"))) {
+			const char *placed = ustack_files__name(&uf, i, fbuf, sizeof(fbuf));
+
+			if (placed)
+				name = placed;
+		} else if (!user && kernel_named) {
 			name = ksyms__name(h->ksyms, addr);
+		}
 		if (name)
 			snprintf(st->names[st->nr], HIGHORDER_FRAME_LEN, "%s", name);
 		else
@@ -338,6 +352,9 @@ static void highorder__json_head(struct highorder *h, struct json_writer *j,
 	json__uint(j, "count_map_full", b ? b->nr_drop_count : 0);
 	json__int(j, "last_stack_errno", b ? -b->last_stack_err : 0);
 	json__end_object(j);
+	/* not drops: the allocation was counted, some user frames are only addresses */
+	json__uint(j, "user_stacks_not_placed", b ? b->nr_ufiles_full : 0);
+	json__uint(j, "user_frames_not_placed", b ? b->nr_ufiles_missed : 0);
 	json__bool(j, "kernel_symbols_restricted",
 		   !h || !h->ksyms || ksyms__restricted(h->ksyms));
 }
