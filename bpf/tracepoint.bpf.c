@@ -13,7 +13,7 @@
  * it cannot fail) and, with its stacks, in a hash keyed by (generation,
  * process, comm, stack ids). A report flips `gen` and, after a grace
  * period, drains the old generation: its hash entries, its per-CPU counts
- * and its stack map. The loss counters only grow.
+ * and its stack maps. The loss counters only grow.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -41,7 +41,8 @@ __u32 gen = 0;			/* generation hits are counted in, flipped by a report */
 __u64 nr_drop_count = 0;	/* hits missing from the stack hash: it was full */
 __u64 nr_drop_kstack = 0;	/* hits counted without their kernel stack */
 __u64 nr_drop_ustack = 0;	/* hits of a user task counted without its user stack */
-__s64 last_stack_err = 0;	/* the last stack error, for the report */
+__s64 last_kstack_err = 0;	/* the last kernel stack error, for the report */
+__s64 last_ustack_err = 0;	/* the last user stack error */
 
 /* Hits per CPU, one slot per generation: exact totals. */
 struct {
@@ -65,8 +66,17 @@ struct stack_map {
 	__uint(value_size, TP_STACK_BYTES);
 };
 
+struct spill_map {
+	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
+	__uint(max_entries, TP_SPILL_ENTRIES);
+	__type(key, __u32);
+	__uint(value_size, TP_STACK_BYTES);
+};
+
 struct stack_map stacks0 SEC(".maps");
 struct stack_map stacks1 SEC(".maps");
+struct spill_map spill0 SEC(".maps");
+struct spill_map spill1 SEC(".maps");
 
 /* True if the current task's comm @comm equals the comm filter. */
 static __always_inline bool comm_matches(const char *comm)
@@ -98,12 +108,29 @@ static __always_inline bool sysnr_matches(struct bpf_raw_tracepoint_args *ctx)
 }
 
 /*
- * The kernel and user stack ids of this hit in @stacks. A user stack that
+ * A stack id from @stacks, or from @spill when its bucket in @stacks holds
+ * another stack (-EEXIST): then TP_STACK_ENTRIES + its spill id.
+ */
+static __always_inline long get_stackid(struct bpf_raw_tracepoint_args *ctx, void *stacks,
+					 void *spill, __u64 flags)
+{
+	long id = bpf_get_stackid(ctx, stacks, flags);
+
+	if (id == -KEEXIST) {
+		id = bpf_get_stackid(ctx, spill, flags);
+		if (id >= 0)
+			id += TP_STACK_ENTRIES;
+	}
+	return id;
+}
+
+/*
+ * The kernel and user stack ids of this hit in @stacks (or @spill). A user stack that
  * cannot exist (a kernel thread, a task past exit_mm()) is TP_STACK_NONE;
  * one that should exist but was not stored is TP_STACK_LOST, and counted.
  */
 static __always_inline void take_stacks(struct bpf_raw_tracepoint_args *ctx, void *stacks,
-					struct tp_key *key)
+					void *spill, struct tp_key *key)
 {
 	struct task_struct *cur;
 	long id;
@@ -111,17 +138,17 @@ static __always_inline void take_stacks(struct bpf_raw_tracepoint_args *ctx, voi
 	key->kstack_id = TP_STACK_NONE;
 	key->ustack_id = TP_STACK_NONE;
 	if (want_kernel) {
-		id = bpf_get_stackid(ctx, stacks, 0);
+		id = get_stackid(ctx, stacks, spill, 0);
 		if (id >= 0) {
 			key->kstack_id = id;
 		} else {
 			key->kstack_id = TP_STACK_LOST;
-			last_stack_err = id;
+			last_kstack_err = id;
 			__sync_fetch_and_add(&nr_drop_kstack, 1);
 		}
 	}
 	if (want_user) {
-		id = bpf_get_stackid(ctx, stacks, BPF_F_USER_STACK);
+		id = get_stackid(ctx, stacks, spill, BPF_F_USER_STACK);
 		if (id >= 0) {
 			key->ustack_id = id;
 			return;
@@ -130,7 +157,7 @@ static __always_inline void take_stacks(struct bpf_raw_tracepoint_args *ctx, voi
 		if (id == -KEFAULT && ((cur->flags & KPF_KTHREAD) || !cur->mm))
 			return;
 		key->ustack_id = TP_STACK_LOST;
-		last_stack_err = id;
+		last_ustack_err = id;
 		__sync_fetch_and_add(&nr_drop_ustack, 1);
 	}
 }
@@ -184,9 +211,9 @@ int tp_hit(struct bpf_raw_tracepoint_args *ctx)
 	if (hit)
 		*hit += 1;
 	if (g)
-		take_stacks(ctx, &stacks1, &key);
+		take_stacks(ctx, &stacks1, &spill1, &key);
 	else
-		take_stacks(ctx, &stacks0, &key);
+		take_stacks(ctx, &stacks0, &spill0, &key);
 	count_key(&key);
 	return 0;
 }

@@ -14,7 +14,8 @@
 #endif
 
 #define TP_MAX_KEYS	32768	/* (generation, process, stacks) rows */
-#define TP_STACK_ENTRIES 16384	/* stacks per generation */
+#define TP_STACK_ENTRIES 16384	/* stacks per generation; ids >= this are in the spill map */
+#define TP_SPILL_ENTRIES 4096	/* second chance for a stack whose bucket is taken */
 #define TP_COMM_LEN	16
 
 /* A stack id that is not one: no stack was asked for, or there is none. */
@@ -26,7 +27,7 @@
  * Key of the count hash (the value is a __u64 hit count). @gen is the
  * generation the hit was counted in (0 or 1): a report flips the program
  * to the other generation and drains this one. The stack ids index the
- * stack map of the same generation.
+ * stack map of the same generation, or its spill map as id - TP_STACK_ENTRIES.
  */
 struct tp_key {
 	__u32 gen;

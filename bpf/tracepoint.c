@@ -79,7 +79,7 @@ struct tracepoint {
 /* Loss since activation, from the program's counters and the kernel's. */
 struct tp_drops {
 	uint64_t count, kstack, ustack, missed;
-	int64_t last_err;
+	int64_t last_kerr, last_uerr;
 };
 
 static const char *const tp_stacks_names[] = { "both", "kernel", "user", "none" };
@@ -309,12 +309,17 @@ static int tracepoint__append(struct tracepoint *tp, size_t *len, const char *fr
 	return 0;
 }
 
-/* Frames of stack @id in the stack map @fd, innermost first; 0 if there is none. */
-static int tracepoint__read_stack(int fd, int32_t id, uint64_t *ips)
+/* Frames of stack @id of generation @g, innermost first; 0 if there is none. */
+static int tracepoint__read_stack(struct tracepoint *tp, uint32_t g, int32_t id, uint64_t *ips)
 {
+	struct bpf_map *m = g ? tp->skel->maps.stacks1 : tp->skel->maps.stacks0;
 	int n;
 
-	if (id < 0 || bpf_map_lookup_elem(fd, &id, ips))
+	if (id >= TP_STACK_ENTRIES) {
+		m = g ? tp->skel->maps.spill1 : tp->skel->maps.spill0;
+		id -= TP_STACK_ENTRIES;
+	}
+	if (id < 0 || bpf_map_lookup_elem(bpf_map__fd(m), &id, ips))
 		return 0;
 	for (n = 0; n < HLD_MAX_STACK && ips[n]; n++)
 		;
@@ -345,8 +350,7 @@ static const char *tracepoint__ksym(struct tracepoint *tp, const uint64_t *ips, 
  * "[user stack lost]" or "[kernel stack lost]_[k]", so the counts still add
  * up; consecutive unnamed user frames are one "[unknown]".
  */
-static int tracepoint__fold(struct tracepoint *tp, const struct tp_key *k, uint64_t count,
-			    int stacks_fd)
+static int tracepoint__fold(struct tracepoint *tp, const struct tp_key *k, uint64_t count)
 {
 	char comm[TP_COMM_LEN + 1], buf[TP_FRAME_LEN];
 	uint64_t ips[HLD_MAX_STACK];
@@ -359,7 +363,7 @@ static int tracepoint__fold(struct tracepoint *tp, const struct tp_key *k, uint6
 	err = tracepoint__append(tp, &len, comm[0] ? comm : "[unknown]", "");
 	if (!err && k->ustack_id == TP_STACK_LOST)
 		err = tracepoint__append(tp, &len, "[user stack lost]", "");
-	n = tracepoint__read_stack(stacks_fd, k->ustack_id, ips);
+	n = tracepoint__read_stack(tp, k->gen, k->ustack_id, ips);
 	if (n && !usyms__has_pid(tp->usyms, k->tgid))
 		usyms__add_pid(tp->usyms, k->tgid, false);
 	while (!err && n-- > 0) {
@@ -374,7 +378,7 @@ static int tracepoint__fold(struct tracepoint *tp, const struct tp_key *k, uint6
 	}
 	if (!err && k->kstack_id == TP_STACK_LOST)
 		err = tracepoint__append(tp, &len, "[kernel stack lost]", "_[k]");
-	n = tracepoint__read_stack(stacks_fd, k->kstack_id, ips);
+	n = tracepoint__read_stack(tp, k->gen, k->kstack_id, ips);
 	for (int i = 0; i < n && i < TP_MACHINERY_FRAMES; i++) {
 		const char *name = tracepoint__ksym(tp, ips, i);
 
@@ -468,18 +472,26 @@ out:
 	return err;
 }
 
+/* Delete every stack in @m. */
+static void tracepoint__empty(struct bpf_map *m)
+{
+	int fd = bpf_map__fd(m);
+	uint32_t id;
+
+	while (!bpf_map_get_next_key(fd, NULL, &id))
+		if (bpf_map_delete_elem(fd, &id))
+			break;
+}
+
 /*
  * Fold, count and delete every key of generation @g, then empty its stack
- * map (the stacks of hits whose key did not fit go too).
+ * maps (the stacks of hits whose key did not fit go too).
  */
 static int tracepoint__drain_keys(struct tracepoint *tp, uint32_t g)
 {
 	int fd = bpf_map__fd(tp->skel->maps.counts);
-	struct bpf_map *sm = g ? tp->skel->maps.stacks1 : tp->skel->maps.stacks0;
-	int sfd = bpf_map__fd(sm);
 	struct tp_key key, next, *keys = NULL;
 	size_t nr = 0, cap = 0;
-	uint32_t id, nid;
 	uint64_t count;
 	int err = 0;
 
@@ -498,18 +510,15 @@ static int tracepoint__drain_keys(struct tracepoint *tp, uint32_t g)
 		if (bpf_map_lookup_elem(fd, &keys[i], &count))
 			continue;
 		tp->counted += count;
-		err = tracepoint__fold(tp, &keys[i], count, sfd);
+		err = tracepoint__fold(tp, &keys[i], count);
 		if (!err)
 			err = tracepoint__add_proc(tp, &keys[i], count);
 	}
 	for (size_t i = 0; i < nr; i++)
 		bpf_map_delete_elem(fd, &keys[i]);
 	free(keys);
-	while (!bpf_map_get_next_key(sfd, NULL, &nid)) {
-		id = nid;
-		if (bpf_map_delete_elem(sfd, &id))
-			break;
-	}
+	tracepoint__empty(g ? tp->skel->maps.stacks1 : tp->skel->maps.stacks0);
+	tracepoint__empty(g ? tp->skel->maps.spill1 : tp->skel->maps.spill0);
 	tracepoint__merge_procs(tp);
 	return err;
 }
@@ -553,6 +562,8 @@ static int tracepoint_probe(char *why, size_t len)
 	bpf_map__set_max_entries(skel->maps.counts, 1);
 	bpf_map__set_max_entries(skel->maps.stacks0, 1);
 	bpf_map__set_max_entries(skel->maps.stacks1, 1);
+	bpf_map__set_max_entries(skel->maps.spill0, 1);
+	bpf_map__set_max_entries(skel->maps.spill1, 1);
 	err = tracepoint_bpf__load(skel);
 	tracepoint_bpf__destroy(skel);
 	if (err) {
@@ -739,7 +750,8 @@ static void tracepoint__drops(struct tracepoint *tp, const char *pin_dir, struct
 	d->count = tp->skel->bss->nr_drop_count;
 	d->kstack = tp->skel->bss->nr_drop_kstack;
 	d->ustack = tp->skel->bss->nr_drop_ustack;
-	d->last_err = tp->skel->bss->last_stack_err;
+	d->last_kerr = tp->skel->bss->last_kstack_err;
+	d->last_uerr = tp->skel->bss->last_ustack_err;
 	d->missed = tracepoint__missed(tp, pin_dir);
 }
 
@@ -828,7 +840,8 @@ static int tracepoint__write_txt(struct tracepoint *tp, const struct hld_tracepo
 	if (tracepoint__drops_sum(d))
 		fprintf(o, "dropped: %llu hits not counted (the program was already running on "
 			"that CPU), %llu counted without their stacks (stack hash full), "
-			"%llu without the kernel stack, %llu without the user stack\n",
+			"%llu without the kernel stack, %llu without the user stack "
+			"(stack maps full or a bucket taken)\n",
 			(unsigned long long)d->missed, (unsigned long long)d->count,
 			(unsigned long long)d->kstack, (unsigned long long)d->ustack);
 
@@ -870,7 +883,8 @@ static void tracepoint__json_head(struct json_writer *j, struct tracepoint *tp,
 	json__uint(j, "stack_hash_full", d->count);
 	json__uint(j, "kernel_stack", d->kstack);
 	json__uint(j, "user_stack", d->ustack);
-	json__int(j, "last_stack_errno", -d->last_err);
+	json__int(j, "last_kernel_stack_errno", -d->last_kerr);
+	json__int(j, "last_user_stack_errno", -d->last_uerr);
 	json__end_object(j);
 	json__uint(j, "processes", tp ? tp->nr_procs : 0);
 	json__uint(j, "unique_stacks", tp ? folded__nr_stacks(tp->folded) : 0);
