@@ -6,18 +6,22 @@
  * raw_tp/sys_enter runs at every syscall entry, in the caller's context,
  * before the syscall body: anything but __NR_reboot returns at once. The
  * record is built in a slot of the history array (the last
- * REBOOT_HISTORY calls stay in that map for report()) and copied into the
- * ring buffer, from which user space appends it to the persistent log.
+ * REBOOT_HISTORY calls stay in that map) and copied into the ring buffer,
+ * from which user space appends it to the persistent log and reports it.
+ * The file and file offset of each user frame go into the same slot of the
+ * ufiles array, so that the caller's frames can be placed after it exited.
+ * With the maps and the link pinned (a persistent activation) the record
+ * waits in the pinned ring buffer until a report drains it.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_tracing.h>
 #include "hld_record.h"
+#include "reboot.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
-#define REBOOT_HISTORY	64
 #define NR_REBOOT	169	/* x86_64 */
 #define KPF_KTHREAD	0x00200000	/* PF_KTHREAD */
 
@@ -26,6 +30,7 @@ const volatile __u32 want_ustack = 1;
 __u64 nr_calls = 0;		/* reboot(2) calls seen */
 __u64 nr_drops = 0;		/* records not delivered to the ring buffer (full) */
 __u64 nr_kstack_err = 0;	/* records without a kernel stack */
+__u64 nr_ufiles_missed = 0;	/* user frames whose mapping was not found */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -33,6 +38,13 @@ struct {
 	__type(key, __u32);
 	__type(value, struct hld_reboot_record);
 } history SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, REBOOT_HISTORY);
+	__type(key, __u32);
+	__type(value, struct reboot_ufiles);
+} ufiles SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -64,6 +76,7 @@ int BPF_PROG(reboot_enter, struct pt_regs *regs, long id)
 {
 	struct task_struct *task;
 	struct hld_reboot_record *rec;
+	struct reboot_ufiles *uf;
 	__u64 seq;
 	__u32 slot;
 	long n;
@@ -103,6 +116,13 @@ int BPF_PROG(reboot_enter, struct pt_regs *regs, long id)
 			rec->nr_ustack = n / sizeof(__u64);
 		else
 			rec->ustack_err = n;
+	}
+	uf = rec->nr_ustack ? bpf_map_lookup_elem(&ufiles, &slot) : NULL;
+	if (uf) {
+		uf->seq = seq;
+		n = ustack_files__fill(&uf->uf, rec->ustack, rec->nr_ustack);
+		if (n)
+			__sync_fetch_and_add(&nr_ufiles_missed, n);
 	}
 	if (bpf_ringbuf_output(&events, rec, sizeof(*rec), 0))
 		__sync_fetch_and_add(&nr_drops, 1);

@@ -22,6 +22,7 @@
 #include "diag.h"
 #include "hld_record.h"
 #include "hld_settings.h"
+#include "reboot.bpf.h"
 #include "reboot.skel.h"
 #include "syms.h"
 
@@ -252,16 +253,40 @@ static int reboot_deactivate(struct diag_feature *f)
 	return reboot_poll(f);
 }
 
-/* Symbolize frame @i of a stack into @buf (kernel, or user of @tgid). */
-static const char *reboot__frame(struct reboot *rb, const __u64 *ips, int i, bool user,
-				 uint32_t tgid, char *buf, size_t len)
+/*
+ * The files of @r's user frames, as the program noted them in the ufiles
+ * slot of its call; NULL when the slot holds a later call's (more than
+ * REBOOT_HISTORY calls since) or none was noted.
+ */
+static const struct ustack_files *reboot__ufiles(struct reboot *rb,
+						 const struct hld_reboot_record *r)
+{
+	static struct reboot_ufiles u;
+	uint32_t slot = r->seq % REBOOT_HISTORY;
+
+	if (!rb->skel || bpf_map_lookup_elem(bpf_map__fd(rb->skel->maps.ufiles), &slot, &u) ||
+	    u.seq != r->seq)
+		return NULL;
+	return &u.uf;
+}
+
+/*
+ * Symbolize frame @i of a stack into @buf: a kernel frame, or with @user
+ * set a frame of that caller's user stack, named from its maps when they
+ * were snapshotted while it lived, else placed in its file by @uf.
+ */
+static const char *reboot__frame(struct reboot *rb, const __u64 *ips, int i,
+				 const struct hld_reboot_record *user,
+				 const struct ustack_files *uf, char *buf, size_t len)
 {
 	uint64_t addr = i ? ips[i] - 1 : ips[i];
 	const char *name = NULL;
 
-	if (user)
-		name = usyms__name(rb->usyms, tgid, addr, buf, len);
-	else if (rb->ksyms && !ksyms__restricted(rb->ksyms))
+	if (user && usyms__has_pid(rb->usyms, user->tgid))
+		name = usyms__name(rb->usyms, user->tgid, addr, buf, len);
+	if (user && uf && (!name || !strcmp(name, "[unknown]")))
+		name = ustack_files__name(uf, i, buf, len);
+	else if (!user && rb->ksyms && !ksyms__restricted(rb->ksyms))
 		name = ksyms__name(rb->ksyms, addr);
 	if (name && name != buf)
 		snprintf(buf, len, "%s", name);
@@ -290,6 +315,7 @@ static int reboot__kstart(struct reboot *rb, const struct hld_reboot_record *r)
 static void reboot__txt_rec(struct reboot *rb, FILE *o, const struct hld_reboot_record *r)
 {
 	char line[REBOOT_LINE_LEN], comm[HLD_COMM_LEN + 1], buf[REBOOT_FRAME_LEN];
+	const struct ustack_files *uf = reboot__ufiles(rb, r);
 
 	reboot__line(r, line, sizeof(line));
 	fputs(line, o);
@@ -299,13 +325,13 @@ static void reboot__txt_rec(struct reboot *rb, FILE *o, const struct hld_reboot_
 			reboot__str(comm, r->ancestors[a].comm, HLD_COMM_LEN));
 	fprintf(o, "\n  kernel stack:\n");
 	for (int i = reboot__kstart(rb, r); i < (int)r->nr_kstack && i < HLD_MAX_STACK; i++)
-		fprintf(o, "    %s\n", reboot__frame(rb, r->kstack, i, false, 0, buf, sizeof(buf)));
+		fprintf(o, "    %s\n", reboot__frame(rb, r->kstack, i, NULL, NULL, buf, sizeof(buf)));
 	if (r->ustack_err)
 		fprintf(o, "  user stack: (unavailable: %s)\n", strerror(-r->ustack_err));
 	else if (r->nr_ustack)
 		fprintf(o, "  user stack:\n");
 	for (int i = 0; i < (int)r->nr_ustack && i < HLD_MAX_STACK; i++)
-		fprintf(o, "    %s\n", reboot__frame(rb, r->ustack, i, true, r->tgid, buf,
+		fprintf(o, "    %s\n", reboot__frame(rb, r->ustack, i, r, uf, buf,
 						   sizeof(buf)));
 	fputc('\n', o);
 }
@@ -315,6 +341,7 @@ static void reboot__json_rec(struct reboot *rb, struct json_writer *j,
 			     const struct hld_reboot_record *r)
 {
 	char comm[HLD_COMM_LEN + 1], buf[REBOOT_FRAME_LEN];
+	const struct ustack_files *uf = reboot__ufiles(rb, r);
 
 	json__begin_object(j, NULL);
 	json__uint(j, "t_ns", r->hdr.ts);
@@ -338,11 +365,11 @@ static void reboot__json_rec(struct reboot *rb, struct json_writer *j,
 	json__end_array(j);
 	json__begin_array(j, "kstack");
 	for (int i = reboot__kstart(rb, r); i < (int)r->nr_kstack && i < HLD_MAX_STACK; i++)
-		json__str(j, NULL, reboot__frame(rb, r->kstack, i, false, 0, buf, sizeof(buf)));
+		json__str(j, NULL, reboot__frame(rb, r->kstack, i, NULL, NULL, buf, sizeof(buf)));
 	json__end_array(j);
 	json__begin_array(j, "ustack");
 	for (int i = 0; i < (int)r->nr_ustack && i < HLD_MAX_STACK; i++)
-		json__str(j, NULL, reboot__frame(rb, r->ustack, i, true, r->tgid, buf, sizeof(buf)));
+		json__str(j, NULL, reboot__frame(rb, r->ustack, i, r, uf, buf, sizeof(buf)));
 	json__end_array(j);
 	json__int(j, "ustack_errno", -r->ustack_err);
 	json__end_object(j);
@@ -414,6 +441,8 @@ static int reboot_report(struct diag_feature *f, const struct diag_outputs *out)
 		json__uint(js[k], "drops_ring_full", ring_drops);
 		json__uint(js[k], "drops_not_kept", not_kept);
 		json__uint(js[k], "logged", logged);
+		json__uint(js[k], "user_frames_not_placed",
+			   rb && rb->skel ? rb->skel->bss->nr_ufiles_missed : 0);
 		json__begin_array(js[k], "records");
 		for (size_t i = 0; i < nr; i++)
 			reboot__json_rec(rb, js[k], &rb->recs[i]);

@@ -6,7 +6,8 @@
  *    second report has none of them;
  *  - a persistent activation (`hldbench diag reboot --activate`) catches the
  *    calls of `hldbench diag reboot --test` with no hldbench process of its
- *    own running, and its reports drain them: with and without user stacks;
+ *    own running, and its reports drain them, with the user frames of the
+ *    exited caller placed in their files: with and without user stacks;
  *  - with no activation the report is empty.
  * Needs root and BPF; skips with the reason. The persistent case runs
  * $HLDBENCH (default build/hldbench).
@@ -101,6 +102,22 @@ static size_t array_len(struct json_object *rec, const char *key)
 	return json_object_object_get_ex(rec, key, &a) ? json_object_array_length(a) : 0;
 }
 
+/*
+ * Is the first frame of the array @key of @rec placed in its file
+ * ("[libc.so.6+0x101829]")? The caller has exited by the report, so only
+ * the program's own lookup can have placed it.
+ */
+static bool array_first_placed(struct json_object *rec, const char *key)
+{
+	struct json_object *a;
+	const char *f;
+
+	if (!json_object_object_get_ex(rec, key, &a) || !json_object_array_length(a))
+		return false;
+	f = json_object_get_string(json_object_array_get_idx(a, 0));
+	return f[0] == '[' && strstr(f, "+0x");
+}
+
 /* Lines of the log at @path from TEST_COMM with the bad magic. */
 static int log_lines(const char *path)
 {
@@ -121,6 +138,7 @@ static int log_lines(const char *path)
 struct cli_report {
 	int records;		/* records of TEST_COMM */
 	int with_ustack;	/* of those, with user frames */
+	int placed;		/* of those, the first frame placed in its file ("[file+0x...]") */
 	int64_t calls, events, drops;
 };
 
@@ -142,6 +160,7 @@ static void cli_report_read(const char *path, struct cli_report *r)
 			continue;
 		r->records++;
 		r->with_ustack += array_len(rec, "ustack") > 0;
+		r->placed += array_first_placed(rec, "ustack");
 	}
 	json_object_put(root);
 }
@@ -211,6 +230,7 @@ START_TEST(test_reboot_persistent)
 	cli_report_read(rep, &r);
 	ck_assert_int_eq(r.records, TEST_CALLS);
 	ck_assert_int_eq(r.with_ustack, c->user_stacks ? TEST_CALLS : 0);
+	ck_assert_int_eq(r.placed, c->user_stacks ? TEST_CALLS : 0);
 	ck_assert_int_ge(r.calls, TEST_CALLS);
 	ck_assert_int_ge(r.events, TEST_CALLS);
 	ck_assert_int_eq(r.drops, 0);
