@@ -46,6 +46,7 @@ static int feature_status(const struct diag_backend *b, const char *feature,
 	ops = diag__find(b, feature, why, len);
 	if (!ops)
 		return -1;
+	why[0] = '\0';		/* an available feature may still say what it cannot show */
 	return ops->probe ? ops->probe(why, len) : 0;
 }
 
@@ -59,7 +60,7 @@ static void list_text(void)
 			int err = feature_status(backends[b], diag_descs[i].name, why, sizeof(why));
 
 			printf("  %-5s %s%s%s\n", backends[b]->name, err ? "unavailable" : "available",
-			       err ? ": " : "", err ? why : "");
+			       why[0] ? ": " : "", why);
 		}
 	}
 }
@@ -82,6 +83,7 @@ static void list_json(void)
 			json__begin_object(&j, backends[b]->name);
 			json__bool(&j, "available", !err);
 			json__str(&j, "reason", err ? why : NULL);
+			json__str(&j, "note", !err && why[0] ? why : NULL);
 			json__end_object(&j);
 		}
 		json__end_object(&j);

@@ -137,9 +137,10 @@ static const struct opt run_trace_opts[] = {
 	{ "pid", OPT_INT, RT(pid), 0, -1, 4194304, "-1",
 	  .help = "the thread traced (required)" },
 	{ "max-events", OPT_UINT, RT(max_events), 0, 1, 10000000, "100000",
-	  .help = "intervals recorded; the rest are counted as dropped" },
+	  .help = "intervals recorded per report; the rest are counted as dropped" },
 	{ "ringbuf", OPT_SIZE, RT(ringbuf_size), 0, 4096, 1073741824, "4M",
-	  .help = "ring buffer size (rounded up to a power of two)" },
+	  .help = "ring buffer size (rounded up to a power of two), split between the "
+		  "two generations' buffers" },
 	OPT_END
 };
 
