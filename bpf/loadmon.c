@@ -55,6 +55,7 @@ struct loadmon {
 	struct ring_buffer *rb;
 	struct usyms *usyms;		/* only if a user stack ever shows up */
 	bool armed;
+	uint64_t seq_seen;		/* capture_seq at the last ring buffer drain */
 	uint64_t run_ns_seen, run_cnt_seen;	/* self-timing already added to the feature */
 	int rec_err;			/* first error in the record callback */
 
@@ -208,6 +209,7 @@ static int loadmon__drain(struct loadmon *lm)
 {
 	int err;
 
+	lm->seq_seen = __atomic_load_n(&lm->skel->bss->capture_seq, __ATOMIC_ACQUIRE);
 	err = ring_buffer__consume(lm->rb);
 	if (err < 0)
 		return err;
@@ -422,12 +424,21 @@ static int loadmon_reopen(struct diag_feature *f)
 	return loadmon__load(f, lm);
 }
 
-/* Every DIAG_POLL_MS: take the captures and checks, so the buffers never fill. */
+/*
+ * Every DIAG_POLL_MS: take the captures as soon as there are new ones, so
+ * the ring buffer never fills, and the checks before the ring of them
+ * wraps; otherwise two loads from the mmapped .bss and nothing else.
+ */
 static int loadmon_poll(struct diag_feature *f)
 {
+	const struct loadmon_bpf__bss *b;
 	struct loadmon *lm = f->priv;
 
 	if (!lm || !lm->skel)
+		return 0;
+	b = lm->skel->bss;
+	if (__atomic_load_n(&b->capture_seq, __ATOMIC_RELAXED) == lm->seq_seen &&
+	    __atomic_load_n(&b->nr_hist, __ATOMIC_RELAXED) - b->hist_read < LOADMON_HIST / 2)
 		return 0;
 	return loadmon__drain(lm);
 }
@@ -687,7 +698,8 @@ static void loadmon__json_figures(struct json_writer *j, struct loadmon *lm,
 	loadmon__cost_figures(b, &idle_ns, &capture_us);
 	json__uint(j, "checks", lm->win.checks);
 	json__uint(j, "checks_crossed", lm->win.crossed);
-	json__uint(j, "captures", lm->nr_caps);
+	if (!own)	/* loadmon.json lists them under this key */
+		json__uint(j, "captures", lm->nr_caps);
 	json__uint(j, "tasks_captured", lm->nr_tasks);
 	if (own)
 		json__uint(j, "events", lm->nr_tasks);

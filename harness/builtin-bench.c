@@ -29,6 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench-loadmon.h"
 #include "bpf-util.h"
 #include "builtin.h"
 #include "diag.h"
@@ -308,13 +309,17 @@ static int bench_profile(long rounds, int ms)
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: hldbench bench syscall [--calls N] [--rounds R] [--no-bpftrace]\n"
-		   "       hldbench bench profile [--rounds R]\n\n"
+		   "       hldbench bench profile [--rounds R]\n"
+		   "       hldbench bench load-monitor [--rounds R] [--seconds N] [--tasks M]\n\n"
 		   "Cost per getppid() of: no tracing, the floor (no-op BPF programs on\n"
 		   "sys_enter and sys_exit), hldbench sys-cost, and bpftrace counting and\n"
 		   "timing syscalls; medians over interleaved rounds, and what each adds\n"
 		   "per call as a multiple of what the floor adds.\n\n"
 		   "profile: throughput of a CPU-bound loop on every CPU with no profiler,\n"
 		   "with hldbench perf at 999 Hz and with perf record -F 999 -g -a.\n"
+		   "\nload-monitor: its in-kernel cost per check and share of one CPU with the\n"
+		   "threshold not crossed, against the 0.2%% budget, and its cost per capture\n"
+		   "with M processes held in D state ('bench load-monitor --help').\n"
 		   "Needs root.\n");
 }
 
@@ -337,6 +342,8 @@ int cmd_bench(int argc, char **argv)
 	char *end;
 	int c, fd;
 
+	if (argc >= 2 && !strcmp(argv[1], "load-monitor"))
+		return bench_load_monitor(argc - 1, argv + 1);
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c':

@@ -13,6 +13,8 @@ echo "== syscall tracing: sys-cost against the no-op floor and bpftrace"
 "$hld" bench syscall
 echo "== profiling at 999 Hz: hldbench perf against perf record"
 "$hld" bench profile
+echo "== load-monitor at 10 ms: idle cost against the 0.2% budget, cost per capture"
+"$hld" bench load-monitor
 for sc in cpu-load6 syscall-storm; do
 	echo "== $sc: $repeat x (baseline + diagnosed) x $duration"
 	rc=0
