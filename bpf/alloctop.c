@@ -1,18 +1,21 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * alloctop.c - alloc-top, user side: loads alloctop.bpf.c once, attaches it
- * while a phase is active, and reports from its maps the processes that
- * allocated the most pages: alloc-top.txt, alloc-top.json.
+ * while a phase is active, and at each report drains from its maps the
+ * processes that allocated the most pages since the previous report:
+ * alloc-top.txt, alloc-top.json, with the drops since activation.
  */
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "alloctop.bpf.h"
 #include "alloctop.skel.h"
 #include "bpf-util.h"
 #include "diag.h"
@@ -21,7 +24,8 @@
 
 struct alloctop {
 	struct alloctop_bpf *skel;
-	struct bpf_link *link;
+	struct bpf_link *link;		/* mm_page_alloc */
+	struct bpf_link *exec;		/* sched_process_exec: renames */
 };
 
 struct alloctop_row {
@@ -75,10 +79,20 @@ static int alloctop_activate(struct diag_feature *f)
 			return err;
 		}
 	}
-	a->link = bpf_program__attach(a->skel->progs.alloctop_page_alloc);
-	if (!a->link)
+	a->exec = bpf_program__attach(a->skel->progs.alloctop_exec);
+	if (!a->exec)
 		return -errno;
-	return f->pin_dir ? bpf_util__pin_link(a->link, f->pin_dir, "link_page_alloc") : 0;
+	a->link = bpf_program__attach(a->skel->progs.alloctop_page_alloc);
+	if (!a->link) {
+		err = -errno;
+		bpf_link__destroy(a->exec);
+		a->exec = NULL;
+		return err;
+	}
+	if (!f->pin_dir)
+		return 0;
+	err = bpf_util__pin_link(a->exec, f->pin_dir, "link_exec");
+	return err ? err : bpf_util__pin_link(a->link, f->pin_dir, "link_page_alloc");
 }
 
 /* Attach to a persistent activation: the programs loaded on its pinned maps, not attached. */
@@ -112,7 +126,9 @@ static int alloctop_deactivate(struct diag_feature *f)
 	if (!a || !a->link)
 		return 0;
 	bpf_link__destroy(a->link);
+	bpf_link__destroy(a->exec);
 	a->link = NULL;
+	a->exec = NULL;
 	f->kernel_run_ns = 0;
 	f->kernel_run_cnt = 0;
 	bpf_util__prog_stats(bpf_program__fd(a->skel->progs.alloctop_page_alloc),
@@ -130,26 +146,88 @@ static int alloctop__cmp(const void *pa, const void *pb)
 	return a->tgid < b->tgid ? -1 : a->tgid > b->tgid;
 }
 
-/* Read every process's entry from the hash into a sorted array. */
-static int alloctop__rows(struct alloctop *a, struct alloctop_row **rows, size_t *nr)
+/* The totals of one drained generation. */
+struct alloctop_sum {
+	uint64_t pages, allocs, drops;
+};
+
+/*
+ * Read and delete every entry of generation @old into a sorted array.
+ * Keys are collected first and deleted after the walk, since deleting the
+ * key a walk stands on restarts it. @self (a tgid, or 0) is left out, and
+ * its pages and allocations are taken off @sum.
+ */
+static int alloctop__rows(struct alloctop *a, uint32_t old, uint32_t self,
+			  struct alloctop_row **rows, size_t *nr, struct alloctop_sum *sum)
 {
-	int fd = bpf_map__fd(a->skel->maps.procs);
-	size_t cap = 0;
-	uint32_t key, next;
+	int fd = bpf_map__fd(a->skel->maps.procs), err = 0;
+	struct alloctop_key key, next, *dead = NULL;
+	size_t cap = 0, dcap = 0, ndead = 0;
 
 	*rows = NULL;
 	*nr = 0;
 	for (void *prev = NULL; !bpf_map_get_next_key(fd, prev, &next); prev = &key) {
+		struct hld_alloctop_val v;
+
 		key = next;
-		if (bpf_util__reserve((void **)rows, &cap, *nr + 1, sizeof(**rows)))
+		if (key.gen != old)
+			continue;
+		if (bpf_util__reserve((void **)&dead, &dcap, ndead + 1, sizeof(*dead)))
 			return -ENOMEM;
-		if (bpf_map_lookup_elem(fd, &next, &(*rows)[*nr].val))
-			continue;	/* deleted meanwhile */
-		(*rows)[*nr].tgid = next;
+		dead[ndead++] = key;
+		if (bpf_map_lookup_elem(fd, &key, &v))
+			continue;	/* no one else deletes: cannot happen */
+		if (key.tgid == self && self) {
+			sum->pages -= v.pages < sum->pages ? v.pages : sum->pages;
+			sum->allocs -= v.allocs < sum->allocs ? v.allocs : sum->allocs;
+			continue;
+		}
+		if (bpf_util__reserve((void **)rows, &cap, *nr + 1, sizeof(**rows))) {
+			err = -ENOMEM;
+			break;
+		}
+		(*rows)[*nr].tgid = key.tgid;
+		(*rows)[*nr].val = v;
 		(*nr)++;
 	}
+	for (size_t i = 0; i < ndead; i++)
+		if (bpf_map_delete_elem(fd, &dead[i]) && errno != ENOENT && !err)
+			err = -errno;
+	free(dead);
 	qsort(*rows, *nr, sizeof(**rows), alloctop__cmp);
-	return 0;
+	return err;
+}
+
+/*
+ * Drain what was counted since the last report: flip the generation, wait
+ * until no program still counts into the old one, read and clear its
+ * totals and entries. A reopened report (another process reading a
+ * persistent activation) leaves out its own allocations, made while it
+ * loaded the programs: observing is not the workload.
+ */
+static int alloctop__drain(struct diag_feature *f, struct alloctop_row **rows, size_t *nr,
+			   struct alloctop_sum *sum)
+{
+	struct alloctop *a = f->priv;
+	uint32_t old;
+	int err;
+
+	memset(sum, 0, sizeof(*sum));
+	*rows = NULL;
+	*nr = 0;
+	if (!a || !a->skel)
+		return 0;
+	old = a->skel->bss->gen & 1;
+	a->skel->bss->gen = old ^ 1;
+	err = bpf_util__grace_period();
+	if (err)
+		return err;
+	sum->pages = a->skel->bss->nr_pages[old];
+	sum->allocs = a->skel->bss->nr_allocs[old];
+	a->skel->bss->nr_pages[old] = 0;
+	a->skel->bss->nr_allocs[old] = 0;
+	sum->drops = a->skel->bss->nr_drops;
+	return alloctop__rows(a, old, f->pin_dir && !a->link ? getpid() : 0, rows, nr, sum);
 }
 
 /* The results, as JSON members of the object @j is in. */
@@ -158,6 +236,7 @@ static void alloctop__json(struct json_writer *j, const struct alloctop_row *row
 {
 	char comm[HLD_COMM_LEN + 1];
 
+	json__uint(j, "events", allocs);
 	json__uint(j, "pages", pages);
 	json__uint(j, "allocs", allocs);
 	json__uint(j, "drops", drops);
@@ -181,7 +260,8 @@ static int alloctop__write_txt(FILE *o, const struct alloctop_row *rows, size_t 
 			       uint64_t pages, uint64_t allocs, uint64_t drops)
 {
 	fprintf(o, "# alloc-top: pages (4 KiB) allocated per process\n");
-	fprintf(o, "# total %llu pages in %llu allocations by %zu processes, %llu dropped\n",
+	fprintf(o, "# since the last report: %llu pages in %llu allocations by %zu processes; "
+		"%llu dropped since activation\n",
 		(unsigned long long)pages, (unsigned long long)allocs, nr,
 		(unsigned long long)drops);
 	fprintf(o, "%8s %-16s %12s %12s %10s\n", "TGID", "COMM", "PAGES", "ALLOCS", "MiB");
@@ -193,26 +273,21 @@ static int alloctop__write_txt(FILE *o, const struct alloctop_row *rows, size_t 
 	return ferror(o) ? -EIO : 0;
 }
 
+/* Drain the maps (since the last report) into alloc-top.txt, alloc-top.json and run.json. */
 static int alloctop_report(struct diag_feature *f, const struct diag_outputs *out)
 {
 	const struct hld_alloctop_settings *s = f->settings;
-	struct alloctop *a = f->priv;
 	struct alloctop_row *rows = NULL;
-	uint64_t pages = 0, allocs = 0, drops = 0;
+	struct alloctop_sum sum;
 	char path[PATH_MAX];
 	struct json_writer j;
 	size_t nr = 0;
-	int err = 0;
+	int err;
 	FILE *o;
 
-	if (a && a->skel) {
-		err = alloctop__rows(a, &rows, &nr);
-		pages = a->skel->bss->nr_pages;
-		allocs = a->skel->bss->nr_allocs;
-		drops = a->skel->bss->nr_drops;
-	}
-	f->events = allocs;
-	f->drops = drops;
+	err = alloctop__drain(f, &rows, &nr, &sum);
+	f->events = sum.allocs;
+	f->drops = sum.drops;
 
 	snprintf(path, sizeof(path), "%s/alloc-top.txt", out->dir);
 	o = fopen(path, "we");
@@ -220,7 +295,7 @@ static int alloctop_report(struct diag_feature *f, const struct diag_outputs *ou
 		err = -errno;
 		goto out_free;
 	}
-	if (alloctop__write_txt(o, rows, nr, s->top, pages, allocs, drops) && !err)
+	if (alloctop__write_txt(o, rows, nr, s->top, sum.pages, sum.allocs, sum.drops) && !err)
 		err = -EIO;
 	if (fclose(o) && !err)
 		err = -errno;
@@ -233,15 +308,15 @@ static int alloctop_report(struct diag_feature *f, const struct diag_outputs *ou
 	}
 	json__init(&j, o, true);
 	json__begin_object(&j, NULL);
-	alloctop__json(&j, rows, nr, s->top, pages, allocs, drops);
+	alloctop__json(&j, rows, nr, s->top, sum.pages, sum.allocs, sum.drops);
 	json__end_object(&j);
 	fputc('\n', o);
 	if (fclose(o) && !err)
 		err = -errno;
 
-	alloctop__json(out->json, rows, nr, s->top, pages, allocs, drops);
-	diag_feature__set_metric(f, "pages", pages);
-	diag_feature__set_metric(f, "drops", drops);
+	alloctop__json(out->json, rows, nr, s->top, sum.pages, sum.allocs, sum.drops);
+	diag_feature__set_metric(f, "pages", sum.pages);
+	diag_feature__set_metric(f, "drops", sum.drops);
 out_free:
 	free(rows);
 	return err;

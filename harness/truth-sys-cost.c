@@ -89,9 +89,9 @@ static void check_first(struct diag_test *t, json_object *rep, pid_t child, long
 	bool named = p && json_object_object_get_ex(p, "comm", &v) &&
 		     !strcmp(json_object_get_string(v), TRUTH_COMM);
 
-	diag_test__expect(t, "getppid calls (per syscall)", count_of(rep, "by_syscall", "getppid"),
+	diag_test__expect(t, "getppid calls in the per-syscall view", count_of(rep, "by_syscall", "getppid"),
 			  n, n);
-	diag_test__expect(t, "getppid calls of the child (per process)",
+	diag_test__expect(t, "getppid calls of the child",
 			  p ? count_of(p, "syscalls", "getppid") : -1, n, n);
 	diag_test__expect(t, "exit_group calls of the child",
 			  p ? count_of(p, "syscalls", "exit_group") : -1, 1, 1);
