@@ -73,38 +73,69 @@ static int highorder_probe(char *why, size_t len)
 	return 0;
 }
 
-/* Load the program on the first phase (the maps then live until free) and attach it. */
-static int highorder_activate(struct diag_feature *f)
+/* The private state of @f, created on first use with its symbol tables. */
+static struct highorder *highorder__priv(struct diag_feature *f)
 {
-	const struct hld_highorder_settings *s = f->settings;
 	struct highorder *h = f->priv;
+
+	if (h)
+		return h;
+	h = calloc(1, sizeof(*h));
+	if (!h)
+		return NULL;
+	f->priv = h;
+	h->usyms = usyms__new();
+	if (!h->usyms)
+		return NULL;
+	h->ksyms = ksyms__load();	/* NULL: kernel frames become addresses */
+	return h;
+}
+
+/*
+ * Load the program, with the settings @s compiled in (NULL: the pinned
+ * .rodata is reused as is), on @pin_dir's maps when set: created and
+ * pinned, or reused when already pinned.
+ */
+static int highorder__load(struct highorder *h, const struct hld_highorder_settings *s,
+			   const char *pin_dir)
+{
 	int err;
 
-	if (!h) {
-		h = calloc(1, sizeof(*h));
-		if (!h)
-			return -ENOMEM;
-		f->priv = h;
-		h->usyms = usyms__new();
-		if (!h->usyms)
-			return -ENOMEM;
-		h->ksyms = ksyms__load();	/* NULL: kernel frames become addresses */
-	}
-	if (!h->skel) {
-		h->skel = highorder_bpf__open();
-		if (!h->skel)
-			return -errno;
+	h->skel = highorder_bpf__open();
+	if (!h->skel)
+		return -errno;
+	if (s) {
 		h->skel->rodata->targ_order = s->order;
 		h->skel->rodata->targ_tgid = s->tgid;
 		h->skel->rodata->want_user = !!s->user;
-		err = f->pin_dir ? bpf_util__pin_maps(h->skel->obj, f->pin_dir) : 0;
-		if (!err)
-			err = highorder_bpf__load(h->skel);
-		if (err) {
-			highorder_bpf__destroy(h->skel);
-			h->skel = NULL;
-			return err < 0 ? err : -EINVAL;
-		}
+	}
+	err = pin_dir ? bpf_util__pin_maps(h->skel->obj, pin_dir) : 0;
+	if (!err)
+		err = highorder_bpf__load(h->skel);
+	if (err) {
+		highorder_bpf__destroy(h->skel);
+		h->skel = NULL;
+		return err < 0 ? err : -EINVAL;
+	}
+	return 0;
+}
+
+/*
+ * Load the program on the first phase (the maps then live until free) and
+ * attach it. With f->pin_dir the maps and the link are pinned there, so the
+ * program keeps counting after this process exits.
+ */
+static int highorder_activate(struct diag_feature *f)
+{
+	struct highorder *h = highorder__priv(f);
+	int err;
+
+	if (!h)
+		return -ENOMEM;
+	if (!h->skel) {
+		err = highorder__load(h, f->settings, f->pin_dir);
+		if (err)
+			return err;
 	}
 	h->link = bpf_program__attach(h->skel->progs.highorder_page_alloc);
 	if (!h->link)
@@ -119,29 +150,12 @@ static int highorder_activate(struct diag_feature *f)
  */
 static int highorder_reopen(struct diag_feature *f)
 {
-	struct highorder *h = calloc(1, sizeof(*h));
-	int err;
+	struct highorder *h = highorder__priv(f);
 
 	if (!h)
 		return -ENOMEM;
-	f->priv = h;
 	h->reopened = true;
-	h->usyms = usyms__new();
-	if (!h->usyms)
-		return -ENOMEM;
-	h->ksyms = ksyms__load();
-	h->skel = highorder_bpf__open();
-	if (!h->skel)
-		return -errno;
-	err = bpf_util__pin_maps(h->skel->obj, f->pin_dir);
-	if (!err)
-		err = highorder_bpf__load(h->skel);
-	if (err) {
-		highorder_bpf__destroy(h->skel);
-		h->skel = NULL;
-		return err < 0 ? err : -EINVAL;
-	}
-	return 0;
+	return highorder__load(h, NULL, f->pin_dir);
 }
 
 /*
