@@ -370,6 +370,7 @@ struct usym {
 
 struct uload {
 	uint64_t offset, vaddr, filesz;
+	uint32_t flags;		/* PF_X, PF_W, PF_R */
 };
 
 struct udso {
@@ -383,6 +384,11 @@ struct udso {
 	struct usym *syms;
 	size_t nr_syms;
 	char *strs;
+	/* deferred (usyms__defer()): where to read the file on first lookup */
+	bool pending;
+	char *path;
+	pid_t tgid;
+	uint64_t map_start, map_end;
 };
 
 struct umap {
@@ -412,6 +418,7 @@ struct usyms {
 	struct udso *vdso;	/* this process's vdso, for same-sized ones */
 	uint64_t vdso_len;
 	bool vdso_tried;
+	bool defer;		/* read files on first lookup, not at snapshot */
 	pid_t last_tgid;	/* one-entry cache for usyms__name() */
 	struct umapset *last_set;
 };
@@ -427,6 +434,7 @@ static void udso__free(struct udso *d)
 	if (!d)
 		return;
 	free(d->label);
+	free(d->path);
 	free(d->loads);
 	free(d->syms);
 	free(d->strs);
@@ -773,6 +781,7 @@ static int udso__read_elf(struct udso *d, Elf *elf, const char *path)
 				continue;
 			d->loads[d->nr_loads++] = (struct uload){
 				.offset = ph.p_offset, .vaddr = ph.p_vaddr, .filesz = ph.p_filesz,
+				.flags = ph.p_flags,
 			};
 		}
 	}
@@ -888,7 +897,17 @@ static struct udso *usyms__get_dso(struct usyms *us, pid_t tgid, const struct um
 	d = udso__new(base ? base + 1 : path, major, minor, ino);
 	if (!d)
 		return NULL;
-	if (umap__open_file(tgid, m, path, major, minor, ino, &ef)) {
+	if (us->defer) {
+		d->path = strdup(path);
+		if (!d->path) {
+			udso__free(d);
+			return NULL;
+		}
+		d->pending = true;
+		d->tgid = tgid;
+		d->map_start = m->start;
+		d->map_end = m->end;
+	} else if (umap__open_file(tgid, m, path, major, minor, ino, &ef)) {
 		int err = udso__read_elf(d, ef.elf, path);
 
 		elf_file__close(&ef);
@@ -900,6 +919,36 @@ static struct udso *usyms__get_dso(struct usyms *us, pid_t tgid, const struct um
 	d->next = us->dsos[b];
 	us->dsos[b] = d;
 	return d;
+}
+
+/*
+ * Read a deferred dso's file now: through the process that mapped it if it
+ * still lives, else by path if that still is the same inode. A file that
+ * cannot be read leaves a dso without symbols ("[file+0xoff]" names).
+ */
+static void udso__load(struct udso *d)
+{
+	struct umap m = { .start = d->map_start, .end = d->map_end };
+	struct elf_file ef;
+
+	if (!d->pending)
+		return;
+	d->pending = false;
+	if (umap__open_file(d->tgid, &m, d->path, d->major, d->minor, d->ino, &ef)) {
+		/* on failure (no memory) whatever was read is dropped: no symbols */
+		if (udso__read_elf(d, ef.elf, d->path)) {
+			free(d->loads);
+			free(d->syms);
+			free(d->strs);
+			d->loads = NULL;
+			d->syms = NULL;
+			d->strs = NULL;
+			d->nr_loads = d->nr_syms = 0;
+		}
+		elf_file__close(&ef);
+	}
+	free(d->path);
+	d->path = NULL;
 }
 
 /*
@@ -1172,6 +1221,13 @@ struct usyms *usyms__new(void)
 	return calloc(1, sizeof(struct usyms));
 }
 
+/* From now on, read files at their first lookup instead of at the snapshot. */
+void usyms__defer(struct usyms *us, bool defer)
+{
+	if (us)
+		us->defer = defer;
+}
+
 /* Free the resolver, every snapshot and every dso. NULL is fine. */
 void usyms__free(struct usyms *us)
 {
@@ -1200,30 +1256,17 @@ void usyms__free(struct usyms *us)
 	free(us);
 }
 
-/*
- * Snapshot the executable mappings of @tgid. A known process is left as it
- * is unless @refresh; a failed refresh keeps the old snapshot.
- */
-int usyms__add_pid(struct usyms *us, pid_t tgid, bool refresh)
+/* Make @maps (@nr of them) the snapshot of @tgid, replacing an older one. */
+static int usyms__set_proc(struct usyms *us, pid_t tgid, const struct umap *maps, size_t nr)
 {
-	struct umap *maps = NULL;
 	struct umapset *set;
-	size_t idx, nr = 0;
+	size_t idx;
 	bool found;
-	int err;
 
-	if (!us || tgid <= 0)
-		return -EINVAL;
 	idx = usyms__find_proc(us, tgid, &found);
-	if (found && !refresh)
-		return 0;
 	if (!found && us->nr_procs >= USYMS_MAX_PROCS)
 		return -ENOSPC;
-	err = usyms__read_maps(us, tgid, &maps, &nr);
-	if (err)
-		return err;
 	set = usyms__get_set(us, maps, nr);
-	free(maps);
 	if (!set)
 		return -ENOMEM;
 	if (found) {
@@ -1243,6 +1286,57 @@ int usyms__add_pid(struct usyms *us, pid_t tgid, bool refresh)
 	if (us->last_tgid == tgid)
 		us->last_set = set;
 	return 0;
+}
+
+/*
+ * Snapshot the executable mappings of @tgid. A known process is left as it
+ * is unless @refresh; a failed refresh keeps the old snapshot.
+ */
+int usyms__add_pid(struct usyms *us, pid_t tgid, bool refresh)
+{
+	struct umap *maps = NULL;
+	size_t nr = 0;
+	int err;
+
+	if (!us || tgid <= 0)
+		return -EINVAL;
+	if (usyms__has_pid(us, tgid) && !refresh)
+		return 0;
+	err = usyms__read_maps(us, tgid, &maps, &nr);
+	if (err)
+		return err;
+	err = usyms__set_proc(us, tgid, maps, nr);
+	free(maps);
+	return err;
+}
+
+/*
+ * Describe @tgid by its executable alone (one mapping, @exe->start to
+ * @exe->end): the code's file offset is that of the lowest executable
+ * PT_LOAD, the segment the kernel's start_code points at. The file is
+ * opened by path and used only if it still is the inode @exe names.
+ */
+int usyms__add_exe(struct usyms *us, pid_t tgid, const struct usyms_exe *exe)
+{
+	struct umap m = { .start = exe->start, .end = exe->end };
+	const struct uload *low = NULL;
+	struct udso *d;
+
+	if (!us || tgid <= 0 || !exe->path || exe->end <= exe->start)
+		return -EINVAL;
+	d = usyms__get_dso(us, tgid, &m, exe->path, exe->major, exe->minor, exe->ino);
+	if (!d)
+		return -ENOMEM;
+	udso__load(d);
+	/* No loads: not readable, or another file now; a dso without symbols. */
+	for (size_t i = 0; i < d->nr_loads; i++)
+		if ((d->loads[i].flags & PF_X) && (!low || d->loads[i].vaddr < low->vaddr))
+			low = &d->loads[i];
+	if (low)
+		m.offset = low->offset;
+	m.dso = d;
+	m.label = d->label;
+	return usyms__set_proc(us, tgid, &m, 1);
 }
 
 /* Has @tgid been snapshot? */
@@ -1355,6 +1449,8 @@ const char *usyms__name(struct usyms *us, pid_t tgid, uint64_t addr, char *buf, 
 		return buf;
 	}
 	off = addr - m->start + m->offset;
+	if (m->dso)
+		udso__load(m->dso);
 	if (m->dso) {
 		vaddr = addr;
 		if (m->dso->is_exec || udso__offset_to_vaddr(m->dso, off, &vaddr))

@@ -37,6 +37,30 @@ void usyms__free(struct usyms *us);
 /* Snapshot the maps of @tgid (again if @refresh). 0 or -errno (-ESRCH if gone). */
 int usyms__add_pid(struct usyms *us, pid_t tgid, bool refresh);
 bool usyms__has_pid(const struct usyms *us, pid_t tgid);
+
+/*
+ * Defer reading ELF files: snapshots taken from now on read only
+ * /proc/PID/maps (cheap enough for a profiler's poll thread), and each file
+ * is read at the first name looked up in it, through the process if it
+ * still lives, else by its path if that still is the same inode.
+ */
+void usyms__defer(struct usyms *us, bool defer);
+
+/* A process's executable as the kernel saw it: what is left of an exited process. */
+struct usyms_exe {
+	const char *path;		/* at the time it ran */
+	unsigned int major, minor;	/* device and inode of that file */
+	uint64_t ino;
+	uint64_t start, end;		/* mm->start_code, mm->end_code */
+};
+
+/*
+ * Snapshot @tgid as its executable's code alone, for a process that exited
+ * before it could be snapshot: its executable's frames resolve, shared
+ * libraries' frames are "[unknown]". If the file at @exe->path is no longer
+ * that inode, frames are "[name+0xoff]". 0 or -errno.
+ */
+int usyms__add_exe(struct usyms *us, pid_t tgid, const struct usyms_exe *exe);
 /*
  * Name for @addr in @tgid, written into @buf: "func", or "[file+0xoff]"
  * (basename of the mapped file, file offset) when the file has no symbol for

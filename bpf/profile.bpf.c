@@ -9,16 +9,25 @@
  * before it drains the other set, so it never reads or deletes a stack id
  * a sample is being counted against.
  *
+ * `active` is the generation: a report (in whatever process) flips it,
+ * waits for an RCU grace period (after which no run still writes the old
+ * set) and drains the old set: exactly the samples since the last report.
+ *
  * A stack id is a hash bucket of the stack map: a new stack whose bucket
  * holds another stack is refused (-EEXIST). Such a stack goes to a smaller
  * spill map (other buckets) and its id is reported as PERF_STACK_ENTRIES +
  * its spill id; only a stack refused by both is lost.
+ *
+ * For every sampled process the executable's path and load address are
+ * kept (struct perf_proc), so that its frames can still be named once it
+ * has exited; that work is done once per process (and again after an exec).
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_tracing.h>
 #include "hld_record.h"
+#include "profile.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -37,7 +46,10 @@ const volatile char targ_comm[HLD_COMM_LEN] = {};
 const volatile __u32 want_kernel = 1;
 const volatile __u32 want_user = 1;
 
-__u32 active = 0;		/* map set the program writes: 0 or 1 */
+__u32 active = 0;		/* map set the program writes: 0 or 1 (the generation) */
+__u64 nr_keys[2] = {};		/* keys inserted into counts0/counts1 since their last drain */
+__u64 nr_procs_added = 0;	/* perf_proc entries written (new process or exec) */
+__u64 nr_proc_fail = 0;		/* processes whose executable could not be recorded */
 __u64 nr_samples = 0;		/* samples that passed the filters */
 __u64 nr_drops = 0;		/* of those, samples not counted; by cause: */
 __u64 nr_drop_kstack = 0;	/* kernel stack not stored (-EEXIST in both maps, -ENOMEM) */
@@ -66,6 +78,21 @@ struct count_map {
 	__type(value, __u64);
 };
 
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, PERF_MAX_PROCS);
+	__type(key, __u32);
+	__type(value, struct perf_proc);
+} procs SEC(".maps");
+
+/* Scratch for building a perf_proc: too big for the BPF stack. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct perf_proc);
+} proc_scratch SEC(".maps");
+
 struct stack_map stacks0 SEC(".maps");
 struct stack_map stacks1 SEC(".maps");
 struct spill_map spill0 SEC(".maps");
@@ -83,6 +110,79 @@ static __always_inline bool comm_matches(const char *comm)
 			break;
 	}
 	return true;
+}
+
+/*
+ * Fill @pp with the executable of @task's mm: its dentry names up to the
+ * root of the namespace, crossing mount points, and the code's load range.
+ */
+static __always_inline void proc_fill(struct perf_proc *pp, struct mm_struct *mm)
+{
+	struct file *exe = BPF_CORE_READ(mm, exe_file);
+	struct dentry *d, *parent, *mnt_root;
+	struct vfsmount *vmnt;
+	struct mount *mnt;
+	__u32 n = 0;
+
+	pp->mm = (__u64)mm;
+	pp->start_code = BPF_CORE_READ(mm, start_code);
+	pp->end_code = BPF_CORE_READ(mm, end_code);
+	pp->nr_names = 0;
+	if (!exe)
+		return;
+	pp->ino = BPF_CORE_READ(exe, f_inode, i_ino);
+	pp->dev = BPF_CORE_READ(exe, f_inode, i_sb, s_dev);
+	d = BPF_CORE_READ(exe, f_path.dentry);
+	vmnt = BPF_CORE_READ(exe, f_path.mnt);
+	mnt = container_of(vmnt, struct mount, mnt);
+	for (int i = 0; i < PERF_PROC_NAMES * 2 && n < PERF_PROC_NAMES; i++) {
+		mnt_root = BPF_CORE_READ(mnt, mnt.mnt_root);
+		if (d == mnt_root) {
+			struct mount *up = BPF_CORE_READ(mnt, mnt_parent);
+
+			if (up == mnt)
+				break;	/* the root of the namespace */
+			d = BPF_CORE_READ(mnt, mnt_mountpoint);
+			mnt = up;
+			continue;
+		}
+		parent = BPF_CORE_READ(d, d_parent);
+		if (parent == d)
+			break;
+		if (n >= PERF_PROC_NAMES)
+			break;
+		bpf_probe_read_kernel_str(pp->names[n], PERF_PROC_NAME_LEN,
+					  BPF_CORE_READ(d, d_name.name));
+		n++;
+		d = parent;
+	}
+	pp->nr_names = n;
+}
+
+/*
+ * Make sure @tgid's executable is recorded: on its first sample, and again
+ * when its mm changed (an exec). One hash lookup on every other sample.
+ */
+static __always_inline void proc_note(__u32 tgid)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct mm_struct *mm = task->mm;
+	struct perf_proc *pp;
+	__u32 zero = 0;
+
+	if (!mm)
+		return;
+	pp = bpf_map_lookup_elem(&procs, &tgid);
+	if (pp && pp->mm == (__u64)mm)
+		return;
+	pp = bpf_map_lookup_elem(&proc_scratch, &zero);
+	if (!pp)
+		return;
+	proc_fill(pp, mm);
+	if (bpf_map_update_elem(&procs, &tgid, pp, BPF_ANY))
+		__sync_fetch_and_add(&nr_proc_fail, 1);
+	else
+		__sync_fetch_and_add(&nr_procs_added, 1);
 }
 
 /* A stack id from @stacks, or from @spill when its bucket in @stacks is taken. */
@@ -142,16 +242,19 @@ static __always_inline int count_sample(struct bpf_perf_event_data *ctx, void *s
 		return 0;
 	}
 	err = bpf_map_update_elem(counts, key, &one, BPF_NOEXIST);
-	if (err == -17 /* EEXIST: another CPU inserted it first */) {
+	if (!err) {
+		__sync_fetch_and_add(&nr_keys[active & 1], 1);
+		return 0;
+	}
+	if (err == -KEEXIST) {	/* another CPU inserted it first */
 		val = bpf_map_lookup_elem(counts, key);
 		if (!val)
 			return -1;
 		__sync_fetch_and_add(val, 1);
 		return 0;
 	}
-	if (err)
-		__sync_fetch_and_add(&nr_drop_count, 1);
-	return err ? -1 : 0;
+	__sync_fetch_and_add(&nr_drop_count, 1);
+	return -1;
 }
 
 SEC("perf_event")
@@ -174,6 +277,8 @@ int profile_sample(struct bpf_perf_event_data *ctx)
 	if (targ_comm[0] && !comm_matches(key.comm))
 		return 0;
 	__sync_fetch_and_add(&nr_samples, 1);
+	if (want_user && key.tgid)
+		proc_note(key.tgid);
 	if (active)
 		err = count_sample(ctx, &stacks1, &spill1, &counts1, &key);
 	else

@@ -1,9 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * profile.c - perf, user side: opens a cpu-clock sampling event per CPU,
- * attaches profile.bpf.c to each, and every PERF_DRAIN_MS (or sooner at high rates) drains the
- * in-kernel counts into folded stacks, resolving user symbols while the
- * sampled processes are still alive. report() writes perf.folded.
+ * profile.c - perf, user side: opens a cpu-clock sampling event per CPU and
+ * attaches profile.bpf.c to each. Samples are counted in the kernel, keyed
+ * by (task, CPU, stack ids), and stay there until a report drains them:
+ * report() flips the generation, waits for a grace period and folds the old
+ * generation's counts into perf.folded, naming frames then. Nothing is
+ * copied out per sample and nothing is drained on a timer, so the sampled
+ * CPUs pay only the BPF program and the poll thread almost nothing.
+ *
+ * Persistent activation (`hldbench diag perf --activate`): maps and the
+ * perf_event links are pinned; a later process reopens the maps and reports.
+ * Processes that exited before the report are named from what the BPF
+ * program recorded about their executable (struct perf_proc).
  */
 #include <errno.h>
 #include <limits.h>
@@ -23,33 +31,42 @@
 #include "folded.h"
 #include "hld_record.h"
 #include "hld_settings.h"
+#include "profile.bpf.h"
+#include "profile.h"
 #include "profile.skel.h"
 #include "syms.h"
 
 #define NS_PER_MS	1000000ull
-#define PERF_DRAIN_MS	500		/* how often the in-kernel counts are drained ... */
-#define PERF_DRAIN_MIN_MS 50		/* ... at most, at high sampling rates */
-#define PERF_DRAIN_SAMPLES 200		/* samples per drain that set the rate */
+#define PERF_DRAIN_KEYS	4096		/* in-process: drain a set this full early */
+#define PERF_SCAN_MS	1000		/* in-process: new processes snapshot at most this often */
+#define PERF_SCAN_MAX	64		/* ... and at most this many per scan */
 #define PERF_MAX_CPUS	8192
 #define PERF_MAX_REFRESH 64		/* tgids whose maps are re-read per drain */
 #define PERF_FRAME_LEN	256
+#define PERF_TOP	10		/* leaf functions listed in perf.txt */
+
+/* Counters the program keeps in .bss, summed over the skeletons of a run. */
+struct perf_counts {
+	uint64_t seen, drops, kstack, ustack, count_full, proc_fail;
+};
 
 struct perf {
 	struct profile_bpf *skel;
 	struct bpf_link **links;
 	int nr_links;
+	bool pinned;			/* a persistent activation: its links are pinned */
 	struct ksyms *ksyms;		/* NULL if /proc/kallsyms cannot be read */
 	struct usyms *usyms;
-	struct folded *folded;		/* every stack seen, over all phases */
-	uint64_t next_flip_ns;
-	uint64_t drain_ns;		/* flip/drain period */
-	int pending;			/* map set waiting to be drained, -1: none */
-	uint64_t samples;		/* samples drained into folded */
-	uint64_t drops_before;		/* drops of earlier phases */
-	uint64_t seen_before;		/* filtered-in samples of earlier phases */
-	uint64_t drop_kstack, drop_ustack, drop_count;	/* drops by cause, ended phases */
+	struct folded *folded;		/* stacks drained since the last report */
+	uint64_t samples;		/* samples in folded */
+	struct perf_counts before;	/* ended phases of an in-process run */
 	int64_t last_stack_err;
 	uint64_t drains;
+	uint64_t exe_only;		/* processes named from their executable alone */
+	uint64_t no_maps;		/* processes with neither maps nor executable */
+	uint64_t procs_seen;		/* skel->bss->nr_procs_added at the last scan */
+	uint64_t next_scan_ns;
+	uint64_t run_ns, run_cnt;	/* program stats already added to the feature */
 	int nr_cpus;
 	/* per-drain scratch */
 	pid_t refreshed[PERF_MAX_REFRESH];
@@ -58,7 +75,7 @@ struct perf {
 	size_t stack_cap;
 };
 
-static int perf__open_event(int cpu, uint64_t freq)
+int profile__open_clock(int cpu, uint64_t freq)
 {
 	struct perf_event_attr attr;
 	int fd;
@@ -81,7 +98,7 @@ static int perf_probe(char *why, size_t len)
 	err = bpf_util__probe(why, len);
 	if (err)
 		return err;
-	fd = perf__open_event(0, 99);
+	fd = profile__open_clock(0, 99);
 	if (fd < 0) {
 		snprintf(why, len, "cannot open a cpu-clock perf event: %s", strerror(-fd));
 		return fd;
@@ -97,6 +114,20 @@ static int perf_probe(char *why, size_t len)
 	return 0;
 }
 
+/* The program's counters of the current skeleton, plus those of ended phases. */
+static void perf__counts(const struct perf *p, struct perf_counts *c)
+{
+	*c = p->before;
+	if (!p->skel)
+		return;
+	c->seen += p->skel->bss->nr_samples;
+	c->drops += p->skel->bss->nr_drops;
+	c->kstack += p->skel->bss->nr_drop_kstack;
+	c->ustack += p->skel->bss->nr_drop_ustack;
+	c->count_full += p->skel->bss->nr_drop_count;
+	c->proc_fail += p->skel->bss->nr_proc_fail;
+}
+
 /* Has @tgid been re-read in this drain? If not, note that it now is. */
 static bool perf__refresh_once(struct perf *p, pid_t tgid)
 {
@@ -107,6 +138,51 @@ static bool perf__refresh_once(struct perf *p, pid_t tgid)
 		return false;
 	p->refreshed[p->nr_refreshed++] = tgid;
 	return true;
+}
+
+/*
+ * Describe exited process @tgid by the executable the program recorded
+ * for it. Its path is rebuilt from the dentry names (innermost first).
+ */
+static int perf__add_exe(struct perf *p, pid_t tgid)
+{
+	struct perf_proc pp;
+	char path[PATH_MAX];
+	struct usyms_exe exe;
+	size_t len = 0;
+	uint32_t key = tgid;
+
+	if (!p->skel || bpf_map_lookup_elem(bpf_map__fd(p->skel->maps.procs), &key, &pp) ||
+	    !pp.nr_names)
+		return -ENOENT;
+	path[0] = '\0';
+	for (int i = (int)pp.nr_names - 1; i >= 0 && i < PERF_PROC_NAMES; i--) {
+		pp.names[i][PERF_PROC_NAME_LEN - 1] = '\0';
+		len += snprintf(path + len, sizeof(path) - len, "/%s", pp.names[i]);
+		if (len >= sizeof(path))
+			return -ENAMETOOLONG;
+	}
+	exe = (struct usyms_exe){
+		.path = path, .major = pp.dev >> 20, .minor = pp.dev & 0xfffff, .ino = pp.ino,
+		.start = pp.start_code, .end = pp.end_code,
+	};
+	return usyms__add_exe(p->usyms, tgid, &exe);
+}
+
+/*
+ * Make @tgid known to the symbolizer: its mappings while it lives, else
+ * (it exited) its executable as the program recorded it.
+ */
+static void perf__know(struct perf *p, pid_t tgid)
+{
+	if (usyms__has_pid(p->usyms, tgid))
+		return;
+	if (!usyms__add_pid(p->usyms, tgid, false))
+		return;
+	if (!perf__add_exe(p, tgid))
+		p->exe_only++;
+	else
+		p->no_maps++;
 }
 
 /* Name a user frame; an address no mapping covers re-reads the maps once per drain. */
@@ -181,8 +257,8 @@ static int perf__fold(struct perf *p, const struct hld_perf_key *k, uint64_t cou
 	comm[HLD_COMM_LEN] = '\0';
 	err = perf__append(p, &len, comm[0] ? comm : "[unknown]", "");
 	n = perf__read_stack(p, set, k->ustack_id, ips);
-	if (n && !usyms__has_pid(p->usyms, k->tgid))
-		usyms__add_pid(p->usyms, k->tgid, false);
+	if (n)
+		perf__know(p, k->tgid);
 	while (!err && n-- > 0)
 		err = perf__append(p, &len, perf__usym(p, k->tgid, n ? ips[n] - 1 : ips[n],
 						       buf, sizeof(buf)), "");
@@ -206,7 +282,7 @@ static int perf__fold(struct perf *p, const struct hld_perf_key *k, uint64_t cou
  * Drain map set @set, which the BPF program no longer writes: fold every
  * count, then delete the counts and the stacks they referenced.
  */
-static int perf__drain(struct diag_feature *f, struct perf *p, int set)
+static int perf__drain(struct perf *p, int set)
 {
 	struct bpf_map *cm = set ? p->skel->maps.counts1 : p->skel->maps.counts0;
 	int counts_fd = bpf_map__fd(cm);
@@ -240,12 +316,28 @@ static int perf__drain(struct diag_feature *f, struct perf *p, int set)
 		}
 	}
 	free(keys);
+	p->skel->bss->nr_keys[set] = 0;
 	p->drains++;
-	f->events = p->samples;
-	f->drops = p->drops_before + p->skel->bss->nr_drops;
 	return err;
 }
 
+/*
+ * Switch the program to the other map set, wait until no run can still be
+ * writing the old one, and drain it: every sample counted before the call,
+ * none twice.
+ */
+static int perf__flip_drain(struct perf *p)
+{
+	int old = p->skel->bss->active & 1, err;
+
+	p->skel->bss->active = !old;
+	err = bpf_util__grace_period();
+	if (err)
+		return err;
+	return perf__drain(p, old);
+}
+
+/* Detach the links this process owns (pinned links are not ours). */
 static void perf__detach(struct perf *p)
 {
 	for (int i = 0; i < p->nr_links; i++)
@@ -255,8 +347,30 @@ static void perf__detach(struct perf *p)
 	p->nr_links = 0;
 }
 
+/*
+ * Pin @link as @dir/link_cpu<cpu> and let go of it here: the pin keeps the
+ * program attached and the perf event (which the link holds) alive. The
+ * link is disconnected first because destroying a perf link would also
+ * disable its perf event.
+ */
+static int perf__pin_link(struct bpf_link *link, int event_fd, const char *dir, int cpu)
+{
+	char name[32];
+	int err;
+
+	snprintf(name, sizeof(name), "link_cpu%d", cpu);
+	err = bpf_util__pin_link(link, dir, name);
+	if (err)
+		return err;
+	bpf_link__disconnect(link);
+	close(bpf_link__fd(link));
+	close(event_fd);
+	bpf_link__destroy(link);
+	return 0;
+}
+
 /* One sampling event per online CPU (or the one CPU asked for), each running the program. */
-static int perf__attach(struct perf *p, const struct hld_perf_settings *s)
+static int perf__attach(struct perf *p, const struct hld_perf_settings *s, const char *pin_dir)
 {
 	static bool online[PERF_MAX_CPUS];
 	int n, err;
@@ -267,13 +381,14 @@ static int perf__attach(struct perf *p, const struct hld_perf_settings *s)
 	p->links = calloc(n, sizeof(*p->links));
 	if (!p->links)
 		return -ENOMEM;
-	for (int cpu = 0; cpu < PERF_MAX_CPUS && p->nr_links < n; cpu++) {
+	p->nr_cpus = 0;
+	for (int cpu = 0; cpu < PERF_MAX_CPUS && p->nr_cpus < n; cpu++) {
 		struct bpf_link *link;
 		int fd;
 
 		if (!online[cpu] || (s->cpu >= 0 && cpu != s->cpu))
 			continue;
-		fd = perf__open_event(cpu, s->freq);
+		fd = profile__open_clock(cpu, s->freq);
 		if (fd == -ENODEV)	/* went offline since */
 			continue;
 		if (fd < 0)
@@ -284,166 +399,326 @@ static int perf__attach(struct perf *p, const struct hld_perf_settings *s)
 			close(fd);
 			return err;
 		}
-		p->links[p->nr_links++] = link;
+		p->nr_cpus++;
+		if (pin_dir) {
+			err = perf__pin_link(link, fd, pin_dir, cpu);
+			if (err) {
+				bpf_link__destroy(link);
+				return err;
+			}
+		} else {
+			p->links[p->nr_links++] = link;
+		}
 	}
-	if (!p->nr_links)
-		return -ENODEV;	/* settings.cpu is not online */
-	p->nr_cpus = p->nr_links;
-	return 0;
+	return p->nr_cpus ? 0 : -ENODEV;	/* settings.cpu is not online */
+}
+
+/* The private state, allocated on first use. */
+static struct perf *perf__get(struct diag_feature *f)
+{
+	struct perf *p = f->priv;
+
+	if (p)
+		return p;
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return NULL;
+	f->priv = p;
+	p->folded = folded__new();
+	p->usyms = usyms__new();
+	if (!p->folded || !p->usyms)
+		return NULL;
+	usyms__defer(p->usyms, true);	/* snapshots in the poll thread: maps only */
+	p->ksyms = ksyms__load();	/* NULL: kernel frames become [kernel] */
+	return p;
 }
 
 /*
- * How long a map set collects before it is drained: PERF_DRAIN_MS, shorter
- * when more than PERF_DRAIN_SAMPLES samples would arrive in it. A stack id
- * is a hash bucket; a new stack whose bucket holds another live stack is
- * lost (-EEXIST), so fewer live stacks per set means fewer such drops.
+ * Open and load the skeleton: with @s's settings compiled in (a new
+ * activation), or as pinned (@s NULL: the settings are in the pinned
+ * .rodata). With @pin_dir the maps are pinned there, or reused if they are.
  */
-static uint64_t perf__drain_ms(uint64_t freq, int nr_cpus)
+static int perf__load(struct perf *p, const struct hld_perf_settings *s, const char *pin_dir)
 {
-	uint64_t rate = freq * (nr_cpus > 0 ? nr_cpus : 1);	/* samples per second */
-	uint64_t ms = PERF_DRAIN_MS;
+	int err;
 
-	if (rate * PERF_DRAIN_MS > PERF_DRAIN_SAMPLES * 1000ull)
-		ms = PERF_DRAIN_SAMPLES * 1000ull / rate;
-	return ms < PERF_DRAIN_MIN_MS ? PERF_DRAIN_MIN_MS : ms;
+	p->skel = profile_bpf__open();
+	if (!p->skel)
+		return -errno;
+	if (s) {
+		p->skel->rodata->targ_pid = s->pid;
+		p->skel->rodata->targ_tgid = s->tgid;
+		p->skel->rodata->targ_cpu = s->cpu;
+		memcpy((char *)p->skel->rodata->targ_comm, s->comm, HLD_COMM_LEN);
+		((char *)p->skel->rodata->targ_comm)[HLD_COMM_LEN - 1] = '\0';
+		p->skel->rodata->want_kernel = !!s->kernel;
+		p->skel->rodata->want_user = !!s->user;
+	}
+	err = pin_dir ? bpf_util__pin_maps(p->skel->obj, pin_dir) : 0;
+	if (!err)
+		err = profile_bpf__load(p->skel);
+	if (err) {
+		profile_bpf__destroy(p->skel);
+		p->skel = NULL;
+		return err < 0 ? err : -EINVAL;
+	}
+	return 0;
 }
 
 static int perf_activate(struct diag_feature *f)
 {
 	const struct hld_perf_settings *s = f->settings;
-	struct perf *p = f->priv;
+	struct perf *p = perf__get(f);
 	int err;
 
-	if (!p) {
-		p = calloc(1, sizeof(*p));
-		if (!p)
-			return -ENOMEM;
-		f->priv = p;
-		p->folded = folded__new();
-		p->usyms = usyms__new();
-		if (!p->folded || !p->usyms)
-			return -ENOMEM;
-		p->ksyms = ksyms__load();	/* NULL: kernel frames become [kernel] */
-	}
+	if (!p)
+		return -ENOMEM;
 	f->kernel_cost_in_thread = false;
-	p->skel = profile_bpf__open();
-	if (!p->skel)
-		return -errno;
-	p->skel->rodata->targ_pid = s->pid;
-	p->skel->rodata->targ_tgid = s->tgid;
-	p->skel->rodata->targ_cpu = s->cpu;
-	memcpy((char *)p->skel->rodata->targ_comm, s->comm, HLD_COMM_LEN);
-	((char *)p->skel->rodata->targ_comm)[HLD_COMM_LEN - 1] = '\0';
-	p->skel->rodata->want_kernel = !!s->kernel;
-	p->skel->rodata->want_user = !!s->user;
-	err = profile_bpf__load(p->skel);
+	p->pinned = f->pin_dir != NULL;
+	err = perf__load(p, s, f->pin_dir);
 	if (err)
-		goto out_destroy;
-	err = perf__attach(p, s);
-	if (err)
-		goto out_detach;
-	p->pending = -1;
-	p->drain_ns = perf__drain_ms(s->freq, p->nr_cpus) * NS_PER_MS;
-	p->next_flip_ns = bpf_util__now_ns() + p->drain_ns;
+		return err;
+	err = perf__attach(p, s, f->pin_dir);
+	if (err) {
+		perf__detach(p);
+		profile_bpf__destroy(p->skel);
+		p->skel = NULL;
+		return err;
+	}
+	p->run_ns = p->run_cnt = 0;
+	p->procs_seen = 0;
+	p->next_scan_ns = bpf_util__now_ns();
 	return 0;
-
-out_detach:
-	perf__detach(p);
-out_destroy:
-	profile_bpf__destroy(p->skel);
-	p->skel = NULL;
-	return err < 0 ? err : -EINVAL;
 }
 
 /*
- * Every drain period switch the program to the other map set; one poll
- * (10 ms) later, when no sample can still be writing to it, drain the old one.
+ * Attach to a persistent activation: load with the pinned maps reused and
+ * attach nothing, so that report() drains what the pinned program counted.
+ */
+static int perf_reopen(struct diag_feature *f)
+{
+	struct perf *p = perf__get(f);
+
+	if (!p)
+		return -ENOMEM;
+	p->pinned = true;
+	return perf__load(p, NULL, f->pin_dir);
+}
+
+/*
+ * Snapshot the mappings of processes sampled for the first time, while
+ * they live, so that their shared libraries' frames are named even if they
+ * exit before the report. Costs nothing until the program records a new
+ * process, and scans at most every PERF_SCAN_MS.
+ */
+static void perf__scan_procs(struct perf *p)
+{
+	int fd = bpf_map__fd(p->skel->maps.procs), added = 0;
+	uint64_t now = bpf_util__now_ns(), nr = p->skel->bss->nr_procs_added;
+	uint32_t key, next;
+
+	if (nr == p->procs_seen || now < p->next_scan_ns)
+		return;
+	p->procs_seen = nr;
+	p->next_scan_ns = now + PERF_SCAN_MS * NS_PER_MS;
+	for (void *prev = NULL; !bpf_map_get_next_key(fd, prev, &next) && added < PERF_SCAN_MAX;
+	     prev = &key) {
+		key = next;
+		if (!usyms__has_pid(p->usyms, next) && !usyms__add_pid(p->usyms, next, false))
+			added++;
+	}
+}
+
+/*
+ * In-process activations only: drain a map set early when it fills (fewer
+ * stack-id collisions and no full count map), and snapshot new processes.
+ * Both are a read of the program's .bss unless there is work to do.
  */
 static int perf_poll(struct diag_feature *f)
 {
 	struct perf *p = f->priv;
-	uint64_t now;
+	int err = 0;
+
+	if (!p || !p->skel || p->pinned)
+		return 0;
+	if (p->skel->bss->nr_keys[p->skel->bss->active & 1] >= PERF_DRAIN_KEYS)
+		err = perf__flip_drain(p);
+	if (p->skel->rodata->want_user)
+		perf__scan_procs(p);
+	return err;
+}
+
+/* Add the program's run time since the last call to @f. */
+static void perf__prog_stats(struct diag_feature *f, struct perf *p)
+{
+	uint64_t ns = 0, cnt = 0;
+
+	bpf_util__prog_stats(bpf_program__fd(p->skel->progs.profile_sample), &ns, &cnt);
+	if (ns >= p->run_ns && cnt >= p->run_cnt) {
+		f->kernel_run_ns += ns - p->run_ns;
+		f->kernel_run_cnt += cnt - p->run_cnt;
+		p->run_ns = ns;
+		p->run_cnt = cnt;
+	}
+}
+
+/*
+ * End of a phase: detach, drain both sets into the folded stacks, keep the
+ * program's counters and unload. A persistent activation's links are pinned
+ * and its maps hold the samples for the next report: only unload.
+ */
+static int perf_deactivate(struct diag_feature *f)
+{
+	struct perf *p = f->priv;
+	struct perf_counts c;
 	int err = 0;
 
 	if (!p || !p->skel)
 		return 0;
-	now = bpf_util__now_ns();
-	if (p->pending >= 0) {
-		err = perf__drain(f, p, p->pending);
-		p->pending = -1;
-	}
-	if (now >= p->next_flip_ns) {
-		p->pending = p->skel->bss->active;
-		p->skel->bss->active = !p->pending;
-		p->next_flip_ns = now + p->drain_ns;
-	}
-	return err;
-}
-
-static int perf_deactivate(struct diag_feature *f)
-{
-	struct perf *p = f->priv;
-	int err;
-
-	if (!p || !p->skel)
-		return 0;
 	perf__detach(p);
-	err = perf__drain(f, p, 0);
-	if (!err)
-		err = perf__drain(f, p, 1);
-	p->pending = -1;
-	bpf_util__prog_stats(bpf_program__fd(p->skel->progs.profile_sample),
-			     &f->kernel_run_ns, &f->kernel_run_cnt);
-	p->drops_before += p->skel->bss->nr_drops;
-	p->seen_before += p->skel->bss->nr_samples;
-	p->drop_kstack += p->skel->bss->nr_drop_kstack;
-	p->drop_ustack += p->skel->bss->nr_drop_ustack;
-	p->drop_count += p->skel->bss->nr_drop_count;
-	if (p->skel->bss->last_stack_err)
-		p->last_stack_err = p->skel->bss->last_stack_err;
+	perf__prog_stats(f, p);
+	if (!p->pinned) {
+		err = perf__drain(p, 0);
+		if (!err)
+			err = perf__drain(p, 1);
+		perf__counts(p, &c);
+		p->before = c;
+		if (p->skel->bss->last_stack_err)
+			p->last_stack_err = p->skel->bss->last_stack_err;
+	}
 	profile_bpf__destroy(p->skel);
 	p->skel = NULL;
 	return err;
 }
 
+/* Order of the leaf table: most samples first. */
+static int leaf__cmp(const void *a, const void *b)
+{
+	const struct folded_entry *x = *(const struct folded_entry *const *)a;
+	const struct folded_entry *y = *(const struct folded_entry *const *)b;
+
+	return x->count < y->count ? 1 : x->count > y->count ? -1 : strcmp(x->stack, y->stack);
+}
+
+/* perf.txt: the loss accounting and the functions most often on CPU. */
+static int perf__write_txt(const struct perf *p, const struct perf_counts *c, const char *path)
+{
+	const struct folded_entry *e, **top = NULL;
+	struct folded *leaves = folded__new();
+	size_t i, nr;
+	FILE *o;
+	int err = 0;
+
+	if (!leaves)
+		return -ENOMEM;
+	folded__for_each(p->folded, e, i) {
+		const char *leaf = strrchr(e->stack, ';');
+
+		err = folded__add(leaves, leaf ? leaf + 1 : e->stack, e->count);
+		if (err)
+			break;
+	}
+	nr = folded__nr_stacks(leaves);
+	top = calloc(nr ? nr : 1, sizeof(*top));
+	o = fopen(path, "we");
+	if (!o || !top || err) {
+		err = err ? err : -errno;
+		goto out;
+	}
+	for (i = 0; i < nr; i++)
+		top[i] = folded__entry(leaves, i);
+	qsort(top, nr, sizeof(*top), leaf__cmp);
+	fprintf(o, "perf: %llu samples since the last report, %zu unique stacks\n",
+		(unsigned long long)p->samples, folded__nr_stacks(p->folded));
+	fprintf(o, "dropped since activation: %llu of %llu (kernel stack %llu, user stack %llu, "
+		"count map full %llu)\n", (unsigned long long)c->drops,
+		(unsigned long long)c->seen, (unsigned long long)c->kstack,
+		(unsigned long long)c->ustack, (unsigned long long)c->count_full);
+	if (p->exe_only || p->no_maps)
+		fprintf(o, "exited before the report: %llu processes named from their executable "
+			"only (library frames [unknown]), %llu not at all\n",
+			(unsigned long long)p->exe_only, (unsigned long long)p->no_maps);
+	fprintf(o, "\n%8s %7s  %s\n", "samples", "%", "on CPU (leaf frame)");
+	for (i = 0; i < nr && i < PERF_TOP; i++)
+		fprintf(o, "%8llu %6.2f%%  %s\n", (unsigned long long)top[i]->count,
+			p->samples ? 100.0 * top[i]->count / p->samples : 0.0, top[i]->stack);
+	if (fclose(o))
+		err = -errno;
+out:
+	free(top);
+	folded__free(leaves);
+	return err;
+}
+
+/*
+ * Drain what was counted since the last report (a live skeleton: flip the
+ * generation first) and write perf.folded and perf.txt; the folded stacks
+ * are then forgotten, so the next report starts afresh.
+ */
 static int perf_report(struct diag_feature *f, const struct diag_outputs *out)
 {
 	const struct hld_perf_settings *s = f->settings;
-	struct perf *p = f->priv;
-	bool restricted = !p || !p->ksyms || ksyms__restricted(p->ksyms);
+	struct perf *p = perf__get(f);
+	bool restricted;
 	char path[PATH_MAX];
+	struct perf_counts c;
 	int err = 0;
 	FILE *o;
 
+	if (!p)
+		return -ENOMEM;
+	if (p->skel) {
+		err = perf__flip_drain(p);
+		perf__prog_stats(f, p);
+		if (p->skel->bss->last_stack_err)
+			p->last_stack_err = p->skel->bss->last_stack_err;
+	}
+	perf__counts(p, &c);
+	restricted = !p->ksyms || ksyms__restricted(p->ksyms);
 	snprintf(path, sizeof(path), "%s/perf.folded", out->dir);
 	o = fopen(path, "we");
 	if (!o)
 		return -errno;
-	if (p && p->folded)
+	if (!err)
 		err = folded__write(p->folded, o);
 	if (fclose(o) && !err)
 		err = -errno;
+	snprintf(path, sizeof(path), "%s/perf.txt", out->dir);
+	if (!err)
+		err = perf__write_txt(p, &c, path);
 
-	json__uint(out->json, "samples", p ? p->samples : 0);
-	json__uint(out->json, "drops", p ? p->drops_before : 0);
-	json__uint(out->json, "samples_seen", p ? p->seen_before : 0);
+	f->events = p->samples;
+	f->drops = c.drops;
+	json__uint(out->json, "samples", p->samples);
+	json__uint(out->json, "events", p->samples);
+	json__uint(out->json, "drops", c.drops);
+	json__uint(out->json, "samples_seen", c.seen);
 	json__begin_object(out->json, "drops_by_cause");
-	json__uint(out->json, "kernel_stack", p ? p->drop_kstack : 0);
-	json__uint(out->json, "user_stack", p ? p->drop_ustack : 0);
-	json__uint(out->json, "count_map_full", p ? p->drop_count : 0);
-	json__int(out->json, "last_stack_errno", p ? -p->last_stack_err : 0);
+	json__uint(out->json, "kernel_stack", c.kstack);
+	json__uint(out->json, "user_stack", c.ustack);
+	json__uint(out->json, "count_map_full", c.count_full);
+	json__int(out->json, "last_stack_errno", -p->last_stack_err);
 	json__end_object(out->json);
-	json__uint(out->json, "unique_stacks", p && p->folded ? folded__nr_stacks(p->folded) : 0);
+	json__uint(out->json, "unique_stacks", folded__nr_stacks(p->folded));
+	json__uint(out->json, "exited_named_by_executable", p->exe_only);
+	json__uint(out->json, "exited_unnamed", p->no_maps);
+	json__uint(out->json, "executables_not_recorded", c.proc_fail);
 	json__uint(out->json, "freq", s->freq);
-	json__uint(out->json, "cpus", p ? p->nr_cpus : 0);
+	json__uint(out->json, "cpus", p->nr_cpus);
 	json__bool(out->json, "kernel_symbols_restricted", restricted);
-	json__uint(out->json, "drain_ms", p ? p->drain_ns / NS_PER_MS : 0);
+	json__uint(out->json, "drains", p->drains);
 	/* Includes the cheap runs for samples the filters rejected. */
 	json__double(out->json, "bpf_run_ns_per_sample", f->kernel_run_cnt ?
 		     (double)f->kernel_run_ns / f->kernel_run_cnt : NAN);
 
-	diag_feature__set_metric(f, "samples", p ? p->samples : 0);
-	diag_feature__set_metric(f, "drops", p ? p->drops_before : 0);
+	diag_feature__set_metric(f, "samples", p->samples);
+	diag_feature__set_metric(f, "drops", c.drops);
+	folded__free(p->folded);
+	p->folded = folded__new();
+	p->samples = 0;
+	p->exe_only = p->no_maps = 0;
+	if (!p->folded && !err)
+		err = -ENOMEM;
 	return err;
 }
 
@@ -472,5 +747,6 @@ const struct diag_ops bpf_perf_ops = {
 	.poll = perf_poll,
 	.deactivate = perf_deactivate,
 	.report = perf_report,
+	.reopen = perf_reopen,
 	.free = perf_free,
 };

@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * profile.bpf.h - perf: what profile.bpf.c records about each sampled
+ * process so that its executable's frames can be named after it exited,
+ * even by another process reading the pinned maps (`diag perf --report`).
+ *
+ * Fixed-width types only: both the BPF program and user space read it.
+ */
+#ifndef HLD_PROFILE_BPF_H
+#define HLD_PROFILE_BPF_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+#define PERF_PROC_NAMES		10	/* path components kept, innermost first */
+#define PERF_PROC_NAME_LEN	48	/* bytes per component, NUL included */
+#define PERF_MAX_PROCS		8192	/* processes remembered (least recently sampled go first) */
+
+/*
+ * Value of the per-process map (keyed by __u32 tgid): the executable's
+ * file and where its code was loaded. The path is exe_file's dentry chain
+ * up to the root, crossing mount points, innermost component first.
+ */
+struct perf_proc {
+	__u64 mm;		/* address of the mm_struct: a new one means an exec */
+	__u64 start_code;	/* mm->start_code: the lowest executable PT_LOAD, relocated */
+	__u64 end_code;
+	__u64 ino;		/* exe inode and device (kernel encoding: major << 20 | minor) */
+	__u32 dev;
+	__u32 nr_names;		/* components in names[]; PERF_PROC_NAMES: maybe cut */
+	char names[PERF_PROC_NAMES][PERF_PROC_NAME_LEN];
+};
+
+#endif /* HLD_PROFILE_BPF_H */
