@@ -41,6 +41,7 @@ struct highorder {
 	struct usyms *usyms;
 	uint64_t next_scan_ns;
 	bool reopened;			/* reporting on a persistent activation */
+	uint64_t misses;		/* program runs skipped by the kernel (recursion) */
 };
 
 struct highorder_row {
@@ -53,6 +54,43 @@ struct highorder_stack {
 	int nr;
 	char names[HLD_MAX_STACK][HIGHORDER_FRAME_LEN];
 };
+
+/*
+ * Runs of the attached program the kernel skipped because it was already
+ * running on that CPU (an interrupt allocated pages while the program ran):
+ * bpf_prog_info.recursion_misses, since the program was loaded. Those
+ * allocations were never seen: they are drops. The attached program is the
+ * skeleton's own, or for a reopened activation the one behind the pinned
+ * link (the reopened skeleton's program is a second, unattached copy).
+ */
+static uint64_t highorder__misses(struct highorder *h, const char *pin_dir)
+{
+	struct bpf_prog_info pi = {};
+	struct bpf_link_info li = {};
+	uint64_t misses = 0;
+	char path[PATH_MAX];
+	__u32 len = sizeof(pi);
+	int fd, lfd;
+
+	if (!h->reopened)
+		return bpf_obj_get_info_by_fd(bpf_program__fd(h->skel->progs.highorder_page_alloc),
+					      &pi, &len) ? 0 : pi.recursion_misses;
+	snprintf(path, sizeof(path), "%s/link_page_alloc", pin_dir);
+	lfd = bpf_obj_get(path);
+	if (lfd < 0)
+		return 0;
+	len = sizeof(li);
+	if (!bpf_obj_get_info_by_fd(lfd, &li, &len)) {
+		fd = bpf_prog_get_fd_by_id(li.prog_id);
+		len = sizeof(pi);
+		if (fd >= 0 && !bpf_obj_get_info_by_fd(fd, &pi, &len))
+			misses = pi.recursion_misses;
+		if (fd >= 0)
+			close(fd);
+	}
+	close(lfd);
+	return misses;
+}
 
 /* Usable if BPF works and the tp_btf program loads on this kernel. */
 static int highorder_probe(char *why, size_t len)
@@ -359,8 +397,9 @@ static void highorder__json_head(struct highorder *h, struct json_writer *j,
 	json__uint(j, "allocs", counted);
 	json__uint(j, "events", counted);
 	json__uint(j, "allocs_since_activation", b ? b->nr_allocs : 0);
-	json__uint(j, "drops", b ? b->nr_drops : 0);
+	json__uint(j, "drops", b ? b->nr_drops + h->misses : 0);
 	json__begin_object(j, "drops_by_cause");
+	json__uint(j, "program_busy", b ? h->misses : 0);
 	json__uint(j, "kernel_stack", b ? b->nr_drop_kstack : 0);
 	json__uint(j, "user_stack", b ? b->nr_drop_ustack : 0);
 	json__uint(j, "count_map_full", b ? b->nr_drop_count : 0);
@@ -482,8 +521,10 @@ static int highorder_report(struct diag_feature *f, const struct diag_outputs *o
 		goto out_close;
 	for (size_t i = 0; i < nr; i++)
 		counted += rows[i].count;
-	if (h && h->skel)
-		drops = h->skel->bss->nr_drops;
+	if (h && h->skel) {
+		h->misses = highorder__misses(h, f->pin_dir);
+		drops = h->skel->bss->nr_drops + h->misses;
+	}
 
 	json__init(&jw, jf, true);
 	json__begin_object(&jw, NULL);
