@@ -7,7 +7,7 @@
  * task->exit_code is set. On recent kernels it fires before exit_mm(), so
  * the user stack of current can still be walked; where the mm is already
  * gone the record says so and the event is counted in nr_no_ustack. Each
- * frame's file and file offset are looked up here too (exitmon.bpf.h).
+ * frame's file and file offset are looked up here too (ustack-files.bpf.h).
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -19,7 +19,6 @@
 char LICENSE[] SEC("license") = "GPL";
 
 #define KPF_KTHREAD	0x00200000	/* PF_KTHREAD */
-#define KPAGE_SHIFT	12
 
 /* Settings, fixed before load. */
 const volatile char targ_comm[HLD_COMM_LEN] = {};
@@ -47,83 +46,6 @@ static __always_inline bool comm_matches(const char *comm)
 			break;
 	}
 	return true;
-}
-
-/* What bpf_find_vma() tells about the mapping of one address. */
-struct vma_info {
-	__u64 start;
-	__u64 pgoff;
-	__u64 file;		/* struct file *, only compared and read through */
-};
-
-static long vma_cb(struct task_struct *task, struct vm_area_struct *vma, struct vma_info *vi)
-{
-	vi->start = vma->vm_start;
-	vi->pgoff = vma->vm_pgoff;
-	vi->file = (__u64)vma->vm_file;
-	return 0;
-}
-
-/*
- * For each user frame of @ev, the file mapped there (an index into
- * ev->files, filled with base names, one per distinct file) and the offset
- * in it: what /proc/PID/maps would have told user space.
- */
-static __always_inline void fill_files(struct exitmon_event *ev, struct task_struct *task)
-{
-	__u64 vdso = (__u64)BPF_CORE_READ(task, mm, context.vdso);
-	__u64 seen[EXITMON_FILES] = {};
-	struct vma_info vi;
-	__u32 nf = 0;
-
-	ev->nr_files = 0;
-	ev->vma_err = 0;
-	for (int i = 0; i < HLD_MAX_STACK; i++) {
-		__u64 addr;
-		__u8 idx = EXITMON_NO_FILE;
-		long err;
-
-		if (i >= ev->rec.nr_ustack)
-			break;
-		addr = ev->rec.ustack[i];
-		vi.start = vi.pgoff = vi.file = 0;
-		err = bpf_find_vma(task, addr, vma_cb, &vi, 0);
-		if (err) {
-			if (!ev->vma_err)
-				ev->vma_err = err;
-			__sync_fetch_and_add(&nr_vma_err, 1);
-			ev->file_off[i] = 0;
-			ev->file_idx[i] = EXITMON_NO_FILE;
-			continue;
-		}
-		ev->file_off[i] = addr - vi.start + (vi.pgoff << KPAGE_SHIFT);
-		if (!vi.file) {
-			if (vi.start == vdso) {
-				ev->file_off[i] = addr - vi.start;
-				idx = EXITMON_VDSO;
-			}
-			ev->file_idx[i] = idx;
-			continue;
-		}
-		for (__u32 j = 0; j < EXITMON_FILES; j++) {
-			if (j < nf && seen[j] == vi.file) {
-				idx = j;
-				break;
-			}
-		}
-		if (idx == EXITMON_NO_FILE && nf < EXITMON_FILES) {
-			struct file *f = (struct file *)vi.file;
-			const unsigned char *name = BPF_CORE_READ(f, f_path.dentry, d_name.name);
-
-			idx = nf;
-			seen[nf & (EXITMON_FILES - 1)] = vi.file;
-			bpf_probe_read_kernel_str(ev->files[nf & (EXITMON_FILES - 1)],
-						  EXITMON_FILE_NAME, name);
-			nf++;
-		}
-		ev->file_idx[i] = idx;
-	}
-	ev->nr_files = nf;
 }
 
 /* The kernel before 6.16 had no group_dead argument: only the task is used. */
@@ -181,10 +103,14 @@ int BPF_PROG(exitmon_exit, struct task_struct *p)
 			}
 		}
 	}
-	ev->nr_files = 0;
-	ev->vma_err = 0;
-	if (rec->nr_ustack)
-		fill_files(ev, task);
+	ev->uf.nr_frames = 0;
+	ev->uf.nr_files = 0;
+	ev->uf.vma_err = 0;
+	if (rec->nr_ustack) {
+		n = ustack_files__fill(&ev->uf, rec->ustack, rec->nr_ustack);
+		if (n)
+			__sync_fetch_and_add(&nr_vma_err, n);
+	}
 	bpf_ringbuf_submit(ev, BPF_RB_NO_WAKEUP);
 	return 0;
 }

@@ -5,7 +5,7 @@
  * exit.txt and exit.json with the exits since the last report.
  *
  * Everything reported comes from the records: the program itself names the
- * file and file offset of each user frame (exitmon.bpf.h). Nothing is read
+ * file and file offset of each user frame (ustack-files.bpf.h). Nothing is read
  * from /proc, where an exited process has nothing left and where reads can
  * block for long under load. A persistent activation pins the ring buffer;
  * a later process reopens it and drains it in report().
@@ -76,10 +76,10 @@ static int exitmon__on_record(void *ctx, void *data, size_t size)
 		memcpy(x, data, sizeof(*x));
 		if (x->rec.nr_ustack > HLD_MAX_STACK)
 			x->rec.nr_ustack = HLD_MAX_STACK;
-		if (x->nr_files > EXITMON_FILES)
-			x->nr_files = EXITMON_FILES;
-		for (uint32_t i = 0; i < x->nr_files; i++)
-			x->files[i][EXITMON_FILE_NAME - 1] = '\0';
+		if (x->uf.nr_files > USTACK_FILES)
+			x->uf.nr_files = USTACK_FILES;
+		for (uint32_t i = 0; i < x->uf.nr_files; i++)
+			x->uf.files[i][USTACK_FILE_NAME - 1] = '\0';
 	}
 	if (err && !xm->rec_err)
 		xm->rec_err = err;
@@ -305,28 +305,28 @@ static const char *exitmon__describe(uint32_t exit_code, char *buf, size_t len)
 	return buf;
 }
 
-/* The file frame @i of @x lies in: a base name, "[vdso]", or NULL (anonymous or not looked up). */
+/* The file frame @i of @x lies in: a base name, "vdso", or NULL (anonymous or not found). */
 static const char *exitmon__file(const struct exitmon_event *x, uint32_t i)
 {
-	uint8_t idx = x->file_idx[i];
+	const struct ustack_files *uf = &x->uf;
+	uint8_t idx = i < HLD_MAX_STACK ? uf->idx[i] : USTACK_NO_FILE;
 
-	if (idx == EXITMON_VDSO)
-		return "[vdso]";
-	if (idx < x->nr_files && x->files[idx][0])
-		return x->files[idx];
+	if (i >= uf->nr_frames)
+		return NULL;
+	if (idx == USTACK_VDSO)
+		return "vdso";
+	if (idx < uf->nr_files && uf->files[idx][0])
+		return uf->files[idx];
 	return NULL;
 }
 
-/* Frame @i of @x as "file+0xoffset", or "[unknown]" where no file is known. */
+/* Frame @i of @x as "[file+0xoffset]", or "[unknown]" where no file is known. */
 static const char *exitmon__frame(const struct exitmon_event *x, uint32_t i, char *buf,
 				  size_t len)
 {
-	const char *file = exitmon__file(x, i);
+	const char *name = ustack_files__name(&x->uf, i, buf, len);
 
-	if (!file)
-		return "[unknown]";
-	snprintf(buf, len, "%s+0x%llx", file, (unsigned long long)x->file_off[i]);
-	return buf;
+	return name ? name : "[unknown]";
 }
 
 static const char *exitmon__comm(char *buf, const char *comm)
@@ -355,7 +355,7 @@ static int exitmon__write_txt(const struct exitmon *xm, const struct exitmon_tot
 		s->all_threads ? "all threads" : "thread-group leaders only",
 		s->user_stacks ? "on" : "off");
 	fprintf(o, "# per exit: seconds since the first [CLOCK_MONOTONIC ns], pid tgid ppid comm, "
-		"how it ended, then its user stack innermost first: address, file+offset in that "
+		"how it ended, then its user stack innermost first: address, [file+offset] in that "
 		"file (as found by the program at exit; 'addr2line -f -e FILE OFFSET' names it)\n");
 	for (size_t i = 0; i < xm->nr_exits; i++) {
 		const struct exitmon_event *x = &xm->exits[i];
@@ -402,7 +402,7 @@ static void exitmon__json_exit(struct json_writer *j, const struct exitmon_event
 	json__str(j, "description", exitmon__describe(r->exit_code, desc, sizeof(desc)));
 	json__bool(j, "group_dead", r->group_dead);
 	json__int(j, "ustack_errno", -r->ustack_err);
-	json__int(j, "vma_errno", -x->vma_err);
+	json__int(j, "vma_errno", -x->uf.vma_err);
 	json__begin_array(j, "ustack");
 	for (uint32_t k = 0; k < r->nr_ustack; k++) {
 		const char *file = exitmon__file(x, k);
@@ -412,7 +412,7 @@ static void exitmon__json_exit(struct json_writer *j, const struct exitmon_event
 		json__str(j, "addr", addr);
 		json__str(j, "file", file);
 		if (file)
-			json__uint(j, "offset", x->file_off[k]);
+			json__uint(j, "offset", x->uf.off[k]);
 		else
 			json__null(j, "offset");
 		json__str(j, "sym", exitmon__frame(x, k, name, sizeof(name)));

@@ -140,8 +140,8 @@ static const struct exit_case {
 
 /*
  * Does the innermost frame of the record's user stack lie in a file the
- * program named, with a name that file+offset form? The child waits in
- * pause(), in libc.
+ * program named, with a name of the [file+0xoffset] form? The child waits
+ * in pause(), in libc.
  */
 static bool has_named_frame(struct json_object *rec)
 {
@@ -153,8 +153,7 @@ static bool has_named_frame(struct json_object *rec)
 	fr = json_object_array_get_idx(ustack, 0);
 	file = json_object_get_string(obj_get(fr, "file"));
 	sym = json_object_get_string(obj_get(fr, "sym"));
-	return file && sym && !strncmp(file, "libc", 4) && !strncmp(sym, file, strlen(file)) &&
-	       strstr(sym, "+0x");
+	return file && sym && !strncmp(file, "libc", 4) && strstr(sym, file) && strstr(sym, "+0x");
 }
 
 /* Check one record against the child it names; false if it names none. */
