@@ -32,6 +32,7 @@ const diag_test_fn diag_tests[DIAG_FEATURE__MAX] = {
 	[DIAG_load_monitor] = truth__load_monitor,
 	[DIAG_alloc_top] = truth__alloc_top,
 	[DIAG_perf] = truth__perf,
+	[DIAG_irq_stats] = truth__irq_stats,
 	[DIAG_irq_delay] = truth__irq_delay,
 };
 

@@ -117,6 +117,7 @@ int truth__mutex_monitor(struct diag_test *t);
 int truth__load_monitor(struct diag_test *t);
 int truth__alloc_top(struct diag_test *t);
 int truth__perf(struct diag_test *t);
+int truth__irq_stats(struct diag_test *t);
 int truth__irq_delay(struct diag_test *t);
 
 #endif /* HLD_DIAG_TEST_H */
