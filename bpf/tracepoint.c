@@ -544,11 +544,36 @@ static int tracepoint__drain(struct tracepoint *tp)
 
 /* --- the feature ---------------------------------------------------------- */
 
-/* Load the programs with every map tiny: raw tracepoint programs and stack maps work here. */
+/* Raw tracepoints BPF can attach to here: the btf_trace_* typedefs of the kernel BTF. */
+static int tracepoint__count(void)
+{
+	struct btf *btf = btf__load_vmlinux_btf();
+	int n = 0;
+
+	if (!btf)
+		return -errno;
+	for (__u32 id = 1; id < btf__type_cnt(btf); id++) {
+		const struct btf_type *t = btf__type_by_id(btf, id);
+		const char *name;
+
+		if (!btf_is_typedef(t))
+			continue;
+		name = btf__name_by_offset(btf, t->name_off);
+		n += name && !strncmp(name, "btf_trace_", 10);
+	}
+	btf__free(btf);
+	return n;
+}
+
+/*
+ * Load the programs with every map tiny: raw tracepoint programs and stack
+ * maps work here. When usable, @why says what there is to attach to, and
+ * what is not shown.
+ */
 static int tracepoint_probe(char *why, size_t len)
 {
 	struct tracepoint_bpf *skel;
-	int err;
+	int err, n;
 
 	err = bpf_util__probe(why, len);
 	if (err)
@@ -571,6 +596,15 @@ static int tracepoint_probe(char *why, size_t len)
 			 strerror(-err));
 		return err;
 	}
+	n = tracepoint__count();
+	if (n <= 0) {
+		err = n ? n : -ENOENT;
+		snprintf(why, len, "no tracepoints in the kernel BTF (btf_trace_* types in "
+			 "/sys/kernel/btf/vmlinux): %s", strerror(-err));
+		return err;
+	}
+	snprintf(why, len, "%d tracepoints here; counts and stacks only: the tracepoint's "
+		 "arguments are not read", n);
 	return 0;
 }
 
