@@ -101,6 +101,21 @@ START_TEST(test_resolve)
 }
 END_TEST
 
+/* With tracefs mounted, a subsystem that does not hold the event is refused, naming the right one. */
+START_TEST(test_resolve_subsys)
+{
+	struct tp_target t;
+	char why[1024] = "";
+
+	if (access("/sys/kernel/tracing/events/sched/sched_switch", F_OK)) {
+		printf("SKIP %s: tracefs is not mounted on /sys/kernel/tracing\n", __func__);
+		return;
+	}
+	ck_assert_int_eq(tracepoint__resolve("irq:sched_switch", &t, why, sizeof(why)), -ENOENT);
+	ck_assert_msg(strstr(why, "name=sched:sched_switch"), "%s", why);
+}
+END_TEST
+
 /* tracepoint__check() reads the name from the settings, unterminated or not. */
 START_TEST(test_check_settings)
 {
@@ -415,6 +430,7 @@ static Suite *tracepoint_suite(void)
 
 	tc = tcase_create("names");
 	tcase_add_loop_test(tc, test_resolve, 0, sizeof(names) / sizeof(names[0]));
+	tcase_add_test(tc, test_resolve_subsys);
 	tcase_add_test(tc, test_check_settings);
 	suite_add_tcase(s, tc);
 
