@@ -9,24 +9,45 @@
  * late when its gap exceeds the threshold, and every late tick is either a
  * record or a drop (events + drops == late). With threshold 0 every
  * interval is late, so the cap on records is reached and the rest counted
- * as drops. Needs root and BPF; skips with the reason.
+ * as drops.
+ *
+ * ground truth: `hldbench diag irq-delay --test`'s test
+ * (harness/truth-irq-delay.c): quiet baseline, SCHED_FIFO loop and known
+ * interrupt-off stalls.
+ *
+ * persistence: a pinned activation keeps ticking after its process let go
+ * of it (the perf events live in their pinned links), and each report
+ * drains: the second, PAUSE_MS after the first, holds no more ticks than
+ * that time allows, and the record cap counts from the previous report.
+ * Needs root and BPF (and bpffs for persistence); skips with the reason.
  */
 #include <check.h>
 #include <dirent.h>
+#include <errno.h>
 #include <json-c/json.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "bpf-util.h"
+#include "diag-test.h"
 #include "diag.h"
 #include "hld_settings.h"
 
 #define POLLS		30	/* polls of 10 ms per phase */
 #define MAX_CPUS	1024
+#define BUSY_MS		300	/* CPU kept busy (so that it ticks) before the first report */
+#define PAUSE_MS	20	/* ... and between the two reports */
+#define CAP		20	/* max-events of the persistent activation */
+#define BPFFS_MAGIC	0xcafe4a11
+
+/* The pinned activation's directory, removed in the Check parent even when a test fails. */
+static char pin_dir[128];
 
 static const char *irqdelay_unavailable(char *why, size_t len)
 {
@@ -156,6 +177,109 @@ static const struct {
 	{ 500, 0, 50 },
 };
 
+/* Keep this CPU busy for @ms (an idle CPU may not tick). */
+static void busy_ms(unsigned int ms)
+{
+	uint64_t end = bpf_util__now_ns() + ms * 1000000ull;
+
+	while (bpf_util__now_ns() < end)
+		;
+}
+
+/* Report @f into a fresh directory and return irq-delay.json, parsed. */
+static json_object *report_json(struct diag_feature *f)
+{
+	char dir[64], path[128];
+	json_object *root;
+
+	report_into(f, dir);
+	snprintf(path, sizeof(path), "%s/irq-delay.json", dir);
+	root = json_object_from_file(path);
+	ck_assert_ptr_nonnull(root);
+	remove_dir(dir);
+	return root;
+}
+
+/* Unchecked fixture (runs in the Check parent): name the pin directory, remove it. */
+static void pin_setup(void)
+{
+	snprintf(pin_dir, sizeof(pin_dir), "/sys/fs/bpf/hldbench/check_irqdelay-%d", getpid());
+}
+
+static void pin_teardown(void)
+{
+	remove_dir(pin_dir);
+}
+
+START_TEST(test_truth)
+{
+	char why[256];
+	const char *skip = irqdelay_unavailable(why, sizeof(why));
+
+	if (skip) {
+		printf("SKIP check_irqdelay ground truth: %s\n", skip);
+		return;
+	}
+	ck_assert_int_eq(diag_test__run(&bpf_irq_delay_ops, stdout), 0);
+}
+END_TEST
+
+START_TEST(test_persistent_drain)
+{
+	struct hld_irqdelay_settings s = { .period_us = 1000, .threshold_us = 0, .max_events = CAP };
+	char why[256];
+	const char *skip = irqdelay_unavailable(why, sizeof(why));
+	struct diag_feature *f;
+	json_object *r1, *r2;
+	uint64_t t0, ncpu;
+	struct statfs st;
+
+	if (!skip && (statfs("/sys/fs/bpf", &st) || st.f_type != BPFFS_MAGIC))
+		skip = "no bpffs on /sys/fs/bpf";
+	if (skip) {
+		printf("SKIP check_irqdelay persistence: %s\n", skip);
+		return;
+	}
+	ncpu = online_cpus();
+	ck_assert(!mkdir("/sys/fs/bpf/hldbench", 0700) || errno == EEXIST);
+	ck_assert_int_eq(mkdir(pin_dir, 0700), 0);
+	f = diag__open(&bpf_irq_delay_ops, &s);
+	ck_assert_ptr_nonnull(f);
+	f->pin_dir = pin_dir;
+	ck_assert_int_eq(f->ops->activate(f), 0);
+	diag__close(f);		/* the pinned links keep the perf events firing */
+	busy_ms(BUSY_MS);
+
+	f = diag__open(&bpf_irq_delay_ops, &s);
+	ck_assert_ptr_nonnull(f);
+	f->pin_dir = pin_dir;
+	ck_assert_int_eq(f->ops->reopen(f), 0);
+	t0 = bpf_util__now_ns();
+	r1 = report_json(f);
+	busy_ms(PAUSE_MS);
+	r2 = report_json(f);
+	printf("irq-delay persistence: %llu ticks in the first report, %llu in the second "
+	       "%.1f ms later; records %llu then %llu, drops %llu\n",
+	       (unsigned long long)obj_u64(r1, "ticks"), (unsigned long long)obj_u64(r2, "ticks"),
+	       (bpf_util__now_ns() - t0) / 1e6, (unsigned long long)obj_u64(r1, "events"),
+	       (unsigned long long)obj_u64(r2, "events"), (unsigned long long)obj_u64(r2, "drops"));
+	ck_assert_uint_ge(obj_u64(r1, "ticks"), BUSY_MS / 3);
+	ck_assert_uint_le(obj_u64(r2, "ticks"),
+			  (bpf_util__now_ns() - t0) / 1000000 * ncpu + 2 * ncpu);
+	ck_assert_uint_ge(obj_u64(r2, "ticks"), 1);
+	/* Every interval is late: the cap is reached in each report, afresh. */
+	ck_assert_uint_ge(obj_u64(r1, "events"), CAP);
+	ck_assert_uint_le(obj_u64(r1, "events"), CAP + ncpu - 1);
+	ck_assert_uint_ge(obj_u64(r2, "events"), 1);
+	ck_assert_uint_le(obj_u64(r2, "events"), CAP + ncpu - 1);
+	ck_assert_uint_gt(obj_u64(r1, "drops"), 0);
+	ck_assert_uint_ge(obj_u64(r2, "drops"), obj_u64(r1, "drops"));
+	json_object_put(r1);
+	json_object_put(r2);
+	diag__close(f);
+}
+END_TEST
+
 START_TEST(test_accounting)
 {
 	struct hld_irqdelay_settings s = {
@@ -256,6 +380,8 @@ static Suite *irqdelay_suite(void)
 	Suite *s = suite_create("irqdelay");
 	TCase *tc = tcase_create("accounting");
 	TCase *tp = tcase_create("phases");
+	TCase *tt = tcase_create("ground truth");
+	TCase *tper = tcase_create("persistence");
 
 	tcase_set_timeout(tc, 30);
 	tcase_add_loop_test(tc, test_accounting, 0, sizeof(cases) / sizeof(cases[0]));
@@ -263,6 +389,13 @@ static Suite *irqdelay_suite(void)
 	tcase_set_timeout(tp, 30);
 	tcase_add_test(tp, test_phases);
 	suite_add_tcase(s, tp);
+	tcase_set_timeout(tt, 30);
+	tcase_add_test(tt, test_truth);
+	suite_add_tcase(s, tt);
+	tcase_set_timeout(tper, 30);
+	tcase_add_unchecked_fixture(tper, pin_setup, pin_teardown);
+	tcase_add_test(tper, test_persistent_drain);
+	suite_add_tcase(s, tper);
 	return s;
 }
 
