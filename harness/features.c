@@ -73,8 +73,9 @@ static const struct opt exec_monitor_opts[] = {
 	  .help = "only execs whose new comm is this (empty: any)" },
 	{ "ancestor", OPT_INT, EC(ancestor), 0, -1, 4194304, "-1",
 	  .help = "only execs with this tgid among their 8 nearest ancestors (-1: any)" },
-	{ "ringbuf", OPT_SIZE, EC(ringbuf_size), 0, 4096, 1073741824, "256k",
-	  .help = "ring buffer size (rounded up to a power of two)" },
+	{ "ringbuf", OPT_SIZE, EC(ringbuf_size), 0, 4096, 1073741824, "4M",
+	  .help = "ring buffer size (rounded up to a power of two): what a persistent "
+		  "activation holds between two reports" },
 	OPT_END
 };
 
@@ -88,8 +89,9 @@ static const struct opt exit_monitor_opts[] = {
 	  .help = "record the user stack at exit (0/1)" },
 	{ "all-threads", OPT_UINT, EX(all_threads), 0, 0, 1, "0",
 	  .help = "every thread's exit (1) or thread-group leaders only (0)" },
-	{ "ringbuf", OPT_SIZE, EX(ringbuf_size), 0, 4096, 1073741824, "1M",
-	  .help = "ring buffer size (rounded up to a power of two)" },
+	{ "ringbuf", OPT_SIZE, EX(ringbuf_size), 0, 4096, 1073741824, "4M",
+	  .help = "ring buffer size (rounded up to a power of two): what a persistent "
+		  "activation holds between two reports" },
 	OPT_END
 };
 
