@@ -13,6 +13,7 @@
  * Processes that exited before the report are named from what the BPF
  * program recorded about their executable (struct perf_proc).
  */
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -498,10 +499,19 @@ static int perf_activate(struct diag_feature *f)
 static int perf_reopen(struct diag_feature *f)
 {
 	struct perf *p = perf__get(f);
+	struct dirent *e;
+	DIR *d;
 
 	if (!p)
 		return -ENOMEM;
 	p->pinned = true;
+	/* The CPUs sampled: one pinned link each. */
+	d = opendir(f->pin_dir);
+	if (!d)
+		return -errno;
+	while ((e = readdir(d)))
+		p->nr_cpus += !strncmp(e->d_name, "link_cpu", 8);
+	closedir(d);
 	return perf__load(p, NULL, f->pin_dir);
 }
 
@@ -713,6 +723,7 @@ static int perf_report(struct diag_feature *f, const struct diag_outputs *out)
 
 	diag_feature__set_metric(f, "samples", p->samples);
 	diag_feature__set_metric(f, "drops", c.drops);
+	diag_feature__set_metric(f, "samples_seen", c.seen);
 	folded__free(p->folded);
 	p->folded = folded__new();
 	p->samples = 0;
