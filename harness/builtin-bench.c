@@ -36,6 +36,7 @@
 #include "bpf-util.h"
 #include "builtin.h"
 #include "diag.h"
+#include "floor.h"
 #include "hld_settings.h"
 #include "profile.h"
 #include "run-command.h"
@@ -44,10 +45,11 @@
 #define MAX_ROUNDS 50
 #define TRACEFS "/sys/kernel/tracing"
 
-enum bench_config { CFG_NONE, CFG_FLOOR, CFG_SYSCOST, CFG_BPFTRACE, CFG__MAX };
+enum bench_config { CFG_NONE, CFG_FLOOR, CFG_CLOCKS, CFG_SYSCOST, CFG_BPFTRACE, CFG__MAX };
 
 static const char *const config_names[CFG__MAX] = {
-	"no tracing", "floor: no-op raw_tp enter+exit", "hldbench sys-cost", "bpftrace count+time",
+	"no tracing", "floor: no-op raw_tp enter+exit", "floor + 2 clock reads (reference)",
+	"hldbench sys-cost", "bpftrace count+time",
 };
 
 /* bpftrace doing sys-cost's job: count and time per syscall id. */
@@ -118,6 +120,9 @@ static int measure(enum bench_config c, long calls, const struct diag_ops *sysco
 		break;
 	case CFG_FLOOR:
 		fl = floor__attach(&err);
+		break;
+	case CFG_CLOCKS:
+		fl = floor__attach_clocks(&err);
 		break;
 	case CFG_SYSCOST:
 		f = diag__open(syscost, NULL);
@@ -448,7 +453,8 @@ static void usage(FILE *f)
 		   "       hldbench bench profile [--rounds R]\n"
 		   "       hldbench bench load-monitor [--rounds R] [--seconds N] [--tasks M]\n\n"
 		   "Cost per getppid() of: no tracing, the floor (no-op BPF programs on\n"
-		   "sys_enter and sys_exit), hldbench sys-cost, and bpftrace counting and\n"
+		   "sys_enter and sys_exit), the same with one bpf_ktime_get_ns() in each\n"
+		   "(a reference), hldbench sys-cost, and bpftrace counting and\n"
 		   "timing syscalls; medians over interleaved rounds, and what each adds\n"
 		   "per call as a multiple of what the floor adds.\n\n"
 		   "profile: throughput of a CPU-bound loop on every CPU with no profiler,\n"
@@ -584,5 +590,10 @@ int cmd_bench(int argc, char **argv)
 			printf(" %12.2f", floor > 0 ? added / floor : 0.0);
 		printf("\n");
 	}
+	/* The clocks are the part of sys-cost that no design can drop: what is left is its own. */
+	if (ran[CFG_CLOCKS] && ran[CFG_SYSCOST] && med[CFG_FLOOR] > med[CFG_NONE])
+		printf("sys-cost beyond the 2 clock reads: %.1f ns/call (%.2f x floor)\n",
+		       med[CFG_SYSCOST] - med[CFG_CLOCKS],
+		       (med[CFG_SYSCOST] - med[CFG_CLOCKS]) / (med[CFG_FLOOR] - med[CFG_NONE]));
 	return HLD_EXIT_OK;
 }
