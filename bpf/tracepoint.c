@@ -191,6 +191,11 @@ static int tracepoint__check_subsys(const char *subsys, const char *event, char 
 	return err;
 }
 
+/*
+ * Split "subsys:event", map syscalls:sys_{enter,exit}_NAME to sys_enter or
+ * sys_exit and a syscall number, and check the raw name in the kernel BTF
+ * (then the subsystem, if tracefs can tell).
+ */
 int tracepoint__resolve(const char *name, struct tp_target *t, char *why, size_t len)
 {
 	static const char where[] = "the names are the btf_trace_<name> types in "
@@ -257,6 +262,7 @@ int tracepoint__resolve(const char *name, struct tp_target *t, char *why, size_t
 	return 0;
 }
 
+/* The settings' name, which need not be NUL-terminated, must resolve. */
 int tracepoint__check(const void *settings, char *why, size_t len)
 {
 	const struct hld_tracepoint_settings *s = settings;
@@ -397,7 +403,7 @@ static int tracepoint__fold(struct tracepoint *tp, const struct tp_key *k, uint6
 	return err ? err : folded__add(tp->folded, tp->stack, count);
 }
 
-/* qsort: processes by tgid, then comm (to merge), */
+/* qsort: processes by tgid, then comm (to merge) ... */
 static int tracepoint__cmp_id(const void *a, const void *b)
 {
 	const struct tp_proc *x = a, *y = b;
@@ -789,6 +795,7 @@ static void tracepoint__drops(struct tracepoint *tp, const char *pin_dir, struct
 	d->missed = tracepoint__missed(tp, pin_dir);
 }
 
+/* Every loss since activation, whatever its cause. */
 static uint64_t tracepoint__drops_sum(const struct tp_drops *d)
 {
 	return d->count + d->kstack + d->ustack + d->missed;

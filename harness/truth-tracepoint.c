@@ -89,6 +89,10 @@ static double frame_hits(struct diag_test *t, const char *frame)
 	return n;
 }
 
+/*
+ * The fork count: a child held until the feature watches its tgid forks
+ * TRUTH_FORKS times; the report must hold exactly those hits.
+ */
 int truth__tracepoint(struct diag_test *t)
 {
 	long n = TRUTH_FORKS;

@@ -423,6 +423,7 @@ START_TEST(test_drain_persistent)
 }
 END_TEST
 
+/* The TCases: names, attach, exact counts, drains. */
 static Suite *tracepoint_suite(void)
 {
 	Suite *s = suite_create("tracepoint");
@@ -454,6 +455,7 @@ static Suite *tracepoint_suite(void)
 	return s;
 }
 
+/* Run every case; HLDBENCH names the binary the persistent case runs. */
 int main(void)
 {
 	SRunner *sr = srunner_create(tracepoint_suite());
