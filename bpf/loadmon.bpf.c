@@ -123,6 +123,7 @@ struct task_struct___pre514 {
 	long state;
 } __attribute__((preserve_access_index));
 
+/* The task's state bits, from whichever field this kernel has. */
 static __always_inline __u32 task_state(struct task_struct *t)
 {
 	struct task_struct___pre514 *old = (void *)t;

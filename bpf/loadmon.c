@@ -77,6 +77,7 @@ struct lm_drops {
 	uint64_t ringbuf, cap, rate, stack, capture_rec, total;
 };
 
+/* The capture the latest records belong to, or NULL before the first. */
 static struct lm_capture *loadmon__cur_capture(struct loadmon *lm)
 {
 	return lm->nr_caps ? &lm->caps[lm->nr_caps - 1] : NULL;
@@ -358,6 +359,7 @@ static struct loadmon *loadmon__get(struct diag_feature *f)
 	return f->priv;
 }
 
+/* Usable if BPF works and the timer and task-iterator programs load. */
 static int loadmon_probe(char *why, size_t len)
 {
 	struct loadmon_bpf *skel;
@@ -472,6 +474,7 @@ static int loadmon_deactivate(struct diag_feature *f)
 	return err;
 }
 
+/* "R" or "D" for an enum hld_task_state. */
 static const char *loadmon__state(uint32_t state)
 {
 	return state == HLD_STATE_R ? "R" : state == HLD_STATE_D ? "D" : "?";
@@ -495,6 +498,7 @@ static uint64_t loadmon__avenrun_d(const struct loadmon_bpf__bss *b, int i)
 	return b->avenrun[i] > b->avenrun_r[i] ? b->avenrun[i] - b->avenrun_r[i] : 0;
 }
 
+/* The program's drop counters (since activation) and their sum. */
 static void loadmon__drops(const struct loadmon_bpf__bss *b, struct lm_drops *d)
 {
 	d->ringbuf = b->drop_ringbuf;
@@ -547,6 +551,7 @@ static void loadmon__print_task(FILE *o, struct loadmon *lm, const struct ksyms 
 	}
 }
 
+/* Captured tasks that came with a user stack. */
 static uint32_t loadmon__nr_ustacks(const struct loadmon *lm)
 {
 	uint32_t n = 0;
@@ -567,6 +572,7 @@ static void loadmon__cost_figures(const struct loadmon_bpf__bss *b, double *idle
 	*capture_us = b->capture_seq ? b->capture_ns / 1e3 / b->capture_seq : NAN;
 }
 
+/* loadmon.txt: what the thresholds mean, the figures, then each capture's tasks and stacks. */
 static int loadmon__write_txt(struct loadmon *lm, const struct hld_loadmon_settings *s,
 			      const struct ksyms *ks, const char *path)
 {
@@ -650,6 +656,7 @@ static int loadmon__write_txt(struct loadmon *lm, const struct hld_loadmon_setti
 	return 0;
 }
 
+/* A stack as an array of {addr, sym}, innermost first. */
 static void loadmon__json_stack(struct json_writer *j, const char *key, const uint64_t *fr,
 				uint32_t n, const struct ksyms *ks)
 {
@@ -668,6 +675,7 @@ static void loadmon__json_stack(struct json_writer *j, const char *key, const ui
 	json__end_array(j);
 }
 
+/* The settings, as "thresholds". */
 static void loadmon__json_thresholds(struct json_writer *j, const struct hld_loadmon_settings *s)
 {
 	json__begin_object(j, "thresholds");
@@ -737,6 +745,7 @@ static void loadmon__json_figures(struct json_writer *j, struct loadmon *lm,
 	loadmon__json_thresholds(j, s);
 }
 
+/* loadmon.json: the figures and every capture with its tasks. */
 static int loadmon__write_json(struct loadmon *lm, const struct hld_loadmon_settings *s,
 			       const struct ksyms *ks, const char *path)
 {
@@ -794,6 +803,7 @@ static int loadmon__write_json(struct loadmon *lm, const struct hld_loadmon_sett
 	return 0;
 }
 
+/* loadmon-checks.csv: one line per check read since the last report. */
 static int loadmon__write_csv(struct loadmon *lm, const char *path)
 {
 	FILE *o = fopen(path, "we");

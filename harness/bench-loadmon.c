@@ -46,6 +46,7 @@ struct lm_cost {
 	double run_us_per_capture, run_us_max_capture;
 };
 
+/* Sleep @ms milliseconds, through signals. */
 static void bench__sleep_ms(long ms)
 {
 	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
@@ -54,6 +55,7 @@ static void bench__sleep_ms(long ms)
 		;
 }
 
+/* The number @key of @o, NaN if absent. */
 static double bench__num(json_object *o, const char *key)
 {
 	json_object *v;
@@ -159,6 +161,7 @@ out:
 	return err;
 }
 
+/* What `hldbench bench load-monitor` does and takes. */
 static void bench__usage(FILE *f)
 {
 	fprintf(f, "usage: hldbench bench load-monitor [--rounds R] [--seconds N] [--tasks M] "
@@ -237,6 +240,7 @@ static int bench__idle(const struct diag_ops *ops, long rounds, long seconds)
 	return 0;
 }
 
+/* The idle cost against the budget, then the cost per capture with D tasks held. */
 int bench_load_monitor(int argc, char **argv)
 {
 	static const struct option longopts[] = {

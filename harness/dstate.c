@@ -30,6 +30,7 @@ struct dstate {
 	pid_t pids[];
 };
 
+/* CLOCK_MONOTONIC in ns. */
 static uint64_t dstate__now_ns(void)
 {
 	struct timespec ts;
@@ -73,6 +74,7 @@ static void __attribute__((noreturn)) dstate__worker(struct dstate_shared *sh, c
 	_exit(0);
 }
 
+/* Fork the processes; a failed fork releases those already started. */
 struct dstate *dstate__hold(int n, const char *comm, uint64_t max_ms, int *err)
 {
 	struct dstate *d;
@@ -139,6 +141,7 @@ static char dstate__state_of(pid_t pid)
 	return p && p[1] == ' ' ? p[2] : 0;
 }
 
+/* Poll every process's state every 5 ms until all are D. */
 int dstate__wait_blocked(const struct dstate *d, int timeout_ms)
 {
 	const struct timespec tick = { .tv_nsec = 5 * 1000 * 1000 };
@@ -155,6 +158,7 @@ int dstate__wait_blocked(const struct dstate *d, int timeout_ms)
 	return -ETIMEDOUT;
 }
 
+/* Raise the stop flag: the sleepers exit, their parents leave the vfork wait. */
 int dstate__release(struct dstate *d)
 {
 	int failed = 0;

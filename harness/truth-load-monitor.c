@@ -64,6 +64,10 @@ static int held_in_capture(json_object *cap, const pid_t *pids, int *bad)
 	return n;
 }
 
+/*
+ * Activate with task.d=N, hold N processes in D state, release them, and
+ * compare the captures with them.
+ */
 int truth__load_monitor(struct diag_test *t)
 {
 	const struct timespec hold = { .tv_nsec = TRUTH_HOLD_MS * 1000000L };
