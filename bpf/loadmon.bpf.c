@@ -85,6 +85,7 @@ __u64 drop_cap = 0;		/* tasks over max_tasks in a capture */
 __u64 drop_rate = 0;		/* crossing checks not captured: min-gap */
 __u64 drop_stack = 0;		/* captured tasks whose kernel stack could not be read */
 __u64 drop_capture_rec = 0;	/* capture records lost: ring buffer full */
+__u64 tasks_counted = 0;		/* R and D tasks the captures' walks found */
 __u64 walk_truncated = 0;	/* captures that stopped at LOADMON_WALK_MAX threads */
 __u64 no_rq = 0;		/* checks that could not read the run queues */
 __u64 run_ns = 0, run_cnt = 0;		/* the timer callback timing itself */
@@ -320,6 +321,7 @@ static __always_inline void capture(struct loadmon_window *w)
 		}
 	}
 	bpf_iter_task_destroy(&it);
+	tasks_counted += walk_r + walk_d;
 	w->captures++;
 	w->tasks += walk_emitted;
 	cap = bpf_ringbuf_reserve(&events, sizeof(*cap), 0);

@@ -734,6 +734,7 @@ static void loadmon__json_figures(struct json_writer *j, struct loadmon *lm,
 	json__uint(j, "stack_unreadable", d.stack);
 	json__uint(j, "capture_record_lost", d.capture_rec);
 	json__end_object(j);
+	json__uint(j, "tasks_counted_since_activation", b->tasks_counted);
 	json__uint(j, "walks_truncated", b->walk_truncated);
 	json__uint(j, "checks_not_in_csv", lm->hist_skipped);
 	json__double(j, "bpf_run_ns_per_check", idle_ns);

@@ -3,8 +3,9 @@
  * check_loadmon.c - load-monitor on the eBPF backend, run for real against
  * processes this test holds in D state (vfork waits) or spinning in R
  * state: the ground-truth test, what a capture shows, its accounting
- * (per-capture cap, rate limit), and the persistent activation's drain
- * (a second report shows nothing of what the first showed). The cases
+ * (per-capture cap, rate limit, conservation with the reader stopped), and
+ * the persistent activation's drain (a second report shows nothing of what
+ * the first showed). The cases
  * need root and a working BPF; without them they print why and skip.
  */
 #include <check.h>
@@ -277,6 +278,63 @@ START_TEST(test_account)
 }
 END_TEST
 
+/* --- conservation: reader stopped, small buffer ------------------------- */
+
+/*
+ * With nobody draining (no poll) and a ring buffer of 256 KiB (max-tasks=8:
+ * the minimum), 4 D tasks held for 1 s at min-gap=0 overflow it (100
+ * captures of at least 4 records, about 230 fit). Every R and D task the
+ * walks counted was received, or dropped to the full buffer or the cap.
+ */
+START_TEST(test_conservation)
+{
+	const struct diag_desc *desc = &diag_descs[DIAG_load_monitor];
+	char why[256], err_text[256];
+	const char *skip = bpf_unavailable(why, sizeof(why));
+	json_object *rep, *by;
+	struct diag_test t;
+	struct dstate *d;
+	double got, rb, cap, counted;
+	void *s;
+	int err;
+
+	if (skip) {
+		printf("SKIP check_loadmon conservation: %s\n", skip);
+		return;
+	}
+	test_begin(&t);
+	s = calloc(1, desc->settings_size);
+	ck_assert_ptr_nonnull(s);
+	ck_assert_int_eq(opts__defaults(desc->opts, s), 0);
+	ck_assert_int_eq(diag_desc__parse(desc, "task.d=4 min-gap=0 max-tasks=8", s, err_text,
+					  sizeof(err_text)), 0);
+	t.f = diag__open(&bpf_load_monitor_ops, s);
+	free(s);
+	ck_assert_ptr_nonnull(t.f);
+	ck_assert_int_eq(t.f->ops->activate(t.f), 0);
+	t.f->active = true;		/* no runner: nothing drains until collect */
+	d = dstate__hold(4, "hld-lm-cons", 10000, &err);
+	ck_assert_ptr_nonnull(d);
+	ck_assert_int_eq(dstate__wait_blocked(d, 2000), 0);
+	sleep_ms(1000);
+	ck_assert_int_eq(dstate__release(d), 0);
+	ck_assert_int_eq(diag_test__collect(&t), 0);
+	rep = diag_test__json(&t, "loadmon.json");
+	ck_assert_ptr_nonnull(rep);
+	ck_assert(json_object_object_get_ex(rep, "drops_by_cause", &by));
+	got = num_of(rep, "tasks_captured");
+	rb = num_of(by, "ringbuf_full");
+	cap = num_of(by, "max_tasks");
+	counted = num_of(rep, "tasks_counted_since_activation");
+	printf("conservation: %.0f counted = %.0f received + %.0f ring buffer full + %.0f over "
+	       "max-tasks\n", counted, got, rb, cap);
+	ck_assert_double_gt(rb, 0);
+	ck_assert_double_eq(got + rb + cap, counted);
+	json_object_put(rep);
+	test_end(&t);
+}
+END_TEST
+
 /* --- persistence: activate, report twice, deactivate ---------------------- */
 
 /* Run `hldbench diag load-monitor ARG`; its stdout into @out. Exit code or -errno. */
@@ -373,6 +431,11 @@ static Suite *loadmon_suite(void)
 	tc = tcase_create("accounting");
 	tcase_set_timeout(tc, 30);
 	tcase_add_loop_test(tc, test_account, 0, sizeof(account_cases) / sizeof(account_cases[0]));
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("conservation");
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_conservation);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("persistence");
