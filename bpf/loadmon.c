@@ -135,14 +135,29 @@ static int loadmon__add_task(struct loadmon *lm, const struct hld_loadmon_task *
 	memcpy(&lm->frames[lm->nr_frames + nk], rec->ustack, nu * sizeof(uint64_t));
 	lm->nr_frames += nk + nu;
 	cap->nr_tasks++;
-	/* The task is alive now: snapshot its maps while it can be read. */
-	if (nu) {
+	return 0;
+}
+
+/*
+ * Read the memory maps of the processes with a user stack, for their
+ * names. Done at report time, not in the poll: reading /proc/PID/maps can
+ * block behind the process's mmap lock under load, and the poll must not.
+ * A process that has exited by then keeps its frames unnamed.
+ */
+static void loadmon__user_symbols(struct loadmon *lm)
+{
+	for (size_t i = 0; i < lm->nr_tasks; i++) {
+		const struct lm_task *t = &lm->tasks[i];
+
+		if (!t->nr_ustack)
+			continue;
 		if (!lm->usyms)
 			lm->usyms = usyms__new();
-		if (lm->usyms && !usyms__has_pid(lm->usyms, t->tgid))
+		if (!lm->usyms)
+			return;
+		if (!usyms__has_pid(lm->usyms, t->tgid))
 			usyms__add_pid(lm->usyms, t->tgid, false);
 	}
-	return 0;
 }
 
 /* Close a capture with its hld_loadmon_capture record (the tasks came first). */
@@ -905,6 +920,7 @@ static int loadmon_report(struct diag_feature *f, const struct diag_outputs *out
 	if (err)
 		return err;
 	loadmon__cost(f, lm);
+	loadmon__user_symbols(lm);
 	ks = ksyms__load();
 
 	snprintf(path, sizeof(path), "%s/loadmon.txt", out->dir);
