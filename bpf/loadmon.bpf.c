@@ -166,7 +166,7 @@ static __always_inline int count_rq(__u32 *r, __u32 *d)
 	struct cfs_rq *cfs;
 	struct rq *rq;
 	__s64 sd = 0;
-	__u64 sr = 0;
+	__u64 sr = 0, nu;
 
 	if (!tg)
 		return -1;
@@ -178,10 +178,12 @@ static __always_inline int count_rq(__u32 *r, __u32 *d)
 		if (!rq)
 			return -1;
 		sr += BPF_CORE_READ(rq, nr_running);
+		/* unsigned int or unsigned long depending on the kernel: read what it is */
+		nu = BPF_CORE_READ_BITFIELD_PROBED(rq, nr_uninterruptible);
 		if (bpf_core_field_size(rq->nr_uninterruptible) == 4)
-			sd += (__s32)BPF_CORE_READ(rq, nr_uninterruptible);
+			sd += (__s32)nu;
 		else
-			sd += (__s64)BPF_CORE_READ(rq, nr_uninterruptible);
+			sd += (__s64)nu;
 	}
 	*r = sr;
 	*d = sd > 0 ? sd : 0;
