@@ -1091,5 +1091,6 @@ const struct diag_ops bpf_tracepoint_ops = {
 	.deactivate = tracepoint_deactivate,
 	.report = tracepoint_report,
 	.reopen = tracepoint_reopen,
+	.check = tracepoint__check,
 	.free = tracepoint_free,
 };

@@ -166,11 +166,12 @@ static int feature_activate(const struct diag_ops *ops, const char *dir, const c
 		return HLD_EXIT_USAGE;
 	}
 	err = opts__defaults(d->opts, settings);
-	if (!err && text) {
+	if (!err && text)
 		err = diag_desc__parse(d, text, settings, why, sizeof(why));
-		if (err)
-			fprintf(stderr, "hldbench diag %s: --activate: %s\n", d->name, why);
-	}
+	if (!err && ops->check && ops->check(settings, why, sizeof(why)))
+		err = -EINVAL;
+	if (err == -EINVAL)
+		fprintf(stderr, "hldbench diag %s: --activate: %s\n", d->name, why);
 	if (err) {
 		free(settings);
 		return HLD_EXIT_USAGE;

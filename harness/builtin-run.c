@@ -167,6 +167,10 @@ static int open_features(struct run *run)
 				diag_descs[id].name, why);
 			return -ENOTSUP;
 		}
+		if (ops->check && ops->check(run->sc->settings[id], why, sizeof(why))) {
+			fprintf(stderr, "hldbench run: [diag] %s.%s\n", diag_descs[id].name, why);
+			return -EINVAL;
+		}
 		f = diag__open(ops, run->sc->settings[id]);
 		if (!f)
 			return -ENOMEM;

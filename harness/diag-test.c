@@ -65,11 +65,12 @@ int diag_test__activate(struct diag_test *t, const char *fmt, ...)
 	if (!settings)
 		return -ENOMEM;
 	ret = opts__defaults(t->desc->opts, settings);
-	if (!ret && text[0]) {
+	if (!ret && text[0])
 		ret = diag_desc__parse(t->desc, text, settings, err, sizeof(err));
-		if (ret)
-			diag_test__say(t, "bad settings: %s", err);
-	}
+	if (!ret && t->ops->check && t->ops->check(settings, err, sizeof(err)))
+		ret = -EINVAL;
+	if (ret == -EINVAL)
+		diag_test__say(t, "bad settings: %s", err);
 	if (!ret) {
 		diag_test__say(t, "activating %s%s%s", t->desc->name, text[0] ? " with " : "",
 			       text);

@@ -30,7 +30,8 @@
 #define DIAG_MAX_METRICS 16
 
 /*
- * The thirteen features of the diagnosis module, in `diag list` order.
+ * The features of the diagnosis module, in `diag list` order: the thirteen
+ * of diagnose-tools, and tracepoint, kprobe's stand-in where kprobes are absent.
  * X(identifier, "command-line name", "one-line summary")
  */
 #define HLD_FEATURES(X)                                                          \
@@ -104,6 +105,12 @@ struct diag_ops {
 	 * process to them, for report(). NULL: not supported yet.
 	 */
 	int (*reopen)(struct diag_feature *f);
+	/*
+	 * Check settings beyond their option table's ranges (that a named
+	 * tracepoint exists, say) before anything is activated: 0, or
+	 * -EINVAL with "key: reason" in @why. NULL: nothing to check.
+	 */
+	int (*check)(const void *settings, char *why, size_t len);
 };
 
 struct diag_outputs {
