@@ -3,27 +3,35 @@
  * irqdelay.bpf.c - irq-delay: intervals in which a CPU did not service its
  * timer interrupt.
  *
- * User space arms a cpu-clock perf event per CPU, an hrtimer that fires
- * every period_ns. Each firing compares bpf_ktime_get_ns() with the
- * previous firing on that CPU: the gap beyond the period is the lateness,
- * counted in a per-CPU log2 histogram. A gap above threshold_ns is a late
- * tick: one record with the task current when the tick finally fired and
- * its kernel stack, the code that had interrupts or preemption off until
- * just now, where the interrupt landed in the kernel.
+ * User space arms a cpu-clock perf event per CPU: an hrtimer that is due
+ * every period_ns. Each expiry of that hrtimer is seen at
+ * tp_btf/hrtimer_expire_entry, which knows when it was due: its lateness
+ * (now - expires) is how long the CPU did not service the timer interrupt
+ * that was due. Every tick goes into a per-CPU log2 histogram of lateness;
+ * a tick more than threshold_ns late is a late tick: one record, with the
+ * gap since the previous tick, the task current when the tick finally
+ * fired and the kernel stack, through the interrupt entry into the code
+ * that was running (with interrupts off until just now, for a real stall).
  *
- * An idle CPU may not take the cpu-clock timer at all (on this kernel and
- * VM one idle CPU delivered no samples until it woke, the other did), so a
- * gap in which the CPU went idle and that ends with a task, not the idle
- * task, on the CPU measures sleep, not lateness: it is counted as an idle
- * gap, outside the histogram and never late. Ticks that fire in the idle
- * task show the timer works in idle there, and are judged.
+ * Lateness, not the gap between ticks, decides: a gap also grows when the
+ * timer was not due (perf stops the cpu-clock hrtimer of an idle CPU here:
+ * one idle CPU delivered no ticks until it woke) and when a tick is not
+ * seen, but neither makes a tick late.
+ *
+ * Which hrtimer is ours: the perf_event program runs inside our timer's
+ * callback, right after hrtimer_expire_entry saw it, so it takes the timer
+ * that entry noted as expiring on its CPU. The measurement itself is not
+ * done in the perf_event program, because the kernel skips a perf_event
+ * program whenever another BPF context is active on the CPU (bpf_prog_active,
+ * raised by map syscalls, for one): such a skip would lose the tick. Skips
+ * are counted.
  *
  * Everything runs in the kernel: the perf events and programs need no
  * process, so a pinned activation keeps measuring on its own. Reports
  * drain: the counters and the histogram exist once per generation (gen,
  * 0 or 1); programs write the current one, user space flips gen, waits for
  * a grace period and reads and clears the other. The per-CPU state that
- * links one tick to the next (last, went_idle) is not per generation.
+ * links one tick to the next is not per generation.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -46,17 +54,20 @@ __u64 since_ns = 0;		/* user space: CLOCK_MONOTONIC of the activation or last re
 /* Per CPU: what links a tick to the previous one; user space zeroes it at activation. */
 struct id_state {
 	__u64 last;		/* time of the previous tick, 0: none yet this phase */
-	__u64 went_idle;	/* 1: switched to the idle task since the previous tick */
+	__u64 expiring;		/* the hard hrtimer whose expiry was seen last */
+	__u64 timer;		/* our cpu-clock hrtimer, 0: not known yet */
+	__u64 perf_due;		/* 1: our timer expired, its perf_event program has not run */
 };
 
 /* Per CPU and generation: the counters. */
 struct id_cpu {
 	__u64 ticks;		/* firings of the timer */
 	__u64 intervals;	/* gaps measured (ticks after the first of each phase) */
-	__u64 idle_gaps;	/* of those, gaps in which the CPU went idle (not judged) */
 	__u64 starts;		/* ticks with no previous one (first of a phase): ticks - intervals */
-	__u64 late;		/* gaps above threshold_ns */
-	__u64 max_gap;
+	__u64 late;		/* ticks that fired more than threshold_ns after they were due */
+	__u64 max_gap;		/* longest time between two ticks */
+	__u64 max_late;		/* largest lateness (now - expires) */
+	__u64 perf_skips;	/* expiries whose perf_event program the kernel skipped */
 };
 
 struct {
@@ -75,8 +86,9 @@ struct {
 } cpus SEC(".maps");
 
 /*
- * Lateness histogram, at gen * HLD_IRQDELAY_SLOTS + slot: slot 0 on time,
- * slot k >= 1 late by [2^(k-1), 2^k) ns.
+ * Lateness histogram (now - expires of each tick), at gen *
+ * HLD_IRQDELAY_SLOTS + slot: slot 0 on time, slot k >= 1 late by
+ * [2^(k-1), 2^k) ns.
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -154,57 +166,68 @@ drop:
 	__sync_fetch_and_add(&nr_drops, 1);
 }
 
-SEC("perf_event")
-int irqdelay_tick(struct bpf_perf_event_data *ctx)
+/* One tick of our timer on this CPU, due at @expires, firing @now. */
+static __always_inline void tick(void *ctx, struct id_state *st, __u64 now, __u64 expires)
 {
-	__u64 now = bpf_ktime_get_ns(), gap, *h;
-	__u32 zero = 0, g = gen & 1, slot;
-	struct id_state *st;
+	__u64 gap = 0, late = now > expires ? now - expires : 0, *h;
+	__u32 g = gen & 1, slot;
 	struct id_cpu *c;
 
-	st = bpf_map_lookup_elem(&state, &zero);
 	c = bpf_map_lookup_elem(&cpus, &g);
-	if (!st || !c)
-		return 0;
+	if (!c)
+		return;
 	c->ticks++;
-	if (!st->last)
-		c->starts++;
+	if (st->perf_due)
+		c->perf_skips++;
+	st->perf_due = 1;
 	if (st->last) {		/* same CPU, monotonic clock: now >= last */
 		gap = now - st->last;
 		c->intervals++;
-		if (st->went_idle && (__u32)bpf_get_current_pid_tgid()) {
-			c->idle_gaps++;
-			st->went_idle = 0;
-			st->last = now;
-			return 0;
-		}
 		if (gap > c->max_gap)
 			c->max_gap = gap;
-		slot = g * HLD_IRQDELAY_SLOTS + slot_of(gap > period_ns ? gap - period_ns : 0);
-		h = bpf_map_lookup_elem(&hist, &slot);
-		if (h)
-			(*h)++;
-		if (gap > threshold_ns) {
-			c->late++;
-			late_tick(ctx, now, gap);
-		}
+	} else {
+		c->starts++;
 	}
-	st->went_idle = 0;
 	st->last = now;
-	return 0;
+	if (late > c->max_late)
+		c->max_late = late;
+	slot = g * HLD_IRQDELAY_SLOTS + slot_of(late);
+	h = bpf_map_lookup_elem(&hist, &slot);
+	if (h)
+		(*h)++;
+	if (late > threshold_ns) {
+		c->late++;
+		late_tick(ctx, now, gap);
+	}
 }
 
-/* Note that this CPU went idle: the gap in progress measures sleep, not lateness. */
-SEC("tp_btf/sched_switch")
-int BPF_PROG(irqdelay_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
+/* Every hard hrtimer expiry: note which one expires; measure it if it is ours. */
+SEC("tp_btf/hrtimer_expire_entry")
+int BPF_PROG(irqdelay_expire, struct hrtimer *t, ktime_t *now)
 {
 	struct id_state *st;
 	__u32 zero = 0;
 
-	if (next->pid)
-		return 0;
 	st = bpf_map_lookup_elem(&state, &zero);
-	if (st)
-		st->went_idle = 1;
+	if (!st)
+		return 0;
+	st->expiring = (__u64)t;
+	if (st->timer && st->timer == (__u64)t)
+		tick(ctx, st, bpf_ktime_get_ns(), t->node.expires);
+	return 0;
+}
+
+/* Runs inside our timer's callback: the timer expiring on this CPU is ours. */
+SEC("perf_event")
+int irqdelay_tick(struct bpf_perf_event_data *ctx)
+{
+	struct id_state *st;
+	__u32 zero = 0;
+
+	st = bpf_map_lookup_elem(&state, &zero);
+	if (!st)
+		return 0;
+	st->timer = st->expiring;
+	st->perf_due = 0;
 	return 0;
 }

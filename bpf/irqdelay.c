@@ -36,18 +36,18 @@
 
 /* Per-CPU counters of one generation, as irqdelay.bpf.c keeps them. */
 struct id_cpu {
-	uint64_t ticks, intervals, idle_gaps, starts, late, max_gap;
+	uint64_t ticks, intervals, starts, late, max_gap, max_late, perf_skips;
 };
 
 /* Per-CPU link from one tick to the next, as irqdelay.bpf.c keeps it. */
 struct id_state {
-	uint64_t last, went_idle;
+	uint64_t last, expiring, timer, perf_due;
 };
 
 struct irqdelay {
 	struct irqdelay_bpf *skel;
 	struct bpf_link *links[ID_MAX_CPUS];
-	struct bpf_link *switch_link;	/* notes CPUs going idle */
+	struct bpf_link *expire_link;	/* measures each expiry of our timers */
 	int fds[ID_MAX_CPUS];
 	int nr_links;
 	bool pinned;			/* links pinned: detaching must not stop the events */
@@ -135,14 +135,15 @@ static void irqdelay__detach(struct irqdelay *q)
 	for (int i = 0; i < q->nr_links; i++) {
 		if (q->pinned) {
 			bpf_link__disconnect(q->links[i]);
-			close(bpf_link__fd(q->links[i]));
+			if (bpf_link__fd(q->links[i]) != q->fds[i])
+				close(bpf_link__fd(q->links[i]));
 			close(q->fds[i]);
 		}
 		bpf_link__destroy(q->links[i]);	/* closes fds[i] unless pinned */
 	}
 	q->nr_links = 0;
-	bpf_link__destroy(q->switch_link);
-	q->switch_link = NULL;
+	bpf_link__destroy(q->expire_link);
+	q->expire_link = NULL;
 }
 
 /* Forget the previous tick of every CPU, so that no gap spans two phases. */
@@ -245,11 +246,11 @@ static int irqdelay_activate(struct diag_feature *f)
 	n = bpf_util__online_cpus(online, ID_MAX_CPUS);
 	if (n < 0)
 		return n;
-	q->switch_link = bpf_program__attach(q->skel->progs.irqdelay_switch);
-	if (!q->switch_link)
+	q->expire_link = bpf_program__attach(q->skel->progs.irqdelay_expire);
+	if (!q->expire_link)
 		return -errno;
 	if (f->pin_dir) {
-		err = bpf_util__pin_link(q->switch_link, f->pin_dir, "link_switch");
+		err = bpf_util__pin_link(q->expire_link, f->pin_dir, "link_expire");
 		if (err) {
 			irqdelay__detach(q);
 			return err;
@@ -324,12 +325,12 @@ static int irqdelay_deactivate(struct diag_feature *f)
 {
 	struct irqdelay *q = f->priv;
 
-	if (!q || !q->switch_link)
+	if (!q || !q->expire_link)
 		return 0;
 	irqdelay__detach(q);
 	bpf_util__prog_stats(bpf_program__fd(q->skel->progs.irqdelay_tick), &f->kernel_run_ns,
 			     &f->kernel_run_cnt);
-	bpf_util__prog_stats(bpf_program__fd(q->skel->progs.irqdelay_switch), &f->kernel_run_ns,
+	bpf_util__prog_stats(bpf_program__fd(q->skel->progs.irqdelay_expire), &f->kernel_run_ns,
 			     &f->kernel_run_cnt);
 	return irqdelay_poll(f);
 }
@@ -375,12 +376,29 @@ static const char *irqdelay__ksym(const struct irqdelay *q, uint64_t addr, char 
 	return buf;
 }
 
+/*
+ * How many frames at the head of @r's stack are the timer interrupt itself
+ * (the tracepoint up to the asm_sysvec_* / asm_common_interrupt entry);
+ * the frames after them are the interrupted code. 0 if no entry frame is
+ * found (symbols unreadable): then the whole stack is shown.
+ */
+static uint32_t irqdelay__entry_frames(const struct irqdelay *q,
+				       const struct hld_irqdelay_record *r)
+{
+	char buf[32];
+
+	for (uint32_t k = 0; k < r->nr_kstack; k++)
+		if (!strncmp(irqdelay__ksym(q, r->kstack[k], buf, sizeof(buf)), "asm_", 4))
+			return k + 1;
+	return 0;
+}
+
 /* Per-CPU counters and histogram, read from the maps. */
 struct id_snapshot {
 	int nr;				/* possible CPUs */
 	struct id_cpu *cpu;		/* [nr] */
 	uint64_t *hist;			/* [HLD_IRQDELAY_SLOTS][nr] */
-	uint64_t ticks, intervals, idle_gaps, late, max_gap, hist_total;
+	uint64_t ticks, intervals, late, max_gap, max_late, perf_skips, hist_total;
 };
 
 /*
@@ -446,10 +464,12 @@ static int irqdelay__snapshot(struct irqdelay *q, struct id_snapshot *sn)
 	for (int c = 0; c < nr; c++) {
 		sn->ticks += sn->cpu[c].ticks;
 		sn->intervals += sn->cpu[c].intervals;
-		sn->idle_gaps += sn->cpu[c].idle_gaps;
 		sn->late += sn->cpu[c].late;
+		sn->perf_skips += sn->cpu[c].perf_skips;
 		if (sn->cpu[c].max_gap > sn->max_gap)
 			sn->max_gap = sn->cpu[c].max_gap;
+		if (sn->cpu[c].max_late > sn->max_late)
+			sn->max_late = sn->cpu[c].max_late;
 		for (int k = 0; k < HLD_IRQDELAY_SLOTS; k++)
 			sn->hist_total += sn->hist[k * nr + c];
 	}
@@ -466,29 +486,30 @@ static int irqdelay__write_txt(const struct irqdelay *q, const struct hld_irqdel
 
 	if (!o)
 		return -errno;
-	fprintf(o, "# irq-delay (bpf): a cpu-clock hrtimer per CPU every %llu us; a tick more than "
-		"%llu us after the previous one on its CPU is late\n",
+	fprintf(o, "# irq-delay (bpf): a cpu-clock hrtimer per CPU due every %llu us; a tick that "
+		"fires more than %llu us after it was due is late\n",
 		(unsigned long long)s->period_us, (unsigned long long)s->threshold_us);
 	fprintf(o, "# over the last %.3f s (since the previous report or the activation): "
-		"ticks %llu, intervals %llu (%llu in which the CPU went idle: not judged), "
-		"late %llu, recorded %zu, longest gap %.3f ms\n",
-		window / 1e9, (unsigned long long)sn->ticks, (unsigned long long)sn->intervals,
-		(unsigned long long)sn->idle_gaps, (unsigned long long)sn->late,
-		q ? q->nr_recs : 0, sn->max_gap / 1e6);
+		"ticks %llu, late %llu, recorded %zu, largest lateness %.3f ms, longest gap between "
+		"ticks %.3f ms\n",
+		window / 1e9, (unsigned long long)sn->ticks, (unsigned long long)sn->late,
+		q ? q->nr_recs : 0, sn->max_late / 1e6, sn->max_gap / 1e6);
 	fprintf(o, "# dropped since activation: %llu late ticks not recorded (over max-events %llu "
 		"unreported records, or ring buffer full)\n",
 		(unsigned long long)drops, (unsigned long long)s->max_events);
-	fprintf(o, "# lateness = gap - period; the histogram counts every interval once, "
-		"except the idle ones\n");
+	fprintf(o, "# the histogram counts every tick once by its lateness (when it fired - when "
+		"it was due)\n");
+	fprintf(o, "# perf_event program runs the kernel skipped (another BPF context was active): "
+		"%llu, harmless: the expiry itself is measured\n",
+		(unsigned long long)sn->perf_skips);
 	for (int c = 0; c < sn->nr; c++) {
 		const struct id_cpu *v = &sn->cpu[c];
 
 		if (!v->ticks)
 			continue;
-		fprintf(o, "\nCPU %d: ticks %llu intervals %llu idle %llu late %llu max gap %.3f ms\n",
-			c, (unsigned long long)v->ticks, (unsigned long long)v->intervals,
-			(unsigned long long)v->idle_gaps, (unsigned long long)v->late,
-			v->max_gap / 1e6);
+		fprintf(o, "\nCPU %d: ticks %llu late %llu max lateness %.3f ms max gap %.3f ms\n",
+			c, (unsigned long long)v->ticks, (unsigned long long)v->late,
+			v->max_late / 1e6, v->max_gap / 1e6);
 		for (int k = 0; k < HLD_IRQDELAY_SLOTS; k++) {
 			uint64_t n = sn->hist[k * sn->nr + c];
 
@@ -498,19 +519,21 @@ static int irqdelay__write_txt(const struct irqdelay *q, const struct hld_irqdel
 		}
 	}
 	fprintf(o, "\nlate ticks (time since the first [CLOCK_MONOTONIC ns], CPU, gap, task current "
-		"when the tick fired, its kernel stack innermost first; none: it was in user mode)\n");
+		"when the tick fired, the kernel code the timer interrupt interrupted, innermost "
+		"first; none: user mode)\n");
 	for (size_t i = 0; q && i < q->nr_recs; i++) {
 		const struct hld_irqdelay_record *r = &q->recs[i];
+		uint32_t k0 = irqdelay__entry_frames(q, r);
 
 		memcpy(comm, r->comm, HLD_COMM_LEN);
 		comm[HLD_COMM_LEN] = '\0';
 		fprintf(o, "%.6f [%llu] cpu %u gap %.3f ms pid %u tgid %u %s\n",
 			(r->hdr.ts - q->recs[0].hdr.ts) / 1e9, (unsigned long long)r->hdr.ts, r->cpu,
 			r->gap_ns / 1e6, r->pid, r->tgid, comm);
-		for (uint32_t k = 0; k < r->nr_kstack && k < ID_TXT_FRAMES; k++)
+		for (uint32_t k = k0; k < r->nr_kstack && k < k0 + ID_TXT_FRAMES; k++)
 			fprintf(o, "    %s\n", irqdelay__ksym(q, r->kstack[k], buf, sizeof(buf)));
-		if (r->nr_kstack > ID_TXT_FRAMES)
-			fprintf(o, "    (%u more frames)\n", r->nr_kstack - ID_TXT_FRAMES);
+		if (r->nr_kstack > k0 + ID_TXT_FRAMES)
+			fprintf(o, "    (%u more frames)\n", r->nr_kstack - k0 - ID_TXT_FRAMES);
 	}
 	if (fclose(o))
 		return -errno;
@@ -523,11 +546,12 @@ static void irqdelay__json_summary(struct json_writer *j, const struct id_snapsh
 {
 	json__uint(j, "ticks", sn->ticks);
 	json__uint(j, "intervals", sn->intervals);
-	json__uint(j, "idle_gaps", sn->idle_gaps);
 	json__uint(j, "late", sn->late);
 	json__uint(j, "events", events);
 	json__uint(j, "drops", drops);
 	json__uint(j, "max_gap_ns", sn->max_gap);
+	json__uint(j, "max_late_ns", sn->max_late);
+	json__uint(j, "perf_skips", sn->perf_skips);
 	json__uint(j, "histogram_total", sn->hist_total);
 	json__begin_array(j, "per_cpu");
 	for (int c = 0; c < sn->nr; c++) {
@@ -539,10 +563,11 @@ static void irqdelay__json_summary(struct json_writer *j, const struct id_snapsh
 		json__int(j, "cpu", c);
 		json__uint(j, "ticks", v->ticks);
 		json__uint(j, "intervals", v->intervals);
-		json__uint(j, "idle_gaps", v->idle_gaps);
 		json__uint(j, "starts", v->starts);
 		json__uint(j, "late", v->late);
 		json__uint(j, "max_gap_ns", v->max_gap);
+		json__uint(j, "max_late_ns", v->max_late);
+		json__uint(j, "perf_skips", v->perf_skips);
 		json__begin_array(j, "histogram");
 		for (int k = 0; k < HLD_IRQDELAY_SLOTS; k++) {
 			uint64_t n = sn->hist[k * sn->nr + c];
@@ -578,6 +603,7 @@ static void irqdelay__json_events(struct json_writer *j, const struct irqdelay *
 		json__uint(j, "pid", r->pid);
 		json__uint(j, "tgid", r->tgid);
 		json__str(j, "comm", comm);
+		json__uint(j, "entry_frames", irqdelay__entry_frames(q, r));
 		json__begin_array(j, "kstack");
 		for (uint32_t k = 0; k < r->nr_kstack; k++) {
 			json__begin_object(j, NULL);
@@ -652,7 +678,7 @@ static int irqdelay_report(struct diag_feature *f, const struct diag_outputs *ou
 	diag_feature__set_metric(f, "events", events);
 	diag_feature__set_metric(f, "ticks", sn.ticks);
 	diag_feature__set_metric(f, "intervals", sn.intervals);
-	diag_feature__set_metric(f, "idle_gaps", sn.idle_gaps);
+	diag_feature__set_metric(f, "max_late_ns", sn.max_late);
 	diag_feature__set_metric(f, "histogram_total", sn.hist_total);
 	err = q ? q->rec_err : 0;
 	if (q && q->skel) {	/* reported: out of the cap, and out of the next report */
