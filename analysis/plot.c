@@ -164,7 +164,7 @@ static void gp_script(FILE *f, const char *dir, const struct plot_opts *o,
 		      "title sprintf(\"target load %g\", target), \\\n", f);
 	if (has_thresh)
 		fputs("  threshold with lines dt (4,3,1,3) lw 2 lc rgb \"" COL_THRESH "\" "
-		      "title sprintf(\"capture threshold %g\", threshold), \\\n", f);
+		      "title sprintf(\"load-monitor threshold: 1-min load avg %g\", threshold), \\\n", f);
 	fputs("  \"samples.csv\" using \"t_s\":\"r\" with steps lw 0.8 lc rgb \"" COL_R "\" "
 	      "title \"R: running (sampler excluded)\", \\\n"
 	      "  \"\" using \"t_s\":\"d\" with steps lw 0.8 lc rgb \"" COL_D "\" "

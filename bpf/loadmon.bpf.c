@@ -49,6 +49,7 @@ const volatile __u64 thr_load = 0;
 const volatile __u64 thr_r = 0;
 const volatile __u64 thr_d = 0;
 const volatile __u64 thr_task_d = 0;
+const volatile __u64 thr_task_r = 0;
 const volatile __u64 interval_ns = 10000000;
 const volatile __u64 min_gap_ns = 0;
 const volatile __u32 max_tasks = 256;
@@ -230,7 +231,7 @@ static __always_inline void update_load(__u64 now, __u32 r, __u32 d)
 }
 
 /* Which thresholds the load is at or over: LOADMON_REASON_* bits, 0 for none. */
-static __always_inline __u32 crossed(__u32 d)
+static __always_inline __u32 crossed(__u32 r, __u32 d)
 {
 	__u64 l = avenrun[0], lr = avenrun_r[0], ld = l > lr ? l - lr : 0;
 	__u32 why = 0;
@@ -243,6 +244,8 @@ static __always_inline __u32 crossed(__u32 d)
 		why |= LOADMON_REASON_LOAD_D;
 	if (thr_task_d && d >= thr_task_d)
 		why |= LOADMON_REASON_TASK_D;
+	if (thr_task_r && r >= thr_task_r)
+		why |= LOADMON_REASON_TASK_R;
 	return why;
 }
 
@@ -371,7 +374,7 @@ static int tick(void *map, __u32 *key, struct lm_timer *v)
 	h->d = d;
 	nr_hist++;
 	update_load(t0, r, d);
-	why = crossed(d);
+	why = crossed(r, d);
 	if (why) {
 		w->crossed++;
 		if (last_capture_ns && t0 - last_capture_ns < min_gap_ns) {

@@ -27,6 +27,7 @@ enum loadmon_ctl {
 #define LOADMON_REASON_LOAD_R	2
 #define LOADMON_REASON_LOAD_D	4
 #define LOADMON_REASON_TASK_D	8
+#define LOADMON_REASON_TASK_R	16
 
 /*
  * What the checks saw, in two halves: the program adds to win[gen & 1];

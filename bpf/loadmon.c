@@ -342,6 +342,7 @@ static int loadmon__load(struct diag_feature *f, struct loadmon *lm)
 	lm->skel->rodata->thr_r = s->load_r;
 	lm->skel->rodata->thr_d = s->load_d;
 	lm->skel->rodata->thr_task_d = s->task_d;
+	lm->skel->rodata->thr_task_r = s->task_r;
 	lm->skel->rodata->interval_ns = s->interval_ms * NS_PER_MS;
 	lm->skel->rodata->min_gap_ns = s->min_gap_ms * NS_PER_MS;
 	lm->skel->rodata->max_tasks = s->max_tasks > UINT32_MAX ? UINT32_MAX : s->max_tasks;
@@ -527,11 +528,11 @@ static void loadmon__drops(const struct loadmon_bpf__bss *b, struct lm_drops *d)
 /* "load,task.d" for the reason bits, or "-". */
 static const char *loadmon__reasons(uint32_t why, char *buf, size_t len)
 {
-	static const char *const names[] = { "load", "load.r", "load.d", "task.d" };
+	static const char *const names[] = { "load", "load.r", "load.d", "task.d", "task.r" };
 	size_t n = 0;
 
 	buf[0] = '\0';
-	for (int i = 0; i < 4; i++)
+	for (int i = 0; i < (int)(sizeof(names) / sizeof(names[0])); i++)
 		if (why & (1u << i))
 			n += snprintf(buf + n, n < len ? len - n : 0, "%s%s", n ? "," : "", names[i]);
 	return n ? buf : "-";
@@ -604,14 +605,15 @@ static int loadmon__write_txt(struct loadmon *lm, const struct hld_loadmon_setti
 	loadmon__cost_figures(b, &idle_ns, &capture_us);
 	fprintf(o, "# load-monitor (bpf): %llu checks, %zu captures since the last report\n",
 		(unsigned long long)lm->win.checks, lm->nr_caps);
-	fprintf(o, "# thresholds: load=%llu load.r=%llu load.d=%llu task.d=%llu (0: off); "
-		"interval %llu ms, min-gap %llu ms, max-tasks %llu\n",
+	fprintf(o, "# thresholds: load=%llu load.r=%llu load.d=%llu task.d=%llu task.r=%llu "
+		"(0: off); interval %llu ms, min-gap %llu ms, max-tasks %llu\n",
 		(unsigned long long)s->load, (unsigned long long)s->load_r,
 		(unsigned long long)s->load_d, (unsigned long long)s->task_d,
+		(unsigned long long)s->task_r,
 		(unsigned long long)s->interval_ms, (unsigned long long)s->min_gap_ms,
 		(unsigned long long)s->max_tasks);
 	fprintf(o, "# load: 1-minute load average of R+D; load.r: of R; load.d: load - load.r; "
-		"each compared by its integer part; task.d: D tasks now\n");
+		"each compared by its integer part; task.d, task.r: D, R tasks now\n");
 	fprintf(o, "# load averages now (1, 5, 15 min): all %.2f %.2f %.2f, R %.2f %.2f %.2f, "
 		"D %.2f %.2f %.2f; last check R %u D %u\n",
 		loadmon__load_of(b->avenrun[0]), loadmon__load_of(b->avenrun[1]),
@@ -698,6 +700,7 @@ static void loadmon__json_thresholds(struct json_writer *j, const struct hld_loa
 	json__uint(j, "load_r", s->load_r);
 	json__uint(j, "load_d", s->load_d);
 	json__uint(j, "task_d", s->task_d);
+	json__uint(j, "task_r", s->task_r);
 	json__uint(j, "interval_ms", s->interval_ms);
 	json__uint(j, "min_gap_ms", s->min_gap_ms);
 	json__uint(j, "max_tasks", s->max_tasks);

@@ -16,13 +16,19 @@
 #define LM(f) offsetof(struct hld_loadmon_settings, f)
 static const struct opt load_monitor_opts[] = {
 	{ "load", OPT_UINT, LM(load), 0, 0, 100000, "0",
-	  .help = "capture when R+D tasks reach this count (0: off)" },
+	  .help = "capture when the 1-minute load average of R+D tasks (integer part) "
+		  "reaches this (0: off)" },
 	{ "load.r", OPT_UINT, LM(load_r), 0, 0, 100000, "0",
-	  .help = "capture when R tasks reach this count (0: off)" },
+	  .help = "capture when the 1-minute load average of R tasks (integer part) "
+		  "reaches this (0: off)" },
 	{ "load.d", OPT_UINT, LM(load_d), 0, 0, 100000, "0",
-	  .help = "capture when D tasks reach this count (0: off)" },
+	  .help = "capture when the 1-minute load average of D tasks (load - load.r, "
+		  "integer part) reaches this (0: off)" },
 	{ "task.d", OPT_UINT, LM(task_d), 0, 0, 100000, "0",
-	  .help = "capture when D tasks reach this count, per check (0: off)" },
+	  .help = "capture when this many tasks are in D state at a check (0: off)" },
+	{ "task.r", OPT_UINT, LM(task_r), 0, 0, 100000, "0",
+	  .help = "capture when this many tasks are runnable at a check: spikes the "
+		  "load averages smooth away (0: off)" },
 	{ "interval", OPT_DURATION, LM(interval_ms), 0, 10, 10000, "10ms",
 	  .help = "how often the load is checked" },
 	{ "max-tasks", OPT_UINT, LM(max_tasks), 0, 1, 4096, "256",

@@ -24,6 +24,7 @@ struct hld_loadmon_settings {
 	__u64 max_tasks;	/* tasks captured per capture; the rest are counted as dropped */
 	__u64 min_gap_ms;	/* rate limit: at most one capture per min_gap_ms */
 	__u64 user_stacks;	/* 1: also capture user stacks where the kernel allows */
+	__u64 task_r;		/* ... or any single check sees >= task_r R tasks (0: off) */
 };
 
 struct hld_perf_settings {
