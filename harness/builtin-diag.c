@@ -311,14 +311,15 @@ static bool has_suffix(const char *name, const char *suffix)
 
 /*
  * Print (cat) every *.txt of the report in @tmp, or merge every *.folded
- * into @fo; @fo NULL means the former.
+ * into @fo; @fo NULL means the former. Returns the number of files used,
+ * or -errno.
  */
 static int report_files(const char *tmp, struct folded *fo)
 {
 	char path[PATH_MAX + 256];
 	struct dirent *de;
 	DIR *dd = opendir(tmp);
-	int err = 0;
+	int err = 0, n = 0;
 
 	if (!dd)
 		return -errno;
@@ -328,9 +329,12 @@ static int report_files(const char *tmp, struct folded *fo)
 			err = cat_file(path);
 		else if (fo && has_suffix(de->d_name, ".folded"))
 			err = folded__load(fo, path, NULL);
+		else
+			continue;
+		n++;
 	}
 	closedir(dd);
-	return err;
+	return err ? err : n;
 }
 
 /* Write the report's stacks to ra->folded and/or ra->flame. */
@@ -342,10 +346,15 @@ static int report_stacks(const struct diag_desc *d, const char *tmp, const struc
 	int err = fo ? report_files(tmp, fo) : -ENOMEM;
 	FILE *f;
 
-	if (!err && !folded__nr_stacks(fo)) {
-		fprintf(stderr, "hldbench diag %s: --report: no stacks to write (%s records "
-			"none, or none since the last report)\n", d->name, d->name);
+	if (!err) {
+		fprintf(stderr, "hldbench diag %s: --report: %s records no stacks: "
+			"nothing for folded= or flame=\n", d->name, d->name);
 		err = -ENODATA;
+	} else if (err > 0) {
+		err = 0;
+		if (!folded__nr_stacks(fo))
+			fprintf(stderr, "hldbench diag %s: no stacks since the last report: "
+				"the folded file and flame graph are empty\n", d->name);
 	}
 	if (!err && ra->folded[0]) {
 		f = fopen(ra->folded, "w");
@@ -419,6 +428,7 @@ static int feature_report(const struct diag_ops *ops, const char *dir, const cha
 		       d->name, (unsigned long long)f->events, (unsigned long long)f->drops);
 		fflush(stdout);
 		err = report_files(tmp, NULL);
+		err = err < 0 ? err : 0;
 	}
 	if (!err && (ra.flame[0] || ra.folded[0]))
 		err = report_stacks(d, tmp, &ra);

@@ -197,6 +197,73 @@ START_TEST(test_truth)
 }
 END_TEST
 
+/* The sum of the counts of the folded file @path, or -1. */
+static long folded_total(const char *path)
+{
+	char line[8192];
+	long sum = 0;
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		char *sp = strrchr(line, ' ');
+
+		if (sp)
+			sum += atol(sp + 1);
+	}
+	fclose(f);
+	return sum;
+}
+
+/*
+ * --report="folded=F flame=F.svg" writes the stacks collected since the
+ * last report: 5 forks by a child, seen by a persistent tracepoint
+ * activation filtered to it, then none.
+ */
+START_TEST(test_report_stacks)
+{
+	const char *out = "/tmp/hld-diag-cli-stacks.out", *folded = "/tmp/hld-diag-cli.folded";
+	const char *svg = "/tmp/hld-diag-cli.svg";
+	char act[128], rep[256], b;
+	int go[2];
+	pid_t child;
+
+	ck_assert_int_eq(pipe(go), 0);
+	child = fork();
+	if (child == 0) {
+		close(go[1]);
+		if (read(go[0], &b, 1) != 1)
+			_exit(1);
+		for (int i = 0; i < 5; i++) {
+			pid_t pid = fork();
+
+			if (pid == 0)
+				_exit(0);
+			waitpid(pid, NULL, 0);
+		}
+		_exit(0);
+	}
+	close(go[0]);
+	snprintf(act, sizeof(act), "--activate=name=sched:sched_process_fork tgid=%d", child);
+	snprintf(rep, sizeof(rep), "--report=folded=%s flame=%s", folded, svg);
+	ck_assert_int_eq(diag_feature("tracepoint", out, act, NULL), 0);
+	ck_assert_int_eq(write(go[1], "g", 1), 1);
+	close(go[1]);
+	waitpid(child, NULL, 0);
+	ck_assert_int_eq(diag_feature("tracepoint", out, rep, NULL), 0);
+	ck_assert_int_eq(folded_total(folded), 5);
+	ck_assert(file_has(svg, "<svg"));
+	ck_assert_int_eq(diag_feature("tracepoint", out, rep, "--deactivate"), 0);
+	ck_assert_int_eq(folded_total(folded), 0);
+	ck_assert(file_has(out, "no stacks since the last report"));
+	ck_assert_int_eq(diag(out, "--report=folded=/tmp/hld-diag-cli-none", NULL), 1);
+	unlink(out);
+	unlink(folded);
+	unlink(svg);
+}
+END_TEST
+
 /* --help names the feature's settings with their ranges. */
 START_TEST(test_feature_help)
 {
@@ -223,6 +290,7 @@ static Suite *diag_cli_suite(void)
 	tcase_add_loop_test(tc, test_bad_input, 0, sizeof(bad_cases) / sizeof(bad_cases[0]));
 	tcase_add_test(tc, test_alloctop_persistent);
 	tcase_add_test(tc, test_truth);
+	tcase_add_test(tc, test_report_stacks);
 	tcase_add_test(tc, test_feature_help);
 	suite_add_tcase(s, tc);
 	return s;
