@@ -28,7 +28,13 @@ char LICENSE[] SEC("license") = "GPL";
 #define IRQSTATS_MAX_TIMERS	4096
 #define IRQSTATS_NAME_LEN	32
 
-/* Per-CPU entry time slots. */
+/* What an entry program leaves for its exit program, per CPU and kind. */
+struct slot {
+	__u64 ts;		/* entry time, 0: none */
+	__u64 fn;		/* timers: the callback, read at entry (the timer may be freed by it) */
+};
+
+/* Per-CPU entry slots. */
 enum {
 	SLOT_IRQ,
 	SLOT_SOFTIRQ,
@@ -50,7 +56,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, SLOT__MAX);
 	__type(key, __u32);
-	__type(value, __u64);
+	__type(value, struct slot);
 } start SEC(".maps");
 
 /* Hard IRQs by IRQ_KEY(): one count per handler run (per action on a shared line). */
@@ -93,25 +99,32 @@ struct {
 	__type(value, struct hld_irqstats_val);
 } timers SEC(".maps");
 
-/* Note the entry time in @slot. */
-static __always_inline void enter(__u32 slot)
+/* Note the entry time (and for timers the callback @fn) in @slot. */
+static __always_inline void enter(__u32 slot, __u64 fn)
 {
-	__u64 *ts = bpf_map_lookup_elem(&start, &slot);
+	struct slot *e = bpf_map_lookup_elem(&start, &slot);
 
-	if (ts)
-		*ts = bpf_ktime_get_ns();
+	if (e) {
+		e->ts = bpf_ktime_get_ns();
+		e->fn = fn;
+	}
 }
 
-/* Time since the entry noted in @slot, 0 if none (attached mid-event); clears it. */
-static __always_inline __u64 elapsed(__u32 slot)
+/*
+ * Time since the entry noted in @slot, 0 if none (attached mid-event),
+ * and the callback noted there in *@fn; clears the slot.
+ */
+static __always_inline __u64 elapsed(__u32 slot, __u64 *fn)
 {
-	__u64 *ts = bpf_map_lookup_elem(&start, &slot);
+	struct slot *e = bpf_map_lookup_elem(&start, &slot);
 	__u64 d;
 
-	if (!ts || !*ts)
+	*fn = 0;
+	if (!e || !e->ts)
 		return 0;
-	d = bpf_ktime_get_ns() - *ts;
-	*ts = 0;
+	d = bpf_ktime_get_ns() - e->ts;
+	*fn = e->fn;
+	e->ts = 0;
 	return d;
 }
 
@@ -148,7 +161,7 @@ int BPF_PROG(irqstats_irq_entry, int irq, struct irqaction *action)
 		bpf_probe_read_kernel_str(name, sizeof(name), action->name);
 		bpf_map_update_elem(&irq_names, &key, name, BPF_NOEXIST);
 	}
-	enter(SLOT_IRQ);
+	enter(SLOT_IRQ, 0);
 	return 0;
 }
 
@@ -157,14 +170,16 @@ int BPF_PROG(irqstats_irq_exit, int irq, struct irqaction *action, int ret)
 {
 	__u32 key = IRQ_KEY(irq, gen & 1);
 
-	account(hash_val(&irqs, &key), elapsed(SLOT_IRQ));
+	__u64 fn;
+
+	account(hash_val(&irqs, &key), elapsed(SLOT_IRQ, &fn));
 	return 0;
 }
 
 SEC("tp_btf/softirq_entry")
 int BPF_PROG(irqstats_softirq_entry, unsigned int vec)
 {
-	enter(SLOT_SOFTIRQ);
+	enter(SLOT_SOFTIRQ, 0);
 	return 0;
 }
 
@@ -172,24 +187,31 @@ SEC("tp_btf/softirq_exit")
 int BPF_PROG(irqstats_softirq_exit, unsigned int vec)
 {
 	__u32 key = (gen & 1) * HLD_IRQSTATS_NR_SOFTIRQS + vec;
+	__u64 fn;
 
 	if (vec < HLD_IRQSTATS_NR_SOFTIRQS)
-		account(bpf_map_lookup_elem(&softirqs, &key), elapsed(SLOT_SOFTIRQ));
+		account(bpf_map_lookup_elem(&softirqs, &key), elapsed(SLOT_SOFTIRQ, &fn));
 	return 0;
 }
 
-/* Count one run of the timer callback @fn of @kind, which ends now. */
+/*
+ * Count one run of a timer callback of @kind, which ends now; the callback
+ * is the one noted at entry, or @fn if none was (attached mid-run).
+ */
 static __always_inline void timer_exit(__u64 fn, __u32 kind, __u32 slot)
 {
-	struct hld_irqstats_timer_key key = { .func = fn, .kind = kind, .pad = gen & 1 };
+	struct hld_irqstats_timer_key key = { .kind = kind, .pad = gen & 1 };
+	__u64 d = elapsed(slot, &key.func);
 
-	account(hash_val(&timers, &key), elapsed(slot));
+	if (!key.func)
+		key.func = fn;
+	account(hash_val(&timers, &key), d);
 }
 
 SEC("tp_btf/hrtimer_expire_entry")
 int BPF_PROG(irqstats_hrtimer_entry, struct hrtimer *t, ktime_t *now)
 {
-	enter(t->is_soft ? SLOT_HRTIMER_SOFT : SLOT_HRTIMER_HARD);
+	enter(t->is_soft ? SLOT_HRTIMER_SOFT : SLOT_HRTIMER_HARD, (__u64)t->function);
 	return 0;
 }
 
@@ -204,14 +226,15 @@ int BPF_PROG(irqstats_hrtimer_exit, struct hrtimer *t)
 SEC("tp_btf/timer_expire_entry")
 int BPF_PROG(irqstats_timer_entry, struct timer_list *t, unsigned long baseclk)
 {
-	enter(SLOT_TIMER);
+	enter(SLOT_TIMER, (__u64)t->function);
 	return 0;
 }
 
 SEC("tp_btf/timer_expire_exit")
 int BPF_PROG(irqstats_timer_exit, struct timer_list *t)
 {
-	timer_exit((__u64)t->function, HLD_IRQSTATS_TIMER_LIST, SLOT_TIMER);
+	/* The callback may have freed @t: its function was read at entry. */
+	timer_exit(0, HLD_IRQSTATS_TIMER_LIST, SLOT_TIMER);
 	return 0;
 }
 
@@ -219,14 +242,15 @@ int BPF_PROG(irqstats_timer_exit, struct timer_list *t)
 static __always_inline void vector_exit(__u32 vec)
 {
 	__u32 key = (gen & 1) * HLD_IRQSTATS_VEC__MAX + vec;
+	__u64 fn;
 
-	account(bpf_map_lookup_elem(&vectors, &key), elapsed(SLOT_VECTOR));
+	account(bpf_map_lookup_elem(&vectors, &key), elapsed(SLOT_VECTOR, &fn));
 }
 
 SEC("tp_btf/local_timer_entry")
 int BPF_PROG(irqstats_loc_entry, int vector)
 {
-	enter(SLOT_VECTOR);
+	enter(SLOT_VECTOR, 0);
 	return 0;
 }
 
@@ -240,7 +264,7 @@ int BPF_PROG(irqstats_loc_exit, int vector)
 SEC("tp_btf/reschedule_entry")
 int BPF_PROG(irqstats_res_entry, int vector)
 {
-	enter(SLOT_VECTOR);
+	enter(SLOT_VECTOR, 0);
 	return 0;
 }
 
@@ -254,7 +278,7 @@ int BPF_PROG(irqstats_res_exit, int vector)
 SEC("tp_btf/call_function_entry")
 int BPF_PROG(irqstats_cal_entry, int vector)
 {
-	enter(SLOT_VECTOR);
+	enter(SLOT_VECTOR, 0);
 	return 0;
 }
 
@@ -268,7 +292,7 @@ int BPF_PROG(irqstats_cal_exit, int vector)
 SEC("tp_btf/call_function_single_entry")
 int BPF_PROG(irqstats_cal1_entry, int vector)
 {
-	enter(SLOT_VECTOR);
+	enter(SLOT_VECTOR, 0);
 	return 0;
 }
 

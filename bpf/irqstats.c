@@ -320,7 +320,9 @@ static int irqstats__timers(struct irqstats *q, struct irqstats_table *t)
 			continue;
 		if (q->ksyms && !ksyms__restricted(q->ksyms))
 			sym = ksyms__name(q->ksyms, next.func);
-		if (sym)
+		if (!next.func)		/* a timer_list run whose entry was not seen */
+			snprintf(name, sizeof(name), "(attached mid-run)");
+		else if (sym)
 			snprintf(name, sizeof(name), "%s", sym);
 		else
 			snprintf(name, sizeof(name), "0x%llx", (unsigned long long)next.func);
