@@ -364,6 +364,7 @@ static const char *irqdelay__range(int k, char *buf, size_t len)
 	return buf;
 }
 
+/* The kernel symbol at @addr, or the address in @buf when it cannot be named. */
 static const char *irqdelay__ksym(const struct irqdelay *q, uint64_t addr, char *buf, size_t len)
 {
 	const char *n = NULL;
@@ -586,6 +587,7 @@ static void irqdelay__json_summary(struct json_writer *j, const struct id_snapsh
 	json__end_array(j);
 }
 
+/* The late ticks of this report as the array late_ticks of the open object @j. */
 static void irqdelay__json_events(struct json_writer *j, const struct irqdelay *q)
 {
 	char buf[32], addr[24], comm[HLD_COMM_LEN + 1];
@@ -692,6 +694,7 @@ out_free:
 	return err;
 }
 
+/* Disarm if still armed and unload (a persistent activation's pins keep it alive). */
 static void irqdelay_free(struct diag_feature *f)
 {
 	struct irqdelay *q = f->priv;

@@ -31,6 +31,7 @@ static long spin_until(__u32 i, void *ctx)
 	return bpf_ktime_get_ns() >= *end;
 }
 
+/* Each firing of the cpu-clock event: spin spin_ns with interrupts off, and count it. */
 SEC("perf_event")
 int irqoff_spin(struct bpf_perf_event_data *ctx)
 {

@@ -92,6 +92,7 @@ static int irqstats_probe(char *why, size_t len)
 	return 0;
 }
 
+/* Drop our links: private ones detach, pinned ones stay attached through their pins. */
 static void irqstats__detach(struct irqstats *q)
 {
 	for (int i = 0; i < q->nr_links; i++)
@@ -586,6 +587,7 @@ out_free:
 	return err;
 }
 
+/* Detach if still attached and unload (a persistent activation's pins keep it alive). */
 static void irqstats_free(struct diag_feature *f)
 {
 	struct irqstats *q = f->priv;

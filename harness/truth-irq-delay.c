@@ -78,6 +78,7 @@ struct spinner {
 	struct bpf_link *link;
 };
 
+/* CLOCK_MONOTONIC in ns. */
 static uint64_t now_ns(void)
 {
 	struct timespec ts;
@@ -86,6 +87,7 @@ static uint64_t now_ns(void)
 	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
+/* Sleep @ms, through signals. */
 static void sleep_ms(unsigned int ms)
 {
 	struct timespec ts = { ms / 1000, (ms % 1000) * NS_PER_MS };
@@ -157,6 +159,7 @@ static void spinner__stop(struct spinner *s)
 	s->link = NULL;
 }
 
+/* Disarm and unload the spinner. */
 static void spinner__free(struct spinner *s)
 {
 	spinner__stop(s);
@@ -164,6 +167,7 @@ static void spinner__free(struct spinner *s)
 	s->skel = NULL;
 }
 
+/* Member @key of @o, or NULL. */
 static json_object *obj_get(json_object *o, const char *key)
 {
 	json_object *v;
@@ -337,6 +341,7 @@ static int pick_cpus(int *cpu, int *other)
 	return *cpu == *other ? -EOPNOTSUPP : 0;
 }
 
+/* The test: the three windows on the last CPU, then the expectations. */
 int truth__irq_delay(struct diag_test *t)
 {
 	struct cpu_view v[W__MAX][2];

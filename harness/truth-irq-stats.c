@@ -116,6 +116,7 @@ static int proc_read(const char *path, char *buf, struct proc_counts *pc)
 	return err ? err : proc_parse(buf, pc);
 }
 
+/* The line named @name in @pc, or NULL. */
 static const struct proc_line *proc_find(const struct proc_counts *pc, const char *name)
 {
 	for (int i = 0; i < pc->nr; i++)
@@ -140,6 +141,7 @@ static bool line_checked(enum src src, const struct proc_line *l)
 	}
 }
 
+/* Member @key of @o, or NULL. */
 static json_object *obj_get(json_object *o, const char *key)
 {
 	json_object *v;
@@ -266,6 +268,7 @@ static void check_table(struct diag_test *t, enum src src, const struct readings
 		diag_test__expect(t, "lines compared", 0, 1, 1e9);
 }
 
+/* The test: read, activate, read, work, read, report, read, compare; then report again. */
 int truth__irq_stats(struct diag_test *t)
 {
 	struct readings *r = calloc(2, sizeof(*r))	/* /proc/interrupts, /proc/softirqs */;
