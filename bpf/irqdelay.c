@@ -26,6 +26,7 @@
 
 #include "bpf-util.h"
 #include "diag.h"
+#include "folded.h"
 #include "hld_record.h"
 #include "hld_settings.h"
 #include "irqdelay.skel.h"
@@ -394,6 +395,54 @@ static uint32_t irqdelay__entry_frames(const struct irqdelay *q,
 	return 0;
 }
 
+/*
+ * irq-delay.folded: one stack per late tick of this report, "comm;
+ * interrupted kernel code outermost first_[k]" ("comm;[user]" when the
+ * tick interrupted user mode), each counted once: the flame graph of where
+ * the CPUs were when their timer interrupt came late.
+ */
+static int irqdelay__write_folded(const struct irqdelay *q, const char *path)
+{
+	static char frames[HLD_MAX_STACK + 1][64];
+	const char *ptrs[HLD_MAX_STACK + 1];
+	char comm[HLD_COMM_LEN + 1], buf[32];
+	struct folded *fo = folded__new();
+	FILE *o;
+	int err = 0;
+
+	if (!fo)
+		return -ENOMEM;
+	for (size_t i = 0; q && i < q->nr_recs && !err; i++) {
+		const struct hld_irqdelay_record *r = &q->recs[i];
+		uint32_t k0 = irqdelay__entry_frames(q, r);
+		size_t n = 0;
+
+		memcpy(comm, r->comm, HLD_COMM_LEN);
+		comm[HLD_COMM_LEN] = '\0';
+		bpf_util__frame(frames[n], sizeof(frames[n]), comm[0] ? comm : "[unknown]");
+		ptrs[n] = frames[n];
+		n++;
+		for (uint32_t k = r->nr_kstack; k > k0 && n < HLD_MAX_STACK; k--, n++) {
+			bpf_util__frame(frames[n], sizeof(frames[n]) - 4,
+					irqdelay__ksym(q, r->kstack[k - 1], buf, sizeof(buf)));
+			strcat(frames[n], "_[k]");
+			ptrs[n] = frames[n];
+		}
+		if (n == 1)
+			ptrs[n++] = "[user]";
+		err = folded__add_frames(fo, ptrs, n, 1);
+	}
+	o = err ? NULL : fopen(path, "we");
+	if (!err && !o)
+		err = -errno;
+	if (!err)
+		err = folded__write(fo, o);
+	if (o && fclose(o) && !err)
+		err = -errno;
+	folded__free(fo);
+	return err;
+}
+
 /* Per-CPU counters and histogram, read from the maps. */
 struct id_snapshot {
 	int nr;				/* possible CPUs */
@@ -649,6 +698,10 @@ static int irqdelay_report(struct diag_feature *f, const struct diag_outputs *ou
 	}
 	snprintf(path, sizeof(path), "%s/irq-delay.txt", out->dir);
 	err = irqdelay__write_txt(q, s, &sn, drops, window, path);
+	if (!err) {
+		snprintf(path, sizeof(path), "%s/irq-delay.folded", out->dir);
+		err = irqdelay__write_folded(q, path);
+	}
 	if (err)
 		goto out_free;
 	snprintf(path, sizeof(path), "%s/irq-delay.json", out->dir);

@@ -8,7 +8,8 @@
  * a tick is late when it fired more than the threshold after it was due,
  * and every late tick is either a record or a drop (events + drops ==
  * late). With threshold 0 every tick is late, so the cap on records is
- * reached and the rest counted as drops.
+ * reached and the rest counted as drops. irq-delay.folded holds one stack
+ * per record.
  *
  * ground truth: `hldbench diag irq-delay --test`'s test
  * (harness/truth-irq-delay.c): quiet baseline, SCHED_FIFO loop and known
@@ -36,6 +37,7 @@
 #include "bpf-util.h"
 #include "diag-test.h"
 #include "diag.h"
+#include "folded.h"
 #include "hld_settings.h"
 
 #define POLLS		30	/* polls of 10 ms per phase */
@@ -293,6 +295,7 @@ START_TEST(test_accounting)
 	const char *skip = irqdelay_unavailable(why, sizeof(why));
 	json_object *root, *ev;
 	struct diag_feature *f;
+	struct folded *fo;
 	uint64_t late, events, drops, ticks;
 	int ncpu;
 
@@ -337,6 +340,13 @@ START_TEST(test_accounting)
 				  obj_u64(root, "max_gap_ns"));
 	ck_assert_uint_eq(diag_feature__metric(f, "max_gap_ns"), obj_u64(root, "max_gap_ns"));
 	ck_assert_uint_eq(diag_feature__metric(f, "max_late_ns"), obj_u64(root, "max_late_ns"));
+	/* The flame graph's input: one stack per recorded late tick. */
+	fo = folded__new();
+	ck_assert_ptr_nonnull(fo);
+	snprintf(path, sizeof(path), "%s/irq-delay.folded", dir);
+	ck_assert_int_eq(folded__load(fo, path, NULL), 0);
+	ck_assert_uint_eq(folded__total(fo), events);
+	folded__free(fo);
 	json_object_put(root);
 	diag__close(f);
 	remove_dir(dir);
