@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -54,6 +55,7 @@ struct perf_counts {
 struct perf {
 	struct profile_bpf *skel;
 	struct bpf_link **links;
+	int *fds;			/* their perf events (the links own them) */
 	int nr_links;
 	bool pinned;			/* a persistent activation: its links are pinned */
 	struct ksyms *ksyms;		/* NULL if /proc/kallsyms cannot be read */
@@ -344,7 +346,9 @@ static void perf__detach(struct perf *p)
 	for (int i = 0; i < p->nr_links; i++)
 		bpf_link__destroy(p->links[i]);
 	free(p->links);
+	free(p->fds);
 	p->links = NULL;
+	p->fds = NULL;
 	p->nr_links = 0;
 }
 
@@ -380,7 +384,8 @@ static int perf__attach(struct perf *p, const struct hld_perf_settings *s, const
 	if (n < 0)
 		return n;
 	p->links = calloc(n, sizeof(*p->links));
-	if (!p->links)
+	p->fds = calloc(n, sizeof(*p->fds));
+	if (!p->links || !p->fds)
 		return -ENOMEM;
 	p->nr_cpus = 0;
 	for (int cpu = 0; cpu < PERF_MAX_CPUS && p->nr_cpus < n; cpu++) {
@@ -408,10 +413,23 @@ static int perf__attach(struct perf *p, const struct hld_perf_settings *s, const
 				return err;
 			}
 		} else {
+			p->fds[p->nr_links] = fd;
 			p->links[p->nr_links++] = link;
 		}
 	}
 	return p->nr_cpus ? 0 : -ENODEV;	/* settings.cpu is not online */
+}
+
+int profile__enable(struct diag_feature *f, bool on)
+{
+	struct perf *p = f->ops == &bpf_perf_ops ? f->priv : NULL;
+
+	if (!p || !p->nr_links)
+		return -ENOTSUP;
+	for (int i = 0; i < p->nr_links; i++)
+		if (ioctl(p->fds[i], on ? PERF_EVENT_IOC_ENABLE : PERF_EVENT_IOC_DISABLE, 0))
+			return -errno;
+	return 0;
 }
 
 /* The private state, allocated on first use. */

@@ -18,7 +18,10 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <linux/perf_event.h>
+#include <poll.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -26,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -148,51 +152,76 @@ static int measure(enum bench_config c, long calls, const struct diag_ops *sysco
 	return err;
 }
 
-enum profile_config { PCFG_NONE, PCFG_CLOCK, PCFG_HLDPERF, PCFG_PERFREC, PCFG__MAX };
+enum profile_config { PCFG_CLOCK, PCFG_HLDPERF, PCFG_PERFREC, PCFG__MAX };
 
 static const char *const profile_names[PCFG__MAX] = {
-	"no profiler", "floor: cpu-clock 999 Hz, no program", "hldbench perf 999 Hz",
-	"perf record -F 999 -g -a",
+	"floor: cpu-clock 999 Hz, no program", "hldbench perf 999 Hz", "perf record -F 999 -g -a",
 };
 
 #define PROFILE_FREQ	999
 #define PROFILE_MAX_CPUS 256
-#define PROFILE_MS	1000	/* per configuration and round */
-#define PROFILE_ROUNDS	20
+#define PROFILE_SLICE_MS 100	/* the profiler is on and off in turn for this long */
+#define PROFILE_SLICES	20	/* per run: half on, half off */
+#define PROFILE_WARMUP_MS 50	/* spinning before the first slice, not counted */
+#define PROFILE_ROUNDS	10
+#define PROFILE_ACK_MS	5000	/* perf record's answer to a control command */
+
+/* Spinner states: the profiler off, on, not counted yet, stop. */
+enum { SPIN_OFF, SPIN_ON, SPIN_WARMUP, SPIN_STOP };
 
 struct spinner {
 	pthread_t thread;
 	int cpu;
-	atomic_bool *stop;
-	uint64_t iterations;
-	uint64_t cpu_ns;		/* the thread's CPU time while it spun */
+	atomic_int *state;
+	uint64_t iterations[2];		/* by state: off, on */
+	uint64_t cpu_ns[2];
+	uint64_t total_ns;		/* all the thread's CPU time, warm-up included */
 };
 
-static uint64_t thread_cpu_ns(void)
+static uint64_t thread_cpu_ns(clockid_t id)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	clock_gettime(id, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
+static volatile uint64_t spin_sink;
+
 /*
- * Spin on one CPU, counting xorshift rounds until told to stop, and note
- * the CPU time this took. Interrupt time is charged to the task it
- * interrupts here (no IRQ_TIME_ACCOUNTING), so a profiler's sampling cost
- * lands in that CPU time, while time other tasks take the CPU does not.
+ * Spin on one CPU, counting xorshift rounds, and split the count and the
+ * thread's CPU time by the state the profiler was in. Interrupt time is
+ * charged to the task it interrupts here (no IRQ_TIME_ACCOUNTING), so the
+ * sampling cost lands in that CPU time, while time other tasks take the
+ * CPU does not count.
  */
 static void *spinner_main(void *arg)
 {
 	struct spinner *sp = arg;
-	uint64_t x = 88172645463325252ull, n = 0, t0;
+	uint64_t x = 88172645463325252ull, n = 0, t0, start;
+	int cur = SPIN_WARMUP;
 	cpu_set_t set;
 
 	CPU_ZERO(&set);
 	CPU_SET(sp->cpu, &set);
 	pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
-	t0 = thread_cpu_ns();
-	while (!atomic_load_explicit(sp->stop, memory_order_relaxed)) {
+	start = t0 = thread_cpu_ns(CLOCK_THREAD_CPUTIME_ID);
+	for (;;) {
+		int st = atomic_load_explicit(sp->state, memory_order_relaxed);
+
+		if (st != cur) {
+			uint64_t t = thread_cpu_ns(CLOCK_THREAD_CPUTIME_ID);
+
+			if (cur == SPIN_OFF || cur == SPIN_ON) {
+				sp->cpu_ns[cur] += t - t0;
+				sp->iterations[cur] += n;
+			}
+			n = 0;
+			t0 = t;
+			cur = st;
+			if (st == SPIN_STOP)
+				break;
+		}
 		for (int i = 0; i < 4096; i++) {
 			x ^= x << 13;
 			x ^= x >> 7;
@@ -200,44 +229,9 @@ static void *spinner_main(void *arg)
 		}
 		n += 4096;
 	}
-	sp->cpu_ns = thread_cpu_ns() - t0;
-	sp->iterations = n + (x & 1);	/* keep x alive */
+	sp->total_ns = thread_cpu_ns(CLOCK_THREAD_CPUTIME_ID) - start;
+	spin_sink = x;
 	return NULL;
-}
-
-/* One round's figures for one configuration. */
-struct profile_sample {
-	uint64_t iterations;
-	uint64_t spin_ns;		/* the spinners' CPU time */
-	uint64_t wall_ns;		/* how long they spun */
-	int nr_cpus;			/* spinners, one per CPU */
-	uint64_t own_ns;		/* the profiler's own process or thread CPU time */
-	uint64_t bpf_ns, bpf_runs;	/* hldbench perf: BPF run time and runs */
-};
-
-/* A spinner on every online CPU for @ms: iterations and CPU time summed. */
-static void spin_all(int ms, struct profile_sample *ps)
-{
-	int nr = sysconf(_SC_NPROCESSORS_ONLN);
-	struct spinner sp[PROFILE_MAX_CPUS];
-	atomic_bool stop = false;
-	uint64_t t0 = now_ns();
-
-	if (nr > PROFILE_MAX_CPUS)
-		nr = PROFILE_MAX_CPUS;
-	ps->nr_cpus = nr;
-	for (int i = 0; i < nr; i++) {
-		sp[i] = (struct spinner){ .cpu = i, .stop = &stop };
-		pthread_create(&sp[i].thread, NULL, spinner_main, &sp[i]);
-	}
-	usleep(ms * 1000);
-	atomic_store(&stop, true);
-	for (int i = 0; i < nr; i++) {
-		pthread_join(sp[i].thread, NULL);
-		ps->iterations += sp[i].iterations;
-		ps->spin_ns += sp[i].cpu_ns;
-	}
-	ps->wall_ns = now_ns() - t0;
 }
 
 /* CPU time of every thread of process @pid so far (/proc/PID/task/TID/schedstat), in ns. */
@@ -270,125 +264,273 @@ static uint64_t process_cpu_ns(pid_t pid)
 	return sum;
 }
 
-/* Start `perf record` system-wide and give it time to open its events. */
-static int perf_record_start(struct child_process *cp, const char *data)
-{
-	static const char *argv[8];
+/* A profiler that can be switched on and off without being torn down. */
+struct profiler {
+	enum profile_config kind;
+	int fds[PROFILE_MAX_CPUS], nr_fds;	/* the floor's events */
+	struct diag_feature *f;			/* hldbench perf */
+	struct diag_runner *runner;
+	uint64_t bpf_ns, bpf_runs;		/* its BPF run time, once stopped */
+	struct child_process cp;		/* perf record */
+	int ctl, ack;
+	char dir[64], ctl_path[96], ack_path[96], data[96], control[256];
+};
 
+/* Send perf record a control command and wait for its acknowledgement. */
+static int perf_record_cmd(struct profiler *pr, const char *cmd)
+{
+	struct pollfd pfd = { .fd = pr->ack, .events = POLLIN };
+	char buf[16];
+
+	if (write(pr->ctl, cmd, strlen(cmd)) != (ssize_t)strlen(cmd))
+		return -errno;
+	if (poll(&pfd, 1, PROFILE_ACK_MS) != 1)
+		return -ETIMEDOUT;
+	return read(pr->ack, buf, sizeof(buf)) > 0 ? 0 : -EIO;
+}
+
+/*
+ * `perf record -a -g` started with its events disabled and a control fifo
+ * pair; ready once it has acknowledged a first command.
+ */
+static int perf_record_start(struct profiler *pr)
+{
+	static const char *argv[12];
+
+	strcpy(pr->dir, "/tmp/hldbench-perf-XXXXXX");
+	if (!mkdtemp(pr->dir))
+		return -errno;
+	snprintf(pr->ctl_path, sizeof(pr->ctl_path), "%s/ctl", pr->dir);
+	snprintf(pr->ack_path, sizeof(pr->ack_path), "%s/ack", pr->dir);
+	snprintf(pr->data, sizeof(pr->data), "%s/perf.data", pr->dir);
+	snprintf(pr->control, sizeof(pr->control), "--control=fifo:%s,%s", pr->ctl_path,
+		 pr->ack_path);
+	if (mkfifo(pr->ctl_path, 0600) || mkfifo(pr->ack_path, 0600))
+		return -errno;
+	/* O_RDWR: neither open waits for perf to open the other end. */
+	pr->ctl = open(pr->ctl_path, O_RDWR | O_CLOEXEC);
+	pr->ack = open(pr->ack_path, O_RDWR | O_CLOEXEC);
+	if (pr->ctl < 0 || pr->ack < 0)
+		return -errno;
 	argv[0] = "perf";
 	argv[1] = "record";
 	argv[2] = "-F999";
 	argv[3] = "-g";
 	argv[4] = "-a";
-	argv[5] = "-o";
-	argv[6] = data;
-	argv[7] = NULL;
-	cp->argv = argv;
-	if (child__start(cp))
+	argv[5] = "-D";
+	argv[6] = "-1";
+	argv[7] = pr->control;
+	argv[8] = "-o";
+	argv[9] = pr->data;
+	argv[10] = NULL;
+	pr->cp.argv = argv;
+	if (child__start(&pr->cp))
 		return -ENOENT;
-	usleep(500000);
-	if (child__poll(cp))
-		return -EIO;
-	return 0;
+	return perf_record_cmd(pr, "disable");
 }
 
-/* The sampling interrupt alone: a cpu-clock event at PROFILE_FREQ on every online CPU. */
-static int clock_events_open(int *fds, int *nr)
+/* Set up @kind with its sampling switched off. */
+static int profiler__start(struct profiler *pr, enum profile_config kind,
+			   const struct diag_ops *perf)
 {
-	int n = sysconf(_SC_NPROCESSORS_ONLN);
-
-	*nr = 0;
-	for (int cpu = 0; cpu < n && cpu < PROFILE_MAX_CPUS; cpu++) {
-		int fd = profile__open_clock(cpu, PROFILE_FREQ);
-
-		if (fd < 0)
-			return fd;
-		fds[(*nr)++] = fd;
-	}
-	return 0;
-}
-
-/*
- * One round of one profile configuration. hldbench perf runs as in
- * `hldbench run`: activated, polled by the diagnosis thread, deactivated.
- */
-static int measure_profile(enum profile_config c, int ms, const struct diag_ops *perf,
-			   const char *data, struct profile_sample *ps)
-{
-	struct child_process cp = { 0 };
-	struct diag_feature *f = NULL;
-	struct diag_runner *runner = NULL;
 	struct hld_perf_settings s;
-	int fds[PROFILE_MAX_CPUS], nr_fds = 0, err = 0;
-	uint64_t own0 = 0;
-	bool rt;
+	int n = sysconf(_SC_NPROCESSORS_ONLN), err = 0;
 
-	memset(ps, 0, sizeof(*ps));
-	switch (c) {
-	case PCFG_NONE:
-		break;
+	memset(pr, 0, sizeof(*pr));
+	pr->kind = kind;
+	pr->ctl = pr->ack = -1;
+	switch (kind) {
 	case PCFG_CLOCK:
-		err = clock_events_open(fds, &nr_fds);
-		break;
+		for (int cpu = 0; cpu < n && cpu < PROFILE_MAX_CPUS && !err; cpu++) {
+			int fd = profile__open_clock(cpu, PROFILE_FREQ);
+
+			if (fd < 0)
+				return fd;
+			pr->fds[pr->nr_fds++] = fd;
+			err = ioctl(fd, PERF_EVENT_IOC_DISABLE, 0) ? -errno : 0;
+		}
+		return err;
 	case PCFG_HLDPERF:
 		err = opts__defaults(diag_descs[DIAG_perf].opts, &s);
 		s.freq = PROFILE_FREQ;
-		f = err ? NULL : diag__open(perf, &s);
-		err = f ? f->ops->activate(f) : -EINVAL;
+		pr->f = err ? NULL : diag__open(perf, &s);
+		if (!pr->f)
+			return -ENOMEM;
+		err = perf->activate(pr->f);
+		if (err) {
+			diag__close(pr->f);
+			pr->f = NULL;
+			return err;
+		}
+		err = profile__enable(pr->f, false);
 		if (!err)
-			runner = diag_runner__start(&f, 1, &err);
-		break;
+			pr->runner = diag_runner__start(&pr->f, 1, &err);
+		return err;
 	case PCFG_PERFREC:
-		err = perf_record_start(&cp, data);
-		own0 = err ? 0 : process_cpu_ns(cp.pid);
-		break;
+		return perf_record_start(pr);
 	default:
 		return -EINVAL;
 	}
+}
+
+static int profiler__set(struct profiler *pr, bool on)
+{
+	switch (pr->kind) {
+	case PCFG_CLOCK:
+		for (int i = 0; i < pr->nr_fds; i++)
+			if (ioctl(pr->fds[i], on ? PERF_EVENT_IOC_ENABLE : PERF_EVENT_IOC_DISABLE, 0))
+				return -errno;
+		return 0;
+	case PCFG_HLDPERF:
+		return profile__enable(pr->f, on);
+	case PCFG_PERFREC:
+		return perf_record_cmd(pr, on ? "enable" : "disable");
+	default:
+		return -EINVAL;
+	}
+}
+
+static void profiler__stop(struct profiler *pr)
+{
+	uint64_t ns;
+	bool rt;
+
+	for (int i = 0; i < pr->nr_fds; i++)
+		close(pr->fds[i]);
+	if (pr->runner)
+		diag_runner__stop(pr->runner, &ns, &rt);
+	if (pr->f) {
+		pr->f->ops->deactivate(pr->f);
+		pr->bpf_ns = pr->f->kernel_run_ns;
+		pr->bpf_runs = pr->f->kernel_run_cnt;
+		diag__close(pr->f);
+		pr->f = NULL;
+	}
+	if (pr->cp.pid > 0) {
+		kill(pr->cp.pid, SIGINT);
+		child__wait(&pr->cp);
+	}
+	if (pr->ctl >= 0)
+		close(pr->ctl);
+	if (pr->ack >= 0)
+		close(pr->ack);
+	if (pr->dir[0]) {
+		unlink(pr->ctl_path);
+		unlink(pr->ack_path);
+		unlink(pr->data);
+		rmdir(pr->dir);
+	}
+}
+
+/* One run of one configuration. */
+struct profile_run {
+	double rate[2];			/* iterations per CPU second: off, on */
+	double wall_ns[2];		/* time in off and on slices */
+	double own_ns;			/* the profiler's own CPU time during the run */
+	double own_wall_ns;		/* ... which lasted this long */
+	int nr_cpus;
+	uint64_t bpf_ns, bpf_runs;	/* hldbench perf: BPF run time and runs */
+};
+
+/*
+ * One run: a spinner on every online CPU, and the profiler switched on and
+ * off every PROFILE_SLICE_MS, starting with @first. The profiler's own CPU
+ * time is its process's (perf record) or, for hldbench perf, what this
+ * process used besides the spinners and this thread.
+ */
+static int profile_run(enum profile_config kind, const struct diag_ops *perf, bool first,
+		       struct profile_run *pr_out)
+{
+	int nr = sysconf(_SC_NPROCESSORS_ONLN), err;
+	uint64_t iters[2] = { 0 }, cpu[2] = { 0 }, spun = 0, own0, main0, t0;
+	struct spinner sp[PROFILE_MAX_CPUS];
+	atomic_int state = SPIN_WARMUP;
+	struct profiler pr;
+	bool on = first;
+
+	if (nr > PROFILE_MAX_CPUS)
+		nr = PROFILE_MAX_CPUS;
+	memset(pr_out, 0, sizeof(*pr_out));
+	pr_out->nr_cpus = nr;
+	err = profiler__start(&pr, kind, perf);
+	if (err) {
+		profiler__stop(&pr);
+		return err;
+	}
+	own0 = kind == PCFG_PERFREC ? process_cpu_ns(pr.cp.pid) :
+	       thread_cpu_ns(CLOCK_PROCESS_CPUTIME_ID);
+	main0 = thread_cpu_ns(CLOCK_THREAD_CPUTIME_ID);
+	t0 = now_ns();
+	for (int i = 0; i < nr; i++) {
+		sp[i] = (struct spinner){ .cpu = i, .state = &state };
+		pthread_create(&sp[i].thread, NULL, spinner_main, &sp[i]);
+	}
+	usleep(PROFILE_WARMUP_MS * 1000);
+	for (int s = 0; s < PROFILE_SLICES && !err; s++, on = !on) {
+		uint64_t s0;
+
+		err = profiler__set(&pr, on);
+		atomic_store(&state, on ? SPIN_ON : SPIN_OFF);
+		s0 = now_ns();
+		usleep(PROFILE_SLICE_MS * 1000);
+		pr_out->wall_ns[on] += now_ns() - s0;
+	}
 	if (!err)
-		spin_all(ms, ps);
-	if (runner)
-		diag_runner__stop(runner, &ps->own_ns, &rt);
-	if (f) {
-		if (!err)
-			f->ops->deactivate(f);
-		ps->bpf_ns = f->kernel_run_ns;
-		ps->bpf_runs = f->kernel_run_cnt;
-		diag__close(f);
+		err = profiler__set(&pr, false);
+	atomic_store(&state, SPIN_STOP);
+	for (int i = 0; i < nr; i++) {
+		pthread_join(sp[i].thread, NULL);
+		for (int k = 0; k < 2; k++) {
+			iters[k] += sp[i].iterations[k];
+			cpu[k] += sp[i].cpu_ns[k];
+		}
+		spun += sp[i].total_ns;
 	}
-	for (int i = 0; i < nr_fds; i++)
-		close(fds[i]);
-	if (c == PCFG_PERFREC && !err) {
-		ps->own_ns = process_cpu_ns(cp.pid) - own0;
-		kill(cp.pid, SIGINT);
-		child__wait(&cp);
-	}
+	if (kind == PCFG_PERFREC)
+		pr_out->own_ns = process_cpu_ns(pr.cp.pid) - own0;
+	else if (kind == PCFG_HLDPERF)
+		pr_out->own_ns = (double)(thread_cpu_ns(CLOCK_PROCESS_CPUTIME_ID) - own0) - spun -
+				 (thread_cpu_ns(CLOCK_THREAD_CPUTIME_ID) - main0);
+	if (pr_out->own_ns < 0)
+		pr_out->own_ns = 0;
+	pr_out->own_wall_ns = now_ns() - t0;
+	for (int k = 0; k < 2; k++)
+		pr_out->rate[k] = cpu[k] ? iters[k] / (cpu[k] / 1e9) : 0;
+	profiler__stop(&pr);
+	pr_out->bpf_ns = pr.bpf_ns;
+	pr_out->bpf_runs = pr.bpf_runs;
 	return err;
 }
 
 /*
- * `hldbench bench profile`: throughput lost to each profiler at 999 Hz, as
- * it would be on a machine of our own although this one is shared. The
- * sampling interrupt and the BPF program run on the sampled CPUs, a fixed
- * share of whatever runs there: it shows as fewer iterations per CPU second
- * of the spinners (interrupt time is charged to the interrupted task), and
- * other tenants taking CPUs away do not change that rate. The profiler's own
- * process (perf record) or thread (hldbench's poll thread) does a fixed
- * amount of work per second: it is counted as its CPU time over all CPUs'
- * time. Loss = 1 - rate / rate without a profiler + own CPU / (CPUs x wall).
- * Each round runs every configuration, in an order rotated round by round;
- * a loss is against the same round's run without a profiler; the figure is
- * the median over the rounds, with the interquartile range as its spread.
+ * `hldbench bench profile`: the throughput each profiler at 999 Hz takes
+ * from a CPU-bound loop on every CPU, as it would on a machine of our own
+ * although this one is shared and noisy.
+ *
+ * - In each run the profiler is set up once and switched on and off every
+ *   PROFILE_SLICE_MS (perf events enabled and disabled; perf record through
+ *   its control fifo): the slices with and without it are 100 ms apart, so
+ *   drift of the machine hits both alike.
+ * - The loop's rate is iterations per CPU second: interrupt time is charged
+ *   to the interrupted task, so the sampling cost shows in it, and other
+ *   tenants taking the CPU away do not.
+ * - The profiler's own process or thread is added as its CPU time over all
+ *   CPUs' time: for perf record per second on (its work follows the
+ *   samples), for hldbench per second of the run (its poll thread runs on
+ *   a timer, on or off).
+ * Rounds run the configurations in rotated order; figures are medians over
+ * the rounds with their interquartile range.
  */
-static int bench_profile(long rounds, int ms)
+static int bench_profile(long rounds)
 {
-	static double loss[PCFG__MAX][MAX_ROUNDS], rate[PCFG__MAX][MAX_ROUNDS], own[PCFG__MAX][MAX_ROUNDS];
-	bool ran[PCFG__MAX] = { false };
-	char why[256], data[] = "/tmp/hldbench-perf-XXXXXX";
+	static double loss[PCFG__MAX][MAX_ROUNDS], irq[PCFG__MAX][MAX_ROUNDS];
+	static double own[PCFG__MAX][MAX_ROUNDS];
+	char why[256];
 	const struct diag_backend *b = diag__backend("bpf", why, sizeof(why));
 	const struct diag_ops *perf = b ? diag__find(b, "perf", why, sizeof(why)) : NULL;
 	uint64_t bpf_ns = 0, bpf_runs = 0;
-	int fd, stats_fd;
+	bool skip[PCFG__MAX] = { false };
+	int n[PCFG__MAX] = { 0 }, stats_fd;
 
 	if (!perf) {
 		fprintf(stderr, "hldbench bench: %s\n", why);
@@ -396,50 +538,55 @@ static int bench_profile(long rounds, int ms)
 	}
 	/* BPF run time per sample; the accounting adds two clock reads per run. */
 	stats_fd = b->cost_begin ? b->cost_begin() : -ENOTSUP;
-	fd = mkstemp(data);
-	if (fd >= 0)
-		close(fd);
 	for (long r = 0; r < rounds; r++) {
 		for (int i = 0; i < PCFG__MAX; i++) {
 			int k = (i + r) % PCFG__MAX, err;
-			struct profile_sample ps;
+			struct profile_run run;
+			double own_wall;
 
-			if (k == PCFG_PERFREC && r && !ran[k])
+			if (skip[k])
 				continue;
-			err = measure_profile(k, ms, perf, data, &ps);
+			err = profile_run(k, perf, r % 2, &run);
 			if (err) {
 				fprintf(stderr, "hldbench bench: %s: cannot run: %s\n", profile_names[k],
 					strerror(-err));
-				if (k == PCFG_PERFREC)
+				if (k == PCFG_PERFREC) {
+					skip[k] = true;
 					continue;
-				unlink(data);
+				}
+				if (stats_fd >= 0)
+					close(stats_fd);
 				return HLD_EXIT_FAIL;
 			}
-			ran[k] = true;
-			bpf_ns += ps.bpf_ns;
-			bpf_runs += ps.bpf_runs;
-			rate[k][r] = ps.iterations / (ps.spin_ns / 1e9);
-			own[k][r] = 100.0 * ps.own_ns / ((double)ps.nr_cpus * ps.wall_ns);
+			bpf_ns += run.bpf_ns;
+			bpf_runs += run.bpf_runs;
+			own_wall = k == PCFG_PERFREC ? run.wall_ns[1] : run.own_wall_ns;
+			irq[k][n[k]] = (1 - run.rate[1] / run.rate[0]) * 100;
+			own[k][n[k]] = 100.0 * run.own_ns / (run.nr_cpus * own_wall);
+			loss[k][n[k]] = irq[k][n[k]] + own[k][n[k]];
+			n[k]++;
 		}
-		for (int k = 0; k < PCFG__MAX; k++)
-			loss[k][r] = (rate[PCFG_NONE][r] - rate[k][r]) / rate[PCFG_NONE][r] * 100 +
-				     own[k][r];
 	}
-	unlink(data);
 	if (stats_fd >= 0)
 		close(stats_fd);
-	printf("CPU-bound loop on every CPU, %d ms x %ld rounds, configurations interleaved;\n"
-	       "loss = fewer loop iterations per CPU second + the profiler's own CPU time\n"
-	       "over all CPUs' time, against the same round without a profiler (median, IQR)\n",
-	       ms, rounds);
-	printf("%-38s %12s %9s %17s %9s\n", "", "Miter/CPU-s", "loss %", "IQR", "own CPU%");
+	printf("CPU-bound loop on every CPU; each profiler on and off in turn every %d ms,\n"
+	       "%d slices per run, %ld rounds with the profilers interleaved. loss = loop\n"
+	       "iterations per CPU second lost while on (sampling: interrupt and program)\n"
+	       "+ the profiler's own CPU time over all CPUs' time. Medians and IQR.\n",
+	       PROFILE_SLICE_MS, PROFILE_SLICES, rounds);
+	printf("%-38s %8s %15s %10s %9s %11s\n", "", "loss %", "IQR", "sampling", "own",
+	       "over floor");
 	for (int k = 0; k < PCFG__MAX; k++) {
-		if (!ran[k])
+		double med = stats__median(loss[k], n[k]);
+
+		if (!n[k])
 			continue;
-		printf("%-38s %12.1f %9.2f %8.2f..%-8.2f %9.3f\n", profile_names[k],
-		       stats__median(rate[k], rounds) / 1e6, stats__median(loss[k], rounds),
-		       stats__percentile(loss[k], rounds, 25), stats__percentile(loss[k], rounds, 75),
-		       stats__median(own[k], rounds));
+		printf("%-38s %8.2f %7.2f..%-7.2f %10.2f %9.3f", profile_names[k], med,
+		       stats__percentile(loss[k], n[k], 25), stats__percentile(loss[k], n[k], 75),
+		       stats__median(irq[k], n[k]), stats__median(own[k], n[k]));
+		if (k != PCFG_CLOCK && n[PCFG_CLOCK])
+			printf(" %+11.2f", med - stats__median(loss[PCFG_CLOCK], n[PCFG_CLOCK]));
+		printf("\n");
 	}
 	if (bpf_runs)
 		printf("hldbench perf: BPF run time %.2f us per sample (%llu samples)\n",
@@ -457,10 +604,10 @@ static void usage(FILE *f)
 		   "(a reference), hldbench sys-cost, and bpftrace counting and\n"
 		   "timing syscalls; medians over interleaved rounds, and what each adds\n"
 		   "per call as a multiple of what the floor adds.\n\n"
-		   "profile: throughput of a CPU-bound loop on every CPU with no profiler,\n"
-		   "with the bare 999 Hz cpu-clock sampling interrupt, with hldbench perf at\n"
-		   "999 Hz and with perf record -F 999 -g -a, per CPU second used (default\n"
-		   "20 rounds of 1 s each).\n\n"
+		   "profile: throughput a CPU-bound loop on every CPU loses to the bare\n"
+		   "999 Hz cpu-clock sampling interrupt, to hldbench perf at 999 Hz and to\n"
+		   "perf record -F 999 -g -a, each switched on and off every 100 ms (default\n"
+		   "10 rounds of 2 s each).\n\n"
 		   "load-monitor: its in-kernel cost per check and share of one CPU with the\n"
 		   "threshold not crossed, against the 0.2%% budget, and its cost per capture\n"
 		   "with M processes held in D state ('bench load-monitor --help').\n"
@@ -525,7 +672,7 @@ int cmd_bench(int argc, char **argv)
 				"options of 'bench syscall'\n");
 			return HLD_EXIT_USAGE;
 		}
-		return bench_profile(rounds_set ? rounds : PROFILE_ROUNDS, PROFILE_MS);
+		return bench_profile(rounds_set ? rounds : PROFILE_ROUNDS);
 	}
 	if (optind != argc - 1 || strcmp(argv[optind], "syscall")) {
 		usage(stderr);
