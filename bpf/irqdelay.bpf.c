@@ -136,7 +136,7 @@ static __always_inline __u32 slot_of(__u64 v)
 }
 
 /* Record the late tick that ends a gap of @gap ns on this CPU. */
-static __always_inline void late_tick(void *ctx, __u64 now, __u64 gap)
+static __always_inline void late_tick(void *ctx, __u64 now, __u64 gap, __u64 late)
 {
 	struct hld_irqdelay_record *r;
 	__u64 id;
@@ -153,6 +153,7 @@ static __always_inline void late_tick(void *ctx, __u64 now, __u64 gap)
 	r->hdr.len = sizeof(*r);
 	r->hdr.ts = now;
 	r->gap_ns = gap;
+	r->late_ns = late;
 	r->cpu = bpf_get_smp_processor_id();
 	r->pid = (__u32)id;
 	r->tgid = id >> 32;
@@ -197,7 +198,7 @@ static __always_inline void tick(void *ctx, struct id_state *st, __u64 now, __u6
 		(*h)++;
 	if (late > threshold_ns) {
 		c->late++;
-		late_tick(ctx, now, gap);
+		late_tick(ctx, now, gap, late);
 	}
 }
 

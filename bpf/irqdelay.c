@@ -568,7 +568,7 @@ static int irqdelay__write_txt(const struct irqdelay *q, const struct hld_irqdel
 					(unsigned long long)n);
 		}
 	}
-	fprintf(o, "\nlate ticks (time since the first [CLOCK_MONOTONIC ns], CPU, gap, task current "
+	fprintf(o, "\nlate ticks (time since the first [CLOCK_MONOTONIC ns], CPU, lateness, gap, task current "
 		"when the tick fired, the kernel code the timer interrupt interrupted, innermost "
 		"first; none: user mode)\n");
 	for (size_t i = 0; q && i < q->nr_recs; i++) {
@@ -577,9 +577,9 @@ static int irqdelay__write_txt(const struct irqdelay *q, const struct hld_irqdel
 
 		memcpy(comm, r->comm, HLD_COMM_LEN);
 		comm[HLD_COMM_LEN] = '\0';
-		fprintf(o, "%.6f [%llu] cpu %u gap %.3f ms pid %u tgid %u %s\n",
+		fprintf(o, "%.6f [%llu] cpu %u late %.3f ms gap %.3f ms pid %u tgid %u %s\n",
 			(r->hdr.ts - q->recs[0].hdr.ts) / 1e9, (unsigned long long)r->hdr.ts, r->cpu,
-			r->gap_ns / 1e6, r->pid, r->tgid, comm);
+			r->late_ns / 1e6, r->gap_ns / 1e6, r->pid, r->tgid, comm);
 		for (uint32_t k = k0; k < r->nr_kstack && k < k0 + ID_TXT_FRAMES; k++)
 			fprintf(o, "    %s\n", irqdelay__ksym(q, r->kstack[k], buf, sizeof(buf)));
 		if (r->nr_kstack > k0 + ID_TXT_FRAMES)
@@ -651,6 +651,7 @@ static void irqdelay__json_events(struct json_writer *j, const struct irqdelay *
 		json__uint(j, "t_ns", r->hdr.ts);
 		json__uint(j, "cpu", r->cpu);
 		json__uint(j, "gap_ns", r->gap_ns);
+		json__uint(j, "late_ns", r->late_ns);
 		json__uint(j, "pid", r->pid);
 		json__uint(j, "tgid", r->tgid);
 		json__str(j, "comm", comm);

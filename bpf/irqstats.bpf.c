@@ -200,7 +200,7 @@ int BPF_PROG(irqstats_softirq_exit, unsigned int vec)
  */
 static __always_inline void timer_exit(__u64 fn, __u32 kind, __u32 slot)
 {
-	struct hld_irqstats_timer_key key = { .kind = kind, .pad = gen & 1 };
+	struct hld_irqstats_timer_key key = { .kind = kind, .gen = gen & 1 };
 	__u64 d = elapsed(slot, &key.func);
 
 	if (!key.func)

@@ -317,7 +317,7 @@ static int irqstats__timers(struct irqstats *q, struct irqstats_table *t)
 		const char *sym = NULL;
 
 		key = next;
-		if (next.pad != q->gen)
+		if (next.gen != q->gen)
 			continue;
 		if (q->ksyms && !ksyms__restricted(q->ksyms))
 			sym = ksyms__name(q->ksyms, next.func);

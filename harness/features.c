@@ -159,7 +159,7 @@ static const struct opt irq_delay_opts[] = {
 	{ "period-us", OPT_UINT, ID(period_us), 0, 10, 1000000, "1000",
 	  .help = "timer sample period per CPU, in microseconds" },
 	{ "threshold-us", OPT_UINT, ID(threshold_us), 0, 0, 10000000, "10000",
-	  .help = "a tick later than this after the previous one is late (0: every tick)" },
+	  .help = "a tick that fires more than this after it was due is late (0: every tick)" },
 	{ "max-events", OPT_UINT, ID(max_events), 0, 1, 1000000, "1000",
 	  .help = "late ticks recorded with a stack; the rest are counted as dropped" },
 	OPT_END

@@ -171,7 +171,7 @@ enum hld_irqstats_timer_kind {
 struct hld_irqstats_timer_key {
 	__u64 func;		/* callback address */
 	__u32 kind;		/* enum hld_irqstats_timer_kind */
-	__u32 pad;
+	__u32 gen;		/* the report generation the count belongs to (0 or 1) */
 };
 
 /* mutex-monitor: in-kernel aggregation key; the value is struct hld_mutex_val. */
@@ -276,6 +276,7 @@ struct hld_irqdelay_record {
 	__u32 nr_kstack;	/* valid entries in kstack[] (0: interrupted in user mode) */
 	char comm[HLD_COMM_LEN];
 	__u64 kstack[HLD_MAX_STACK];
+	__u64 late_ns;		/* how long after it was due the tick fired */
 };
 
 #endif /* HLD_RECORD_H */
