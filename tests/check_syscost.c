@@ -426,7 +426,7 @@ START_TEST(test_ground_truth)
 }
 END_TEST
 
-#define DRAIN_CALLS 400000
+#define DRAIN_CALLS 1000000
 
 /* @f's report into a fresh directory: syscost.json parsed; the directory is removed. */
 static json_object *report_json(struct diag_feature *f)
