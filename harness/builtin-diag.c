@@ -7,11 +7,13 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
@@ -128,6 +130,32 @@ static int pin_root(void)
 	if (mkdir(PIN_ROOT, 0700) && errno != EEXIST)
 		return -errno;
 	return 0;
+}
+
+/*
+ * Serialize the persistent commands of all features: two reports at once
+ * would both flip a feature's generation and each get half the data; an
+ * activation racing a deactivation would leave half-pinned objects. The
+ * lock is an flock on the pin root, released when the process exits.
+ */
+static int pin_lock(void)
+{
+	int fd = open(PIN_ROOT, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	if (flock(fd, LOCK_EX | LOCK_NB)) {
+		if (errno != EWOULDBLOCK) {
+			close(fd);
+			return -errno;
+		}
+		fprintf(stderr, "hldbench diag: waiting for another hldbench diag command\n");
+		if (flock(fd, LOCK_EX)) {
+			close(fd);
+			return -errno;
+		}
+	}
+	return fd;
 }
 
 /* Remove every pinned object of an activation, then its directory. */
@@ -523,7 +551,7 @@ static int cmd_feature(int argc, char **argv)
 		fprintf(stderr, "hldbench diag: needs root\n");
 		return HLD_EXIT_UNSUPPORTED;
 	}
-	if (persistent && pin_root()) {
+	if (persistent && (pin_root() || pin_lock() < 0)) {
 		fprintf(stderr, "hldbench diag: cannot set up %s: %s\n", PIN_ROOT, strerror(errno));
 		return HLD_EXIT_FAIL;
 	}
