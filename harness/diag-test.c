@@ -214,6 +214,8 @@ int diag_test__run(const struct diag_ops *ops, FILE *out)
 		return -errno;
 	fprintf(out, "%s: ground-truth test\n", t.desc->name);
 	err = fn(&t);
+	if (t.child)
+		diag_child__wait(t.child);
 	if (t.runner)
 		diag_runner__stop(t.runner, &cpu_ns, &rt);
 	diag__close(t.f);
@@ -279,4 +281,31 @@ int diag_child__wait(struct diag_child *c)
 		if (errno != EINTR)
 			return -errno;
 	return status;
+}
+
+int diag_test__start_child(struct diag_test *t, struct diag_child *c, const char *comm,
+			   int (*fn)(void *arg), void *arg)
+{
+	int err = diag_child__start(c, comm, fn, arg);
+
+	if (!err)
+		t->child = c;
+	return err;
+}
+
+int diag_test__run_child(struct diag_test *t, struct diag_child *c)
+{
+	int status;
+
+	diag_child__go(c);
+	status = diag_child__wait(c);
+	if (t->child == c)
+		t->child = NULL;
+	if (status < 0)
+		return status;
+	if (status) {
+		diag_test__say(t, "the workload child failed (wait status %#x)", status);
+		return -ECHILD;
+	}
+	return diag_test__collect(t);
 }

@@ -43,6 +43,7 @@ struct diag_test {
 	struct diag_feature *f;		/* set by diag_test__activate() */
 	struct diag_runner *runner;	/* polls f while active */
 	struct json_object *summary;	/* what report() wrote into its JSON object */
+	struct diag_child *child;	/* started, not yet waited for: reaped at the end */
 	int checks, failed;
 };
 
@@ -101,6 +102,17 @@ struct diag_child {
 };
 
 int diag_child__start(struct diag_child *c, const char *comm, int (*fn)(void *arg), void *arg);
+
+/*
+ * The usual shape of a test, in two calls around diag_test__activate():
+ * start the workload child (if the test then returns early, the frame
+ * reaps it), and later let it run, wait for it and collect the report.
+ * A child that does not exit with 0 is an error: -ECHILD, its wait status
+ * said on t->out.
+ */
+int diag_test__start_child(struct diag_test *t, struct diag_child *c, const char *comm,
+			   int (*fn)(void *arg), void *arg);
+int diag_test__run_child(struct diag_test *t, struct diag_child *c);
 int diag_child__go(struct diag_child *c);
 /* Wait for the child; its wait status, or -errno. */
 int diag_child__wait(struct diag_child *c);

@@ -103,27 +103,19 @@ int truth__alloc_top(struct diag_test *t)
 	json_object *rep;
 	int err;
 
-	err = diag_child__start(&c, TRUTH_COMM, touch_pages, &n);
+	err = diag_test__start_child(t, &c, TRUTH_COMM, touch_pages, &n);
+	if (!err)
+		err = diag_test__activate(t, "tgid=%d", c.pid);
 	if (err)
 		return err;
-	err = diag_test__activate(t, "tgid=%d", c.pid);
-	if (err) {
-		diag_child__wait(&c);
-		return err;
-	}
 	diag_test__say(t, "child %d writes %ld fresh 4 KiB pages (no huge pages); allowed on top: "
 		       "%d (page tables, copy-on-write, slab)", c.pid, n, TRUTH_SLACK(TRUTH_PAGES));
-	diag_child__go(&c);
-	err = diag_child__wait(&c);
-	if (err < 0)
-		return err;
-	if (err) {
-		diag_test__say(t, "the child failed: wait status %#x", err);
-		return -EIO;
-	}
-	err = collect(t, &rep);
+	err = diag_test__run_child(t, &c);
 	if (err)
 		return err;
+	rep = diag_test__json(t, "alloc-top.json");
+	if (!rep)
+		return -EINVAL;
 	check_first(t, rep, c.pid, n);
 	json_object_put(rep);
 

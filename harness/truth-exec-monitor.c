@@ -132,25 +132,14 @@ int truth__exec_monitor(struct diag_test *t)
 	int err;
 
 	snprintf(w.marker, sizeof(w.marker), "hld-truth-exec-%d", getpid());
-	err = diag_child__start(&c, "hld-execs", exec_loop, &w);
+	err = diag_test__start_child(t, &c, "hld-execs", exec_loop, &w);
+	if (!err)
+		err = diag_test__activate(t, "ancestor=%d", c.pid);
 	if (err)
 		return err;
-	err = diag_test__activate(t, "ancestor=%d", c.pid);
-	if (err) {
-		diag_child__wait(&c);
-		return err;
-	}
 	diag_test__say(t, "child %d runs %s %s INDEX for INDEX = 0..%d", c.pid, TRUTH_BINARY,
 		       w.marker, w.n - 1);
-	diag_child__go(&c);
-	err = diag_child__wait(&c);
-	if (err < 0)
-		return err;
-	if (err) {
-		diag_test__say(t, "the child failed (wait status 0x%x)", err);
-		return -ECHILD;
-	}
-	err = diag_test__collect(t);
+	err = diag_test__run_child(t, &c);
 	if (err)
 		return err;
 	rep = diag_test__json(t, "exec.json");

@@ -129,26 +129,15 @@ int truth__exit_monitor(struct diag_test *t)
 	for (int i = 0; i < NR_CASES; i++)
 		nr_codes += !exit_cases[i].sig;
 
-	err = diag_child__start(&c, "hld-exits", exit_loop, NULL);
+	err = diag_test__start_child(t, &c, "hld-exits", exit_loop, NULL);
+	if (!err)
+		err = diag_test__activate(t, "comm=%s", TRUTH_COMM);
 	if (err)
 		return err;
-	err = diag_test__activate(t, "comm=%s", TRUTH_COMM);
-	if (err) {
-		diag_child__wait(&c);
-		return err;
-	}
 	diag_test__say(t, "child %d forks %d processes named %s: %d exit codes and %d signals, "
 		       "%d times each", c.pid, TRUTH_EXITS, TRUTH_COMM, nr_codes, NR_CASES - nr_codes,
 		       TRUTH_ROUNDS);
-	diag_child__go(&c);
-	err = diag_child__wait(&c);
-	if (err < 0)
-		return err;
-	if (err) {
-		diag_test__say(t, "the child failed (wait status 0x%x)", err);
-		return -ECHILD;
-	}
-	err = diag_test__collect(t);
+	err = diag_test__run_child(t, &c);
 	if (err)
 		return err;
 	rep = diag_test__json(t, "exit.json");

@@ -121,22 +121,18 @@ int truth__sys_cost(struct diag_test *t)
 	json_object *rep;
 	int err;
 
-	err = diag_child__start(&c, TRUTH_COMM, getppid_loop, &n);
+	err = diag_test__start_child(t, &c, TRUTH_COMM, getppid_loop, &n);
+	if (!err)
+		err = diag_test__activate(t, "tgid=%d", c.pid);
 	if (err)
 		return err;
-	err = diag_test__activate(t, "tgid=%d", c.pid);
-	if (err) {
-		diag_child__wait(&c);
-		return err;
-	}
 	diag_test__say(t, "child %d makes %ld getppid() calls, then exits", c.pid, n);
-	diag_child__go(&c);
-	err = diag_child__wait(&c);
-	if (err < 0)
-		return err;
-	err = collect(t, &rep);
+	err = diag_test__run_child(t, &c);
 	if (err)
 		return err;
+	rep = diag_test__json(t, "syscost.json");
+	if (!rep)
+		return -EINVAL;
 	check_first(t, rep, c.pid, n);
 	json_object_put(rep);
 
