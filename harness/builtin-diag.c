@@ -158,25 +158,6 @@ static int pin_lock(void)
 	return fd;
 }
 
-/* Remove every pinned object of an activation, then its directory. */
-static int unpin_dir(const char *dir)
-{
-	char path[PATH_MAX];
-	struct dirent *de;
-	DIR *d = opendir(dir);
-
-	if (!d)
-		return -errno;
-	while ((de = readdir(d))) {
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		unlink(path);
-	}
-	closedir(d);
-	return rmdir(dir) ? -errno : 0;
-}
-
 static int feature_activate(const struct diag_ops *ops, const char *dir, const char *text)
 {
 	const struct diag_desc *d = &diag_descs[ops->id];
@@ -222,7 +203,7 @@ static int feature_activate(const struct diag_ops *ops, const char *dir, const c
 	free(settings);
 	if (err) {
 		fprintf(stderr, "hldbench diag %s: cannot activate: %s\n", d->name, strerror(-err));
-		unpin_dir(dir);
+		diag__remove_dir(dir);
 		return HLD_EXIT_FAIL;
 	}
 	printf("%s activated\n", d->name);
@@ -460,7 +441,7 @@ static int feature_report(const struct diag_ops *ops, const char *dir, const cha
 	}
 	if (!err && (ra.flame[0] || ra.folded[0]))
 		err = report_stacks(d, tmp, &ra);
-	unpin_dir(tmp);
+	diag__remove_dir(tmp);
 	diag__close(f);
 	if (err == -ENODATA)
 		return HLD_EXIT_FAIL;
@@ -567,7 +548,7 @@ static int cmd_feature(int argc, char **argv)
 			ret = feature_report(ops, dir, a[8] == '=' ? a + 9 : NULL);
 		else if (!strcmp(a, "--test"))
 			ret = feature_test(ops);
-		else if (unpin_dir(dir)) {
+		else if (diag__remove_dir(dir)) {
 			fprintf(stderr, "hldbench diag %s: not active\n", argv[0]);
 			ret = HLD_EXIT_FAIL;
 		} else {

@@ -176,25 +176,6 @@ bool diag_test__expect(struct diag_test *t, const char *what, double got, double
 	return ok;
 }
 
-/* Remove the report directory and the files in it. */
-static void remove_dir(const char *dir)
-{
-	char path[512];
-	struct dirent *e;
-	DIR *d = opendir(dir);
-
-	if (!d)
-		return;
-	while ((e = readdir(d))) {
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-		unlink(path);
-	}
-	closedir(d);
-	rmdir(dir);
-}
-
 int diag_test__run(const struct diag_ops *ops, FILE *out)
 {
 	struct diag_test t = {
@@ -221,7 +202,7 @@ int diag_test__run(const struct diag_ops *ops, FILE *out)
 	diag__close(t.f);
 	if (t.summary)
 		json_object_put(t.summary);
-	remove_dir(t.dir);
+	diag__remove_dir(t.dir);
 	if (!err && !t.checks)
 		err = -EINVAL;		/* a test that checked nothing proved nothing */
 	if (err) {

@@ -2,7 +2,9 @@
 /*
  * diag.c - backend selection, feature lookup and the diagnosis thread.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <pthread.h>
 #include <sched.h>
@@ -11,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "diag.h"
 
@@ -91,6 +94,45 @@ void diag__close(struct diag_feature *f)
 		f->ops->free(f);
 	free(f->settings);
 	free(f);
+}
+
+int diag__report_into(struct diag_feature *f, char *dir)
+{
+	struct diag_outputs out = { .dir = dir };
+	struct json_writer j;
+	FILE *null;
+	int err;
+
+	if (!mkdtemp(dir))
+		return -errno;
+	null = fopen("/dev/null", "we");
+	if (!null)
+		return -errno;
+	json__init(&j, null, false);
+	json__begin_object(&j, NULL);
+	out.json = &j;
+	err = f->ops->report(f, &out);
+	json__end_object(&j);
+	fclose(null);
+	return err;
+}
+
+int diag__remove_dir(const char *dir)
+{
+	char path[PATH_MAX];
+	struct dirent *e;
+	DIR *d = opendir(dir);
+
+	if (!d)
+		return -errno;
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		unlink(path);
+	}
+	closedir(d);
+	return rmdir(dir) ? -errno : 0;
 }
 
 void diag_feature__set_metric(struct diag_feature *f, const char *name, double value)

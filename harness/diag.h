@@ -180,6 +180,16 @@ struct diag_runner *diag_runner__start(struct diag_feature **feats, int n, int *
 /* Stop and join; returns the first poll error seen (0 if none). */
 int diag_runner__stop(struct diag_runner *r, uint64_t *cpu_ns, bool *realtime);
 
+/*
+ * Write @f's report into a new directory made from the mkdtemp() template
+ * @dir (its JSON object goes nowhere): for tests and tools that only want
+ * the files. 0 or -errno.
+ */
+int diag__report_into(struct diag_feature *f, char *dir);
+
+/* Remove the directory @dir and the files in it (not subdirectories). 0 or -errno. */
+int diag__remove_dir(const char *dir);
+
 void diag_feature__set_metric(struct diag_feature *f, const char *name, double value);
 /* The metric's value, or NaN if it was not set. */
 double diag_feature__metric(const struct diag_feature *f, const char *name);

@@ -89,20 +89,8 @@ static pid_t start_child(int *go_fd)
 /* Run @f's report into a fresh directory, whose path goes into @dir. */
 static void report_into(struct diag_feature *f, char *dir)
 {
-	struct diag_outputs out;
-	struct json_writer j;
-	FILE *null = fopen("/dev/null", "w");
-
-	ck_assert_ptr_nonnull(null);
 	strcpy(dir, "/tmp/check_alloctop.XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(dir));
-	json__init(&j, null, false);
-	json__begin_object(&j, NULL);
-	out.dir = dir;
-	out.json = &j;
-	ck_assert_int_eq(f->ops->report(f, &out), 0);
-	json__end_object(&j);
-	fclose(null);
+	ck_assert_int_eq(diag__report_into(f, dir), 0);
 }
 
 /* Pages alloc-top.txt in @dir shows for @pid, -1 if it has no line for it. */
@@ -124,25 +112,6 @@ static long long pages_of(const char *dir, pid_t pid)
 			found = pages;
 	fclose(in);
 	return found;
-}
-
-/* Remove the report directory @dir and its files. */
-static void remove_dir(const char *dir)
-{
-	char path[512];
-	struct dirent *e;
-	DIR *d = opendir(dir);
-
-	if (!d)
-		return;
-	while ((e = readdir(d))) {
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-		unlink(path);
-	}
-	closedir(d);
-	rmdir(dir);
 }
 
 static const struct at_case {
@@ -195,7 +164,7 @@ START_TEST(test_child_pages)
 	ck_assert_double_eq(diag_feature__metric(f, "drops"), 0);
 	if (c->filter)
 		ck_assert_double_eq(diag_feature__metric(f, "pages"), pages);
-	remove_dir(dir);
+	diag__remove_dir(dir);
 	diag__close(f);
 }
 END_TEST
@@ -282,7 +251,7 @@ START_TEST(test_drain)
 		ck_assert_int_eq(read(done[0], &c, 1), 1);
 		report_into(f, dir);
 		pages = pages_of(dir, pid);
-		remove_dir(dir);
+		diag__remove_dir(dir);
 		printf("alloc-top drain: batch %d: %lld pages for %d touched\n", b, pages,
 		       BATCH_PAGES);
 		ck_assert_int_ge(pages, BATCH_PAGES);
@@ -356,7 +325,7 @@ START_TEST(test_exec_rename)
 	ck_assert(comm_of(dir, pid, comm));
 	ck_assert_str_eq(comm, "true");
 	ck_assert_int_ge(pages_of(dir, pid), 1000);
-	remove_dir(dir);
+	diag__remove_dir(dir);
 	diag__close(f);
 }
 END_TEST

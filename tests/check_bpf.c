@@ -103,20 +103,8 @@ static const char *bpf_unavailable(const struct diag_ops *ops, char *why, size_t
 /* Run @f's report into a fresh directory; the directory's path goes into @dir. */
 static void report_into(struct diag_feature *f, char *dir)
 {
-	struct diag_outputs out;
-	struct json_writer j;
-	FILE *null = fopen("/dev/null", "w");
-
-	ck_assert_ptr_nonnull(null);
 	strcpy(dir, "/tmp/check_bpf.XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(dir));
-	json__init(&j, null, false);
-	json__begin_object(&j, NULL);
-	out.dir = dir;
-	out.json = &j;
-	ck_assert_int_eq(f->ops->report(f, &out), 0);
-	json__end_object(&j);
-	fclose(null);
+	ck_assert_int_eq(diag__report_into(f, dir), 0);
 }
 
 /* Does the file @dir/@name hold a line starting with @prefix? */
@@ -149,25 +137,6 @@ static bool folded_has_frame(const char *dir, const char *frame)
 	found = !folded__load(f, path, &fe) && folded__count_matching(f, frame) > 0;
 	folded__free(f);
 	return found;
-}
-
-/* Remove the report directory @dir and the files in it. */
-static void remove_dir(const char *dir)
-{
-	char path[512];
-	struct dirent *e;
-	DIR *d = opendir(dir);
-
-	if (!d)
-		return;
-	while ((e = readdir(d))) {
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-		unlink(path);
-	}
-	closedir(d);
-	rmdir(dir);
 }
 
 /* --- perf ----------------------------------------------------------------- */
@@ -323,7 +292,7 @@ START_TEST(test_perf_filter)
 		ck_assert_msg(!file_has_line(dir, "perf.folded", c->absent[k]), "%s: %s sampled",
 			      c->fmt, c->absent[k]);
 	ck_assert_double_lt(diag_feature__metric(f, "drops"), 1);
-	remove_dir(dir);
+	diag__remove_dir(dir);
 	diag__close(f);
 }
 END_TEST
@@ -406,7 +375,7 @@ START_TEST(test_perf_persistent)
 	f = perf_report_pinned(pin_dir, dir);
 	events[0] = f->events;
 	ck_assert(file_has_line(dir, "perf.folded", "hld-pinned;"));
-	remove_dir(dir);
+	diag__remove_dir(dir);
 	diag__close(f);
 
 	usleep(300000);
@@ -416,14 +385,14 @@ START_TEST(test_perf_persistent)
 	/* Exited before this report: named through its executable. */
 	ck_assert_msg(file_has_line(dir, "perf.folded", "hld-pinned;") &&
 		      folded_has_frame(dir, "check_perf_spin_fn"), "no check_perf_spin_fn");
-	remove_dir(dir);
+	diag__remove_dir(dir);
 	diag__close(f);
 
 	f = perf_report_pinned(pin_dir, dir);
 	events[2] = f->events;
 	seen = diag_feature__metric(f, "samples_seen");
 	ck_assert_double_lt(diag_feature__metric(f, "drops"), 1);
-	remove_dir(dir);
+	diag__remove_dir(dir);
 	diag__close(f);
 
 	ck_assert_double_gt(events[0], 0);

@@ -40,39 +40,8 @@ static const char *execmon_unavailable(char *why, size_t len)
 /* Run @f's report into a fresh directory @dir (at least 32 bytes). */
 static void report_into(struct diag_feature *f, char *dir)
 {
-	struct diag_outputs out;
-	struct json_writer j;
-	FILE *null = fopen("/dev/null", "w");
-
-	ck_assert_ptr_nonnull(null);
 	strcpy(dir, "/tmp/check_execmon.XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(dir));
-	json__init(&j, null, false);
-	json__begin_object(&j, NULL);
-	out.dir = dir;
-	out.json = &j;
-	ck_assert_int_eq(f->ops->report(f, &out), 0);
-	json__end_object(&j);
-	fclose(null);
-}
-
-/* Remove the report directory @dir and the files in it. */
-static void remove_dir(const char *dir)
-{
-	char path[512];
-	struct dirent *e;
-	DIR *d = opendir(dir);
-
-	if (!d)
-		return;
-	while ((e = readdir(d))) {
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-		unlink(path);
-	}
-	closedir(d);
-	rmdir(dir);
+	ck_assert_int_eq(diag__report_into(f, dir), 0);
 }
 
 static const char *obj_str(struct json_object *o, const char *key)
@@ -197,7 +166,7 @@ START_TEST(test_exec_filter)
 	}
 	ck_assert_int_eq(found, c->want);
 	json_object_put(root);
-	remove_dir(dir);
+	diag__remove_dir(dir);
 	diag__close(f);
 }
 END_TEST
@@ -252,7 +221,7 @@ static int reopen_report(const struct hld_exec_settings *s, const char *pin, con
 	*events = f->events;
 	ck_assert_uint_eq(f->drops, 0);
 	n = count_marked(dir, marker);
-	remove_dir(dir);
+	diag__remove_dir(dir);
 	diag__close(f);
 	return n;
 }
@@ -288,11 +257,11 @@ START_TEST(test_exec_phases)
 	report_into(f, dir);
 	ck_assert_int_eq(count_marked(dir, marker), P1 + P2);
 	ck_assert_uint_eq(f->events, P1 + P2);
-	remove_dir(dir);
+	diag__remove_dir(dir);
 	report_into(f, dir);
 	ck_assert_int_eq(count_marked(dir, marker), 0);
 	ck_assert_uint_eq(f->events, 0);
-	remove_dir(dir);
+	diag__remove_dir(dir);
 	diag__close(f);
 }
 END_TEST
@@ -339,7 +308,7 @@ START_TEST(test_exec_persistent)
 	run_execs(marker, B);
 	ck_assert_int_eq(reopen_report(&s, pin, marker, &events), B);
 	ck_assert_uint_eq(events, B);
-	remove_dir(pin);	/* `--deactivate`: the link goes with its pin */
+	diag__remove_dir(pin);	/* `--deactivate`: the link goes with its pin */
 	run_execs(marker, 1);
 	ck_assert_int_eq(access(pin, F_OK), -1);
 }
@@ -381,7 +350,7 @@ START_TEST(test_exec_conservation)
 	ck_assert_msg(drops > 0, "a %d-byte ring buffer held all %d records", 4096, N);
 	ck_assert_msg(execs + drops == N, "received %.0f + dropped %.0f != %d", execs, drops, N);
 	ck_assert_uint_eq(f->events + f->drops, N);
-	remove_dir(dir);
+	diag__remove_dir(dir);
 	diag__close(f);
 }
 END_TEST
@@ -396,7 +365,7 @@ START_TEST(test_exec_empty)
 	report_into(f, dir);
 	ck_assert_double_eq(diag_feature__metric(f, "execs"), 0);
 	ck_assert_double_eq(diag_feature__metric(f, "drops"), 0);
-	remove_dir(dir);
+	diag__remove_dir(dir);
 	diag__close(f);
 }
 END_TEST

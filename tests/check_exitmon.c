@@ -44,38 +44,8 @@ static const char *exitmon_unavailable(char *why, size_t len)
 /* Run @f's report into a fresh directory @dir (at least 32 bytes). */
 static void report_into(struct diag_feature *f, char *dir)
 {
-	struct diag_outputs out;
-	struct json_writer j;
-	FILE *null = fopen("/dev/null", "w");
-
-	ck_assert_ptr_nonnull(null);
 	strcpy(dir, "/tmp/check_exitmon.XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(dir));
-	json__init(&j, null, false);
-	json__begin_object(&j, NULL);
-	out.dir = dir;
-	out.json = &j;
-	ck_assert_int_eq(f->ops->report(f, &out), 0);
-	json__end_object(&j);
-	fclose(null);
-}
-
-static void remove_dir(const char *dir)
-{
-	char path[512];
-	struct dirent *e;
-	DIR *d = opendir(dir);
-
-	if (!d)
-		return;
-	while ((e = readdir(d))) {
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-		unlink(path);
-	}
-	closedir(d);
-	rmdir(dir);
+	ck_assert_int_eq(diag__report_into(f, dir), 0);
 }
 
 static json_object *obj_get(struct json_object *o, const char *key)
@@ -261,7 +231,7 @@ START_TEST(test_exit_settings)
 			      kids[k].pid, kids[k].code, kids[k].sig, kids[k].seen);
 	}
 	json_object_put(root);
-	remove_dir(dir);
+	diag__remove_dir(dir);
 	diag__close(f);
 }
 END_TEST
@@ -327,7 +297,7 @@ START_TEST(test_exit_conservation)
 	ck_assert_msg(drops > 0, "a 4096-byte ring buffer held all %d records", N);
 	ck_assert_msg(exits + drops == N, "received %.0f + dropped %.0f != %d", exits, drops, N);
 	ck_assert_uint_eq(f->events + f->drops, N);
-	remove_dir(dir);
+	diag__remove_dir(dir);
 	diag__close(f);
 }
 END_TEST
@@ -358,7 +328,7 @@ static int reopen_report(const struct hld_exit_settings *s, const char *pin, uin
 		     json_object_get_int64(obj_get(rec, "code")) == 7;
 	}
 	json_object_put(root);
-	remove_dir(dir);
+	diag__remove_dir(dir);
 	diag__close(f);
 	return n;
 }
@@ -402,7 +372,7 @@ START_TEST(test_exit_persistent)
 	ck_assert_int_eq(reopen_report(&s, pin, &events), 0);
 	run_exits(B);
 	ck_assert_int_eq(reopen_report(&s, pin, &events), B);
-	remove_dir(pin);	/* `--deactivate`: the link goes with its pin */
+	diag__remove_dir(pin);	/* `--deactivate`: the link goes with its pin */
 	ck_assert_int_eq(access(pin, F_OK), -1);
 }
 END_TEST

@@ -75,38 +75,8 @@ static void run_phase(struct diag_feature *f)
 /* Run @f's report into a fresh directory @dir (at least 32 bytes). */
 static void report_into(struct diag_feature *f, char *dir)
 {
-	struct diag_outputs out;
-	struct json_writer j;
-	FILE *null = fopen("/dev/null", "w");
-
-	ck_assert_ptr_nonnull(null);
 	strcpy(dir, "/tmp/check_irqdelay.XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(dir));
-	json__init(&j, null, false);
-	json__begin_object(&j, NULL);
-	out.dir = dir;
-	out.json = &j;
-	ck_assert_int_eq(f->ops->report(f, &out), 0);
-	json__end_object(&j);
-	fclose(null);
-}
-
-static void remove_dir(const char *dir)
-{
-	char path[512];
-	struct dirent *e;
-	DIR *d = opendir(dir);
-
-	if (!d)
-		return;
-	while ((e = readdir(d))) {
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-		unlink(path);
-	}
-	closedir(d);
-	rmdir(dir);
+	ck_assert_int_eq(diag__report_into(f, dir), 0);
 }
 
 static json_object *obj_get(struct json_object *o, const char *key)
@@ -200,7 +170,7 @@ static json_object *report_json(struct diag_feature *f)
 	snprintf(path, sizeof(path), "%s/irq-delay.json", dir);
 	root = json_object_from_file(path);
 	ck_assert_ptr_nonnull(root);
-	remove_dir(dir);
+	diag__remove_dir(dir);
 	return root;
 }
 
@@ -212,7 +182,7 @@ static void pin_setup(void)
 
 static void pin_teardown(void)
 {
-	remove_dir(pin_dir);
+	diag__remove_dir(pin_dir);
 }
 
 START_TEST(test_truth)
@@ -349,7 +319,7 @@ START_TEST(test_accounting)
 	folded__free(fo);
 	json_object_put(root);
 	diag__close(f);
-	remove_dir(dir);
+	diag__remove_dir(dir);
 }
 END_TEST
 
@@ -380,7 +350,7 @@ START_TEST(test_phases)
 	check_per_cpu(root, 2);
 	json_object_put(root);
 	diag__close(f);
-	remove_dir(dir);
+	diag__remove_dir(dir);
 }
 END_TEST
 

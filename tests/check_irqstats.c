@@ -54,25 +54,6 @@ static const char *unavailable(char *why, size_t len)
 	return NULL;
 }
 
-/* Remove @dir and the files (or pins) in it. */
-static void remove_dir(const char *dir)
-{
-	char path[512];
-	struct dirent *e;
-	DIR *d = opendir(dir);
-
-	if (!d)
-		return;
-	while ((e = readdir(d))) {
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-		unlink(path);
-	}
-	closedir(d);
-	rmdir(dir);
-}
-
 /* Unchecked fixture (runs in the Check parent): name the pin directory, remove it. */
 static void pin_setup(void)
 {
@@ -81,7 +62,7 @@ static void pin_setup(void)
 
 static void pin_teardown(void)
 {
-	remove_dir(pin_dir);
+	diag__remove_dir(pin_dir);
 }
 
 /* @n sleeps of 10 us, each one hrtimer that wakes us. */
@@ -114,7 +95,7 @@ static json_object *report(struct diag_feature *f)
 	snprintf(path, sizeof(path), "%s/irq-stats.json", dir);
 	root = json_object_from_file(path);
 	ck_assert_ptr_nonnull(root);
-	remove_dir(dir);
+	diag__remove_dir(dir);
 	return root;
 }
 

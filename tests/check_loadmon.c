@@ -45,25 +45,6 @@ static void sleep_ms(long ms)
 	nanosleep(&ts, NULL);
 }
 
-/* Remove the directory @dir and the files in it. */
-static void remove_dir(const char *dir)
-{
-	char path[512];
-	struct dirent *e;
-	DIR *d = opendir(dir);
-
-	if (!d)
-		return;
-	while ((e = readdir(d))) {
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-		unlink(path);
-	}
-	closedir(d);
-	rmdir(dir);
-}
-
 /* Does the file @dir/@name hold a line starting with @prefix? */
 static bool file_has_line(const char *dir, const char *name, const char *prefix)
 {
@@ -97,7 +78,7 @@ static void test_end(struct diag_test *t)
 	diag__close(t->f);
 	if (t->summary)
 		json_object_put(t->summary);
-	remove_dir(t->dir);
+	diag__remove_dir(t->dir);
 }
 
 static double num_of(json_object *o, const char *key)

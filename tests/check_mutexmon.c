@@ -39,25 +39,6 @@ static const char *mutexmon_unavailable(char *why, size_t len)
 	return NULL;
 }
 
-/* Remove the directory @dir and the files in it. */
-static void remove_dir(const char *dir)
-{
-	char path[512];
-	struct dirent *e;
-	DIR *d = opendir(dir);
-
-	if (!d)
-		return;
-	while ((e = readdir(d))) {
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-		unlink(path);
-	}
-	closedir(d);
-	rmdir(dir);
-}
-
 /*
  * Run @f's report into a fresh directory; returns its mutex.json parsed and,
  * if @caveat, whether mutex.txt says hold time is not available.
@@ -88,7 +69,7 @@ static struct json_object *report(struct diag_feature *f, bool *caveat)
 		if (strstr(line, "hold time: not available on this kernel (needs kprobes)"))
 			*caveat = true;
 	fclose(in);
-	remove_dir(dir);
+	diag__remove_dir(dir);
 	return root;
 }
 
@@ -226,7 +207,7 @@ START_TEST(test_persistent)
 	fclose(null);
 	ck_assert_uint_eq(reopen_report(&s, pin), c->waits);
 	ck_assert_uint_eq(reopen_report(&s, pin), 0);
-	remove_dir(pin);	/* `--deactivate`: the links go with their pins */
+	diag__remove_dir(pin);	/* `--deactivate`: the links go with their pins */
 	ck_assert_int_eq(access(pin, F_OK), -1);
 }
 END_TEST

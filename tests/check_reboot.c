@@ -46,39 +46,8 @@ static const char *reboot_unavailable(char *why, size_t len)
 /* Run @f's report into a fresh directory @dir (at least 32 bytes). */
 static void report_into(struct diag_feature *f, char *dir)
 {
-	struct diag_outputs out;
-	struct json_writer j;
-	FILE *null = fopen("/dev/null", "w");
-
-	ck_assert_ptr_nonnull(null);
 	strcpy(dir, "/tmp/check_reboot.XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(dir));
-	json__init(&j, null, false);
-	json__begin_object(&j, NULL);
-	out.dir = dir;
-	out.json = &j;
-	ck_assert_int_eq(f->ops->report(f, &out), 0);
-	json__end_object(&j);
-	fclose(null);
-}
-
-/* Remove the report directory @dir and the files in it. */
-static void remove_dir(const char *dir)
-{
-	char path[512];
-	struct dirent *e;
-	DIR *d = opendir(dir);
-
-	if (!d)
-		return;
-	while ((e = readdir(d))) {
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-		unlink(path);
-	}
-	closedir(d);
-	rmdir(dir);
+	ck_assert_int_eq(diag__report_into(f, dir), 0);
 }
 
 static int64_t obj_int(struct json_object *o, const char *key)
@@ -262,7 +231,7 @@ START_TEST(test_reboot_empty)
 	ck_assert_double_eq(diag_feature__metric(f, "calls"), 0);
 	ck_assert_double_eq(diag_feature__metric(f, "drops"), 0);
 	ck_assert_uint_eq(f->events, 0);
-	remove_dir(dir);
+	diag__remove_dir(dir);
 	diag__close(f);
 }
 END_TEST

@@ -52,25 +52,6 @@ static int sleep_n(int n)
 	return 0;
 }
 
-/* Remove the directory @dir and the files in it. */
-static void remove_dir(const char *dir)
-{
-	char path[512];
-	struct dirent *e;
-	DIR *d = opendir(dir);
-
-	if (!d)
-		return;
-	while ((e = readdir(d))) {
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-		unlink(path);
-	}
-	closedir(d);
-	rmdir(dir);
-}
-
 /* Run @f's report into a fresh directory, removed after. */
 static void report(struct diag_feature *f)
 {
@@ -87,7 +68,7 @@ static void report(struct diag_feature *f)
 	ck_assert_int_eq(f->ops->report(f, &out), 0);
 	json__end_object(&j);
 	fclose(null);
-	remove_dir(dir);
+	diag__remove_dir(dir);
 }
 
 static struct hld_runtrace_settings defaults(void)
@@ -271,7 +252,7 @@ START_TEST(test_persistent)
 	ck_assert_uint_ge(events, 2 * n[1]);
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
 	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-	remove_dir(pin);	/* `--deactivate`: the links go with their pins */
+	diag__remove_dir(pin);	/* `--deactivate`: the links go with their pins */
 	ck_assert_int_eq(access(pin, F_OK), -1);
 	close(go[0]);
 	close(go[1]);

@@ -98,42 +98,11 @@ static pid_t start_getppid_child(int go)
 	return pid;
 }
 
-/* Remove the report directory @dir and the files in it. */
-static void remove_dir(const char *dir)
-{
-	char path[512];
-	struct dirent *e;
-	DIR *d = opendir(dir);
-
-	if (!d)
-		return;
-	while ((e = readdir(d))) {
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-		unlink(path);
-	}
-	closedir(d);
-	rmdir(dir);
-}
-
 /* Run @f's report into a fresh directory, whose path goes into @dir. */
 static void report_into(struct diag_feature *f, char *dir)
 {
-	struct diag_outputs out;
-	struct json_writer j;
-	FILE *null = fopen("/dev/null", "w");
-
-	ck_assert_ptr_nonnull(null);
 	strcpy(dir, "/tmp/check_syscost.XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(dir));
-	json__init(&j, null, false);
-	json__begin_object(&j, NULL);
-	out.dir = dir;
-	out.json = &j;
-	ck_assert_int_eq(f->ops->report(f, &out), 0);
-	json__end_object(&j);
-	fclose(null);
+	ck_assert_int_eq(diag__report_into(f, dir), 0);
 }
 
 /* The "count" of the entry named @name in the JSON array @arr, 0 if absent. */
@@ -272,7 +241,7 @@ START_TEST(test_truth)
 		ck_assert_uint_eq(json_count_of(json_get(root, "by_syscall"), "getppid"), 0);
 	json_object_put(root);
 	diag__close(f);
-	remove_dir(dir);
+	diag__remove_dir(dir);
 }
 END_TEST
 
@@ -373,7 +342,7 @@ START_TEST(test_phases)
 	ck_assert_uint_eq(child_count(root, child, "exit_group"), 1);
 	json_object_put(root);
 	diag__close(f);
-	remove_dir(dir);
+	diag__remove_dir(dir);
 	close(a[0]);
 	close(a[1]);
 	close(b[0]);
@@ -397,7 +366,7 @@ START_TEST(test_empty_report)
 	ck_assert(txt_has_line(dir, "sys-cost: 0 syscalls"));
 	json_object_put(root);
 	diag__close(f);
-	remove_dir(dir);
+	diag__remove_dir(dir);
 }
 END_TEST
 
@@ -438,7 +407,7 @@ static json_object *report_json(struct diag_feature *f)
 	snprintf(path, sizeof(path), "%s/syscost.json", dir);
 	root = json_object_from_file(path);
 	ck_assert_ptr_nonnull(root);
-	remove_dir(dir);
+	diag__remove_dir(dir);
 	return root;
 }
 
