@@ -33,6 +33,7 @@ char LICENSE[] SEC("license") = "GPL";
 const volatile __s64 targ_tgid = -1;
 const volatile __s64 targ_pid = -1;
 const volatile char targ_comm[HLD_COMM_LEN] = {};
+const volatile bool count_only = false;	/* time=0: counted at entry, no exit program */
 
 /*
  * Set by user space before each attach: a stamp left by an earlier phase
@@ -170,7 +171,7 @@ int syscost_enter(struct bpf_raw_tracepoint_args *ctx)
 		return 0;
 	if (nr >= SYSCOST_NR_SLOTS)
 		nr = SYSCOST_OTHER;
-	if (nr == KNR_EXIT || nr == KNR_EXIT_GROUP) {
+	if (count_only || nr == KNR_EXIT || nr == KNR_EXIT_GROUP) {
 		account(task->tgid, nr, 0);
 		return 0;
 	}

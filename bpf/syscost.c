@@ -331,6 +331,8 @@ static int syscost__write_txt(const struct sc_data *d, const struct hld_syscost_
 		"%llu dropped since activation (%s)\n",
 		(unsigned long long)d->syscalls, d->total_ns / 1e6,
 		(unsigned long long)(d->drop_start + d->drop_proc), filters);
+	if (!s->time)
+		fprintf(o, "count only (time=0): the time columns are not measured\n");
 	if (d->drop_start + d->drop_proc)
 		fprintf(o, "dropped: %llu not counted (no task storage), "
 			"%llu missing from the per-process view (table full)\n",
@@ -497,6 +499,9 @@ static int syscost_activate(struct diag_feature *f)
 		sc->skel->rodata->targ_pid = s->pid;
 		memcpy((char *)sc->skel->rodata->targ_comm, s->comm, HLD_COMM_LEN);
 		((char *)sc->skel->rodata->targ_comm)[HLD_COMM_LEN - 1] = '\0';
+		sc->skel->rodata->count_only = !s->time;
+		if (!s->time)	/* never attached: not loaded either */
+			bpf_program__set_autoload(sc->skel->progs.syscost_exit, false);
 		err = f->pin_dir ? bpf_util__pin_maps(sc->skel->obj, f->pin_dir) : 0;
 		if (!err)
 			err = syscost_bpf__load(sc->skel);
@@ -508,9 +513,11 @@ static int syscost_activate(struct diag_feature *f)
 	}
 	/* Exit first and enter last, so no stamp is written that no exit will take. */
 	sc->skel->bss->phase++;
-	sc->exit = bpf_program__attach(sc->skel->progs.syscost_exit);
-	if (!sc->exit)
-		return -errno;
+	if (s->time) {
+		sc->exit = bpf_program__attach(sc->skel->progs.syscost_exit);
+		if (!sc->exit)
+			return -errno;
+	}
 	sc->enter = bpf_program__attach(sc->skel->progs.syscost_enter);
 	if (!sc->enter) {
 		err = -errno;
@@ -519,7 +526,7 @@ static int syscost_activate(struct diag_feature *f)
 		return err;
 	}
 	if (f->pin_dir) {
-		err = bpf_util__pin_link(sc->exit, f->pin_dir, "link_exit");
+		err = sc->exit ? bpf_util__pin_link(sc->exit, f->pin_dir, "link_exit") : 0;
 		if (!err)
 			err = bpf_util__pin_link(sc->enter, f->pin_dir, "link_enter");
 		if (err)

@@ -49,11 +49,13 @@
 #define MAX_ROUNDS 50
 #define TRACEFS "/sys/kernel/tracing"
 
-enum bench_config { CFG_NONE, CFG_FLOOR, CFG_CLOCKS, CFG_SYSCOST, CFG_BPFTRACE, CFG__MAX };
+enum bench_config {
+	CFG_NONE, CFG_FLOOR, CFG_CLOCKS, CFG_SYSCOST, CFG_SYSCOST_COUNT, CFG_BPFTRACE, CFG__MAX
+};
 
 static const char *const config_names[CFG__MAX] = {
 	"no tracing", "floor: no-op raw_tp enter+exit", "floor + 2 clock reads (reference)",
-	"hldbench sys-cost", "bpftrace count+time",
+	"hldbench sys-cost", "hldbench sys-cost time=0 (count)", "bpftrace count+time",
 };
 
 /* bpftrace doing sys-cost's job: count and time per syscall id. */
@@ -129,7 +131,10 @@ static int measure(enum bench_config c, long calls, const struct diag_ops *sysco
 		fl = floor__attach_clocks(&err);
 		break;
 	case CFG_SYSCOST:
+	case CFG_SYSCOST_COUNT:
 		f = diag__open(syscost, NULL);
+		if (f && c == CFG_SYSCOST_COUNT)
+			((struct hld_syscost_settings *)f->settings)->time = 0;
 		err = f ? f->ops->activate(f) : -ENOMEM;
 		break;
 	case CFG_BPFTRACE:

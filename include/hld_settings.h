@@ -61,6 +61,7 @@ struct hld_syscost_settings {
 	__s64 pid;		/* only this thread, -1: any */
 	char comm[16];		/* only tasks with this comm, "": any */
 	__u64 top;		/* rows shown per table in syscost.txt */
+	__u64 time;		/* 1: count and time; 0: count only (one program, at entry) */
 };
 
 struct hld_highorder_settings {

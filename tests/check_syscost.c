@@ -69,12 +69,15 @@ static const struct truth_case {
 	const char *comm;	/* comm filter, "" for any */
 	uint64_t want;		/* getppid calls the report must show for the child */
 	bool only_child;	/* the filter admits nothing but the child */
+	bool count_only;	/* time=0 */
 } truth_cases[] = {
-	{ "tgid and pid = child", TGID_CHILD, true, "", N_CALLS, true },
-	{ "comm = child's", TGID_ANY, false, CHILD_COMM, N_CALLS, false },
-	{ "no filter", TGID_ANY, false, "", N_CALLS, false },
-	{ "tgid = child, comm = other", TGID_CHILD, false, "hld-nobody", 0, true },
-	{ "tgid = another process", TGID_OTHER, false, "", 0, false },
+	{ "tgid and pid = child", TGID_CHILD, true, "", N_CALLS, true, false },
+	{ "comm = child's", TGID_ANY, false, CHILD_COMM, N_CALLS, false, false },
+	{ "no filter", TGID_ANY, false, "", N_CALLS, false, false },
+	{ "tgid = child, comm = other", TGID_CHILD, false, "hld-nobody", 0, true, false },
+	{ "tgid = another process", TGID_OTHER, false, "", 0, false, false },
+	{ "count only (time=0), tgid = child", TGID_CHILD, false, "", N_CALLS, true, true },
+	{ "count only (time=0), no filter", TGID_ANY, false, "", N_CALLS, false, true },
 };
 
 /*
@@ -179,7 +182,7 @@ static bool txt_has_line(const char *dir, const char *prefix)
 START_TEST(test_truth)
 {
 	const struct truth_case *c = &truth_cases[_i];
-	struct hld_syscost_settings s = { .tgid = -1, .pid = -1, .top = 20 };
+	struct hld_syscost_settings s = { .tgid = -1, .pid = -1, .top = 20, .time = !c->count_only };
 	struct diag_feature *f;
 	char why[256], dir[64], path[128];
 	json_object *root;
@@ -226,6 +229,11 @@ START_TEST(test_truth)
 	ck_assert_uint_eq(cpu_sum(root), syscalls);
 	ck_assert_uint_eq(events, syscalls);
 	ck_assert_uint_eq(json_object_get_uint64(json_get(root, "drops")), 0);
+	/* count only: nothing is timed; otherwise N syscalls take some time */
+	if (c->count_only)
+		ck_assert_uint_eq(json_object_get_uint64(json_get(root, "total_ns")), 0);
+	else if (c->want)
+		ck_assert_uint_gt(json_object_get_uint64(json_get(root, "total_ns")), 0);
 	ck_assert(diag_feature__metric(f, "syscalls") == (double)syscalls);
 	ck_assert(diag_feature__metric(f, "drops") == 0);
 	if (c->only_child) {
@@ -292,7 +300,7 @@ static bool wait_in_read(pid_t pid, int fd)
  */
 START_TEST(test_phases)
 {
-	struct hld_syscost_settings s = { .tgid = -1, .pid = -1, .top = 20 };
+	struct hld_syscost_settings s = { .tgid = -1, .pid = -1, .top = 20, .time = 1 };
 	int a[2], b[2], status;
 	char why[256], dir[64], path[128], c;
 	struct diag_feature *f;
@@ -419,7 +427,7 @@ static json_object *report_json(struct diag_feature *f)
  */
 START_TEST(test_drain)
 {
-	struct hld_syscost_settings s = { .tgid = -1, .pid = -1, .top = 20 };
+	struct hld_syscost_settings s = { .tgid = -1, .pid = -1, .top = 20, .time = 1 };
 	uint64_t sum = 0, reports = 0, mid = 0;
 	struct diag_feature *f;
 	json_object *root;
@@ -490,7 +498,7 @@ END_TEST
  */
 START_TEST(test_table_full)
 {
-	struct hld_syscost_settings s = { .tgid = -1, .pid = -1, .top = 20 };
+	struct hld_syscost_settings s = { .tgid = -1, .pid = -1, .top = 20, .time = 1 };
 	uint64_t procs_sum = 0, syscalls, drops;
 	json_object *root, *arr;
 	struct diag_feature *f;
