@@ -15,8 +15,16 @@
  *
  * A stack id is a hash bucket of the stack map: a new stack whose bucket
  * holds another stack is refused (-EEXIST). Such a stack goes to a smaller
- * spill map (other buckets) and its id is reported as PERF_STACK_ENTRIES +
+ * spill map (other buckets) and its id is reported as PERF_SPILL_BASE +
  * its spill id; only a stack refused by both is lost.
+ *
+ * User stacks are walked by the kernel along the frame pointer chain. When
+ * the sample hit user code whose frame pointer register cannot be one (not
+ * an aligned address just above the stack pointer: code built without
+ * frame pointers uses it as a plain register), the walk would only fault
+ * or read garbage past the first frame: the program then keeps that frame
+ * alone, in the leaf map (a one-frame stack map, no walk), which saves
+ * most of the cost of a user stack.
  *
  * For every sampled process the executable's path and load address are
  * kept (struct perf_proc), so that its frames can still be named once it
@@ -32,8 +40,7 @@
 char LICENSE[] SEC("license") = "GPL";
 
 #define PERF_MAX_ENTRIES	16384
-#define PERF_STACK_ENTRIES	16384	/* ids >= this are in the spill map */
-#define PERF_SPILL_ENTRIES	8192
+#define PERF_FP_SPAN		(8 << 20)	/* a frame pointer lies this close above sp */
 #define KEEXIST			17
 #define KPF_KTHREAD		0x00200000	/* PF_KTHREAD */
 #define KEFAULT			14
@@ -93,10 +100,19 @@ struct {
 	__type(value, struct perf_proc);
 } proc_scratch SEC(".maps");
 
+struct leaf_map {
+	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
+	__uint(max_entries, PERF_LEAF_ENTRIES);
+	__type(key, __u32);
+	__uint(value_size, sizeof(__u64));
+};
+
 struct stack_map stacks0 SEC(".maps");
 struct stack_map stacks1 SEC(".maps");
 struct spill_map spill0 SEC(".maps");
 struct spill_map spill1 SEC(".maps");
+struct leaf_map leaf0 SEC(".maps");
+struct leaf_map leaf1 SEC(".maps");
 struct count_map counts0 SEC(".maps");
 struct count_map counts1 SEC(".maps");
 
@@ -194,17 +210,39 @@ static __always_inline int get_stackid(struct bpf_perf_event_data *ctx, void *st
 	if (id == -KEEXIST) {
 		id = bpf_get_stackid(ctx, spill, flags);
 		if (id >= 0)
-			id += PERF_STACK_ENTRIES;
+			id += PERF_SPILL_BASE;
 	}
 	return id;
 }
 
 /*
- * Take the stacks into @stacks and count the sample under its key in
- * @counts. Returns 0, or -1 if the sample could not be counted.
+ * The user stack's id: the interrupted user frame alone (leaf map) when the
+ * sample hit user mode with no plausible frame pointer, else the whole
+ * chain; a leaf refused by its bucket gets the walk instead.
+ */
+static __always_inline int get_ustackid(struct bpf_perf_event_data *ctx, void *stacks,
+					void *spill, void *leaf)
+{
+	__u64 bp = ctx->regs.bp, sp = ctx->regs.sp;
+	/* cs shares a u64 with other fields: the context allows only the whole load */
+	__u64 cs = *(volatile __u64 *)&ctx->regs.cs;
+	int id;
+
+	if ((cs & 3) == 3 && (bp < sp || bp - sp >= PERF_FP_SPAN || (bp & 7))) {
+		id = bpf_get_stackid(ctx, leaf, BPF_F_USER_STACK);
+		if (id >= 0)
+			return id + PERF_LEAF_BASE;
+	}
+	return get_stackid(ctx, stacks, spill, BPF_F_USER_STACK);
+}
+
+/*
+ * Take the stacks into @stacks, @spill and @leaf and count the sample under
+ * its key in @counts. Returns 0, or -1 if the sample could not be counted.
  */
 static __always_inline int count_sample(struct bpf_perf_event_data *ctx, void *stacks,
-					void *spill, void *counts, struct hld_perf_key *key)
+					void *spill, void *leaf, void *counts,
+					struct hld_perf_key *key)
 {
 	__u64 one = 1, *val;
 	long err;
@@ -223,7 +261,7 @@ static __always_inline int count_sample(struct bpf_perf_event_data *ctx, void *s
 			key->kstack_id = -1;
 	}
 	if (want_user) {
-		key->ustack_id = get_stackid(ctx, stacks, spill, BPF_F_USER_STACK);
+		key->ustack_id = get_ustackid(ctx, stacks, spill, leaf);
 		if (key->ustack_id < 0) {
 			struct task_struct *cur = bpf_get_current_task_btf();
 
@@ -280,9 +318,9 @@ int profile_sample(struct bpf_perf_event_data *ctx)
 	if (want_user && key.tgid)
 		proc_note(key.tgid);
 	if (active)
-		err = count_sample(ctx, &stacks1, &spill1, &counts1, &key);
+		err = count_sample(ctx, &stacks1, &spill1, &leaf1, &counts1, &key);
 	else
-		err = count_sample(ctx, &stacks0, &spill0, &counts0, &key);
+		err = count_sample(ctx, &stacks0, &spill0, &leaf0, &counts0, &key);
 	if (err)
 		__sync_fetch_and_add(&nr_drops, 1);
 	return 0;

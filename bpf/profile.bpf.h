@@ -13,6 +13,18 @@
 #include <linux/types.h>
 #endif
 
+/*
+ * Stack ids in the count keys: an id of the main stack map, PERF_SPILL_BASE
+ * + an id of the spill map (a stack whose bucket in the main map was
+ * taken), or PERF_LEAF_BASE + an id of the leaf map (a user stack of one
+ * frame: the sampled IP, when no frame pointer chain can start there).
+ */
+#define PERF_STACK_ENTRIES	16384
+#define PERF_SPILL_ENTRIES	8192
+#define PERF_LEAF_ENTRIES	16384
+#define PERF_SPILL_BASE		PERF_STACK_ENTRIES
+#define PERF_LEAF_BASE		(PERF_SPILL_BASE + PERF_SPILL_ENTRIES)
+
 #define PERF_PROC_NAMES		10	/* path components kept, innermost first */
 #define PERF_PROC_NAME_LEN	48	/* bytes per component, NUL included */
 #define PERF_MAX_PROCS		8192	/* processes remembered (least recently sampled go first) */

@@ -214,21 +214,23 @@ static int perf__append(struct perf *p, size_t *len, const char *frame, const ch
 	return 0;
 }
 
-/* The map holding stack @id of set @set, and the id within it. */
+/* The map holding stack @id of set @set (main, spill or leaf map), and the id within it. */
 static int perf__stack_fd(struct perf *p, int set, int32_t *id)
 {
-	struct bpf_map *sm = set ? p->skel->maps.stacks1 : p->skel->maps.stacks0;
-	int32_t base = bpf_map__max_entries(sm);
-
-	if (*id < base)
-		return bpf_map__fd(sm);
-	*id -= base;
-	return bpf_map__fd(set ? p->skel->maps.spill1 : p->skel->maps.spill0);
+	if (*id >= PERF_LEAF_BASE) {
+		*id -= PERF_LEAF_BASE;
+		return bpf_map__fd(set ? p->skel->maps.leaf1 : p->skel->maps.leaf0);
+	}
+	if (*id >= PERF_SPILL_BASE) {
+		*id -= PERF_SPILL_BASE;
+		return bpf_map__fd(set ? p->skel->maps.spill1 : p->skel->maps.spill0);
+	}
+	return bpf_map__fd(set ? p->skel->maps.stacks1 : p->skel->maps.stacks0);
 }
 
 /*
- * Frames of stack @id in set @set, innermost first (the stack map
- * zero-fills the tail); 0 if there is none.
+ * Frames of stack @id in set @set, innermost first (the stack maps
+ * zero-fill the tail; a leaf map value is one frame); 0 if there is none.
  */
 static int perf__read_stack(struct perf *p, int set, int32_t id, uint64_t *ips)
 {
@@ -237,6 +239,7 @@ static int perf__read_stack(struct perf *p, int set, int32_t id, uint64_t *ips)
 	if (id < 0)
 		return 0;
 	fd = perf__stack_fd(p, set, &id);
+	memset(ips, 0, HLD_MAX_STACK * sizeof(*ips));
 	if (bpf_map_lookup_elem(fd, &id, ips))
 		return 0;
 	for (n = 0; n < HLD_MAX_STACK && ips[n]; n++)

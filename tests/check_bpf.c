@@ -311,6 +311,99 @@ START_TEST(test_perf_truth)
 }
 END_TEST
 
+/*
+ * A frame-pointer chain for the user stack walk: the leaf has no frame of
+ * its own (gcc omits leaf frames), so its caller is lost to any FP walker,
+ * but the outer function must appear above it.
+ */
+#define FP_FN __attribute__((noinline, optimize("no-omit-frame-pointer")))
+void check_fp_inner(void);
+void check_fp_middle(void);
+void check_fp_outer(void);
+
+FP_FN void check_fp_inner(void)
+{
+	for (;;)
+		sink++;
+}
+
+FP_FN void check_fp_middle(void)
+{
+	check_fp_inner();
+	sink++;
+}
+
+FP_FN void check_fp_outer(void)
+{
+	check_fp_middle();
+	sink++;
+}
+
+/* Is there a stack in @dir/perf.folded with both @outer and, later, @inner? */
+static bool folded_has_chain(const char *dir, const char *outer, const char *inner)
+{
+	char path[512];
+	struct folded *f = folded__new();
+	const struct folded_entry *e;
+	struct folded_error fe;
+	bool found = false;
+	size_t i;
+
+	ck_assert_ptr_nonnull(f);
+	snprintf(path, sizeof(path), "%s/perf.folded", dir);
+	if (!folded__load(f, path, &fe)) {
+		folded__for_each(f, e, i) {
+			const char *o = strstr(e->stack, outer);
+
+			if (o && strstr(o, inner))
+				found = true;
+		}
+	}
+	folded__free(f);
+	return found;
+}
+
+/*
+ * Code built with frame pointers keeps its user call chain: the program
+ * takes the one-frame shortcut only where the frame pointer register cannot
+ * be one.
+ */
+START_TEST(test_perf_fp_chain)
+{
+	struct hld_perf_settings s;
+	struct diag_feature *f;
+	char why[256], dir[64];
+	const char *skip;
+	pid_t child;
+
+	skip = bpf_unavailable(&bpf_perf_ops, why, sizeof(why));
+	if (skip) {
+		printf("SKIP check_bpf perf fp chain: %s\n", skip);
+		return;
+	}
+	child = fork();
+	if (child == 0) {
+		prctl(PR_SET_NAME, "hld-fp");
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		check_fp_outer();
+	}
+	ck_assert_int_gt(child, 0);
+	perf_settings(&s, "freq=999 tgid=%d", child);
+	f = diag__open(&bpf_perf_ops, &s);
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(f->ops->activate(f), 0);
+	usleep(300000);
+	ck_assert_int_eq(f->ops->deactivate(f), 0);
+	stop_child(child);
+	report_into(f, dir);
+	ck_assert_double_gt(diag_feature__metric(f, "samples"), 0);
+	ck_assert_msg(folded_has_chain(dir, "check_fp_outer;", "check_fp_inner"),
+		      "no check_fp_outer;...;check_fp_inner stack");
+	diag__remove_dir(dir);
+	diag__close(f);
+}
+END_TEST
+
 void check_perf_spin_fn(void);
 
 /* A function of this executable the persistent case must find by name after its process exited. */
@@ -429,6 +522,7 @@ static Suite *bpf_suite(void)
 	tcase_add_loop_test(tc, test_perf_filter, 0,
 			    sizeof(perf_filter_cases) / sizeof(perf_filter_cases[0]));
 	tcase_add_test(tc, test_perf_truth);
+	tcase_add_test(tc, test_perf_fp_chain);
 	tcase_add_test(tc, test_perf_persistent);
 	suite_add_tcase(s, tc);
 	return s;
