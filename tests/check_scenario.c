@@ -348,7 +348,7 @@ static const struct { const char *what, *text, *msg; } bad[] = {
 	  "e.g. 70:30" },
 	{ "unknown feature", HEAD LOAD "[diag]\nfeatures = perf, bogus\n",
 	  "x.conf:8: features: unknown feature \"bogus\" (known: load-monitor, sys-cost, "
-	  "irq-stats, irq-delay, run-trace, perf, kprobe, exit-monitor, mutex-monitor, "
+	  "irq-stats, irq-delay, run-trace, perf, kprobe, tracepoint, exit-monitor, mutex-monitor, "
 	  "exec-monitor, alloc-top, high-order, reboot, or none)" },
 	{ "none with features", HEAD LOAD "[diag]\nfeatures = none perf\n",
 	  "x.conf:8: features: \"none\" cannot be combined with other features" },
@@ -358,10 +358,10 @@ static const struct { const char *what, *text, *msg; } bad[] = {
 	{ "key of a feature without settings", HEAD LOAD "[diag]\nkprobe.x = 1\n",
 	  "x.conf:8: kprobe.x: unknown key for kprobe: it takes no settings" },
 	{ "unknown key of a feature", HEAD LOAD "[diag]\nsys-cost.x = 1\n",
-	  "x.conf:8: sys-cost.x: unknown key for sys-cost (known: tgid, pid, comm, top)" },
+	  "x.conf:8: sys-cost.x: unknown key for sys-cost (known: tgid, pid, comm, time, top)" },
 	{ "setting of an unknown feature", HEAD LOAD "[diag]\nfoo.x = 1\n",
 	  "x.conf:8: foo.x: unknown feature \"foo\" (known: load-monitor, sys-cost, irq-stats, "
-	  "irq-delay, run-trace, perf, kprobe, exit-monitor, mutex-monitor, exec-monitor, "
+	  "irq-delay, run-trace, perf, kprobe, tracepoint, exit-monitor, mutex-monitor, exec-monitor, "
 	  "alloc-top, high-order, reboot)" },
 	{ "unknown [diag] key", HEAD LOAD "[diag]\nfeature = perf\n",
 	  "x.conf:8: feature: unknown key in [diag] (known: features, FEATURE.key)" },
