@@ -295,6 +295,7 @@ static __always_inline int count_sample(struct bpf_perf_event_data *ctx, void *s
 	return -1;
 }
 
+/* One sample: filter, note the process, count it under its stacks in the active set. */
 SEC("perf_event")
 int profile_sample(struct bpf_perf_event_data *ctx)
 {

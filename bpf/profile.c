@@ -78,6 +78,7 @@ struct perf {
 	size_t stack_cap;
 };
 
+/* See profile.h: frequency mode, which the kernel turns into a fixed hrtimer period. */
 int profile__open_clock(int cpu, uint64_t freq)
 {
 	struct perf_event_attr attr;
@@ -93,6 +94,7 @@ int profile__open_clock(int cpu, uint64_t freq)
 	return fd < 0 ? -errno : fd;
 }
 
+/* Usable if BPF works, a cpu-clock event opens and the program loads. */
 static int perf_probe(char *why, size_t len)
 {
 	struct profile_bpf *skel;
@@ -423,6 +425,7 @@ static int perf__attach(struct perf *p, const struct hld_perf_settings *s, const
 	return p->nr_cpus ? 0 : -ENODEV;	/* settings.cpu is not online */
 }
 
+/* See profile.h: the events stay attached, only their hrtimers stop. */
 int profile__enable(struct diag_feature *f, bool on)
 {
 	struct perf *p = f->ops == &bpf_perf_ops ? f->priv : NULL;
@@ -487,6 +490,11 @@ static int perf__load(struct perf *p, const struct hld_perf_settings *s, const c
 	return 0;
 }
 
+/*
+ * Load the program with the settings compiled in and attach it to a
+ * sampling event per CPU; with f->pin_dir, pin the maps and the links so
+ * that the activation outlives this process.
+ */
 static int perf_activate(struct diag_feature *f)
 {
 	const struct hld_perf_settings *s = f->settings;
@@ -754,6 +762,7 @@ static int perf_report(struct diag_feature *f, const struct diag_outputs *out)
 	return err;
 }
 
+/* Unload (a persistent activation stays pinned) and free the symbol tables. */
 static void perf_free(struct diag_feature *f)
 {
 	struct perf *p = f->priv;

@@ -183,6 +183,7 @@ struct spinner {
 	uint64_t total_ns;		/* all the thread's CPU time, warm-up included */
 };
 
+/* The CPU clock @id (thread or process) in ns. */
 static uint64_t thread_cpu_ns(clockid_t id)
 {
 	struct timespec ts;
@@ -378,6 +379,7 @@ static int profiler__start(struct profiler *pr, enum profile_config kind,
 	}
 }
 
+/* Switch the profiler's sampling on or off; it stays set up. */
 static int profiler__set(struct profiler *pr, bool on)
 {
 	switch (pr->kind) {
@@ -395,6 +397,7 @@ static int profiler__set(struct profiler *pr, bool on)
 	}
 }
 
+/* Tear down what profiler__start() set up, also after it failed half-way. */
 static void profiler__stop(struct profiler *pr)
 {
 	uint64_t ns;

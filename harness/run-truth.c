@@ -113,6 +113,11 @@ static int report_truth_perf(struct diag_feature *f, const char *dir)
 	return err;
 }
 
+/*
+ * The truth phase: start the cpu-split workload, profile it alone at
+ * TRUTH_FREQ until it exits, write truth/perf.{json,folded} and score them
+ * into run->truth (a note says why when it could not be scored).
+ */
 int run_truth(struct run *run, volatile sig_atomic_t *stop)
 {
 	struct truth *t = &run->truth;

@@ -46,6 +46,7 @@ struct split_truth {
 	uint64_t blocks;
 };
 
+/* @id (a thread CPU clock, or CLOCK_MONOTONIC) in ns. */
 static uint64_t clock_ns(clockid_t id)
 {
 	struct timespec ts;
@@ -110,6 +111,10 @@ static int score(struct diag_test *t, uint64_t part[2], uint64_t *total, uint64_
 	return err;
 }
 
+/*
+ * Run the child under perf filtered to it, then compare the split of the
+ * samples with the split the child measured; see the head of the file.
+ */
 int truth__perf(struct diag_test *t)
 {
 	struct split_truth *st;

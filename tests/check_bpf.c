@@ -160,6 +160,7 @@ static void pin_to(int cpu)
 	sched_setaffinity(0, sizeof(set), &set);
 }
 
+/* hld-spin's second thread: publish its tid, then spin. */
 static void *spin_thread(void *arg)
 {
 	volatile pid_t *tid = arg;
@@ -189,6 +190,7 @@ static pid_t start_pinned(const char *comm, int cpu, volatile pid_t *tid)
 	return pid;
 }
 
+/* Start the three spinning tasks and wait until the thread's tid is known. */
 static void perf_spinners__start(struct perf_spinners *ps)
 {
 	long last = sysconf(_SC_NPROCESSORS_ONLN) - 1;
@@ -207,6 +209,7 @@ static void perf_spinners__start(struct perf_spinners *ps)
 	ck_assert_int_gt(*ps->thread, 0);
 }
 
+/* Kill and reap them. */
 static void perf_spinners__stop(struct perf_spinners *ps)
 {
 	stop_child(ps->spin);
