@@ -5,8 +5,10 @@
  * Kernel: kallsyms fixtures (aliases, data symbols, end markers, modules,
  * restricted all-zero addresses) and, when readable, the live table.
  * User: functions of this very binary (.symtab), of libc (.dynsym or its
- * debug file), anonymous and deleted file mappings, the vdso, and a forked
- * child that is resolved after it has exited.
+ * debug file), anonymous and deleted file mappings, the vdso, a forked
+ * child that is resolved after it has exited, a process known only by its
+ * executable (what perf records for exited processes), and deferred reading
+ * of files.
  */
 #include <check.h>
 #include <dlfcn.h>
@@ -19,6 +21,8 @@
 #include <string.h>
 #include <sys/auxv.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -512,6 +516,103 @@ START_TEST(test_usyms_refresh)
 }
 END_TEST
 
+/* A tgid no process has: usyms__add_exe() does not need the process. */
+#define GONE_TGID	4194305
+
+/* This process's executable as the kernel sees it (/proc/self/stat start/end code). */
+static void self_exe(struct usyms_exe *exe, char *path, size_t len)
+{
+	unsigned long long start = 0, end = 0;
+	char stat_line[1024], *p;
+	struct stat st;
+	ssize_t n;
+	FILE *f;
+
+	n = readlink("/proc/self/exe", path, len - 1);
+	ck_assert_int_gt(n, 0);
+	path[n] = '\0';
+	ck_assert_int_eq(stat(path, &st), 0);
+	f = fopen("/proc/self/stat", "r");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_ptr_nonnull(fgets(stat_line, sizeof(stat_line), f));
+	fclose(f);
+	/* fields after the comm: state is field 3, startcode 26, endcode 27 */
+	p = strrchr(stat_line, ')');
+	ck_assert_ptr_nonnull(p);
+	p += 2;
+	for (int field = 3; field < 26; field++) {
+		p = strchr(p, ' ');
+		ck_assert_ptr_nonnull(p);
+		p++;
+	}
+	ck_assert_int_eq(sscanf(p, "%llu %llu", &start, &end), 2);
+	*exe = (struct usyms_exe){
+		.path = path, .major = major(st.st_dev), .minor = minor(st.st_dev),
+		.ino = st.st_ino, .start = start, .end = end,
+	};
+}
+
+/* How the executable is described, and what sym_beta is then called. */
+static const struct exe_case {
+	int ino_delta;		/* added to the real inode: another file */
+	bool bad_path;
+	const char *want;	/* exact name, or a prefix ending in "+0x" */
+} exe_cases[] = {
+	{ 0, false, "sym_beta" },
+	{ 1, false, "[check_syms+0x" },
+	{ 0, true, "[no-such-file+0x" },
+};
+
+/* A process known by its executable alone names that executable's functions. */
+START_TEST(test_usyms_exe)
+{
+	const struct exe_case *c = &exe_cases[_i];
+	struct usyms *us = usyms__new();
+	char path[4096], buf[128];
+	struct usyms_exe exe;
+	const char *name;
+
+	ck_assert_ptr_nonnull(us);
+	self_exe(&exe, path, sizeof(path));
+	exe.ino += c->ino_delta;
+	if (c->bad_path)
+		exe.path = "/nonexistent/no-such-file";
+	ck_assert_int_eq(usyms__add_exe(us, GONE_TGID, &exe), 0);
+	ck_assert(usyms__has_pid(us, GONE_TGID));
+	name = usyms__name(us, GONE_TGID, (uintptr_t)sym_beta + 2, buf, sizeof(buf));
+	if (c->want[strlen(c->want) - 1] == 'x')
+		ck_assert_msg(!strncmp(name, c->want, strlen(c->want)), "%s", name);
+	else
+		ck_assert_str_eq(name, c->want);
+	/* below the code: no mapping */
+	ck_assert_str_eq(usyms__name(us, GONE_TGID, exe.start - 1, buf, sizeof(buf)), "[unknown]");
+	exe.end = exe.start;
+	ck_assert_int_eq(usyms__add_exe(us, GONE_TGID, &exe), -EINVAL);
+	usyms__free(us);
+}
+END_TEST
+
+/* Deferred files: snapshots read maps only, names still come, also after the process exited. */
+START_TEST(test_usyms_deferred)
+{
+	struct usyms *us = usyms__new();
+	int fds[2];
+	pid_t child = start_child(fds);
+	char buf[64];
+
+	ck_assert_ptr_nonnull(us);
+	usyms__defer(us, true);
+	ck_assert_int_eq(usyms__add_pid(us, getpid(), false), 0);
+	ck_assert_int_eq(usyms__add_pid(us, child, false), 0);
+	stop_child(child, fds);
+	ck_assert_str_eq(usyms__name(us, child, (uintptr_t)sym_beta, buf, sizeof(buf)),
+			 "sym_beta");
+	ck_assert_str_eq(usyms__name(us, getpid(), (uintptr_t)sym_alpha + 1, buf, sizeof(buf)),
+			 "sym_alpha");
+	usyms__free(us);
+}
+END_TEST
+
 static Suite *syms_suite(void)
 {
 	Suite *s = suite_create("syms");
@@ -542,6 +643,8 @@ static Suite *syms_suite(void)
 	tcase_add_test(tc, test_usyms_exited_child);
 	tcase_add_test(tc, test_usyms_gone);
 	tcase_add_test(tc, test_usyms_refresh);
+	tcase_add_loop_test(tc, test_usyms_exe, 0, sizeof(exe_cases) / sizeof(exe_cases[0]));
+	tcase_add_test(tc, test_usyms_deferred);
 	suite_add_tcase(s, tc);
 	return s;
 }
