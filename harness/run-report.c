@@ -399,14 +399,9 @@ static void json_accuracy(const struct run *run, struct json_writer *j)
 	json__end_object(j);
 }
 
+/* Each feature's report, then the drops they counted (known once they reported). */
 static void json_features(const struct run *run, struct json_writer *j)
 {
-	json__begin_object(j, "drops");
-	for (int i = 0; i < run->nr_feats; i++)
-		json__uint(j, diag_descs[run->feats[i]->ops->id].name, run->feats[i]->drops);
-	json__uint(j, "sampler_missed_ticks", sampler__missed(run->sampler));
-	json__end_object(j);
-
 	json__begin_object(j, "features");
 	for (int i = 0; i < run->nr_feats; i++) {
 		struct diag_feature *f = run->feats[i];
@@ -419,6 +414,12 @@ static void json_features(const struct run *run, struct json_writer *j)
 		json__uint(j, "drops", f->drops);
 		json__end_object(j);
 	}
+	json__end_object(j);
+
+	json__begin_object(j, "drops");
+	for (int i = 0; i < run->nr_feats; i++)
+		json__uint(j, diag_descs[run->feats[i]->ops->id].name, run->feats[i]->drops);
+	json__uint(j, "sampler_missed_ticks", sampler__missed(run->sampler));
 	json__end_object(j);
 }
 

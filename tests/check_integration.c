@@ -210,6 +210,9 @@ START_TEST(test_loadmon_captured)
 	ck_assert(num(r, "features.load-monitor.captures") > 0);
 	ck_assert(num(r, "features.load-monitor.tasks_captured") >= 3);
 	ck_assert(get(r, "drops.load-monitor") && get(r, "drops.perf"));
+	/* the summary of drops is what each feature's report counted */
+	ck_assert(num(r, "drops.load-monitor") == num(r, "features.load-monitor.drops"));
+	ck_assert(num(r, "drops.perf") == num(r, "features.perf.drops"));
 	json_object_put(r);
 }
 END_TEST
