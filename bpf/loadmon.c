@@ -515,6 +515,25 @@ static uint64_t loadmon__avenrun_d(const struct loadmon_bpf__bss *b, int i)
 }
 
 /* The program's drop counters (since activation) and their sum. */
+/* "rate limit N, ..." for the causes that dropped anything. */
+static void loadmon__drops_detail(const struct lm_drops *d, char *buf, size_t len)
+{
+	const struct { const char *name; uint64_t n; } causes[] = {
+		{ "checks over the threshold within min-gap", d->rate },
+		{ "tasks over max-tasks", d->cap },
+		{ "ring buffer full", d->ringbuf },
+		{ "stacks unreadable", d->stack },
+		{ "capture records lost", d->capture_rec },
+	};
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < sizeof(causes) / sizeof(causes[0]); i++)
+		if (causes[i].n && n < len)
+			n += snprintf(buf + n, len - n, "%s%s %llu", n ? ", " : "", causes[i].name,
+				      (unsigned long long)causes[i].n);
+}
+
 static void loadmon__drops(const struct loadmon_bpf__bss *b, struct lm_drops *d)
 {
 	d->ringbuf = b->drop_ringbuf;
@@ -946,6 +965,7 @@ static int loadmon_report(struct diag_feature *f, const struct diag_outputs *out
 	loadmon__drops(lm->skel->bss, &d);
 	f->events = lm->nr_tasks;
 	f->drops = d.total;
+	loadmon__drops_detail(&d, f->drops_detail, sizeof(f->drops_detail));
 	diag_feature__set_metric(f, "checks", lm->win.checks);
 	diag_feature__set_metric(f, "captures", lm->nr_caps);
 	diag_feature__set_metric(f, "mean_r", lm->win.checks ?

@@ -131,6 +131,7 @@ struct diag_feature {
 	/* loss accounting, shown in every report */
 	uint64_t events;		/* records or samples delivered */
 	uint64_t drops;			/* events that could not be delivered */
+	char drops_detail[160];		/* the drops by cause, "cause N, ...", or "" */
 	/* kernel-side cost, from bpf_prog_info when BPF stats are enabled */
 	uint64_t kernel_run_ns;
 	uint64_t kernel_run_cnt;

@@ -603,10 +603,14 @@ static int write_summary(const struct run *run)
 	}
 
 	fprintf(f, "## Drops\n\n");
-	for (int i = 0; i < run->nr_feats; i++)
-		fprintf(f, "- %s: %llu events, %llu dropped\n", diag_descs[run->feats[i]->ops->id].name,
-			(unsigned long long)run->feats[i]->events,
-			(unsigned long long)run->feats[i]->drops);
+	for (int i = 0; i < run->nr_feats; i++) {
+		const struct diag_feature *ft = run->feats[i];
+
+		fprintf(f, "- %s: %llu events, %llu dropped%s%s%s\n", diag_descs[ft->ops->id].name,
+			(unsigned long long)ft->events, (unsigned long long)ft->drops,
+			ft->drops_detail[0] ? " (" : "", ft->drops_detail,
+			ft->drops_detail[0] ? ")" : "");
+	}
 	fprintf(f, "\n## Files\n\n- run.json, samples.csv, load-trend.png/.svg/.gp\n"
 		"- perf.folded, flame.svg ([flame graph](flame.svg))\n"
 		"- loadmon.txt, loadmon.json, loadmon-checks.csv, loadmon.folded\n"
@@ -670,8 +674,12 @@ void run_print_summary(const struct run *run, FILE *f)
 	if (t->ran)
 		fprintf(f, "accuracy  perf %.2f pp off the cpu-split %s ground truth (%llu samples)\n",
 			t->error_pp, run->sc->truth_split, (unsigned long long)t->samples);
-	for (int i = 0; i < run->nr_feats; i++)
-		fprintf(f, "drops     %s: %llu\n", diag_descs[run->feats[i]->ops->id].name,
-			(unsigned long long)run->feats[i]->drops);
+	for (int i = 0; i < run->nr_feats; i++) {
+		const struct diag_feature *ft = run->feats[i];
+
+		fprintf(f, "drops     %s: %llu%s%s%s\n", diag_descs[ft->ops->id].name,
+			(unsigned long long)ft->drops, ft->drops_detail[0] ? " (" : "",
+			ft->drops_detail, ft->drops_detail[0] ? ")" : "");
+	}
 	fprintf(f, "results   %s/summary.md\n", run->dir);
 }
