@@ -840,7 +840,8 @@ static bool fd__is(int fd, unsigned int major, unsigned int minor, uint64_t ino)
  * Open the file behind one mapping of @tgid: its path when that still is
  * the same inode, else the kernel's handle on the mapped file
  * (/proc/PID/map_files, which also covers deleted files and memfds), else
- * the path inside the process's root (containers).
+ * the path inside the process's root (containers). With no process
+ * (@tgid 0) only the path.
  */
 static bool umap__open_file(pid_t tgid, const struct umap *m, const char *path,
 			    unsigned int major, unsigned int minor, uint64_t ino,
@@ -853,6 +854,8 @@ static bool umap__open_file(pid_t tgid, const struct umap *m, const char *path,
 			return true;
 		elf_file__close(ef);
 	}
+	if (tgid <= 0)
+		return false;	/* no process: the path alone */
 	snprintf(buf, sizeof(buf), "/proc/%d/map_files/%llx-%llx", (int)tgid,
 		 (unsigned long long)m->start, (unsigned long long)m->end);
 	if (elf_file__open(ef, buf))
@@ -1417,6 +1420,45 @@ static const struct umap *umapset__find(const struct umapset *set, uint64_t addr
 }
 
 /*
+ * Name file offset @off of @d (mapped as @label) into @buf: the function,
+ * else "[label+0xoff]" for a file, or @label itself for the vdso and
+ * mappings without a file. @addr, if not NULL, is the runtime address:
+ * for an ET_EXEC file that is the ELF virtual address. Shared by usyms__name()
+ * (live snapshots) and usyms__name_file() (files the kernel noted).
+ */
+static const char *udso__name(const struct usyms *us, struct udso *d, const char *label,
+			      uint64_t off, const uint64_t *addr, char *buf, size_t len)
+{
+	const struct usym *sym = NULL;
+	uint64_t vaddr = 0;
+	bool have = false;
+
+	if (d) {
+		udso__load(d);
+		if (d->is_exec && addr) {
+			vaddr = *addr;
+			have = true;
+		} else {
+			have = udso__offset_to_vaddr(d, off, &vaddr);
+		}
+		if (have)
+			sym = udso__lookup(d, vaddr);
+		if (sym && sym->name == USYM_NONAME && vaddr - sym->start <= off) {
+			/* an unnamed function: name it by its start */
+			off -= vaddr - sym->start;
+			sym = NULL;
+		}
+	}
+	if (sym && sym->name != USYM_NONAME)
+		name__copy(buf, len, d->strs + sym->name);
+	else if (d && d != us->vdso)
+		snprintf(buf, len, "[%s+0x%llx]", label, (unsigned long long)off);
+	else
+		name__copy(buf, len, label);
+	return buf;
+}
+
+/*
  * Name @addr of @tgid into @buf: the function, else "[file+0xoff]" for a
  * file mapping, the mapping's own name ("[vdso]", "[anon]") for others, or
  * "[unknown]". Not thread-safe: it keeps a one-process lookup cache.
@@ -1424,9 +1466,7 @@ static const struct umap *umapset__find(const struct umapset *set, uint64_t addr
 const char *usyms__name(struct usyms *us, pid_t tgid, uint64_t addr, char *buf, size_t len)
 {
 	const struct umapset *set = NULL;
-	const struct usym *sym = NULL;
 	const struct umap *m = NULL;
-	uint64_t off, vaddr;
 
 	if (!buf || !len)
 		return buf;
@@ -1448,24 +1488,33 @@ const char *usyms__name(struct usyms *us, pid_t tgid, uint64_t addr, char *buf, 
 		name__copy(buf, len, label_unknown);
 		return buf;
 	}
-	off = addr - m->start + m->offset;
-	if (m->dso)
-		udso__load(m->dso);
-	if (m->dso) {
-		vaddr = addr;
-		if (m->dso->is_exec || udso__offset_to_vaddr(m->dso, off, &vaddr))
-			sym = udso__lookup(m->dso, vaddr);
-		if (sym && sym->name == USYM_NONAME && vaddr - sym->start <= off) {
-			/* an unnamed function: name it by its start */
-			off -= vaddr - sym->start;
-			sym = NULL;
-		}
+	return udso__name(us, m->dso, m->label, addr - m->start + m->offset, &addr, buf, len);
+}
+
+/*
+ * Name offset @off of the file @file describes into @buf: the function,
+ * else "[basename+0xoff]". The file is read once per (device, inode), by
+ * its path, and only if that path still is that inode.
+ */
+const char *usyms__name_file(struct usyms *us, const struct usyms_file *file, uint64_t off,
+			     char *buf, size_t len)
+{
+	struct umap m = { 0 };
+	struct udso *d;
+
+	if (!buf || !len)
+		return buf;
+	if (!us || !file || !file->path || !file->path[0]) {
+		name__copy(buf, len, label_unknown);
+		return buf;
 	}
-	if (sym && sym->name != USYM_NONAME)
-		name__copy(buf, len, m->dso->strs + sym->name);
-	else if (m->dso && m->dso != us->vdso)
-		snprintf(buf, len, "[%s+0x%llx]", m->label, (unsigned long long)off);
-	else
-		name__copy(buf, len, m->label);
-	return buf;
+	d = usyms__get_dso(us, 0, &m, file->path, file->major, file->minor, file->ino);
+	if (!d) {
+		const char *base = strrchr(file->path, '/');
+
+		snprintf(buf, len, "[%s+0x%llx]", base ? base + 1 : file->path,
+			 (unsigned long long)off);
+		return buf;
+	}
+	return udso__name(us, d, d->label, off, NULL, buf, len);
 }

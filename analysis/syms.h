@@ -11,7 +11,9 @@
  * processes of one binary share it). Names come from .symtab, else .dynsym
  * (stripped binaries), else a separate debug file found by build-id or
  * .gnu_debuglink under /usr/lib/debug. A process that has exited still
- * resolves if it was added while it lived.
+ * resolves if it was added while it lived. usyms__name_file() names a file
+ * offset in a file known by path, device and inode alone (what a BPF
+ * program notes at the event: bpf/ustack-files.bpf.h).
  */
 #ifndef HLD_SYMS_H
 #define HLD_SYMS_H
@@ -67,5 +69,21 @@ int usyms__add_exe(struct usyms *us, pid_t tgid, const struct usyms_exe *exe);
  * it, or "[unknown]" when no mapping covers it. Returns @buf.
  */
 const char *usyms__name(struct usyms *us, pid_t tgid, uint64_t addr, char *buf, size_t len);
+
+/* A mapped file as the kernel saw it, e.g. noted by a BPF program at the time. */
+struct usyms_file {
+	const char *path;		/* at the time it was mapped */
+	unsigned int major, minor;	/* device and inode of that file */
+	uint64_t ino;
+};
+
+/*
+ * Name offset @off in @file (no process needed: it may have exited long
+ * ago) into @buf: "func" from the same symbol tables as usyms__name(), or
+ * "[basename+0xoff]" when the file has no symbol there, cannot be read, or
+ * its path now is another inode. Returns @buf.
+ */
+const char *usyms__name_file(struct usyms *us, const struct usyms_file *file, uint64_t off,
+			     char *buf, size_t len);
 
 #endif /* HLD_SYMS_H */

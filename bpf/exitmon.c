@@ -11,6 +11,7 @@
  * a later process reopens it and drains it in report().
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
@@ -27,6 +28,7 @@
 #include "exitmon.skel.h"
 #include "hld_record.h"
 #include "hld_settings.h"
+#include "syms.h"
 
 /* Records preallocated at most: one ring buffer's worth, up to this. */
 #define XM_PREALLOC	4096
@@ -40,6 +42,8 @@ struct exitmon {
 	size_t nr_exits, cap_exits;
 	/* BPF counters of phases ended (unpinned runs) */
 	uint64_t seen, drops, no_ustack, vma_err;
+	struct usyms *usyms;		/* names frames by function, at report */
+	int paths_fd;			/* ustack_paths kept past an unload, or -1 */
 };
 
 /* How the kernel's exit_code reads: an exit status, or a signal. */
@@ -179,9 +183,15 @@ static int exitmon__load(struct diag_feature *f, struct exitmon *xm)
 /* The adapter state of @f, allocated on first use. */
 static struct exitmon *exitmon__get(struct diag_feature *f)
 {
-	if (!f->priv)
-		f->priv = calloc(1, sizeof(struct exitmon));
-	return f->priv;
+	struct exitmon *xm = f->priv;
+
+	if (!xm) {
+		xm = calloc(1, sizeof(*xm));
+		if (xm)
+			xm->paths_fd = -1;
+		f->priv = xm;
+	}
+	return xm;
 }
 
 /*
@@ -262,6 +272,9 @@ static int exitmon_deactivate(struct diag_feature *f)
 	xm->no_ustack += xm->skel->bss->nr_no_ustack;
 	xm->vma_err += xm->skel->bss->nr_vma_err;
 	f->drops = xm->drops;
+	/* the records' file paths: the report names their functions after the unload */
+	if (xm->paths_fd < 0)
+		xm->paths_fd = fcntl(bpf_map__fd(xm->skel->maps.ustack_paths), F_DUPFD_CLOEXEC, 0);
 	exitmon__unload(xm);
 	return err;
 }
@@ -320,11 +333,22 @@ static const char *exitmon__file(const struct exitmon_event *x, uint32_t i)
 	return NULL;
 }
 
-/* Frame @i of @x as "[file+0xoffset]", or "[unknown]" where no file is known. */
-static const char *exitmon__frame(const struct exitmon_event *x, uint32_t i, char *buf,
-				  size_t len)
+/* The ustack_paths map: the loaded program's, or the one kept when it was unloaded. */
+static int exitmon__paths_fd(const struct exitmon *xm)
 {
-	const char *name = ustack_files__name(&x->uf, i, buf, len);
+	return xm->skel ? bpf_map__fd(xm->skel->maps.ustack_paths) : xm->paths_fd;
+}
+
+/*
+ * Frame @i of @x by function (its file as the program found it at exit,
+ * opened by path now), else "[file+0xoffset]", or "[unknown]" where no
+ * file is known.
+ */
+static const char *exitmon__frame(const struct exitmon *xm, const struct exitmon_event *x,
+				  uint32_t i, char *buf, size_t len)
+{
+	const char *name = ustack_files__symbol(&x->uf, i, exitmon__paths_fd(xm), xm->usyms,
+						buf, len);
 
 	return name ? name : "[unknown]";
 }
@@ -355,8 +379,9 @@ static int exitmon__write_txt(const struct exitmon *xm, const struct exitmon_tot
 		s->all_threads ? "all threads" : "thread-group leaders only",
 		s->user_stacks ? "on" : "off");
 	fprintf(o, "# per exit: seconds since the first [CLOCK_MONOTONIC ns], pid tgid ppid comm, "
-		"how it ended, then its user stack innermost first: address, [file+offset] in that "
-		"file (as found by the program at exit; 'addr2line -f -e FILE OFFSET' names it)\n");
+		"how it ended, then its user stack innermost first: address, then the function, "
+		"read from the file the program found mapped there at exit, or [file+offset] when "
+		"the file has no symbol there, is gone or is another file now\n");
 	for (size_t i = 0; i < xm->nr_exits; i++) {
 		const struct exitmon_event *x = &xm->exits[i];
 		const struct hld_exit_record *r = &x->rec;
@@ -369,7 +394,7 @@ static int exitmon__write_txt(const struct exitmon *xm, const struct exitmon_tot
 			fprintf(o, "    (no user stack: %s)\n", strerror(-r->ustack_err));
 		for (uint32_t k = 0; k < r->nr_ustack; k++)
 			fprintf(o, "    0x%llx %s\n", (unsigned long long)r->ustack[k],
-				exitmon__frame(x, k, name, sizeof(name)));
+				exitmon__frame(xm, x, k, name, sizeof(name)));
 	}
 	if (fclose(o))
 		return -errno;
@@ -377,7 +402,8 @@ static int exitmon__write_txt(const struct exitmon *xm, const struct exitmon_tot
 }
 
 /* One exit as a JSON object. */
-static void exitmon__json_exit(struct json_writer *j, const struct exitmon_event *x)
+static void exitmon__json_exit(struct json_writer *j, const struct exitmon *xm,
+			       const struct exitmon_event *x)
 {
 	const struct hld_exit_record *r = &x->rec;
 	struct xm_status st = exitmon__decode(r->exit_code);
@@ -415,7 +441,7 @@ static void exitmon__json_exit(struct json_writer *j, const struct exitmon_event
 			json__uint(j, "offset", x->uf.off[k]);
 		else
 			json__null(j, "offset");
-		json__str(j, "sym", exitmon__frame(x, k, name, sizeof(name)));
+		json__str(j, "sym", exitmon__frame(xm, x, k, name, sizeof(name)));
 		json__end_object(j);
 	}
 	json__end_array(j);
@@ -445,7 +471,7 @@ static int exitmon__write_json(const struct exitmon *xm, const struct exitmon_to
 	json__uint(&j, "frames_unmapped", t->vma_err);
 	json__begin_array(&j, "records");
 	for (size_t i = 0; i < xm->nr_exits; i++)
-		exitmon__json_exit(&j, &xm->exits[i]);
+		exitmon__json_exit(&j, xm, &xm->exits[i]);
 	json__end_array(&j);
 	json__end_object(&j);
 	fputc('\n', o);
@@ -473,6 +499,8 @@ static int exitmon_report(struct diag_feature *f, const struct diag_outputs *out
 	if (err >= 0)
 		err = xm->rec_err;
 	t = exitmon__totals(xm);
+	if (!xm->usyms && xm->nr_exits)
+		xm->usyms = usyms__new();	/* NULL: frames stay "[file+0xoff]" */
 	f->events = xm->nr_exits;
 	f->drops = t.drops;
 	snprintf(path, sizeof(path), "%s/exit.txt", out->dir);
@@ -504,6 +532,9 @@ static void exitmon_free(struct diag_feature *f)
 	if (!xm)
 		return;
 	exitmon__unload(xm);
+	if (xm->paths_fd >= 0)
+		close(xm->paths_fd);
+	usyms__free(xm->usyms);
 	free(xm->exits);
 	free(xm);
 	f->priv = NULL;

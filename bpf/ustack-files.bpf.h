@@ -5,10 +5,12 @@
  * try-locks the mm) while the task's memory is still there. A report can
  * then show "[file+0xoffset]" for frames of a process that exited long
  * before, with no hldbench process running when it ran and no
- * /proc/PID/maps to read. Only the base name of the file is kept: function
- * names need the file itself, which user space names only while the
- * process lives. Used by high-order and reboot (bpf/highorder.bpf.c,
- * bpf/reboot.bpf.c) and their user sides.
+ * /proc/PID/maps to read. Each distinct file is also identified by device
+ * and inode, and its full path (the dentry chain up to the root of the
+ * mount namespace, walked here once per file) goes into the ustack_paths
+ * map, so that user space can open the file later, check it still is that
+ * inode and name the function (ustack_files__symbol(), bpf/ustack-files.c).
+ * Used by exit-monitor, high-order and reboot and their user sides.
  */
 #ifndef HLD_USTACK_FILES_BPF_H
 #define HLD_USTACK_FILES_BPF_H
@@ -19,6 +21,23 @@
 #define USTACK_FILE_NAME	48	/* bytes of a file's base name */
 #define USTACK_NO_FILE		0xff	/* idx: anonymous memory, or the lookup failed */
 #define USTACK_VDSO		0xfe	/* idx: the vDSO */
+#define USTACK_PATH_NAMES	12	/* path components kept, innermost first */
+#define USTACK_PATH_NAME_LEN	48	/* bytes per component, NUL included */
+#define USTACK_PATHS		4096	/* files whose path is kept (least recently used go) */
+
+/* A mapped file: inode and device (kernel encoding: major << 20 | minor). */
+struct ustack_file_id {
+	__u64 ino;
+	__u32 dev;
+	__u32 pad;
+};
+
+/* Value of ustack_paths: a file's path, innermost component first. */
+struct ustack_path {
+	__u32 nr_names;		/* components in names[]; USTACK_PATH_NAMES: maybe cut */
+	__u32 pad;
+	char names[USTACK_PATH_NAMES][USTACK_PATH_NAME_LEN];
+};
 
 struct ustack_files {
 	__u64 off[HLD_MAX_STACK];	/* offset of each frame in its file */
@@ -28,9 +47,83 @@ struct ustack_files {
 	__s32 vma_err;			/* first bpf_find_vma() error (-EBUSY: mm locked), 0 if none */
 	__u32 pad;
 	char files[USTACK_FILES][USTACK_FILE_NAME];	/* base names */
+	struct ustack_file_id ids[USTACK_FILES];	/* key of each file in ustack_paths */
 };
 
 #ifdef __bpf__
+
+/* File id -> path, for every file a recorded frame lies in. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, USTACK_PATHS);
+	__type(key, struct ustack_file_id);
+	__type(value, struct ustack_path);
+} ustack_paths SEC(".maps");
+
+/* Where a path is built before it goes into ustack_paths (too big for the stack). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ustack_path);
+} ustack_path_scratch SEC(".maps");
+
+__u64 nr_ustack_paths = 0;		/* paths written into ustack_paths */
+__u64 nr_ustack_path_fail = 0;		/* files whose path could not be kept */
+
+__noinline int ustack_files__note_path(__u64 file, __u64 ino, __u32 dev);
+
+/*
+ * Make sure the path of @file (struct file *, inode @ino on device @dev)
+ * is in ustack_paths: one lookup when it is, else the dentry chain walked
+ * up to the root of the mount namespace, crossing mount points (as
+ * d_path() would, bounded). A global function: the verifier checks it
+ * once, not once per state of the frame walk that calls it. 0, or 1 when
+ * the path could not be kept.
+ */
+__noinline int ustack_files__note_path(__u64 file, __u64 ino, __u32 dev)
+{
+	struct ustack_file_id id = { .ino = ino, .dev = dev };
+	struct file *f = (struct file *)file;
+	struct dentry *d, *parent, *mnt_root;
+	struct ustack_path *p;
+	struct mount *mnt;
+	__u32 zero = 0, n = 0;
+
+	if (bpf_map_lookup_elem(&ustack_paths, &id))
+		return 0;
+	p = bpf_map_lookup_elem(&ustack_path_scratch, &zero);
+	if (!p)
+		return 1;
+	d = BPF_CORE_READ(f, f_path.dentry);
+	mnt = container_of(BPF_CORE_READ(f, f_path.mnt), struct mount, mnt);
+	for (int k = 0; k < USTACK_PATH_NAMES * 2 && n < USTACK_PATH_NAMES; k++) {
+		mnt_root = BPF_CORE_READ(mnt, mnt.mnt_root);
+		if (d == mnt_root) {
+			struct mount *up = BPF_CORE_READ(mnt, mnt_parent);
+
+			if (up == mnt)
+				break;	/* the root of the namespace */
+			d = BPF_CORE_READ(mnt, mnt_mountpoint);
+			mnt = up;
+			continue;
+		}
+		parent = BPF_CORE_READ(d, d_parent);
+		if (parent == d || n >= USTACK_PATH_NAMES)
+			break;
+		bpf_probe_read_kernel_str(p->names[n], USTACK_PATH_NAME_LEN,
+					  BPF_CORE_READ(d, d_name.name));
+		n++;
+		d = parent;
+	}
+	p->nr_names = n;
+	if (!n || bpf_map_update_elem(&ustack_paths, &id, p, BPF_ANY)) {
+		__sync_fetch_and_add(&nr_ustack_path_fail, 1);
+		return 1;
+	}
+	__sync_fetch_and_add(&nr_ustack_paths, 1);
+	return 0;
+}
 
 /* What bpf_find_vma() tells about the mapping of one address. */
 struct ustack_vma {
@@ -45,7 +138,8 @@ static long ustack_files__vma(struct task_struct *task, struct vm_area_struct *v
 {
 	v->start = vma->vm_start;
 	v->pgoff = vma->vm_pgoff;
-	v->file = (__u64)vma->vm_file;
+	/* read, not loaded: a plain number, which a global function accepts */
+	bpf_probe_read_kernel(&v->file, sizeof(v->file), &vma->vm_file);
 	return 0;
 }
 
@@ -109,6 +203,10 @@ static long ustack_files__frame(__u32 i, struct ustack_walk *w)
 		idx = nf;
 		w->seen[nf] = v.file;
 		bpf_probe_read_kernel_str(uf->files[nf], USTACK_FILE_NAME, name);
+		uf->ids[nf].ino = BPF_CORE_READ(f, f_inode, i_ino);
+		uf->ids[nf].dev = BPF_CORE_READ(f, f_inode, i_sb, s_dev);
+		uf->ids[nf].pad = 0;
+		ustack_files__note_path(v.file, uf->ids[nf].ino, uf->ids[nf].dev);
 		w->nf++;
 	}
 	uf->idx[i] = idx;
@@ -145,6 +243,18 @@ static __always_inline __u32 ustack_files__fill(struct ustack_files *uf, const _
 #else /* user space */
 
 #include <stdio.h>
+
+struct usyms;
+
+/*
+ * Frame @i of @uf named by function: the frame's file is opened by the
+ * path the program kept in ustack_paths (@paths_fd), if it still is the
+ * same inode, and its symbols read through @us (cached by inode). Return
+ * addresses (frames past the first) are looked up one byte back, at the
+ * call. Falls back to "[file+0xoffset]"; NULL when the mapping is unknown.
+ */
+const char *ustack_files__symbol(const struct ustack_files *uf, unsigned int i, int paths_fd,
+				 struct usyms *us, char *buf, size_t len);
 
 /*
  * Frame @i of @uf as "[file+0xoffset]" ("[vdso+0x...]") into @buf, or NULL

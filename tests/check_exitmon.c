@@ -109,9 +109,10 @@ static const struct exit_case {
 };
 
 /*
- * Does the innermost frame of the record's user stack lie in a file the
- * program named, with a name of the [file+0xoffset] form? The child waits
- * in pause(), in libc.
+ * Does the innermost frame of the record's user stack lie in the file the
+ * program found (libc, at an offset), named by its function? The child
+ * waits in pause(), in libc, and was killed: the name comes from libc's
+ * symbols, read by the path the program kept, after the child is gone.
  */
 static bool has_named_frame(struct json_object *rec)
 {
@@ -123,7 +124,8 @@ static bool has_named_frame(struct json_object *rec)
 	fr = json_object_array_get_idx(ustack, 0);
 	file = json_object_get_string(obj_get(fr, "file"));
 	sym = json_object_get_string(obj_get(fr, "sym"));
-	return file && sym && !strncmp(file, "libc", 4) && strstr(sym, file) && strstr(sym, "+0x");
+	return file && sym && !strncmp(file, "libc", 4) &&
+	       json_object_get_int64(obj_get(fr, "offset")) && sym[0] != '[' && strstr(sym, "pause");
 }
 
 /* Check one record against the child it names; false if it names none. */

@@ -613,6 +613,127 @@ START_TEST(test_usyms_deferred)
 }
 END_TEST
 
+/*
+ * The mapping of this process holding @addr, as a BPF program would note
+ * it: the file's path, device and inode, and @addr's offset in the file.
+ */
+static void self_file_of(uint64_t addr, struct usyms_file *file, char *path, size_t len,
+			 uint64_t *off)
+{
+	unsigned long long start, end, pgoff, ino;
+	unsigned int maj, min;
+	char line[4096], perms[8];
+	FILE *f = fopen("/proc/self/maps", "re");
+	bool found = false;
+	int pos;
+
+	ck_assert_ptr_nonnull(f);
+	while (!found && fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%llx-%llx %7s %llx %x:%x %llu %n", &start, &end, perms, &pgoff,
+			   &maj, &min, &ino, &pos) != 7 || addr < start || addr >= end)
+			continue;
+		line[strcspn(line, "\n")] = '\0';
+		snprintf(path, len, "%s", line + pos);
+		*file = (struct usyms_file){ .path = path, .major = maj, .minor = min, .ino = ino };
+		*off = addr - start + pgoff;
+		found = true;
+	}
+	fclose(f);
+	ck_assert_msg(found, "no mapping holds %llx", (unsigned long long)addr);
+}
+
+/* Which file offset is named, how the file is described, and the name wanted. */
+static const struct file_case {
+	const char *sym;	/* dlsym() name, or NULL: sym_beta */
+	int ino_delta;		/* added to the real inode: another file */
+	bool bad_path;
+	const char *want;	/* must occur in the name; NULL: exactly "[base+0xoff]" */
+} file_cases[] = {
+	{ NULL, 0, false, "sym_beta" },
+	{ "getpid", 0, false, "getpid" },
+	{ "qsort", 0, false, "qsort" },
+	{ NULL, 1, false, NULL },
+	{ "getpid", 1, false, NULL },
+	{ NULL, 0, true, NULL },
+};
+
+/*
+ * A file offset in a file known only by path, device and inode (what a BPF
+ * program notes at an event) names the function there, with no process:
+ * only when the path still is that inode.
+ */
+START_TEST(test_usyms_name_file)
+{
+	const struct file_case *c = &file_cases[_i];
+	void *p = c->sym ? dlsym(RTLD_DEFAULT, c->sym) : (void *)sym_beta;
+	struct usyms *us = usyms__new();
+	char path[4096], buf[128], want[256];
+	struct usyms_file file;
+	uint64_t off;
+
+	ck_assert_ptr_nonnull(us);
+	ck_assert_ptr_nonnull(p);
+	self_file_of((uintptr_t)p + 2, &file, path, sizeof(path), &off);
+	file.ino += c->ino_delta;
+	if (c->bad_path)
+		file.path = "/nonexistent/no-such-file";
+	usyms__name_file(us, &file, off, buf, sizeof(buf));
+	if (c->want) {
+		ck_assert_msg(strstr(buf, c->want) && buf[0] != '[', "%s", buf);
+	} else {
+		snprintf(want, sizeof(want), "[%s+0x%llx]", strrchr(file.path, '/') + 1,
+			 (unsigned long long)off);
+		ck_assert_str_eq(buf, want);
+	}
+	/* the second time from the cache: the same */
+	ck_assert_str_eq(usyms__name_file(us, &file, off, want, sizeof(want)), buf);
+	ck_assert_str_eq(usyms__name_file(NULL, &file, off, buf, sizeof(buf)), "[unknown]");
+	usyms__free(us);
+}
+END_TEST
+
+/*
+ * Named by file offset, every address of stripped libz's code gets the
+ * name a snapshot of the live process gives: the same tables (.dynsym,
+ * .eh_frame_hdr starts), reached by path instead of by process.
+ */
+START_TEST(test_usyms_name_file_same)
+{
+	void *p = dlsym(RTLD_DEFAULT, "crc32");
+	char path[4096], a[128], b[128];
+	struct usyms *live, *byfile;
+	struct usyms_file file;
+	uint64_t off, start;
+	int named = 0, unnamed = 0;
+
+	if (!p) {
+		printf("check_syms: skip name by file: libz is not loaded\n");
+		return;
+	}
+	live = usyms__new();
+	byfile = usyms__new();
+	ck_assert_int_eq(usyms__add_pid(live, getpid(), false), 0);
+	self_file_of((uintptr_t)p, &file, path, sizeof(path), &off);
+	start = (uintptr_t)p - off;	/* where offset 0 would be */
+	for (uint64_t o = off & ~0xfffull; o < (off & ~0xfffull) + 0x4000; o += 8) {
+		usyms__name(live, getpid(), start + o, a, sizeof(a));
+		usyms__name_file(byfile, &file, o, b, sizeof(b));
+		if (!strcmp(a, "[unknown]"))
+			continue;	/* past the mapping */
+		ck_assert_msg(!strcmp(a, b), "offset %llx: %s by process, %s by file",
+			      (unsigned long long)o, a, b);
+		if (a[0] == '[')
+			unnamed++;
+		else
+			named++;
+	}
+	ck_assert_int_gt(named, 0);
+	ck_assert_int_gt(unnamed, 0);
+	usyms__free(live);
+	usyms__free(byfile);
+}
+END_TEST
+
 static Suite *syms_suite(void)
 {
 	Suite *s = suite_create("syms");
@@ -645,6 +766,11 @@ static Suite *syms_suite(void)
 	tcase_add_test(tc, test_usyms_refresh);
 	tcase_add_loop_test(tc, test_usyms_exe, 0, sizeof(exe_cases) / sizeof(exe_cases[0]));
 	tcase_add_test(tc, test_usyms_deferred);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("user-files");
+	tcase_add_loop_test(tc, test_usyms_name_file, 0, sizeof(file_cases) / sizeof(file_cases[0]));
+	tcase_add_test(tc, test_usyms_name_file_same);
 	suite_add_tcase(s, tc);
 	return s;
 }
