@@ -3,16 +3,18 @@
  * backend-kmod.c - user side of the kernel-module backend (/dev/hld).
  *
  * The features of hld.ko plug in here, into kmod_features[], as the eBPF
- * backend's do in bpf/backend.c. Until a feature is listed, diag__find()
- * says it is not implemented on this backend.
+ * backend's do in bpf/backend.c: one harness/kmod-<feature>.c each, on top
+ * of harness/kmod-dev.c. Until a feature is listed, diag__find() says it is
+ * not implemented on this backend.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <unistd.h>
 
 #include "diag.h"
+#include "kmod-dev.h"
 
-#define HLD_DEV "/dev/hld"
+#define HLD_DEV HLD_DEVICE
 
 /* The module is usable when /dev/hld exists; say why not otherwise. */
 static int kmod_probe(char *why, size_t len)
@@ -30,6 +32,7 @@ static int kmod_probe(char *why, size_t len)
 }
 
 static const struct diag_ops *const kmod_features[] = {
+	&kmod_sys_cost_ops,
 	NULL,
 };
 

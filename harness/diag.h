@@ -29,26 +29,8 @@
 #define DIAG_POLL_MS 10
 #define DIAG_MAX_METRICS 16
 
-/*
- * The features of the diagnosis module, in `diag list` order: the thirteen
- * of diagnose-tools, and tracepoint, kprobe's stand-in where kprobes are absent.
- * X(identifier, "command-line name", "one-line summary")
- */
-#define HLD_FEATURES(X)                                                          \
-	X(load_monitor, "load-monitor", "stacks of all R and D tasks when load crosses a threshold") \
-	X(sys_cost, "sys-cost", "per-syscall count and time")                      \
-	X(irq_stats, "irq-stats", "per-IRQ, softirq and timer counts and time")    \
-	X(irq_delay, "irq-delay", "CPUs that did not service their timer interrupt") \
-	X(run_trace, "run-trace", "timeline of one thread, on and off CPU")        \
-	X(perf, "perf", "sampling profiler, kernel and user stacks")               \
-	X(kprobe, "kprobe", "stacks at an arbitrary kernel function")              \
-	X(tracepoint, "tracepoint", "count any named tracepoint, with stacks")     \
-	X(exit_monitor, "exit-monitor", "task exits with code and stack")          \
-	X(mutex_monitor, "mutex-monitor", "kernel lock contention")               \
-	X(exec_monitor, "exec-monitor", "every exec with argv and parent chain")   \
-	X(alloc_top, "alloc-top", "pages allocated per process")                   \
-	X(high_order, "high-order", "stacks of high-order page allocations")       \
-	X(reboot, "reboot", "who called reboot")
+/* HLD_FEATURES(X): the feature list, shared with the kernel module. */
+#include "hld_features.h"
 
 struct diag_feature;
 struct diag_outputs;

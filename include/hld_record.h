@@ -37,6 +37,8 @@ enum hld_record_type {
 	HLD_REC_REBOOT = 5,		/* struct hld_reboot_record */
 	HLD_REC_RUNTRACE = 6,		/* struct hld_runtrace_record */
 	HLD_REC_IRQDELAY = 7,		/* struct hld_irqdelay_record */
+	HLD_REC_SYSCOST = 8,		/* struct hld_syscost_record (kernel module) */
+	HLD_REC_TEST = 9,		/* struct hld_test_record (kernel module's test ioctl) */
 	HLD_REC__MAX,
 };
 
@@ -277,6 +279,34 @@ struct hld_irqdelay_record {
 	char comm[HLD_COMM_LEN];
 	__u64 kstack[HLD_MAX_STACK];
 	__u64 late_ns;		/* how long after it was due the tick fired */
+};
+
+/*
+ * sys-cost, kernel module: one row of a drained generation, one per CPU and
+ * (process, syscall) pair; user space sums a pair's rows over CPUs. Rows
+ * with HLD_SYSCOST_OVERFLOW in flags are per-syscall counts of pairs that
+ * found no slot (tgid 0, comm empty).
+ */
+#define HLD_SYSCOST_OVERFLOW	1u
+
+struct hld_syscost_record {
+	struct hld_record_header hdr;	/* ts: when the process was named in this row */
+	__u32 tgid;
+	__u32 nr;		/* syscall number */
+	__u32 cpu;		/* the CPU the syscalls returned on */
+	__u32 flags;		/* HLD_SYSCOST_* */
+	__u64 count;
+	__u64 total_ns;
+	__u64 max_ns;
+	char comm[HLD_COMM_LEN];	/* process's comm when named (first call, execve) */
+};
+
+/* The kernel module's test ioctl: records that exercise read() and poll(). */
+struct hld_test_record {
+	struct hld_record_header hdr;
+	__u64 seq;		/* 0, 1, ... within one test ioctl */
+	__u32 cpu;		/* CPU it was emitted on */
+	__u32 pad;
 };
 
 #endif /* HLD_RECORD_H */

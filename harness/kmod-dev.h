@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * kmod-dev.h - user side of /dev/hld (include/hld_ioctl.h): the calls every
+ * kernel-module feature makes.
+ */
+#ifndef HLD_KMOD_DEV_H
+#define HLD_KMOD_DEV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "diag.h"
+#include "hld_ioctl.h"
+
+/* Open /dev/hld: the fd, or -errno. */
+int kmod__open(void);
+
+/*
+ * Is feature @id usable on the loaded module? 0, or -errno with the reason
+ * in @why: the module is missing, the feature not implemented in it yet or
+ * unavailable on this kernel.
+ */
+int kmod__probe(enum diag_feature_id id, char *why, size_t len);
+
+/* The status of @id (settings not asked for). 0 or -errno. */
+int kmod__status(int fd, enum diag_feature_id id, struct hld_ioc_status *st);
+
+/* Activate @id with @settings (@size bytes); @persist: outlive @fd. 0 or -errno. */
+int kmod__activate(int fd, enum diag_feature_id id, const void *settings, size_t size,
+		   bool persist);
+/* 0, or -errno (-ENOENT: not active). */
+int kmod__deactivate(int fd, enum diag_feature_id id);
+
+/*
+ * Drain @id's rows since the last report: *@buf (malloc'ed, free it) holds
+ * *@len bytes of records. 0 or -errno.
+ */
+int kmod__report(int fd, enum diag_feature_id id, void **buf, size_t *len);
+
+/* The kernel-module features, one harness/kmod-<feature>.c each. */
+extern const struct diag_ops kmod_sys_cost_ops;
+
+#endif /* HLD_KMOD_DEV_H */

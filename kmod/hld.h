@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * hld.h - inside hld.ko: what the core (hld_main.c, hld_ring.c) offers the
+ * features, and the ops each feature (feat_<name>.c) fills.
+ */
+#ifndef HLD_H
+#define HLD_H
+
+#include <linux/types.h>
+
+#include "hld_features.h"
+#include "hld_ioctl.h"
+#include "hld_record.h"
+#include "hld_settings.h"
+#include "hld_compat.h"
+
+struct tracepoint;
+
+/*
+ * One feature. Called with the core's control mutex held (never two at a
+ * time); settings are checked by check() before activate() sees them.
+ */
+struct hld_feature_ops {
+	u32 settings_size;		/* sizeof its struct in hld_settings.h */
+	/* At module load: 0 if usable, else -errno and @why. */
+	int (*init)(char *why, size_t len);
+	void (*exit)(void);		/* at unload, after deactivate() */
+	/* -EINVAL if a value is out of range; nothing may change. */
+	int (*check)(const void *settings);
+	int (*activate)(const void *settings);
+	void (*deactivate)(void);	/* collected data stays for report() */
+	/* Bytes report() may need at most. */
+	u64 (*report_max)(void);
+	/* Drain what was collected since the last report into @buf, as records. */
+	int (*report)(void __user *buf, u64 len, u64 *written, u64 *records);
+	/* events, drops, drops_cause[] since activation */
+	void (*stats)(struct hld_ioc_status *st);
+};
+
+extern const struct hld_feature_ops hld_syscost_ops;
+
+/* Records for read(): from any context but NMI. false (counted) if the buffer is full. */
+bool hld_emit(const void *rec, u32 len);
+int hld_ring_init(void);
+void hld_ring_exit(void);
+bool hld_ring_empty(void);
+u64 hld_ring_drops(void);
+/* Copy whole records into @buf; bytes copied, 0 if none is ready, or -errno. */
+ssize_t hld_ring_read(char __user *buf, size_t len);
+/* Woken (from irq_work) when records were emitted. */
+extern struct wait_queue_head hld_wait;
+
+/* The kernel tracepoint named @name, or NULL. */
+struct tracepoint *hld_tracepoint(const char *name);
+
+#endif /* HLD_H */

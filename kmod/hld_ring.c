@@ -1,0 +1,183 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * hld_ring.c - the per-CPU record buffers behind read() and poll().
+ *
+ * Each possible CPU has a byte ring, allocated at load: a producer appends
+ * one whole record under the ring's raw spinlock with interrupts off (so
+ * from process, softirq or hardirq context, never NMI), or counts a drop
+ * when it does not fit. read() takes whole records from the rings in CPU
+ * order. Producers never wake anyone directly (they may hold scheduler
+ * locks): an irq_work does.
+ */
+#define pr_fmt(fmt) "hld: " fmt
+
+#include <linux/irq_work.h>
+#include <linux/minmax.h>
+#include <linux/percpu.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+#include <linux/uaccess.h>
+#include <linux/vmalloc.h>
+#include <linux/wait.h>
+
+#include "hld.h"
+
+#define HLD_RING_SIZE	(256u << 10)	/* bytes per CPU, a power of two */
+#define HLD_RECORD_MAX	4096u		/* largest record accepted */
+
+struct hld_ring {
+	raw_spinlock_t lock;
+	char *buf;
+	u64 head, tail;			/* bytes ever written and read */
+	u64 drops;
+};
+
+static struct hld_ring __percpu *hld_rings;
+DECLARE_WAIT_QUEUE_HEAD(hld_wait);
+
+static void hld_wake(struct irq_work *w)
+{
+	wake_up_interruptible(&hld_wait);
+}
+
+static DEFINE_IRQ_WORK(hld_wake_work, hld_wake);
+
+/* Copy @len bytes at ring offset @pos (wrapping) to or from @p. */
+static void ring_copy(struct hld_ring *r, u64 pos, void *p, u32 len, bool to_ring)
+{
+	u32 off = pos & (HLD_RING_SIZE - 1), first = min(len, HLD_RING_SIZE - off);
+
+	if (to_ring) {
+		memcpy(r->buf + off, p, first);
+		memcpy(r->buf, (char *)p + first, len - first);
+	} else {
+		memcpy(p, r->buf + off, first);
+		memcpy((char *)p + first, r->buf, len - first);
+	}
+}
+
+bool hld_emit(const void *rec, u32 len)
+{
+	struct hld_ring *r;
+	unsigned long flags;
+	bool ok;
+
+	if (WARN_ON_ONCE(len < sizeof(struct hld_record_header) || len > HLD_RECORD_MAX))
+		return false;
+	local_irq_save(flags);
+	r = this_cpu_ptr(hld_rings);
+	raw_spin_lock(&r->lock);
+	ok = r->head - r->tail + len <= HLD_RING_SIZE;
+	if (ok) {
+		ring_copy(r, r->head, (void *)rec, len, true);
+		r->head += len;
+	} else {
+		r->drops++;
+	}
+	raw_spin_unlock(&r->lock);
+	local_irq_restore(flags);
+	if (ok)
+		irq_work_queue(&hld_wake_work);
+	return ok;
+}
+
+bool hld_ring_empty(void)
+{
+	int cpu;
+
+	for_each_possible_cpu(cpu) {
+		struct hld_ring *r = per_cpu_ptr(hld_rings, cpu);
+
+		if (READ_ONCE(r->head) != READ_ONCE(r->tail))
+			return false;
+	}
+	return true;
+}
+
+u64 hld_ring_drops(void)
+{
+	u64 sum = 0;
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		sum += READ_ONCE(per_cpu_ptr(hld_rings, cpu)->drops);
+	return sum;
+}
+
+/* Take the next record of @r into @rec if it fits in @room bytes: its length, or 0. */
+static u32 ring_take(struct hld_ring *r, void *rec, size_t room)
+{
+	struct hld_record_header h;
+	unsigned long flags;
+	u32 len = 0;
+
+	raw_spin_lock_irqsave(&r->lock, flags);
+	if (r->head != r->tail) {
+		ring_copy(r, r->tail, &h, sizeof(h), false);
+		if (h.len <= room) {
+			len = h.len;
+			ring_copy(r, r->tail, rec, len, false);
+			r->tail += len;
+		}
+	}
+	raw_spin_unlock_irqrestore(&r->lock, flags);
+	return len;
+}
+
+ssize_t hld_ring_read(char __user *buf, size_t len)
+{
+	size_t done = 0;
+	void *rec;
+	int cpu;
+
+	rec = kmalloc(HLD_RECORD_MAX, GFP_KERNEL);
+	if (!rec)
+		return -ENOMEM;
+	for_each_possible_cpu(cpu) {
+		struct hld_ring *r = per_cpu_ptr(hld_rings, cpu);
+		u32 n;
+
+		while ((n = ring_take(r, rec, min_t(size_t, len - done, HLD_RECORD_MAX)))) {
+			if (copy_to_user(buf + done, rec, n)) {
+				kfree(rec);
+				return done ? done : -EFAULT;
+			}
+			done += n;
+		}
+	}
+	kfree(rec);
+	return done;
+}
+
+int hld_ring_init(void)
+{
+	int cpu;
+
+	hld_rings = alloc_percpu(struct hld_ring);
+	if (!hld_rings)
+		return -ENOMEM;
+	for_each_possible_cpu(cpu) {
+		struct hld_ring *r = per_cpu_ptr(hld_rings, cpu);
+
+		raw_spin_lock_init(&r->lock);
+		r->buf = vzalloc_node(HLD_RING_SIZE, cpu_to_node(cpu));
+		if (!r->buf) {
+			hld_ring_exit();
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+void hld_ring_exit(void)
+{
+	int cpu;
+
+	if (!hld_rings)
+		return;
+	irq_work_sync(&hld_wake_work);
+	for_each_possible_cpu(cpu)
+		vfree(per_cpu_ptr(hld_rings, cpu)->buf);
+	free_percpu(hld_rings);
+	hld_rings = NULL;
+}
