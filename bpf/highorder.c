@@ -313,8 +313,9 @@ static int highorder__drain(struct highorder *h, struct highorder_row **rows, si
  * in the BPF program and bpf_trace_run*(): those leading frames are the
  * tracing machinery, not the allocation, and are left out. A user frame is
  * named from the process's maps when it was snapshotted while it lived,
- * else placed in its file ("[file+0xoff]") by what the program noted in
- * ufiles.
+ * else from the file the program noted in ufiles (its path kept in
+ * ustack_paths), or placed in that file ("[file+0xoff]") when the file has
+ * no symbol there or is gone.
  */
 static void highorder__stack(struct highorder *h, int32_t id, bool user, uint32_t tgid,
 			     struct highorder_stack *st)
@@ -344,7 +345,9 @@ static void highorder__stack(struct highorder *h, int32_t id, bool user, uint32_
 		if (live)
 			name = usyms__name(h->usyms, tgid, addr, buf, sizeof(buf));
 		if (user && have_uf && (!name || !strcmp(name, "[unknown]"))) {
-			const char *placed = ustack_files__name(&uf, i, fbuf, sizeof(fbuf));
+			const char *placed = ustack_files__symbol(
+				&uf, i, bpf_map__fd(h->skel->maps.ustack_paths), h->usyms, fbuf,
+				sizeof(fbuf));
 
 			if (placed)
 				name = placed;

@@ -273,7 +273,9 @@ static const struct ustack_files *reboot__ufiles(struct reboot *rb,
 /*
  * Symbolize frame @i of a stack into @buf: a kernel frame, or with @user
  * set a frame of that caller's user stack, named from its maps when they
- * were snapshotted while it lived, else placed in its file by @uf.
+ * were snapshotted while it lived, else from the file the program found
+ * mapped there (@uf; its path in ustack_paths), or placed in that file
+ * ("[file+0xoff]") when it has no symbol there or is gone.
  */
 static const char *reboot__frame(struct reboot *rb, const __u64 *ips, int i,
 				 const struct hld_reboot_record *user,
@@ -285,7 +287,8 @@ static const char *reboot__frame(struct reboot *rb, const __u64 *ips, int i,
 	if (user && usyms__has_pid(rb->usyms, user->tgid))
 		name = usyms__name(rb->usyms, user->tgid, addr, buf, len);
 	if (user && uf && (!name || !strcmp(name, "[unknown]")))
-		name = ustack_files__name(uf, i, buf, len);
+		name = ustack_files__symbol(uf, i, bpf_map__fd(rb->skel->maps.ustack_paths),
+					    rb->usyms, buf, len);
 	else if (!user && rb->ksyms && !ksyms__restricted(rb->ksyms))
 		name = ksyms__name(rb->ksyms, addr);
 	if (name && name != buf)

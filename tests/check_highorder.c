@@ -8,8 +8,9 @@
  *    orders 2, 3 and 10 watch `hldbench diag high-order --test` with no
  *    hldbench process of their own running: the order filter keeps exactly
  *    the allocations at or above it, the user frames of the test's child,
- *    which has exited by then, are placed in their file by the program
- *    ("[hldbench+0x...]"), and the second report is empty;
+ *    which has exited by then, are named by function (truth_thp_touch) from
+ *    the file and path the program noted (bpf/ustack-files.bpf.h), and the
+ *    second report is empty;
  *  - with no activation the report is empty.
  * Needs root and BPF; skips with the reason. The persistent cases run
  * $HLDBENCH (default build/hldbench).
@@ -71,7 +72,7 @@ static long member_int(json_object *o, const char *key)
 struct cli_seen {
 	long pipe;		/* order 2 with pipe_fcntl */
 	long thp;		/* order 9 with a huge-page frame */
-	long thp_placed;	/* of those, the first user frame placed in hldbench */
+	long thp_named;		/* of those, the first user frame named truth_thp_touch */
 	long below;		/* below the activation's order */
 	long drops;
 };
@@ -99,11 +100,11 @@ static void cli_seen_read(const char *path, long order, struct cli_seen *seen)
 			seen->pipe += count;
 		if (o == 9 && stack_has(ks, "huge")) {
 			seen->thp += count;
-			/* the child exited before the report: its frames are placed by BPF */
+			/* the child exited before the report: named from what BPF noted */
 			if (us && json_object_array_length(us) &&
-			    strstr(json_object_get_string(json_object_array_get_idx(us, 0)),
-				   "[hldbench+0x"))
-				seen->thp_placed += count;
+			    !strcmp(json_object_get_string(json_object_array_get_idx(us, 0)),
+				    "truth_thp_touch"))
+				seen->thp_named += count;
 		}
 	}
 	json_object_put(root);
@@ -186,7 +187,7 @@ START_TEST(test_highorder_persistent)
 	       c->order, seen.pipe, seen.thp, thp);
 	ck_assert_int_eq(seen.pipe, c->pipes ? TEST_PIPES : 0);
 	ck_assert_int_eq(seen.thp, c->thp ? thp : 0);
-	ck_assert_int_eq(seen.thp_placed, seen.thp);
+	ck_assert_int_eq(seen.thp_named, seen.thp);
 	ck_assert_int_eq(seen.below, 0);
 	ck_assert_int_eq(seen.drops, 0);
 

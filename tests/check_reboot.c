@@ -7,7 +7,8 @@
  *  - a persistent activation (`hldbench diag reboot --activate`) catches the
  *    calls of `hldbench diag reboot --test` with no hldbench process of its
  *    own running, and its reports drain them, with the user frames of the
- *    exited caller placed in their files: with and without user stacks;
+ *    exited caller named by function from the files the program noted: with
+ *    and without user stacks;
  *  - with no activation the report is empty.
  * Needs root and BPF; skips with the reason. The persistent case runs
  * $HLDBENCH (default build/hldbench).
@@ -72,19 +73,17 @@ static size_t array_len(struct json_object *rec, const char *key)
 }
 
 /*
- * Is the first frame of the array @key of @rec placed in its file
- * ("[libc.so.6+0x101829]")? The caller has exited by the report, so only
- * the program's own lookup can have placed it.
+ * Is the first frame of the array @key of @rec named by its function, libc's
+ * syscall()? The caller has exited by the report, so only the file the
+ * program noted (and the path it kept) can have named it.
  */
-static bool array_first_placed(struct json_object *rec, const char *key)
+static bool array_first_named(struct json_object *rec, const char *key)
 {
 	struct json_object *a;
-	const char *f;
 
 	if (!json_object_object_get_ex(rec, key, &a) || !json_object_array_length(a))
 		return false;
-	f = json_object_get_string(json_object_array_get_idx(a, 0));
-	return f[0] == '[' && strstr(f, "+0x");
+	return !strcmp(json_object_get_string(json_object_array_get_idx(a, 0)), "syscall");
 }
 
 /* Lines of the log at @path from TEST_COMM with the bad magic. */
@@ -107,7 +106,7 @@ static int log_lines(const char *path)
 struct cli_report {
 	int records;		/* records of TEST_COMM */
 	int with_ustack;	/* of those, with user frames */
-	int placed;		/* of those, the first frame placed in its file ("[file+0x...]") */
+	int named;		/* of those, the first user frame named by function (syscall) */
 	int64_t calls, events, drops;
 };
 
@@ -129,7 +128,7 @@ static void cli_report_read(const char *path, struct cli_report *r)
 			continue;
 		r->records++;
 		r->with_ustack += array_len(rec, "ustack") > 0;
-		r->placed += array_first_placed(rec, "ustack");
+		r->named += array_first_named(rec, "ustack");
 	}
 	json_object_put(root);
 }
@@ -199,7 +198,7 @@ START_TEST(test_reboot_persistent)
 	cli_report_read(rep, &r);
 	ck_assert_int_eq(r.records, TEST_CALLS);
 	ck_assert_int_eq(r.with_ustack, c->user_stacks ? TEST_CALLS : 0);
-	ck_assert_int_eq(r.placed, c->user_stacks ? TEST_CALLS : 0);
+	ck_assert_int_eq(r.named, c->user_stacks ? TEST_CALLS : 0);
 	ck_assert_int_ge(r.calls, TEST_CALLS);
 	ck_assert_int_ge(r.events, TEST_CALLS);
 	ck_assert_int_eq(r.drops, 0);
