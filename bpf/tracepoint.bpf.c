@@ -14,11 +14,16 @@
  * process, comm, stack ids). A report flips `gen` and, after a grace
  * period, drains the old generation: its hash entries, its per-CPU counts
  * and its stack maps. The loss counters only grow.
+ *
+ * The first hit of a user stack in a process also notes the file and file
+ * offset of each of its frames (ustack-files.bpf.h) in ufiles, so that a
+ * report names the frames of a process that exited before it.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
 #include "tracepoint.bpf.h"
+#include "ustack-files.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -43,6 +48,8 @@ __u64 nr_drop_kstack = 0;	/* hits counted without their kernel stack */
 __u64 nr_drop_ustack = 0;	/* hits of a user task counted without its user stack */
 __s64 last_kstack_err = 0;	/* the last kernel stack error, for the report */
 __s64 last_ustack_err = 0;	/* the last user stack error */
+__u64 nr_ufiles_full = 0;	/* user stacks whose files were not noted: ufiles full */
+__u64 nr_ufiles_missed = 0;	/* user frames whose mapping was not found */
 
 /* Hits per CPU, one slot per generation: exact totals. */
 struct {
@@ -77,6 +84,28 @@ struct stack_map stacks0 SEC(".maps");
 struct stack_map stacks1 SEC(".maps");
 struct spill_map spill0 SEC(".maps");
 struct spill_map spill1 SEC(".maps");
+
+/* Files of the frames of each (generation, process, user stack); drained with the generation. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, TP_UFILES_ENTRIES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct tp_ufiles_key);
+	__type(value, struct ustack_files);
+} ufiles SEC(".maps");
+
+/* A user stack's frames and their files, built here before they go into ufiles. */
+struct tp_scratch {
+	__u64 ips[HLD_MAX_STACK];
+	struct ustack_files uf;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct tp_scratch);
+} scratch SEC(".maps");
 
 /* True if the current task's comm @comm equals the comm filter. */
 static __always_inline bool comm_matches(const char *comm)
@@ -162,6 +191,36 @@ static __always_inline void take_stacks(struct bpf_raw_tracepoint_args *ctx, voi
 	}
 }
 
+/*
+ * On the first hit of user stack @key->ustack_id in this process, note the
+ * file and offset of each of its frames in ufiles: one hash lookup on every
+ * later hit. The frames are read again (bpf_get_stack() gives the same ones
+ * the stack map holds).
+ */
+static __always_inline void note_ufiles(struct bpf_raw_tracepoint_args *ctx,
+					const struct tp_key *key)
+{
+	struct tp_ufiles_key k = { .gen = key->gen, .tgid = key->tgid, .ustack_id = key->ustack_id };
+	struct tp_scratch *sc;
+	__u32 zero = 0;
+	long n;
+
+	if (bpf_map_lookup_elem(&ufiles, &k))
+		return;
+	sc = bpf_map_lookup_elem(&scratch, &zero);
+	if (!sc)
+		return;
+	n = bpf_get_stack(ctx, sc->ips, sizeof(sc->ips), BPF_F_USER_STACK);
+	if (n <= 0)
+		return;
+	n = ustack_files__fill(&sc->uf, sc->ips, n / sizeof(__u64));
+	if (n)
+		__sync_fetch_and_add(&nr_ufiles_missed, n);
+	n = bpf_map_update_elem(&ufiles, &k, &sc->uf, BPF_NOEXIST);
+	if (n && n != -KEEXIST)
+		__sync_fetch_and_add(&nr_ufiles_full, 1);
+}
+
 /* Add one hit to @key's count; a full hash is counted as a drop. */
 static __always_inline void count_key(struct tp_key *key)
 {
@@ -214,6 +273,8 @@ int tp_hit(struct bpf_raw_tracepoint_args *ctx)
 		take_stacks(ctx, &stacks1, &spill1, &key);
 	else
 		take_stacks(ctx, &stacks0, &spill0, &key);
+	if (key.ustack_id >= 0)
+		note_ufiles(ctx, &key);
 	count_key(&key);
 	return 0;
 }

@@ -37,4 +37,19 @@ struct tp_key {
 	char comm[TP_COMM_LEN];
 };
 
+/*
+ * Key of the ufiles hash: the files and file offsets of the frames of user
+ * stack @ustack_id (of generation @gen) as process @tgid had them mapped
+ * (struct ustack_files, bpf/ustack-files.bpf.h), noted on the stack's first
+ * hit so that a report can name them after the process exited.
+ */
+#define TP_UFILES_ENTRIES 8192	/* (generation, process, user stack) rows */
+
+struct tp_ufiles_key {
+	__u32 gen;
+	__u32 tgid;
+	__s32 ustack_id;
+	__u32 pad;
+};
+
 #endif /* HLD_TRACEPOINT_BPF_H */

@@ -36,6 +36,7 @@
 #include "tracepoint.bpf.h"
 #include "tracepoint.h"
 #include "tracepoint.skel.h"
+#include "ustack-files.bpf.h"
 
 #define TP_DRAIN_MS		500	/* drain period while polled */
 #define TP_DEFAULT_TOP		10
@@ -80,6 +81,8 @@ struct tracepoint {
 struct tp_drops {
 	uint64_t count, kstack, ustack, missed;
 	int64_t last_kerr, last_uerr;
+	/* not losses, names: user stacks whose files were not noted, frames not placed */
+	uint64_t ufiles_full, ufiles_missed;
 };
 
 static const char *const tp_stacks_names[] = { "both", "kernel", "user", "none" };
@@ -354,15 +357,19 @@ static const char *tracepoint__ksym(struct tracepoint *tp, const uint64_t *ips, 
  * tracepoint's call into it are left out: the stack starts where the
  * kernel hit the tracepoint. A stack asked for but lost is one frame,
  * "[user stack lost]" or "[kernel stack lost]_[k]", so the counts still add
- * up; consecutive unnamed user frames are one "[unknown]".
+ * up. A user frame the process's maps cannot name (it exited before this
+ * drain) is named from the file the program noted for it in ufiles;
+ * consecutive frames still unnamed are one "[unknown]".
  */
 static int tracepoint__fold(struct tracepoint *tp, const struct tp_key *k, uint64_t count)
 {
-	char comm[TP_COMM_LEN + 1], buf[TP_FRAME_LEN];
+	char comm[TP_COMM_LEN + 1], buf[TP_FRAME_LEN], fbuf[TP_FRAME_LEN];
+	struct tp_ufiles_key uk = { .gen = k->gen, .tgid = k->tgid, .ustack_id = k->ustack_id };
+	static struct ustack_files uf;
 	uint64_t ips[HLD_MAX_STACK];
 	size_t len = 0;
 	int n, first = 0, err;
-	bool unknown = false;
+	bool unknown = false, have_uf = false;
 
 	memcpy(comm, k->comm, TP_COMM_LEN);
 	comm[TP_COMM_LEN] = '\0';
@@ -374,7 +381,16 @@ static int tracepoint__fold(struct tracepoint *tp, const struct tp_key *k, uint6
 		usyms__add_pid(tp->usyms, k->tgid, false);
 	while (!err && n-- > 0) {
 		const char *name = tracepoint__usym(tp, k->tgid, n ? ips[n] - 1 : ips[n], buf,
-						    sizeof(buf));
+						    sizeof(buf)), *placed;
+
+		if (!strcmp(name, "[unknown]") && !have_uf)
+			have_uf = !bpf_map_lookup_elem(bpf_map__fd(tp->skel->maps.ufiles), &uk, &uf);
+		if (!strcmp(name, "[unknown]") && have_uf) {
+			placed = ustack_files__symbol(&uf, n, bpf_map__fd(tp->skel->maps.ustack_paths),
+						      tp->usyms, fbuf, sizeof(fbuf));
+			if (placed)
+				name = placed;
+		}
 
 		/* A frame-pointer walk through code without frame pointers: one frame, not 60. */
 		if (!strcmp(name, "[unknown]") && unknown)
@@ -489,6 +505,26 @@ static void tracepoint__empty(struct bpf_map *m)
 			break;
 }
 
+/* Delete the ufiles rows of generation @g (collected first: deleting restarts a walk). */
+static void tracepoint__empty_ufiles(struct tracepoint *tp, uint32_t g)
+{
+	int fd = bpf_map__fd(tp->skel->maps.ufiles);
+	struct tp_ufiles_key key, next, *keys = NULL;
+	size_t nr = 0, cap = 0;
+
+	for (void *prev = NULL; !bpf_map_get_next_key(fd, prev, &next); prev = &key) {
+		key = next;
+		if (next.gen != g)
+			continue;
+		if (bpf_util__reserve((void **)&keys, &cap, nr + 1, sizeof(*keys)))
+			break;	/* no memory: rows left over name nothing wrong unless reused */
+		keys[nr++] = next;
+	}
+	for (size_t i = 0; i < nr; i++)
+		bpf_map_delete_elem(fd, &keys[i]);
+	free(keys);
+}
+
 /*
  * Fold, count and delete every key of generation @g, then empty its stack
  * maps (the stacks of hits whose key did not fit go too).
@@ -523,6 +559,7 @@ static int tracepoint__drain_keys(struct tracepoint *tp, uint32_t g)
 	for (size_t i = 0; i < nr; i++)
 		bpf_map_delete_elem(fd, &keys[i]);
 	free(keys);
+	tracepoint__empty_ufiles(tp, g);
 	tracepoint__empty(g ? tp->skel->maps.stacks1 : tp->skel->maps.stacks0);
 	tracepoint__empty(g ? tp->skel->maps.spill1 : tp->skel->maps.spill0);
 	tracepoint__merge_procs(tp);
@@ -595,6 +632,8 @@ static int tracepoint_probe(char *why, size_t len)
 	bpf_map__set_max_entries(skel->maps.stacks1, 1);
 	bpf_map__set_max_entries(skel->maps.spill0, 1);
 	bpf_map__set_max_entries(skel->maps.spill1, 1);
+	bpf_map__set_max_entries(skel->maps.ufiles, 1);
+	bpf_map__set_max_entries(skel->maps.ustack_paths, 1);
 	err = tracepoint_bpf__load(skel);
 	tracepoint_bpf__destroy(skel);
 	if (err) {
@@ -792,6 +831,8 @@ static void tracepoint__drops(struct tracepoint *tp, const char *pin_dir, struct
 	d->ustack = tp->skel->bss->nr_drop_ustack;
 	d->last_kerr = tp->skel->bss->last_kstack_err;
 	d->last_uerr = tp->skel->bss->last_ustack_err;
+	d->ufiles_full = tp->skel->bss->nr_ufiles_full;
+	d->ufiles_missed = tp->skel->bss->nr_ufiles_missed;
 	d->missed = tracepoint__missed(tp, pin_dir);
 }
 
@@ -885,6 +926,10 @@ static int tracepoint__write_txt(struct tracepoint *tp, const struct hld_tracepo
 			"(stack maps full or a bucket taken)\n",
 			(unsigned long long)d->missed, (unsigned long long)d->count,
 			(unsigned long long)d->kstack, (unsigned long long)d->ustack);
+	if (d->ufiles_full || d->ufiles_missed)
+		fprintf(o, "user frames of exited processes: %llu stacks without their files "
+			"(ufiles full), %llu frames whose mapping was not found: named [unknown]\n",
+			(unsigned long long)d->ufiles_full, (unsigned long long)d->ufiles_missed);
 
 	fprintf(o, "\nper CPU\n%-4s %12s\n", "cpu", "hits");
 	for (int c = 0; tp && c < tp->nr_cpus; c++)
@@ -927,6 +972,8 @@ static void tracepoint__json_head(struct json_writer *j, struct tracepoint *tp,
 	json__int(j, "last_kernel_stack_errno", -d->last_kerr);
 	json__int(j, "last_user_stack_errno", -d->last_uerr);
 	json__end_object(j);
+	json__uint(j, "user_stacks_without_files", d->ufiles_full);
+	json__uint(j, "user_frames_unmapped", d->ufiles_missed);
 	json__uint(j, "processes", tp ? tp->nr_procs : 0);
 	json__uint(j, "unique_stacks", tp ? folded__nr_stacks(tp->folded) : 0);
 }

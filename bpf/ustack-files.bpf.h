@@ -23,7 +23,7 @@
 #define USTACK_VDSO		0xfe	/* idx: the vDSO */
 #define USTACK_PATH_NAMES	12	/* path components kept, innermost first */
 #define USTACK_PATH_NAME_LEN	48	/* bytes per component, NUL included */
-#define USTACK_PATHS		4096	/* files whose path is kept (least recently used go) */
+#define USTACK_PATHS		2048	/* files whose path is kept (least recently used go) */
 
 /* A mapped file: inode and device (kernel encoding: major << 20 | minor). */
 struct ustack_file_id {
