@@ -26,9 +26,11 @@
  * alone, in the leaf map (a one-frame stack map, no walk), which saves
  * most of the cost of a user stack.
  *
- * For every sampled process the executable's path and load address are
- * kept (struct perf_proc), so that its frames can still be named once it
- * has exited; that work is done once per process (and again after an exec).
+ * For every sampled process the executable's inode, device and load
+ * address are kept (struct perf_proc) and its path in ustack_paths (the
+ * walk of ustack-files.bpf.h), so that its frames can still be named once
+ * it has exited; that work is done once per process (and again after an
+ * exec), the path walk once per executable.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -36,6 +38,8 @@
 #include <bpf/bpf_tracing.h>
 #include "hld_record.h"
 #include "profile.bpf.h"
+#define USTACK_FILES_PATHS_ONLY		/* executables' paths, no frame walk */
+#include "ustack-files.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -129,50 +133,25 @@ static __always_inline bool comm_matches(const char *comm)
 }
 
 /*
- * Fill @pp with the executable of @task's mm: its dentry names up to the
- * root of the namespace, crossing mount points, and the code's load range.
+ * Fill @pp with the executable of @mm: its inode and device, its path kept
+ * in ustack_paths (the walk shared with the user-stack features), and the
+ * code's load range.
  */
 static __always_inline void proc_fill(struct perf_proc *pp, struct mm_struct *mm)
 {
 	struct file *exe = BPF_CORE_READ(mm, exe_file);
-	struct dentry *d, *parent, *mnt_root;
-	struct vfsmount *vmnt;
-	struct mount *mnt;
-	__u32 n = 0;
 
 	pp->mm = (__u64)mm;
 	pp->start_code = BPF_CORE_READ(mm, start_code);
 	pp->end_code = BPF_CORE_READ(mm, end_code);
-	pp->nr_names = 0;
+	pp->path_kept = 0;
+	pp->ino = 0;
+	pp->dev = 0;
 	if (!exe)
 		return;
 	pp->ino = BPF_CORE_READ(exe, f_inode, i_ino);
 	pp->dev = BPF_CORE_READ(exe, f_inode, i_sb, s_dev);
-	d = BPF_CORE_READ(exe, f_path.dentry);
-	vmnt = BPF_CORE_READ(exe, f_path.mnt);
-	mnt = container_of(vmnt, struct mount, mnt);
-	for (int i = 0; i < PERF_PROC_NAMES * 2 && n < PERF_PROC_NAMES; i++) {
-		mnt_root = BPF_CORE_READ(mnt, mnt.mnt_root);
-		if (d == mnt_root) {
-			struct mount *up = BPF_CORE_READ(mnt, mnt_parent);
-
-			if (up == mnt)
-				break;	/* the root of the namespace */
-			d = BPF_CORE_READ(mnt, mnt_mountpoint);
-			mnt = up;
-			continue;
-		}
-		parent = BPF_CORE_READ(d, d_parent);
-		if (parent == d)
-			break;
-		if (n >= PERF_PROC_NAMES)
-			break;
-		bpf_probe_read_kernel_str(pp->names[n], PERF_PROC_NAME_LEN,
-					  BPF_CORE_READ(d, d_name.name));
-		n++;
-		d = parent;
-	}
-	pp->nr_names = n;
+	pp->path_kept = !ustack_files__note_path((__u64)exe, pp->ino, pp->dev);
 }
 
 /*

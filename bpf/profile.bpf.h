@@ -25,14 +25,13 @@
 #define PERF_SPILL_BASE		PERF_STACK_ENTRIES
 #define PERF_LEAF_BASE		(PERF_SPILL_BASE + PERF_SPILL_ENTRIES)
 
-#define PERF_PROC_NAMES		10	/* path components kept, innermost first */
-#define PERF_PROC_NAME_LEN	48	/* bytes per component, NUL included */
 #define PERF_MAX_PROCS		8192	/* processes remembered (least recently sampled go first) */
 
 /*
  * Value of the per-process map (keyed by __u32 tgid): the executable's
- * file and where its code was loaded. The path is exe_file's dentry chain
- * up to the root, crossing mount points, innermost component first.
+ * file and where its code was loaded. Its path (exe_file's dentry chain up
+ * to the root, crossing mount points) is in the ustack_paths map, keyed by
+ * the same inode and device (bpf/ustack-files.bpf.h).
  */
 struct perf_proc {
 	__u64 mm;		/* address of the mm_struct: a new one means an exec */
@@ -40,8 +39,7 @@ struct perf_proc {
 	__u64 end_code;
 	__u64 ino;		/* exe inode and device (kernel encoding: major << 20 | minor) */
 	__u32 dev;
-	__u32 nr_names;		/* components in names[]; PERF_PROC_NAMES: maybe cut */
-	char names[PERF_PROC_NAMES][PERF_PROC_NAME_LEN];
+	__u32 path_kept;	/* the path went into ustack_paths (or was there) */
 };
 
 #endif /* HLD_PROFILE_BPF_H */

@@ -37,6 +37,7 @@
 #include "profile.h"
 #include "profile.skel.h"
 #include "syms.h"
+#include "ustack-files.bpf.h"
 
 #define NS_PER_MS	1000000ull
 #define PERF_DRAIN_KEYS	4096		/* in-process: drain a set this full early */
@@ -147,26 +148,25 @@ static bool perf__refresh_once(struct perf *p, pid_t tgid)
 
 /*
  * Describe exited process @tgid by the executable the program recorded
- * for it. Its path is rebuilt from the dentry names (innermost first).
+ * for it; its path is the one the program kept in ustack_paths.
  */
 static int perf__add_exe(struct perf *p, pid_t tgid)
 {
+	struct ustack_file_id id = { 0 };
 	struct perf_proc pp;
 	char path[PATH_MAX];
 	struct usyms_exe exe;
-	size_t len = 0;
 	uint32_t key = tgid;
+	int err;
 
 	if (!p->skel || bpf_map_lookup_elem(bpf_map__fd(p->skel->maps.procs), &key, &pp) ||
-	    !pp.nr_names)
+	    !pp.path_kept)
 		return -ENOENT;
-	path[0] = '\0';
-	for (int i = (int)pp.nr_names - 1; i >= 0 && i < PERF_PROC_NAMES; i--) {
-		pp.names[i][PERF_PROC_NAME_LEN - 1] = '\0';
-		len += snprintf(path + len, sizeof(path) - len, "/%s", pp.names[i]);
-		if (len >= sizeof(path))
-			return -ENAMETOOLONG;
-	}
+	id.ino = pp.ino;
+	id.dev = pp.dev;
+	err = ustack_files__path(bpf_map__fd(p->skel->maps.ustack_paths), &id, path, sizeof(path));
+	if (err)
+		return err;
 	exe = (struct usyms_exe){
 		.path = path, .major = pp.dev >> 20, .minor = pp.dev & 0xfffff, .ino = pp.ino,
 		.start = pp.start_code, .end = pp.end_code,

@@ -71,6 +71,11 @@ struct {
 __u64 nr_ustack_paths = 0;		/* paths written into ustack_paths */
 __u64 nr_ustack_path_fail = 0;		/* files whose path could not be kept */
 
+/*
+ * A program that only keeps paths (perf: its processes' executables)
+ * defines USTACK_FILES_PATHS_ONLY before including this: no frame walk.
+ */
+
 __noinline int ustack_files__note_path(__u64 file, __u64 ino, __u32 dev);
 
 /*
@@ -124,6 +129,8 @@ __noinline int ustack_files__note_path(__u64 file, __u64 ino, __u32 dev)
 	__sync_fetch_and_add(&nr_ustack_paths, 1);
 	return 0;
 }
+
+#ifndef USTACK_FILES_PATHS_ONLY
 
 /* What bpf_find_vma() tells about the mapping of one address. */
 struct ustack_vma {
@@ -240,11 +247,19 @@ static __always_inline __u32 ustack_files__fill(struct ustack_files *uf, const _
 	return w.missed;
 }
 
+#endif /* USTACK_FILES_PATHS_ONLY */
+
 #else /* user space */
 
 #include <stdio.h>
 
 struct usyms;
+
+/*
+ * Rebuild into @path (@len bytes) the path ustack_paths (@paths_fd) keeps
+ * for the file @id. 0 or -errno (-ENOENT: not kept, or maybe cut).
+ */
+int ustack_files__path(int paths_fd, const struct ustack_file_id *id, char *path, size_t len);
 
 /*
  * Frame @i of @uf named by function: the frame's file is opened by the

@@ -14,10 +14,10 @@
 
 /*
  * Rebuild into @path (of @len bytes) the path of the file @id from its
- * entry in ustack_paths (@paths_fd). 0 or -errno (-ENOENT: not kept).
+ * entry in ustack_paths (@paths_fd), outermost component first. 0 or
+ * -errno (-ENOENT: not kept, or it may have been cut).
  */
-static int ustack_files__path(int paths_fd, const struct ustack_file_id *id, char *path,
-			      size_t len)
+int ustack_files__path(int paths_fd, const struct ustack_file_id *id, char *path, size_t len)
 {
 	struct ustack_path p;
 	size_t n = 0;
