@@ -2,15 +2,16 @@
 /*
  * ustack-files.bpf.h - the file and file offset of each frame of a user
  * stack, looked up by the BPF program itself (bpf_find_vma(), which only
- * try-locks the mm) while the task's memory is still there. A report can
- * then show "[file+0xoffset]" for frames of a process that exited long
- * before, with no hldbench process running when it ran and no
- * /proc/PID/maps to read. Each distinct file is also identified by device
- * and inode, and its full path (the dentry chain up to the root of the
- * mount namespace, walked here once per file) goes into the ustack_paths
- * map, so that user space can open the file later, check it still is that
- * inode and name the function (ustack_files__symbol(), bpf/ustack-files.c).
- * Used by exit-monitor, high-order and reboot and their user sides.
+ * try-locks the mm) while the task's memory is still there, for frames of
+ * a process that exits long before the report, with no hldbench process
+ * running when it ran and no /proc/PID/maps to read. Each distinct file is
+ * also identified by device and inode, and its full path (the dentry chain
+ * up to the root of the mount namespace, walked here once per file) goes
+ * into the ustack_paths map, so that user space can open the file later,
+ * check it still is that inode and name the function
+ * (ustack_files__symbol(), bpf/ustack-files.c), else show
+ * "[file+0xoffset]". Used by exit-monitor, high-order, reboot and
+ * tracepoint; perf keeps its processes' executables' paths the same way.
  */
 #ifndef HLD_USTACK_FILES_BPF_H
 #define HLD_USTACK_FILES_BPF_H
@@ -71,11 +72,6 @@ struct {
 __u64 nr_ustack_paths = 0;		/* paths written into ustack_paths */
 __u64 nr_ustack_path_fail = 0;		/* files whose path could not be kept */
 
-/*
- * A program that only keeps paths (perf: its processes' executables)
- * defines USTACK_FILES_PATHS_ONLY before including this: no frame walk.
- */
-
 __noinline int ustack_files__note_path(__u64 file, __u64 ino, __u32 dev);
 
 /*
@@ -130,6 +126,10 @@ __noinline int ustack_files__note_path(__u64 file, __u64 ino, __u32 dev)
 	return 0;
 }
 
+/*
+ * A program that only keeps paths (perf: its processes' executables)
+ * defines USTACK_FILES_PATHS_ONLY before including this: no frame walk.
+ */
 #ifndef USTACK_FILES_PATHS_ONLY
 
 /* What bpf_find_vma() tells about the mapping of one address. */
