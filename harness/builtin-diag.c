@@ -14,9 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/mount.h>
 #include <sys/stat.h>
-#include <sys/vfs.h>
 #include <unistd.h>
 
 #include "bpf-util.h"
@@ -26,9 +24,7 @@
 #include "flamegraph.h"
 #include "folded.h"
 
-#define BPFFS "/sys/fs/bpf"
-#define BPFFS_MAGIC 0xcafe4a11
-#define PIN_ROOT BPFFS "/hldbench"
+#define PIN_ROOT DIAG_PIN_ROOT
 
 static const struct diag_backend *const backends[] = {
 	&diag_backend_bpf,
@@ -115,21 +111,6 @@ static void usage(FILE *f)
 		   "                activation: a persistent one is not disturbed)\n"
 		   "Options run in the order given. 'hldbench diag FEATURE --help' lists\n"
 		   "FEATURE's settings.\n");
-}
-
-/* Make sure bpffs is mounted and the root-only pin directory exists. */
-static int pin_root(void)
-{
-	struct statfs st;
-
-	if (statfs(BPFFS, &st) || st.f_type != BPFFS_MAGIC) {
-		if (mount("bpf", BPFFS, "bpf", 0, "mode=0700"))
-			return -errno;
-		fprintf(stderr, "hldbench diag: mounted bpffs on " BPFFS "\n");
-	}
-	if (mkdir(PIN_ROOT, 0700) && errno != EEXIST)
-		return -errno;
-	return 0;
 }
 
 /*
@@ -532,9 +513,16 @@ static int cmd_feature(int argc, char **argv)
 		fprintf(stderr, "hldbench diag: needs root\n");
 		return HLD_EXIT_UNSUPPORTED;
 	}
-	if (persistent && (pin_root() || pin_lock() < 0)) {
-		fprintf(stderr, "hldbench diag: cannot set up %s: %s\n", PIN_ROOT, strerror(errno));
-		return HLD_EXIT_FAIL;
+	if (persistent) {
+		int err = diag__pin_root();
+
+		if (err == 1)
+			fprintf(stderr, "hldbench diag: mounted bpffs on " DIAG_BPFFS "\n");
+		if (err < 0 || pin_lock() < 0) {
+			fprintf(stderr, "hldbench diag: cannot set up %s: %s\n", PIN_ROOT,
+				strerror(err < 0 ? -err : errno));
+			return HLD_EXIT_FAIL;
+		}
 	}
 	snprintf(dir, sizeof(dir), "%s/%s", PIN_ROOT, argv[0]);
 	for (int i = 1; i < argc && ret == HLD_EXIT_OK; i++) {

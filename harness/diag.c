@@ -12,6 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -115,6 +118,23 @@ int diag__report_into(struct diag_feature *f, char *dir)
 	json__end_object(&j);
 	fclose(null);
 	return err;
+}
+
+#define BPFFS_MAGIC 0xcafe4a11
+
+int diag__pin_root(void)
+{
+	struct statfs st;
+	int mounted = 0;
+
+	if (statfs(DIAG_BPFFS, &st) || st.f_type != BPFFS_MAGIC) {
+		if (mount("bpf", DIAG_BPFFS, "bpf", 0, "mode=0700"))
+			return -errno;
+		mounted = 1;
+	}
+	if (mkdir(DIAG_PIN_ROOT, 0700) && errno != EEXIST)
+		return -errno;
+	return mounted;
 }
 
 int diag__remove_dir(const char *dir)

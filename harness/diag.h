@@ -170,6 +170,17 @@ int diag_runner__stop(struct diag_runner *r, uint64_t *cpu_ns, bool *realtime);
  */
 int diag__report_into(struct diag_feature *f, char *dir);
 
+/* Where persistent activations are pinned: a root-only directory in bpffs. */
+#define DIAG_BPFFS	"/sys/fs/bpf"
+#define DIAG_PIN_ROOT	DIAG_BPFFS "/hldbench"
+
+/*
+ * Mount bpffs on DIAG_BPFFS if nothing is mounted there (a fresh boot has
+ * none) and make DIAG_PIN_ROOT, mode 0700. 1 if it mounted bpffs, 0 if it
+ * was there, -errno on failure.
+ */
+int diag__pin_root(void);
+
 /* Remove the directory @dir and the files in it (not subdirectories). 0 or -errno. */
 int diag__remove_dir(const char *dir);
 

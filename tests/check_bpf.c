@@ -458,7 +458,8 @@ START_TEST(test_perf_persistent)
 		check_perf_spin_fn();
 	}
 	ck_assert_int_gt(child, 0);
-	snprintf(pin_dir, sizeof(pin_dir), "/sys/fs/bpf/check-perf-%d", getpid());
+	ck_assert_int_ge(diag__pin_root(), 0);
+	snprintf(pin_dir, sizeof(pin_dir), DIAG_PIN_ROOT "/check-perf-%d", getpid());
 	ck_assert_int_eq(mkdir(pin_dir, 0700), 0);
 	perf_settings(&s, "freq=999 tgid=%d", child);
 	f = diag__open(&bpf_perf_ops, &s);

@@ -15,7 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/vfs.h>
 #include <unistd.h>
 
 #include "bpf-util.h"
@@ -171,7 +170,6 @@ START_TEST(test_exec_filter)
 }
 END_TEST
 
-#define BPFFS_MAGIC 0xcafe4a11
 
 /* Run @n execs of /bin/true with @marker in argv. */
 static void run_execs(const char *marker, int n)
@@ -278,18 +276,15 @@ START_TEST(test_exec_persistent)
 	struct diag_feature *f;
 	char why[256], pin[64], marker[64];
 	const char *skip = execmon_unavailable(why, sizeof(why));
-	struct statfs st;
 	uint64_t events;
 
-	if (!skip && (statfs("/sys/fs/bpf", &st) || st.f_type != BPFFS_MAGIC))
-		skip = "no bpffs on /sys/fs/bpf";
 	if (skip) {
 		printf("SKIP check_execmon persistent: %s\n", skip);
 		return;
 	}
+	ck_assert_int_ge(diag__pin_root(), 0);
 	/* Beside the activations of `hldbench diag`, under a name it never uses. */
-	ck_assert(!mkdir("/sys/fs/bpf/hldbench", 0700) || errno == EEXIST);
-	snprintf(pin, sizeof(pin), "/sys/fs/bpf/hldbench/check_execmon-%d", getpid());
+	snprintf(pin, sizeof(pin), DIAG_PIN_ROOT "/check_execmon-%d", getpid());
 	snprintf(marker, sizeof(marker), "hld-persist-%d", getpid());
 	ck_assert_int_eq(mkdir(pin, 0700), 0);
 	ck_assert_int_eq(opts__defaults(diag_descs[DIAG_exec_monitor].opts, &s), 0);

@@ -30,7 +30,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/vfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -45,7 +44,6 @@
 #define BUSY_MS		300	/* CPU kept busy (so that it ticks) before the first report */
 #define PAUSE_MS	20	/* ... and between the two reports */
 #define CAP		20	/* max-events of the persistent activation */
-#define BPFFS_MAGIC	0xcafe4a11
 
 /* The pinned activation's directory, removed in the Check parent even when a test fails. */
 static char pin_dir[128];
@@ -177,7 +175,7 @@ static json_object *report_json(struct diag_feature *f)
 /* Unchecked fixture (runs in the Check parent): name the pin directory, remove it. */
 static void pin_setup(void)
 {
-	snprintf(pin_dir, sizeof(pin_dir), "/sys/fs/bpf/hldbench/check_irqdelay-%d", getpid());
+	snprintf(pin_dir, sizeof(pin_dir), DIAG_PIN_ROOT "/check_irqdelay-%d", getpid());
 }
 
 static void pin_teardown(void)
@@ -206,16 +204,13 @@ START_TEST(test_persistent_drain)
 	struct diag_feature *f;
 	json_object *r1, *r2;
 	uint64_t t0, ncpu;
-	struct statfs st;
 
-	if (!skip && (statfs("/sys/fs/bpf", &st) || st.f_type != BPFFS_MAGIC))
-		skip = "no bpffs on /sys/fs/bpf";
 	if (skip) {
 		printf("SKIP check_irqdelay persistence: %s\n", skip);
 		return;
 	}
+	ck_assert_int_ge(diag__pin_root(), 0);
 	ncpu = online_cpus();
-	ck_assert(!mkdir("/sys/fs/bpf/hldbench", 0700) || errno == EEXIST);
 	ck_assert_int_eq(mkdir(pin_dir, 0700), 0);
 	f = diag__open(&bpf_irq_delay_ops, &s);
 	ck_assert_ptr_nonnull(f);

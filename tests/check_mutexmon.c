@@ -16,7 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/vfs.h>
 #include <unistd.h>
 
 #include "bpf-util.h"
@@ -24,7 +23,6 @@
 #include "diag.h"
 #include "hld_settings.h"
 
-#define BPFFS_MAGIC	0xcafe4a11
 #define LCB_F_MUTEX	(1u << 5)
 #define TRUTH_COMM	"hld-pipemutex"	/* the ground-truth test's process */
 #define TRUTH_WAITERS	4		/* its waits on the pipe mutex */
@@ -181,17 +179,14 @@ START_TEST(test_persistent)
 	char why[256], pin[64];
 	const char *skip = mutexmon_unavailable(why, sizeof(why));
 	FILE *null;
-	struct statfs st;
 
-	if (!skip && (statfs("/sys/fs/bpf", &st) || st.f_type != BPFFS_MAGIC))
-		skip = "no bpffs on /sys/fs/bpf";
 	if (skip) {
 		printf("SKIP check_mutexmon persistent %s: %s\n", c->name, skip);
 		return;
 	}
+	ck_assert_int_ge(diag__pin_root(), 0);
 	/* Beside the activations of `hldbench diag`, under a name it never uses. */
-	ck_assert(!mkdir("/sys/fs/bpf/hldbench", 0700) || errno == EEXIST);
-	snprintf(pin, sizeof(pin), "/sys/fs/bpf/hldbench/check_mutexmon-%d", getpid());
+	snprintf(pin, sizeof(pin), DIAG_PIN_ROOT "/check_mutexmon-%d", getpid());
 	ck_assert_int_eq(mkdir(pin, 0700), 0);
 	ck_assert_int_eq(opts__defaults(diag_descs[DIAG_mutex_monitor].opts, &s), 0);
 	s.tgid = c->tgid;

@@ -19,7 +19,6 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
-#include <sys/vfs.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -29,7 +28,6 @@
 #include "diag.h"
 #include "hld_settings.h"
 
-#define BPFFS_MAGIC	0xcafe4a11
 
 /* NULL if the feature can run here, else a reason to skip. */
 static const char *runtrace_unavailable(char *why, size_t len)
@@ -213,16 +211,14 @@ START_TEST(test_persistent)
 	struct diag_feature *f;
 	char why[256], pin[64];
 	const char *skip = runtrace_unavailable(why, sizeof(why));
-	struct statfs st;
 	uint64_t events;
 	pid_t pid;
 
-	if (!skip && (statfs("/sys/fs/bpf", &st) || st.f_type != BPFFS_MAGIC))
-		skip = "no bpffs on /sys/fs/bpf";
 	if (skip) {
 		printf("SKIP check_runtrace persistent: %s\n", skip);
 		return;
 	}
+	ck_assert_int_ge(diag__pin_root(), 0);
 	ck_assert_int_eq(pipe(go), 0);
 	ck_assert_int_eq(pipe(done), 0);
 	pid = fork();
@@ -230,8 +226,7 @@ START_TEST(test_persistent)
 	if (!pid)
 		two_phases(go[0], done[1], n);
 	/* Beside the activations of `hldbench diag`, under a name it never uses. */
-	ck_assert(!mkdir("/sys/fs/bpf/hldbench", 0700) || errno == EEXIST);
-	snprintf(pin, sizeof(pin), "/sys/fs/bpf/hldbench/check_runtrace-%d", getpid());
+	snprintf(pin, sizeof(pin), DIAG_PIN_ROOT "/check_runtrace-%d", getpid());
 	ck_assert_int_eq(mkdir(pin, 0700), 0);
 	wait_sleeping(pid);
 	s.pid = pid;
