@@ -158,6 +158,46 @@ bench:
 kmod:
 	$(Q)$(MAKE) -C $(KDIR) M=$(CURDIR)/kmod modules
 
+# --- QEMU test rig (tests/vm/) ----------------------------------------------
+#   make vm-deps        install qemu, busybox-static, cpio, the guest kernels
+#   make vm-initramfs   one initramfs per guest kernel under $(BUILD)/vm/
+#   make check-vm       boot each guest kernel (TCG) and run the guest suite
+# VM_KERNELS: guest kernel versions (default: Debian's 6.1 and newest 6.12,
+# as installed); VM_TESTS: test binaries the guest runs before loading hld.ko
+# (the eBPF suite); VM_KMOD_TESTS: those it runs with hld.ko loaded;
+# VM_KMOD_ACTIVATE: guest shell command activating kmod features before each
+# loaded unload; VM_CYCLES: insmod/rmmod cycles; VM_TIMEOUT: seconds per boot.
+
+VM_KERNELS ?=
+VM_TESTS   ?= check_diag_cli check_tracepoint check_syscost check_irqstats \
+	      check_irqdelay check_runtrace check_exitmon check_execmon \
+	      check_mutexmon check_alloctop check_highorder check_reboot \
+	      check_loadmon check_bpf
+VM_KMOD_TESTS ?= check_kmod
+VM_KMOD_ACTIVATE ?=
+VM_CYCLES  ?= 200
+VM_TIMEOUT ?= 900
+vm_kernels = kv="$(VM_KERNELS)"; [ -n "$$kv" ] || kv=$$(tests/vm/kernels.sh --installed); \
+	[ -n "$$kv" ] || { echo "no guest kernels installed: run 'make vm-deps' as root" >&2; exit 1; };
+
+.PHONY: vm-deps vm-initramfs check-vm
+
+vm-deps:
+	$(Q)bash tests/vm/deps.sh
+
+vm-initramfs: all $(filter $(TEST_BINS),$(addprefix $(BUILD)/tests/,$(VM_TESTS) $(VM_KMOD_TESTS)))
+	$(Q)$(vm_kernels) \
+	for k in $$kv; do \
+		BUILD=$(BUILD) VM_TESTS="$(VM_TESTS)" VM_KMOD_TESTS="$(VM_KMOD_TESTS)" \
+		VM_KMOD_ACTIVATE='$(VM_KMOD_ACTIVATE)' bash tests/vm/mkinitramfs.sh $$k $(BUILD)/vm/$$k.cpio.gz || exit 1; \
+	done
+
+check-vm: vm-deps
+	$(Q)$(MAKE) --no-print-directory vm-initramfs
+	$(Q)$(vm_kernels) \
+	BUILD=$(BUILD) VM_CYCLES=$(VM_CYCLES) VM_TIMEOUT=$(VM_TIMEOUT) \
+		bash tests/vm/run.sh $$kv
+
 clean:
 	$(Q)rm -rf $(BUILD)
 	$(Q)if [ -f kmod/Kbuild ]; then $(MAKE) -C $(KDIR) M=$(CURDIR)/kmod clean 2>/dev/null || true; fi
