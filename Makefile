@@ -137,8 +137,13 @@ run: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(BUILD)/hldbench run $(SCENARIO)
 
+# The host suite, then the QEMU rig on Debian's 6.1 and 6.12 kernels: hld.ko
+# built against each, its suite, 200 insmod/rmmod cycles, and (as TCG runs
+# ~10x slower than the host) VM_TEST_TESTS of the eBPF suite on the same kernel.
+VM_TEST_TESTS ?= check_syscost
 test: deps
 	$(Q)$(MAKE) --no-print-directory check
+	$(Q)$(MAKE) --no-print-directory check-vm VM_TESTS="$(VM_TEST_TESTS)"
 
 # Every Check binary, the end-to-end one (check_integration) included; each
 # prints its own summary line.
