@@ -203,8 +203,13 @@ static __always_inline int get_ustackid(struct bpf_perf_event_data *ctx, void *s
 					void *spill, void *leaf)
 {
 	__u64 bp = ctx->regs.bp, sp = ctx->regs.sp;
-	/* cs shares a u64 with other fields: the context allows only the whole load */
-	__u64 cs = *(volatile __u64 *)&ctx->regs.cs;
+	/*
+	 * cs shares a u64 with other fields in the kernel's pt_regs, and is
+	 * 2 bytes wide in 6.1's BTF: a CO-RE access of it fails to relocate
+	 * there. The context is the UAPI pt_regs, whose layout is ABI: read
+	 * its whole u64 at the fixed offset (r15 .. rip, then cs: slot 17).
+	 */
+	__u64 cs = *(volatile __u64 *)((void *)ctx + 17 * sizeof(__u64));
 	int id;
 
 	if ((cs & 3) == 3 && (bp < sp || bp - sp >= PERF_FP_SPAN || (bp & 7))) {
