@@ -215,25 +215,32 @@ int BPF_PROG(mutexmon_end, void *lock, int ret)
 	__u32 g = *(volatile __u32 *)&gen & 1;
 	struct wait_state *w;
 	struct wait_slot *s;
+	__u32 i, j;
 	__u64 ns;
-	__u32 d;
 
 	w = bpf_task_storage_get(&waits, task, 0, 0);
 	if (!w || !w->depth)
 		return 0;
-	d = w->depth;
-	if (d > MUTEX_DEPTH || w->slot[d - 1].lock != (__u64)lock) {
+	/*
+	 * The slots are indexed by depth - 1, bounded as the index itself:
+	 * 6.1's verifier loses a bound carried through "depth - 1".
+	 */
+	i = w->depth - 1;
+	barrier_var(i);
+	if (i >= MUTEX_DEPTH || w->slot[i].lock != (__u64)lock) {
 		/* A begin was missed (attached mid-wait, or nested too deep): resync. */
-		if (d <= MUTEX_DEPTH && d > 1 && w->slot[d - 2].lock == (__u64)lock) {
-			w->depth = d - 1;
+		j = i - 1;
+		barrier_var(j);
+		if (i < MUTEX_DEPTH && j < MUTEX_DEPTH && w->slot[j].lock == (__u64)lock) {
+			w->depth = i;
 			return 0;
 		}
 		w->depth = 0;
 		drop(&nr_drop_nest);
 		return 0;
 	}
-	s = &w->slot[d - 1];
-	w->depth = d - 1;
+	s = &w->slot[i];
+	w->depth = i;
 	ns = bpf_ktime_get_ns() - s->start_ns;
 	if (ns < targ_min_ns) {
 		__sync_fetch_and_add(&nr_short[g], 1);
