@@ -64,8 +64,8 @@ diag_list() {
 	fi
 	show /tmp/diag-list.log
 	result "diag-list$1" $st "$t0" \
-		"bpf $(grep -c '^  bpf   available' /tmp/diag-list.log)/13 available," \
-		"kmod $(grep -c '^  kmod  available' /tmp/diag-list.log)/13 available"
+		"bpf $(grep -c '^  bpf   available' /tmp/diag-list.log)/$(grep -c '^  bpf ' /tmp/diag-list.log) available," \
+		"kmod $(grep -c '^  kmod  available' /tmp/diag-list.log)/$(grep -c '^  kmod ' /tmp/diag-list.log) available"
 }
 diag_list ""
 
