@@ -96,6 +96,10 @@ $(BUILD)/bpf/%.skel.h: $(BUILD)/bpf/%.bpf.o
 	$(call msg,GENSKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< > $@
 
+# Keep them: as make's intermediates they were deleted at the end of every
+# make, so the next one (check-vm after check) rebuilt every object.
+.SECONDARY: $(BPF_OBJS) $(BPF_SKELS)
+
 # --- user space -------------------------------------------------------------
 
 $(BUILD)/obj/%.o: $(BUILD)/obj/%.c

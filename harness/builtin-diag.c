@@ -24,7 +24,6 @@
 #include "flamegraph.h"
 #include "folded.h"
 
-#define PIN_ROOT DIAG_PIN_ROOT
 
 static const struct diag_backend *const backends[] = {
 	&diag_backend_bpf,
@@ -100,7 +99,7 @@ static void usage(FILE *f)
 		   "  list          each diagnosis feature, on each backend: available, or why not\n"
 		   "  --json        machine-readable output\n"
 		   "  --activate    start FEATURE with these settings; it stays active after\n"
-		   "                the command exits (pinned under " PIN_ROOT ")\n"
+		   "                the command exits (pinned under " DIAG_PIN_ROOT ")\n"
 		   "  --settings    the active FEATURE's settings\n"
 		   "  --report      what FEATURE collected since the last report, and what it\n"
 		   "                dropped since activation; json=1: JSON instead of text;\n"
@@ -121,7 +120,7 @@ static void usage(FILE *f)
  */
 static int pin_lock(void)
 {
-	int fd = open(PIN_ROOT, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int fd = open(DIAG_PIN_ROOT, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
 	if (fd < 0)
 		return -errno;
@@ -518,13 +517,15 @@ static int cmd_feature(int argc, char **argv)
 
 		if (err == 1)
 			fprintf(stderr, "hldbench diag: mounted bpffs on " DIAG_BPFFS "\n");
-		if (err < 0 || pin_lock() < 0) {
-			fprintf(stderr, "hldbench diag: cannot set up %s: %s\n", PIN_ROOT,
-				strerror(err < 0 ? -err : errno));
+		if (err >= 0)
+			err = pin_lock();
+		if (err < 0) {
+			fprintf(stderr, "hldbench diag: cannot set up %s: %s\n", DIAG_PIN_ROOT,
+				strerror(-err));
 			return HLD_EXIT_FAIL;
 		}
 	}
-	snprintf(dir, sizeof(dir), "%s/%s", PIN_ROOT, argv[0]);
+	snprintf(dir, sizeof(dir), "%s/%s", DIAG_PIN_ROOT, argv[0]);
 	for (int i = 1; i < argc && ret == HLD_EXIT_OK; i++) {
 		const char *a = argv[i];
 
