@@ -143,8 +143,9 @@ run: deps
 
 # The host suite, then the QEMU rig on Debian's 6.1 and 6.12 kernels: hld.ko
 # built against each, its suite, 200 insmod/rmmod cycles, and (as TCG runs
-# ~10x slower than the host) VM_TEST_TESTS of the eBPF suite on the same kernel.
-VM_TEST_TESTS ?= check_syscost
+# ~10x slower than the host) VM_TEST_TESTS of the eBPF suite on the same kernel
+# (kprobe among them: the host has no kprobes).
+VM_TEST_TESTS ?= check_syscost check_kprobe
 test: deps
 	$(Q)$(MAKE) --no-print-directory check
 	$(Q)$(MAKE) --no-print-directory check-vm VM_TESTS="$(VM_TEST_TESTS)"
@@ -178,7 +179,7 @@ kmod:
 # loaded unload; VM_CYCLES: insmod/rmmod cycles; VM_TIMEOUT: seconds per boot.
 
 VM_KERNELS ?=
-VM_TESTS   ?= check_diag_cli check_tracepoint check_syscost check_irqstats \
+VM_TESTS   ?= check_diag_cli check_tracepoint check_kprobe check_syscost check_irqstats \
 	      check_irqdelay check_runtrace check_exitmon check_execmon \
 	      check_mutexmon check_alloctop check_highorder check_reboot \
 	      check_loadmon check_bpf

@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * tracepoint.bpf.c - tracepoint: count the hits of any one tracepoint,
- * with the kernel and user stacks that hit it.
+ * tracepoint.bpf.c - tracepoint and kprobe: count the hits of any one
+ * tracepoint or kernel function, with the kernel and user stacks that hit it.
  *
  * One raw tracepoint program serves every tracepoint: user space attaches
  * it by name (bpf_raw_tracepoint_open), so nothing here knows the event's
- * arguments, and no tracefs is needed. The syscalls:sys_{enter,exit}_NAME
+ * arguments, and no tracefs is needed. Its kprobe twin, kp_hit, does the
+ * same at the entry of a kernel function; user space loads one of the two. The syscalls:sys_{enter,exit}_NAME
  * events are not tracepoints of their own: user space attaches to
  * sys_enter or sys_exit and sets targ_sysnr, checked here.
  *
@@ -140,7 +141,7 @@ static __always_inline bool sysnr_matches(struct bpf_raw_tracepoint_args *ctx)
  * A stack id from @stacks, or from @spill when its bucket in @stacks holds
  * another stack (-EEXIST): then TP_STACK_ENTRIES + its spill id.
  */
-static __always_inline long get_stackid(struct bpf_raw_tracepoint_args *ctx, void *stacks,
+static __always_inline long get_stackid(void *ctx, void *stacks,
 					 void *spill, __u64 flags)
 {
 	long id = bpf_get_stackid(ctx, stacks, flags);
@@ -158,7 +159,7 @@ static __always_inline long get_stackid(struct bpf_raw_tracepoint_args *ctx, voi
  * cannot exist (a kernel thread, a task past exit_mm()) is TP_STACK_NONE;
  * one that should exist but was not stored is TP_STACK_LOST, and counted.
  */
-static __always_inline void take_stacks(struct bpf_raw_tracepoint_args *ctx, void *stacks,
+static __always_inline void take_stacks(void *ctx, void *stacks,
 					void *spill, struct tp_key *key)
 {
 	struct task_struct *cur;
@@ -197,7 +198,7 @@ static __always_inline void take_stacks(struct bpf_raw_tracepoint_args *ctx, voi
  * later hit. The frames are read again (bpf_get_stack() gives the same ones
  * the stack map holds).
  */
-static __always_inline void note_ufiles(struct bpf_raw_tracepoint_args *ctx,
+static __always_inline void note_ufiles(void *ctx,
 					const struct tp_key *key)
 {
 	struct tp_ufiles_key k = { .gen = key->gen, .tgid = key->tgid, .ustack_id = key->ustack_id };
@@ -244,8 +245,8 @@ static __always_inline void count_key(struct tp_key *key)
 		__sync_fetch_and_add(&nr_drop_count, 1);
 }
 
-SEC("raw_tp")
-int tp_hit(struct bpf_raw_tracepoint_args *ctx)
+/* Count one hit of the current task, whose context is @ctx, if it passes the filters. */
+static __always_inline int hit(void *ctx)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	struct tp_key key = {};
@@ -257,8 +258,6 @@ int tp_hit(struct bpf_raw_tracepoint_args *ctx)
 	if (targ_pid >= 0 && (__u32)id != targ_pid)
 		return 0;
 	if (targ_cpu >= 0 && bpf_get_smp_processor_id() != targ_cpu)
-		return 0;
-	if (!sysnr_matches(ctx))
 		return 0;
 	bpf_get_current_comm(key.comm, sizeof(key.comm));
 	if (targ_comm[0] && !comm_matches(key.comm))
@@ -277,4 +276,16 @@ int tp_hit(struct bpf_raw_tracepoint_args *ctx)
 		note_ufiles(ctx, &key);
 	count_key(&key);
 	return 0;
+}
+
+SEC("raw_tp")
+int tp_hit(struct bpf_raw_tracepoint_args *ctx)
+{
+	return sysnr_matches(ctx) ? hit(ctx) : 0;
+}
+
+SEC("kprobe")
+int kp_hit(struct pt_regs *ctx)
+{
+	return hit(ctx);
 }

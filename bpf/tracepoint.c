@@ -1,16 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * tracepoint.c - tracepoint, user side: counts the hits of any named
- * tracepoint with their kernel and user stacks. The nearest real thing to
- * kprobe on a kernel without CONFIG_KPROBES.
+ * tracepoint.c - tracepoint and kprobe, user side: counts the hits of any
+ * named tracepoint, or of any kernel function (kprobe), with their kernel
+ * and user stacks. tracepoint is the nearest real thing to kprobe on a
+ * kernel without CONFIG_KPROBES.
  *
- * The name is resolved against the kernel's BTF (tracepoint.h), the one
- * raw tracepoint program of tracepoint.bpf.c is attached to it by name,
- * and a drain moves what the program counted in one generation into
- * user-side totals and folded stacks: every TP_DRAIN_MS while a phase is
- * polled (so user stacks are named while their processes live), at
- * deactivation, and at each report, which then starts the totals afresh.
- * report() writes tracepoint.txt, tracepoint.json and tracepoint.folded.
+ * A tracepoint's name is resolved against the kernel's BTF (tracepoint.h)
+ * and the one raw tracepoint program of tracepoint.bpf.c is attached to it
+ * by name; a function's name is checked against /proc/kallsyms (kprobe.c)
+ * and the program's kprobe twin is attached to its entry. Then the two
+ * features are the same: a drain moves what the program counted in one
+ * generation into user-side totals and folded stacks, every TP_DRAIN_MS
+ * while a phase is polled (so user stacks are named while their processes
+ * live), at deactivation, and at each report, which then starts the totals
+ * afresh. report() writes FEATURE.txt, FEATURE.json and FEATURE.folded.
  */
 #include <errno.h>
 #include <glob.h>
@@ -55,7 +58,9 @@ struct tp_proc {
 };
 
 struct tracepoint {
+	bool kprobe;			/* target.raw is a kernel function */
 	struct tracepoint_bpf *skel;
+	struct bpf_program *prog;	/* tp_hit, or kp_hit for a kprobe */
 	struct bpf_link *link;
 	struct tp_target target;
 	struct ksyms *ksyms;		/* NULL: kernel frames stay addresses */
@@ -100,8 +105,7 @@ static int64_t tracepoint__sysnr(const char *name)
 	return -1;
 }
 
-/* Edit distance of @a and @b, capped: anything above @cap is cap + 1. */
-static int tracepoint__distance(const char *a, const char *b, int cap)
+int tracepoint__distance(const char *a, const char *b, int cap)
 {
 	int la = strlen(a), lb = strlen(b), row[TP_NAME_LEN + 1];
 
@@ -609,14 +613,14 @@ static int tracepoint__count(void)
 }
 
 /*
- * Load the programs with every map tiny: raw tracepoint programs and stack
- * maps work here. When usable, @why says what there is to attach to, and
- * what is not shown.
+ * Load the program (the kprobe twin if @kprobe) with every map tiny: that
+ * the program type and stack maps work here. 0, or -errno with the reason in @why.
  */
-static int tracepoint_probe(char *why, size_t len)
+int tracepoint__probe_load(bool kprobe, char *why, size_t len)
 {
+	const char *what = kprobe ? "kprobe" : "raw tracepoint";
 	struct tracepoint_bpf *skel;
-	int err, n;
+	int err;
 
 	err = bpf_util__probe(why, len);
 	if (err)
@@ -624,9 +628,10 @@ static int tracepoint_probe(char *why, size_t len)
 	skel = tracepoint_bpf__open();
 	if (!skel) {
 		err = -errno;
-		snprintf(why, len, "cannot open the raw tracepoint program: %s", strerror(-err));
+		snprintf(why, len, "cannot open the %s program: %s", what, strerror(-err));
 		return err;
 	}
+	bpf_program__set_autoload(kprobe ? skel->progs.tp_hit : skel->progs.kp_hit, false);
 	bpf_map__set_max_entries(skel->maps.counts, 1);
 	bpf_map__set_max_entries(skel->maps.stacks0, 1);
 	bpf_map__set_max_entries(skel->maps.stacks1, 1);
@@ -636,11 +641,19 @@ static int tracepoint_probe(char *why, size_t len)
 	bpf_map__set_max_entries(skel->maps.ustack_paths, 1);
 	err = tracepoint_bpf__load(skel);
 	tracepoint_bpf__destroy(skel);
-	if (err) {
-		snprintf(why, len, "cannot load the raw tracepoint program with stack maps: %s",
+	if (err)
+		snprintf(why, len, "cannot load the %s program with stack maps: %s", what,
 			 strerror(-err));
+	return err;
+}
+
+/* The raw tracepoint program loads, and the kernel BTF names tracepoints to attach it to. */
+static int tracepoint_probe(char *why, size_t len)
+{
+	int err = tracepoint__probe_load(false, why, len), n;
+
+	if (err)
 		return err;
-	}
 	n = tracepoint__count();
 	if (n <= 0) {
 		err = n ? n : -ENOENT;
@@ -665,8 +678,15 @@ static int tracepoint__new(struct diag_feature *f)
 	if (!tp)
 		return -ENOMEM;
 	f->priv = tp;
+	tp->kprobe = f->ops->id == DIAG_kprobe;
 	snprintf(name, sizeof(name), "%.*s", (int)sizeof(s->name), s->name);
-	err = tracepoint__resolve(name, &tp->target, why, sizeof(why));
+	if (tp->kprobe) {
+		err = kprobe__resolve(name, why, sizeof(why));
+		snprintf(tp->target.raw, sizeof(tp->target.raw), "%.*s", TP_NAME_LEN - 1, name);
+		tp->target.sysnr = -1;
+	} else {
+		err = tracepoint__resolve(name, &tp->target, why, sizeof(why));
+	}
 	if (err)
 		return err;
 	tp->nr_cpus = libbpf_num_possible_cpus();
@@ -702,6 +722,9 @@ static int tracepoint__load(struct tracepoint *tp, const struct hld_tracepoint_s
 	ro->want_user = s->stacks == HLD_TP_STACKS_BOTH || s->stacks == HLD_TP_STACKS_USER;
 	ro->targ_sysnr = tp->target.sysnr;
 	ro->sys_exit = tp->target.sys_exit;
+	tp->prog = tp->kprobe ? tp->skel->progs.kp_hit : tp->skel->progs.tp_hit;
+	bpf_program__set_autoload(tp->kprobe ? tp->skel->progs.tp_hit : tp->skel->progs.kp_hit,
+				  false);
 	err = pin_dir ? bpf_util__pin_maps(tp->skel->obj, pin_dir) : 0;
 	if (!err)
 		err = tracepoint_bpf__load(tp->skel);
@@ -734,7 +757,10 @@ static int tracepoint_activate(struct diag_feature *f)
 		if (err)
 			return err;
 	}
-	tp->link = bpf_program__attach_raw_tracepoint(tp->skel->progs.tp_hit, tp->target.raw);
+	if (tp->kprobe)
+		tp->link = bpf_program__attach_kprobe(tp->prog, false, tp->target.raw);
+	else
+		tp->link = bpf_program__attach_raw_tracepoint(tp->prog, tp->target.raw);
 	if (!tp->link)
 		return -errno;
 	tp->next_drain_ns = bpf_util__now_ns() + TP_DRAIN_MS * 1000000ull;
@@ -777,7 +803,7 @@ static int tracepoint_deactivate(struct diag_feature *f)
 	tp->link = NULL;
 	if (f->pin_dir)
 		return 0;
-	bpf_util__prog_stats(bpf_program__fd(tp->skel->progs.tp_hit), &ns, &cnt);
+	bpf_util__prog_stats(bpf_program__fd(tp->prog), &ns, &cnt);
 	if (ns >= tp->run_ns && cnt >= tp->run_cnt) {
 		f->kernel_run_ns += ns - tp->run_ns;
 		f->kernel_run_cnt += cnt - tp->run_cnt;
@@ -798,7 +824,7 @@ static uint64_t tracepoint__missed(struct tracepoint *tp, const char *pin_dir)
 	struct bpf_link_info li;
 	char path[PATH_MAX];
 	__u32 n = sizeof(li);
-	int fd, pfd = bpf_program__fd(tp->skel->progs.tp_hit);
+	int fd, pfd = bpf_program__fd(tp->prog);
 
 	if (pin_dir) {
 		snprintf(path, sizeof(path), "%s/%s", pin_dir, TP_LINK);
@@ -882,7 +908,7 @@ static const char *tracepoint__id(int64_t v, char *buf, size_t len)
 	return buf;
 }
 
-/* One stack of tracepoint.txt: its hits, then its frames leaf first, one a line. */
+/* One stack of FEATURE.txt: its hits, then its frames leaf first, one a line. */
 static void tracepoint__txt_stack(FILE *o, const struct folded_entry *e, uint64_t hits)
 {
 	const char *end = e->stack + e->len, *p;
@@ -897,8 +923,9 @@ static void tracepoint__txt_stack(FILE *o, const struct folded_entry *e, uint64_
 	}
 }
 
-/* tracepoint.txt: totals and drops, then per CPU, top processes and top stacks. */
-static int tracepoint__write_txt(struct tracepoint *tp, const struct hld_tracepoint_settings *s,
+/* FEATURE.txt: totals and drops, then per CPU, top processes and top stacks. */
+static int tracepoint__write_txt(const char *feature, struct tracepoint *tp,
+				 const struct hld_tracepoint_settings *s,
 				 const struct tp_drops *d, const struct folded_entry **stacks,
 				 size_t nr_stacks, const char *path)
 {
@@ -909,8 +936,8 @@ static int tracepoint__write_txt(struct tracepoint *tp, const struct hld_tracepo
 
 	if (!o)
 		return -errno;
-	fprintf(o, "tracepoint %.64s", s->name);
-	if (tp)
+	fprintf(o, "%s %.64s", feature, s->name);
+	if (tp && !tp->kprobe)
 		fprintf(o, " (raw tracepoint %s%s)", tp->target.raw,
 			tp->target.sysnr >= 0 ? ", one syscall" : "");
 	fprintf(o, ": %llu hits since the last report, %llu dropped since activation\n",
@@ -941,9 +968,9 @@ static int tracepoint__write_txt(struct tracepoint *tp, const struct hld_tracepo
 		fprintf(o, "%-8u %-16s %12llu\n", tp->procs[i].tgid, tp->procs[i].comm,
 			(unsigned long long)tp->procs[i].hits);
 	if (tp && tp->nr_procs > top)
-		fprintf(o, "(%zu more in tracepoint.json)\n", tp->nr_procs - top);
+		fprintf(o, "(%zu more in %s.json)\n", tp->nr_procs - top, feature);
 
-	fprintf(o, "\ntop stacks, leaf first (%zu unique; all in tracepoint.folded)\n", nr_stacks);
+	fprintf(o, "\ntop stacks, leaf first (%zu unique; all in %s.folded)\n", nr_stacks, feature);
 	for (size_t i = 0; i < nr_stacks && i < top; i++)
 		tracepoint__txt_stack(o, stacks[i], hits);
 	if (fclose(o))
@@ -951,16 +978,24 @@ static int tracepoint__write_txt(struct tracepoint *tp, const struct hld_tracepo
 	return 0;
 }
 
-/* The totals and the drops, as members of the JSON object @j is in. */
-static void tracepoint__json_head(struct json_writer *j, struct tracepoint *tp,
-				  const struct hld_tracepoint_settings *s, const struct tp_drops *d)
+/*
+ * What was probed (a kprobe's function; a tracepoint's name, raw name and
+ * syscall), the totals and the drops, as members of the JSON object @j is in.
+ */
+static void tracepoint__json_head(struct json_writer *j, const char *feature,
+				  struct tracepoint *tp, const struct hld_tracepoint_settings *s,
+				  const struct tp_drops *d)
 {
-	json__str(j, "name", s->name);
-	json__str(j, "raw_tracepoint", tp ? tp->target.raw : NULL);
-	if (tp && tp->target.sysnr >= 0)
-		json__int(j, "syscall_nr", tp->target.sysnr);
-	else
-		json__null(j, "syscall_nr");
+	if (!strcmp(feature, "kprobe")) {
+		json__str(j, "function", s->name);
+	} else {
+		json__str(j, "name", s->name);
+		json__str(j, "raw_tracepoint", tp ? tp->target.raw : NULL);
+		if (tp && tp->target.sysnr >= 0)
+			json__int(j, "syscall_nr", tp->target.sysnr);
+		else
+			json__null(j, "syscall_nr");
+	}
 	json__uint(j, "hits", tp ? tp->hits : 0);
 	json__uint(j, "hits_with_stacks", tp ? tp->counted : 0);
 	json__uint(j, "drops", tracepoint__drops_sum(d));
@@ -978,8 +1013,9 @@ static void tracepoint__json_head(struct json_writer *j, struct tracepoint *tp,
 	json__uint(j, "unique_stacks", tp ? folded__nr_stacks(tp->folded) : 0);
 }
 
-/* tracepoint.json: every CPU, process and stack of this report. */
-static int tracepoint__write_json(struct tracepoint *tp, const struct hld_tracepoint_settings *s,
+/* FEATURE.json: every CPU, process and stack of this report. */
+static int tracepoint__write_json(const char *feature, struct tracepoint *tp,
+				  const struct hld_tracepoint_settings *s,
 				  const struct tp_drops *d, const struct folded_entry **stacks,
 				  size_t nr_stacks, const char *path)
 {
@@ -991,7 +1027,7 @@ static int tracepoint__write_json(struct tracepoint *tp, const struct hld_tracep
 	json__init(&j, o, true);
 	json__begin_object(&j, NULL);
 	json__str(&j, "backend", "bpf");
-	tracepoint__json_head(&j, tp, s, d);
+	tracepoint__json_head(&j, feature, tp, s, d);
 	json__begin_object(&j, "filters");
 	json__int(&j, "tgid", s->tgid);
 	json__int(&j, "pid", s->pid);
@@ -1032,7 +1068,7 @@ static int tracepoint__write_json(struct tracepoint *tp, const struct hld_tracep
 	return 0;
 }
 
-/* tracepoint.folded: the stacks of this report, for the flame graph. */
+/* FEATURE.folded: the stacks of this report, for the flame graph. */
 static int tracepoint__write_folded(struct tracepoint *tp, const char *path)
 {
 	FILE *o = fopen(path, "we");
@@ -1060,12 +1096,13 @@ static int tracepoint__reset(struct tracepoint *tp)
 
 /*
  * Drain what the program counted since the last drain, write
- * tracepoint.txt, .json and .folded with everything since the last report,
+ * FEATURE.txt, .json and .folded with everything since the last report,
  * and start afresh.
  */
 static int tracepoint_report(struct diag_feature *f, const struct diag_outputs *out)
 {
 	const struct hld_tracepoint_settings *s = f->settings;
+	const char *feature = diag_descs[f->ops->id].name;
 	struct tracepoint *tp = f->priv;
 	const struct folded_entry **stacks;
 	char path[PATH_MAX];
@@ -1081,20 +1118,20 @@ static int tracepoint_report(struct diag_feature *f, const struct diag_outputs *
 		qsort(tp->procs, tp->nr_procs, sizeof(*tp->procs), tracepoint__cmp_hits);
 	tracepoint__drops(tp, f->pin_dir, &d);
 	stacks = tracepoint__stacks(tp, &nr_stacks);
-	snprintf(path, sizeof(path), "%s/tracepoint.txt", out->dir);
-	e = tracepoint__write_txt(tp, s, &d, stacks, nr_stacks, path);
+	snprintf(path, sizeof(path), "%s/%s.txt", out->dir, feature);
+	e = tracepoint__write_txt(feature, tp, s, &d, stacks, nr_stacks, path);
 	err = err ? err : e;
-	snprintf(path, sizeof(path), "%s/tracepoint.json", out->dir);
-	e = tracepoint__write_json(tp, s, &d, stacks, nr_stacks, path);
+	snprintf(path, sizeof(path), "%s/%s.json", out->dir, feature);
+	e = tracepoint__write_json(feature, tp, s, &d, stacks, nr_stacks, path);
 	err = err ? err : e;
-	snprintf(path, sizeof(path), "%s/tracepoint.folded", out->dir);
+	snprintf(path, sizeof(path), "%s/%s.folded", out->dir, feature);
 	e = tracepoint__write_folded(tp, path);
 	err = err ? err : e;
 	free(stacks);
 
 	f->events = tp ? tp->hits : 0;
 	f->drops = tracepoint__drops_sum(&d);
-	tracepoint__json_head(out->json, tp, s, &d);
+	tracepoint__json_head(out->json, feature, tp, s, &d);
 	json__str(out->json, "top_process", tp && tp->nr_procs ? tp->procs[0].comm : NULL);
 	/* Mean BPF run time per hit (filtered-out hits included); NaN when stats were off. */
 	json__double(out->json, "bpf_run_ns_per_run",
@@ -1139,5 +1176,17 @@ const struct diag_ops bpf_tracepoint_ops = {
 	.report = tracepoint_report,
 	.reopen = tracepoint_reopen,
 	.check = tracepoint__check,
+	.free = tracepoint_free,
+};
+
+const struct diag_ops bpf_kprobe_ops = {
+	.id = DIAG_kprobe,
+	.probe = kprobe__probe,
+	.activate = tracepoint_activate,
+	.poll = tracepoint_poll,
+	.deactivate = tracepoint_deactivate,
+	.report = tracepoint_report,
+	.reopen = tracepoint_reopen,
+	.check = kprobe__check,
 	.free = tracepoint_free,
 };

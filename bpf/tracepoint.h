@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * tracepoint.h - the tracepoint feature's name resolution, which its
- * settings check and tests use.
+ * tracepoint.h - the name resolution of the tracepoint and kprobe
+ * features, which their settings checks and tests use. The two features
+ * share one settings struct (struct hld_tracepoint_settings, whose name is
+ * a kprobe's function) and one implementation (bpf/tracepoint.c).
  *
  * A tracepoint is named as tracefs names its event, "subsys:event"
  * (sched:sched_switch), or by its raw tracepoint name (sched_switch). The
@@ -40,5 +42,28 @@ int tracepoint__resolve(const char *name, struct tp_target *t, char *why, size_t
  * 0, or -errno with the reason in @why.
  */
 int tracepoint__check(const void *settings, char *why, size_t len);
+
+/* Edit distance of @a and @b, capped: anything above @cap is cap + 1 (for "did you mean"). */
+int tracepoint__distance(const char *a, const char *b, int cap);
+
+/*
+ * Load tracepoint.bpf.c's raw tracepoint program, or its kprobe twin if
+ * @kprobe, with tiny maps: whether the program type and stack maps work
+ * here. 0, or -errno with the reason in @why.
+ */
+int tracepoint__probe_load(bool kprobe, char *why, size_t len);
+
+/* kprobe: 0 if the kernel has the kprobe PMU and the program loads, else -errno and @why. */
+int kprobe__probe(char *why, size_t len);
+
+/*
+ * Check the kernel function @name for kprobe: 0, or -EINVAL (empty,
+ * malformed, on the kernel's kprobe blacklist) / -ENOENT (no such text
+ * symbol, with the nearest names) with what to do in @why.
+ */
+int kprobe__resolve(const char *name, char *why, size_t len);
+
+/* Check kprobe's settings (the function must resolve) before an activation. */
+int kprobe__check(const void *settings, char *why, size_t len);
 
 #endif /* HLD_TRACEPOINT_H */

@@ -23,6 +23,7 @@
 const diag_test_fn diag_tests[DIAG_FEATURE__MAX] = {
 	[DIAG_sys_cost] = truth__sys_cost,
 	[DIAG_tracepoint] = truth__tracepoint,
+	[DIAG_kprobe] = truth__kprobe,
 	[DIAG_reboot] = truth__reboot,
 	[DIAG_high_order] = truth__high_order,
 	[DIAG_exec_monitor] = truth__exec_monitor,
@@ -239,6 +240,69 @@ int diag_child__start(struct diag_child *c, const char *comm, int (*fn)(void *ar
 	close(p[0]);
 	c->go = p[1];
 	return 0;
+}
+
+int diag_rounds__start(struct diag_rounds *r, const char *comm,
+		       int (*fn)(void *arg, int round), void *arg)
+{
+	int g[2], d[2];
+	char b;
+
+	if (pipe2(g, O_CLOEXEC))
+		return -errno;
+	if (pipe2(d, O_CLOEXEC)) {
+		close(g[0]);
+		close(g[1]);
+		return -errno;
+	}
+	fflush(NULL);
+	r->pid = fork();
+	if (r->pid == 0) {
+		close(g[1]);
+		close(d[0]);
+		prctl(PR_SET_NAME, comm);
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		for (int round = 0; read(g[0], &b, 1) == 1; round++)
+			if (fn(arg, round) || write(d[1], "d", 1) != 1)
+				_exit(1);
+		_exit(0);
+	}
+	close(g[0]);
+	close(d[1]);
+	r->go = g[1];
+	r->done = d[0];
+	if (r->pid < 0) {
+		diag_rounds__end(r);
+		return -errno;
+	}
+	return 0;
+}
+
+int diag_rounds__next(struct diag_rounds *r)
+{
+	char b;
+	ssize_t n;
+
+	if (write(r->go, "g", 1) != 1)
+		return errno == EPIPE ? -ECHILD : -errno;
+	do
+		n = read(r->done, &b, 1);
+	while (n < 0 && errno == EINTR);
+	return n == 1 ? 0 : n ? -errno : -ECHILD;
+}
+
+int diag_rounds__end(struct diag_rounds *r)
+{
+	int status;
+
+	close(r->go);
+	close(r->done);
+	if (r->pid < 0)
+		return -ECHILD;
+	while (waitpid(r->pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -errno;
+	return status;
 }
 
 int diag_child__go(struct diag_child *c)

@@ -117,9 +117,28 @@ int diag_child__go(struct diag_child *c);
 /* Wait for the child; its wait status, or -errno. */
 int diag_child__wait(struct diag_child *c);
 
+/*
+ * A workload child that works in rounds, for reports taken between them:
+ * diag_rounds__start() forks it (named @comm, dying with its parent); each
+ * diag_rounds__next() lets it run fn(arg, round), round 0 first, and
+ * returns when that round is done: 0, or -ECHILD if it failed (the child
+ * exits) or -errno. diag_rounds__end() lets it exit and returns its wait
+ * status, or -errno.
+ */
+struct diag_rounds {
+	pid_t pid;
+	int go, done;			/* pipes: round start (ours), round done (its) */
+};
+
+int diag_rounds__start(struct diag_rounds *r, const char *comm,
+		       int (*fn)(void *arg, int round), void *arg);
+int diag_rounds__next(struct diag_rounds *r);
+int diag_rounds__end(struct diag_rounds *r);
+
 /* The tests, one per feature, in harness/truth-<feature>.c. */
 int truth__sys_cost(struct diag_test *t);
 int truth__tracepoint(struct diag_test *t);
+int truth__kprobe(struct diag_test *t);
 int truth__reboot(struct diag_test *t);
 int truth__high_order(struct diag_test *t);
 int truth__exec_monitor(struct diag_test *t);

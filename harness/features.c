@@ -198,33 +198,42 @@ typedef struct hld_reboot_settings reboot_settings_t;
 static const char *const tracepoint_stacks[] = { "both", "kernel", "user", "none", NULL };
 
 #define TP(f) offsetof(struct hld_tracepoint_settings, f)
+#define TP_SIZE(f) sizeof(((struct hld_tracepoint_settings *)0)->f)
+/* The filters and tables tracepoint and kprobe share; @txt names the report. */
+#define TP_FILTER_OPTS(txt)                                                                \
+	{ "tgid", OPT_INT, TP(tgid), 0, -1, 4194304, "-1",                                 \
+	  .help = "only this process (-1: any)" },                                         \
+	{ "pid", OPT_INT, TP(pid), 0, -1, 4194304, "-1",                                   \
+	  .help = "only this thread (-1: any)" },                                          \
+	{ "cpu", OPT_INT, TP(cpu), 0, -1, 8191, "-1",                                      \
+	  .help = "only this CPU (-1: all)" },                                             \
+	{ "comm", OPT_STR, TP(comm), TP_SIZE(comm), 0, 0, "",                              \
+	  .help = "only tasks with this comm (empty: any)" },                              \
+	{ "stacks", OPT_ENUM, TP(stacks), 0, 0, 0, "both", .choices = tracepoint_stacks,   \
+	  .help = "stacks recorded with each hit (none: counts only)" },                   \
+	{ "top", OPT_UINT, TP(top), 0, 1, 100000, "10",                                    \
+	  .help = "processes and stacks shown in " txt ", most hits first" }
+
 static const struct opt tracepoint_opts[] = {
-	{ "name", OPT_STR, TP(name), sizeof(((struct hld_tracepoint_settings *)0)->name), 0, 0, "",
-	  .required = true,
+	{ "name", OPT_STR, TP(name), TP_SIZE(name), 0, 0, "", .required = true,
 	  .help = "the tracepoint: subsys:event (sched:sched_switch, syscalls:sys_enter_read) "
 		  "or a raw tracepoint name (sched_switch)" },
-	{ "tgid", OPT_INT, TP(tgid), 0, -1, 4194304, "-1",
-	  .help = "only this process (-1: any)" },
-	{ "pid", OPT_INT, TP(pid), 0, -1, 4194304, "-1",
-	  .help = "only this thread (-1: any)" },
-	{ "cpu", OPT_INT, TP(cpu), 0, -1, 8191, "-1",
-	  .help = "only this CPU (-1: all)" },
-	{ "comm", OPT_STR, TP(comm), sizeof(((struct hld_tracepoint_settings *)0)->comm), 0, 0, "",
-	  .help = "only tasks with this comm (empty: any)" },
-	{ "stacks", OPT_ENUM, TP(stacks), 0, 0, 0, "both", .choices = tracepoint_stacks,
-	  .help = "stacks recorded with each hit (none: counts only)" },
-	{ "top", OPT_UINT, TP(top), 0, 1, 100000, "10",
-	  .help = "processes and stacks shown in tracepoint.txt, most hits first" },
+	TP_FILTER_OPTS("tracepoint.txt"),
 	OPT_END
 };
 
 typedef struct hld_tracepoint_settings tracepoint_settings_t;
 
-/* Features whose settings are not defined yet take none. */
-#define NO_SETTINGS(id)                 \
-	typedef char id##_settings_t;   \
-	static const struct opt id##_opts[] = { OPT_END };
-NO_SETTINGS(kprobe)
+/* kprobe shares tracepoint's settings: its name is the function's. */
+static const struct opt kprobe_opts[] = {
+	{ "function", OPT_STR, TP(name), TP_SIZE(name), 0, 0, "", .required = true,
+	  .help = "the kernel function whose entry is probed, as /proc/kallsyms names it "
+		  "(do_sys_openat2)" },
+	TP_FILTER_OPTS("kprobe.txt"),
+	OPT_END
+};
+
+typedef struct hld_tracepoint_settings kprobe_settings_t;
 
 const struct diag_desc diag_descs[DIAG_FEATURE__MAX] = {
 #define X(id, name, summary) [DIAG_##id] = { name, summary, id##_opts, sizeof(id##_settings_t) },

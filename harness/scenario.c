@@ -182,11 +182,6 @@ static const struct opt *parser__set(struct parser *p, const struct opt *tab, vo
 	size_t idx;
 
 	if (!o) {
-		if (!tab->name) {
-			parser__error(p, line, shown_key, "unknown key %s: it takes no settings",
-				      where);
-			return NULL;
-		}
 		keys__format(tab, known, sizeof(known));
 		parser__error(p, line, shown_key, "unknown key %s (known: %s)", where, known);
 		return NULL;

@@ -106,8 +106,9 @@ enum hld_tp_stacks {
 	HLD_TP_STACKS__MAX,
 };
 
+/* tracepoint's settings, and kprobe's: for kprobe, the name is a kernel function's. */
 struct hld_tracepoint_settings {
-	char name[64];		/* "subsys:event" or a raw tracepoint name (required) */
+	char name[64];		/* "subsys:event", a raw tracepoint or a function name (required) */
 	__s64 tgid;		/* only this process, -1: any */
 	__s64 pid;		/* only this thread, -1: any */
 	__s64 cpu;		/* only this CPU, -1: all */

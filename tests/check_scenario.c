@@ -355,8 +355,9 @@ static const struct { const char *what, *text, *msg; } bad[] = {
 	{ "bad feature key", HEAD LOAD "[diag]\nperf.bogus = 1\n",
 	  "x.conf:8: perf.bogus: unknown key for perf (known: freq, pid, tgid, cpu, comm, "
 	  "kernel, user)" },
-	{ "key of a feature without settings", HEAD LOAD "[diag]\nkprobe.x = 1\n",
-	  "x.conf:8: kprobe.x: unknown key for kprobe: it takes no settings" },
+	{ "unknown key of kprobe", HEAD LOAD "[diag]\nkprobe.x = 1\n",
+	  "x.conf:8: kprobe.x: unknown key for kprobe (known: function, tgid, pid, cpu, comm, "
+	  "stacks, top)" },
 	{ "unknown key of a feature", HEAD LOAD "[diag]\nsys-cost.x = 1\n",
 	  "x.conf:8: sys-cost.x: unknown key for sys-cost (known: tgid, pid, comm, time, top)" },
 	{ "setting of an unknown feature", HEAD LOAD "[diag]\nfoo.x = 1\n",

@@ -290,52 +290,18 @@ END_TEST
 
 /* --- drains ------------------------------------------------------------------------ */
 
-/* A child that forks FORKS_BEFORE times, says so, and FORKS_AFTER more times when told. */
-static pid_t start_forker(int *go, int *done)
+/* Round 0 of the forker: FORKS_BEFORE forks, each reaped; round 1: FORKS_AFTER. */
+static int fork_round(void *arg, int round)
 {
-	int g[2], d[2];
-	pid_t pid;
+	for (int i = 0; i < (round ? FORKS_AFTER : FORKS_BEFORE); i++) {
+		pid_t p = fork();
 
-	ck_assert_int_eq(pipe(g), 0);
-	ck_assert_int_eq(pipe(d), 0);
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		int counts[] = { FORKS_BEFORE, FORKS_AFTER };
-		char b;
-
-		close(g[1]);
-		close(d[0]);
-		for (int round = 0; round < 2; round++) {
-			if (read(g[0], &b, 1) != 1)
-				_exit(1);
-			for (int i = 0; i < counts[round]; i++) {
-				pid_t p = fork();
-
-				if (p == 0)
-					_exit(0);
-				if (p < 0 || waitpid(p, NULL, 0) != p)
-					_exit(1);
-			}
-			if (write(d[1], "d", 1) != 1)
-				_exit(1);
-		}
-		_exit(0);
+		if (p == 0)
+			_exit(0);
+		if (p < 0 || waitpid(p, NULL, 0) != p)
+			return 1;
 	}
-	close(g[0]);
-	close(d[1]);
-	*go = g[1];
-	*done = d[0];
-	return pid;
-}
-
-/* Let the forker run its next round, and wait until it has. */
-static void forker_round(int go, int done)
-{
-	char b;
-
-	ck_assert_int_eq(write(go, "g", 1), 1);
-	ck_assert_int_eq(read(done, &b, 1), 1);
+	return 0;
 }
 
 /* report() into a scratch directory; the hits it counted. */
@@ -369,26 +335,23 @@ static uint64_t report_hits(struct diag_feature *f)
 START_TEST(test_drain_in_process)
 {
 	struct diag_feature *f;
-	int go, done;
+	struct diag_rounds r;
 	char text[96];
-	pid_t pid;
 
 	SKIP_UNLESS_BPF();
-	pid = start_forker(&go, &done);
-	snprintf(text, sizeof(text), "name=sched:sched_process_fork tgid=%d", pid);
+	ck_assert_int_eq(diag_rounds__start(&r, "hld-forker", fork_round, NULL), 0);
+	snprintf(text, sizeof(text), "name=sched:sched_process_fork tgid=%d", r.pid);
 	f = open_feature(text);
 	ck_assert_int_eq(bpf_tracepoint_ops.activate(f), 0);
-	forker_round(go, done);
+	ck_assert_int_eq(diag_rounds__next(&r), 0);
 	ck_assert_int_eq(report_hits(f), FORKS_BEFORE);
-	forker_round(go, done);
+	ck_assert_int_eq(diag_rounds__next(&r), 0);
 	ck_assert_int_eq(report_hits(f), FORKS_AFTER);
 	ck_assert_int_eq(report_hits(f), 0);
 	ck_assert_int_eq(f->drops, 0);
-	ck_assert_int_eq(waitpid(pid, NULL, 0), pid);
+	ck_assert_int_eq(diag_rounds__end(&r), 0);
 	ck_assert_int_eq(bpf_tracepoint_ops.deactivate(f), 0);
 	diag__close(f);
-	close(go);
-	close(done);
 }
 END_TEST
 
@@ -417,9 +380,8 @@ static double json_hits(const char *path)
 START_TEST(test_drain_persistent)
 {
 	const char *out = "/tmp/hld-check-tp-cli.out";
-	int go, done;
+	struct diag_rounds r;
 	char act[96];
-	pid_t pid;
 
 	SKIP_UNLESS_BPF();
 	if (access(hldbench, X_OK)) {
@@ -428,19 +390,17 @@ START_TEST(test_drain_persistent)
 		return;
 	}
 	diag(out, "--deactivate");		/* a leftover from an earlier run */
-	pid = start_forker(&go, &done);
-	snprintf(act, sizeof(act), "--activate=name=sched:sched_process_fork tgid=%d", pid);
+	ck_assert_int_eq(diag_rounds__start(&r, "hld-forker", fork_round, NULL), 0);
+	snprintf(act, sizeof(act), "--activate=name=sched:sched_process_fork tgid=%d", r.pid);
 	ck_assert_int_eq(diag(out, act), 0);
-	forker_round(go, done);
+	ck_assert_int_eq(diag_rounds__next(&r), 0);
 	ck_assert_int_eq(diag(out, "--report=json=1"), 0);
 	ck_assert_int_eq(json_hits(out), FORKS_BEFORE);
-	forker_round(go, done);
+	ck_assert_int_eq(diag_rounds__next(&r), 0);
 	ck_assert_int_eq(diag(out, "--report=json=1"), 0);
 	ck_assert_int_eq(json_hits(out), FORKS_AFTER);
 	ck_assert_int_eq(diag(out, "--deactivate"), 0);
-	ck_assert_int_eq(waitpid(pid, NULL, 0), pid);
-	close(go);
-	close(done);
+	ck_assert_int_eq(diag_rounds__end(&r), 0);
 	unlink(out);
 }
 END_TEST
