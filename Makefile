@@ -183,8 +183,8 @@ VM_TESTS   ?= check_diag_cli check_tracepoint check_kprobe check_syscost check_i
 	      check_irqdelay check_runtrace check_exitmon check_execmon \
 	      check_mutexmon check_alloctop check_highorder check_reboot \
 	      check_loadmon check_bpf
-VM_KMOD_TESTS ?= check_kmod
-VM_KMOD_ACTIVATE ?=
+VM_KMOD_TESTS ?= check_kmod check_diag_cli
+VM_KMOD_ACTIVATE ?= hldbench diag sys-cost --backend=kmod --activate
 VM_CYCLES  ?= 200
 VM_TIMEOUT ?= 900
 vm_kernels = kv="$(VM_KERNELS)"; [ -n "$$kv" ] || kv=$$(tests/vm/kernels.sh --installed); \
