@@ -68,5 +68,6 @@ void kmod__feature_free(struct diag_feature *f);
 /* The kernel-module features, one harness/kmod-<feature>.c each. */
 extern const struct diag_ops kmod_sys_cost_ops;
 extern const struct diag_ops kmod_alloc_top_ops;
+extern const struct diag_ops kmod_high_order_ops;
 
 #endif /* HLD_KMOD_DEV_H */

@@ -331,4 +331,27 @@ struct hld_alloctop_record {
 	char comm[HLD_COMM_LEN];	/* comm when named (first allocation, exec) */
 };
 
+/*
+ * high-order, kernel module: one row of a drained generation, one per CPU
+ * and (process, comm, order, kernel stack, user stack); user space merges
+ * a row's copies from different CPUs. HLD_HIGHORDER_USER in flags: the
+ * allocating task was a user task and ustack[] was walked (by frame
+ * pointers, from its user registers; it may hold no frame).
+ */
+#define HLD_HIGHORDER_USER	1u
+
+struct hld_highorder_record {
+	struct hld_record_header hdr;	/* ts: the row's first allocation */
+	__u64 count;		/* allocations */
+	__u32 tgid;
+	__u32 order;
+	__u32 cpu;		/* the CPU they were allocated on */
+	__u32 flags;		/* HLD_HIGHORDER_* */
+	__u32 nr_kstack;	/* valid entries in kstack[], innermost first */
+	__u32 nr_ustack;	/* valid entries in ustack[], innermost first */
+	char comm[HLD_COMM_LEN];
+	__u64 kstack[HLD_MAX_STACK];	/* return addresses */
+	__u64 ustack[HLD_MAX_STACK];	/* the user ip, then return addresses */
+};
+
 #endif /* HLD_RECORD_H */
