@@ -325,19 +325,14 @@ static void highorder__stack(void *ctx, int32_t id, bool user, uint32_t tgid,
 		} else if (!user && kernel_named) {
 			name = ksyms__name(h->ksyms, addr);
 		}
-		if (name)
-			snprintf(st->names[st->nr], HIGHORDER_FRAME_LEN, "%s", name);
-		else
-			snprintf(st->names[st->nr], HIGHORDER_FRAME_LEN, "0x%llx",
-				 (unsigned long long)ips[i]);
-		st->nr++;
+		highorder__stack_add(st, name, ips[i]);
 	}
 }
 
 static int highorder_report(struct diag_feature *f, const struct diag_outputs *out)
 {
 	struct highorder *h = f->priv;
-	struct highorder_totals t = { .kernel_symbols_restricted = true };
+	struct highorder_totals t = { .own_by = "program load" };
 	struct highorder_row *rows = NULL;
 	size_t nr = 0;
 	int err;

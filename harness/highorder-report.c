@@ -139,6 +139,15 @@ static int highorder__row(const struct highorder_row *r, highorder_stack_fn name
 	return highorder__fold(fo, comm, &us, &ks, r->key.order, r->count);
 }
 
+void highorder__stack_add(struct highorder_stack *st, const char *name, uint64_t ip)
+{
+	if (name)
+		snprintf(st->names[st->nr], HIGHORDER_FRAME_LEN, "%s", name);
+	else
+		snprintf(st->names[st->nr], HIGHORDER_FRAME_LEN, "0x%llx", (unsigned long long)ip);
+	st->nr++;
+}
+
 uint64_t highorder__leave_out(struct highorder_row *rows, size_t *nr, uint32_t tgid)
 {
 	uint64_t sum = 0;
@@ -203,8 +212,9 @@ int highorder__report_out(struct diag_feature *f, struct highorder_row *rows, si
 		(unsigned long long)counted, nr, (unsigned long long)t->since_activation,
 		(unsigned long long)drops);
 	if (t->own)
-		fprintf(txt, "# left out: %llu allocations by this report's own process "
-			"(tgid %d)\n", (unsigned long long)t->own, (int)getpid());
+		fprintf(txt, "# left out: %llu allocations by this report's own %s (tgid %d)\n",
+			(unsigned long long)t->own, t->own_by ? t->own_by : "process",
+			(int)getpid());
 	fprintf(txt, "# kernel stack innermost first, then after -- the user stack\n\n");
 	for (size_t i = 0; i < nr && !err; i++)
 		err = highorder__row(&rows[i], name, ctx, txt, js, 2, fo, i);

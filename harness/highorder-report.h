@@ -31,10 +31,14 @@ struct highorder_stack {
 	char names[HLD_MAX_STACK][HIGHORDER_FRAME_LEN];
 };
 
+/* Append a frame to @st: @name, or @ip in hex when it has none. */
+void highorder__stack_add(struct highorder_stack *st, const char *name, uint64_t ip);
+
 /* What a report says besides its rows; the drops are since activation. */
 struct highorder_totals {
 	uint64_t since_activation;	/* allocations that passed the filters */
 	uint64_t own;			/* the reporter's own allocations, left out */
+	const char *own_by;		/* what made them: "program load" */
 	uint64_t program_busy;		/* drops by cause */
 	uint64_t kernel_stack;
 	uint64_t user_stack;

@@ -32,7 +32,8 @@ static int kmod_alloctop__cmp(const void *a, const void *b)
 
 /*
  * The module's rows into one row per process (summed over CPUs, named by
- * its latest row) and the totals into @sum. 0, -ENOMEM or -EPROTO.
+ * its latest row; none for a process that only exec'd) and the totals into
+ * @sum. 0, -ENOMEM or -EPROTO.
  */
 static int kmod_alloctop__parse(const void *buf, size_t len, struct alloctop_row **rows,
 				size_t *nr, struct alloctop_sum *sum)
@@ -72,6 +73,7 @@ static int kmod_alloctop__parse(const void *buf, size_t len, struct alloctop_row
 
 		if (!i || recs[i].tgid != recs[i - 1].tgid) {	/* its latest name first */
 			row = &(*rows)[(*nr)++];
+			memset(row, 0, sizeof(*row));
 			row->tgid = recs[i].tgid;
 			memcpy(row->val.comm, recs[i].comm, HLD_COMM_LEN);
 			row->val.comm[HLD_COMM_LEN - 1] = '\0';
@@ -79,6 +81,8 @@ static int kmod_alloctop__parse(const void *buf, size_t len, struct alloctop_row
 		row = &(*rows)[*nr - 1];
 		row->val.pages += recs[i].pages;
 		row->val.allocs += recs[i].allocs;
+		if (i + 1 == n || recs[i + 1].tgid != row->tgid)
+			*nr -= !row->val.allocs;	/* only named at exec on these CPUs */
 	}
 	free(recs);
 	return 0;

@@ -162,12 +162,7 @@ static void kmod_ho__stack(void *ctx, int32_t id, bool user, uint32_t tgid,
 			name = ksyms__name(h->ksyms, addr);
 		if (!user && !st->nr && name && !strncmp(name, "__traceiter_", 12))
 			continue;
-		if (name)
-			snprintf(st->names[st->nr], HIGHORDER_FRAME_LEN, "%s", name);
-		else
-			snprintf(st->names[st->nr], HIGHORDER_FRAME_LEN, "0x%llx",
-				 (unsigned long long)ips[i]);
-		st->nr++;
+		highorder__stack_add(st, name, ips[i]);
 	}
 }
 
@@ -179,7 +174,7 @@ static void kmod_ho__stack(void *ctx, int32_t id, bool user, uint32_t tgid,
 static int kmod_highorder_report(struct diag_feature *f, const struct diag_outputs *out)
 {
 	struct kmod_highorder *h = kmod_highorder__priv(f);
-	struct highorder_totals t = { .kernel_symbols_restricted = true };
+	struct highorder_totals t = { .own_by = "process", .kernel_symbols_restricted = true };
 	struct kmod_ho_drain d = { .h = h };
 	struct highorder_row *rows = NULL;
 	struct hld_ioc_status st;

@@ -30,7 +30,6 @@
 #include <linux/string.h>
 #include <linux/tracepoint.h>
 #include <linux/uaccess.h>
-#include <linux/vmalloc.h>
 
 #include "hld.h"
 
@@ -147,36 +146,12 @@ static int at_init(char *why, size_t len)
 	return 0;
 }
 
-static void at_free(void)
-{
-	int cpu;
-
-	if (!at_cpus)
-		return;
-	for_each_possible_cpu(cpu)
-		vfree(at_cpus[cpu]);
-	kfree(at_cpus);
-	at_cpus = NULL;
-}
-
 /* The tables, at the first activation; kept to the end, for report(). */
 static int at_alloc(void)
 {
-	int cpu;
-
-	if (at_cpus)
-		return 0;
-	at_cpus = kcalloc(nr_cpu_ids, sizeof(*at_cpus), GFP_KERNEL);
 	if (!at_cpus)
-		return -ENOMEM;
-	for_each_possible_cpu(cpu) {
-		at_cpus[cpu] = vzalloc_node(sizeof(struct at_cpu), cpu_to_node(cpu));
-		if (!at_cpus[cpu]) {
-			at_free();
-			return -ENOMEM;
-		}
-	}
-	return 0;
+		at_cpus = (struct at_cpu **)hld_cpu_tables_alloc(sizeof(struct at_cpu));
+	return at_cpus ? 0 : -ENOMEM;
 }
 
 /* The ranges of harness/features.c: top 1-100000, tgid -1-4194304. */
@@ -222,7 +197,8 @@ static void at_deactivate(void)
 
 static void at_exit(void)
 {
-	at_free();
+	hld_cpu_tables_free((void **)at_cpus);
+	at_cpus = NULL;
 }
 
 /* Every row of every CPU, and one totals row per CPU. */

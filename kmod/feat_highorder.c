@@ -34,7 +34,6 @@
 #include <linux/string.h>
 #include <linux/tracepoint.h>
 #include <linux/uaccess.h>
-#include <linux/vmalloc.h>
 
 #include "hld.h"
 
@@ -184,36 +183,12 @@ static int ho_init(char *why, size_t len)
 	return 0;
 }
 
-static void ho_free(void)
-{
-	int cpu;
-
-	if (!ho_cpus)
-		return;
-	for_each_possible_cpu(cpu)
-		vfree(ho_cpus[cpu]);
-	kfree(ho_cpus);
-	ho_cpus = NULL;
-}
-
 /* The tables, at the first activation; kept to the end, for report(). */
 static int ho_alloc(void)
 {
-	int cpu;
-
-	if (ho_cpus)
-		return 0;
-	ho_cpus = kcalloc(nr_cpu_ids, sizeof(*ho_cpus), GFP_KERNEL);
 	if (!ho_cpus)
-		return -ENOMEM;
-	for_each_possible_cpu(cpu) {
-		ho_cpus[cpu] = vzalloc_node(sizeof(struct ho_cpu), cpu_to_node(cpu));
-		if (!ho_cpus[cpu]) {
-			ho_free();
-			return -ENOMEM;
-		}
-	}
-	return 0;
+		ho_cpus = (struct ho_cpu **)hld_cpu_tables_alloc(sizeof(struct ho_cpu));
+	return ho_cpus ? 0 : -ENOMEM;
 }
 
 /* The ranges of harness/features.c: order 1-10, tgid -1-4194304, user 0/1. */
@@ -250,7 +225,8 @@ static void ho_deactivate(void)
 
 static void ho_exit(void)
 {
-	ho_free();
+	hld_cpu_tables_free((void **)ho_cpus);
+	ho_cpus = NULL;
 }
 
 static u64 ho_report_max(void)
