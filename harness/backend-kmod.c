@@ -33,6 +33,8 @@ static int kmod_probe(char *why, size_t len)
 
 static const struct diag_ops *const kmod_features[] = {
 	&kmod_sys_cost_ops,
+	&kmod_alloc_top_ops,
+	&kmod_high_order_ops,
 	NULL,
 };
 

@@ -133,3 +133,72 @@ int kmod__active_settings(enum diag_feature_id id, void *buf, size_t size)
 		err = -EPROTO;
 	return err;
 }
+
+void *kmod__feature(struct diag_feature *f, size_t size)
+{
+	struct kmod_feature *kf = f->priv;
+
+	if (kf)
+		return kf;
+	kf = calloc(1, size < sizeof(*kf) ? sizeof(*kf) : size);
+	if (!kf)
+		return NULL;
+	kf->fd = kmod__open();
+	if (kf->fd < 0) {
+		errno = -kf->fd;
+		free(kf);
+		return NULL;
+	}
+	f->priv = kf;
+	return kf;
+}
+
+int kmod__feature_activate(struct diag_feature *f)
+{
+	struct kmod_feature *kf = kmod__feature(f, sizeof(*kf));
+	enum diag_feature_id id = f->ops->id;
+
+	if (!kf)
+		return -errno;
+	return kmod__activate(kf->fd, id, f->settings, diag_descs[id].settings_size, f->pin_dir);
+}
+
+int kmod__feature_reopen(struct diag_feature *f)
+{
+	struct kmod_feature *kf = kmod__feature(f, sizeof(*kf));
+	struct hld_ioc_status st;
+	int err;
+
+	if (!kf)
+		return -errno;
+	kf->reopened = true;
+	err = kmod__status(kf->fd, f->ops->id, &st);
+	if (!err && st.state != HLD_FSTATE_ACTIVE)
+		err = -ENOENT;
+	return err;
+}
+
+int kmod__feature_deactivate(struct diag_feature *f)
+{
+	struct kmod_feature *kf = f->priv;
+	struct hld_ioc_status st;
+	int err;
+
+	if (!kf)
+		return 0;
+	if (!kmod__status(kf->fd, f->ops->id, &st))
+		f->drops = st.drops;
+	err = kmod__deactivate(kf->fd, f->ops->id);
+	return err == -ENOENT ? 0 : err;
+}
+
+void kmod__feature_free(struct diag_feature *f)
+{
+	struct kmod_feature *kf = f->priv;
+
+	if (!kf)
+		return;
+	close(kf->fd);
+	free(kf);
+	f->priv = NULL;
+}

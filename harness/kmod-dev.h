@@ -44,7 +44,37 @@ int kmod__deactivate(int fd, enum diag_feature_id id);
  */
 int kmod__report(int fd, enum diag_feature_id id, void **buf, size_t *len);
 
+/*
+ * A feature's state in f->priv. An adapter with more state puts this
+ * first in its own struct and creates it through kmod__feature().
+ */
+struct kmod_feature {
+	int fd;			/* /dev/hld; closing it ends a private activation */
+	bool reopened;		/* reporting on a persistent activation */
+};
+
+/*
+ * f->priv, created on first use (@size bytes, zeroed, a struct
+ * kmod_feature first) with /dev/hld opened; NULL and errno on failure.
+ */
+void *kmod__feature(struct diag_feature *f, size_t size);
+
+/*
+ * The diag_ops of a kernel-module feature (f->ops->id), for adapters that
+ * need nothing else: activate (persistent when f->pin_dir is set), reopen
+ * (attach to a persistent activation: it must be active in the module),
+ * deactivate (the rows stay in the module for report(); f->drops set),
+ * free (close the device: a private activation ends with it, a persistent
+ * one stays). 0 or -errno.
+ */
+int kmod__feature_activate(struct diag_feature *f);
+int kmod__feature_reopen(struct diag_feature *f);
+int kmod__feature_deactivate(struct diag_feature *f);
+void kmod__feature_free(struct diag_feature *f);
+
 /* The kernel-module features, one harness/kmod-<feature>.c each. */
 extern const struct diag_ops kmod_sys_cost_ops;
+extern const struct diag_ops kmod_alloc_top_ops;
+extern const struct diag_ops kmod_high_order_ops;
 
 #endif /* HLD_KMOD_DEV_H */

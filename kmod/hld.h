@@ -38,6 +38,8 @@ struct hld_feature_ops {
 };
 
 extern const struct hld_feature_ops hld_syscost_ops;
+extern const struct hld_feature_ops hld_alloctop_ops;
+extern const struct hld_feature_ops hld_highorder_ops;
 
 /* Records for read(): from any context but NMI. false (counted) if the buffer is full. */
 bool hld_emit(const void *rec, u32 len);
@@ -49,6 +51,14 @@ u64 hld_ring_drops(void);
 ssize_t hld_ring_read(char __user *buf, size_t len);
 /* Woken (from irq_work) when records were emitted. */
 extern struct wait_queue_head hld_wait;
+
+/*
+ * One zeroed @size-byte table per possible CPU, on the CPU's node
+ * (vzalloc_node()), indexed by CPU: the array, or NULL. Free with
+ * hld_cpu_tables_free(), which takes NULL.
+ */
+void **hld_cpu_tables_alloc(size_t size);
+void hld_cpu_tables_free(void **tables);
 
 /* The kernel tracepoint named @name, or NULL. */
 struct tracepoint *hld_tracepoint(const char *name);
