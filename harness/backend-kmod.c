@@ -33,6 +33,8 @@ static int kmod_probe(char *why, size_t len)
 
 static const struct diag_ops *const kmod_features[] = {
 	&kmod_sys_cost_ops,
+	&kmod_kprobe_ops,
+	&kmod_tracepoint_ops,
 	NULL,
 };
 

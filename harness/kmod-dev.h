@@ -39,5 +39,7 @@ int kmod__report(int fd, enum diag_feature_id id, void **buf, size_t *len);
 
 /* The kernel-module features, one harness/kmod-<feature>.c each. */
 extern const struct diag_ops kmod_sys_cost_ops;
+extern const struct diag_ops kmod_kprobe_ops;
+extern const struct diag_ops kmod_tracepoint_ops;
 
 #endif /* HLD_KMOD_DEV_H */
