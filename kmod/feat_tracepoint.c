@@ -53,7 +53,7 @@
 #include <linux/vmalloc.h>
 
 #include "hld.h"
-#include "../bpf/syscall-names.h"
+#include "syscall-names.h"
 
 #define TPH_BITS	9
 #define TPH_SLOTS	(1u << TPH_BITS)	/* keys per CPU and generation */
