@@ -10,6 +10,7 @@
  * checks them (bpf/kprobe.c, bpf/tracepoint.c) before the module sees them.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -29,12 +30,22 @@ struct kmod_tp {
 
 static int kmod_kprobe_probe(char *why, size_t len)
 {
-	return kmod__probe(DIAG_kprobe, why, len);
+	int err = kmod__probe(DIAG_kprobe, why, len);
+
+	if (!err)
+		snprintf(why, len, "entry of any kernel function in /proc/kallsyms "
+			 "(function=NAME, register_kprobe); counts and stacks only");
+	return err;
 }
 
 static int kmod_tracepoint_probe(char *why, size_t len)
 {
-	return kmod__probe(DIAG_tracepoint, why, len);
+	int err = kmod__probe(DIAG_tracepoint, why, len);
+
+	if (!err)
+		snprintf(why, len, "any kernel tracepoint by name (tracepoint_probe_register); "
+			 "counts and stacks only: the arguments are not read");
+	return err;
 }
 
 /* The feature's state: the device open and the name resolved. NULL and errno on failure. */
