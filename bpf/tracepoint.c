@@ -13,7 +13,8 @@
  * generation into user-side totals and folded stacks, every TP_DRAIN_MS
  * while a phase is polled (so user stacks are named while their processes
  * live), at deactivation, and at each report, which then starts the totals
- * afresh. report() writes FEATURE.txt, FEATURE.json and FEATURE.folded.
+ * afresh. report() writes FEATURE.txt, FEATURE.json and FEATURE.folded
+ * with the code the kernel-module backend shares (harness/tracepoint-report.c).
  */
 #include <errno.h>
 #include <glob.h>
@@ -31,10 +32,8 @@
 
 #include "bpf-util.h"
 #include "diag.h"
-#include "folded.h"
 #include "hld_record.h"
 #include "hld_settings.h"
-#include "syms.h"
 #include "syscall-names.h"
 #include "tracepoint.bpf.h"
 #include "tracepoint-report.h"
