@@ -184,8 +184,9 @@ VM_TESTS   ?= check_diag_cli check_tracepoint check_kprobe check_syscost check_i
 	      check_irqdelay check_runtrace check_exitmon check_execmon \
 	      check_mutexmon check_alloctop check_highorder check_reboot \
 	      check_loadmon check_bpf
+
 VM_KMOD_TESTS ?= check_kmod check_diag_cli
-VM_KMOD_ACTIVATE ?= hldbench diag sys-cost --backend=kmod --activate
+VM_KMOD_ACTIVATE ?= /hld/build/tests/check_kmod --activate
 VM_CYCLES  ?= 200
 VM_TIMEOUT ?= 900
 vm_kernels = kv="$(VM_KERNELS)"; [ -n "$$kv" ] || kv=$$(tests/vm/kernels.sh --installed); \

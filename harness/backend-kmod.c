@@ -35,6 +35,8 @@ static const struct diag_ops *const kmod_features[] = {
 	&kmod_sys_cost_ops,
 	&kmod_alloc_top_ops,
 	&kmod_high_order_ops,
+	&kmod_kprobe_ops,
+	&kmod_tracepoint_ops,
 	NULL,
 };
 

@@ -76,5 +76,7 @@ void kmod__feature_free(struct diag_feature *f);
 extern const struct diag_ops kmod_sys_cost_ops;
 extern const struct diag_ops kmod_alloc_top_ops;
 extern const struct diag_ops kmod_high_order_ops;
+extern const struct diag_ops kmod_kprobe_ops;
+extern const struct diag_ops kmod_tracepoint_ops;
 
 #endif /* HLD_KMOD_DEV_H */

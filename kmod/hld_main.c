@@ -44,6 +44,8 @@ static const struct hld_feature_ops *const hld_impl[HLD_FEAT__MAX] = {
 	[HLD_FEAT_sys_cost] = &hld_syscost_ops,
 	[HLD_FEAT_alloc_top] = &hld_alloctop_ops,
 	[HLD_FEAT_high_order] = &hld_highorder_ops,
+	[HLD_FEAT_kprobe] = &hld_kprobe_ops,
+	[HLD_FEAT_tracepoint] = &hld_tracepoint_ops,
 };
 
 static struct hld_feat hld_feats[HLD_FEAT__MAX] = {

@@ -5,7 +5,8 @@
  * bad ioctl payloads, each refused with its errno and the state unchanged;
  * records through read() and poll(); a private activation ending with its
  * file; EPERM for an unprivileged opener; the ground truth of every
- * feature of the kmod backend. Without /dev/hld (no module loaded: always on a host that
+ * feature of the kmod backend; the settings kprobe and tracepoint refuse,
+ * and their syscall filter. Without /dev/hld (no module loaded: always on a host that
  * cannot load modules) the device cases print why and skip; the QEMU rig
  * runs them inside the guest with hld.ko loaded.
  */
@@ -29,6 +30,7 @@
 #include "hld_record.h"
 #include "hld_settings.h"
 #include "kmod-dev.h"
+#include "syms.h"
 
 /* /dev/hld opened, or -1 after printing why @what is skipped. */
 static int dev_open(const char *what)
@@ -380,6 +382,200 @@ START_TEST(test_eperm)
 }
 END_TEST
 
+/* --- kprobe and tracepoint ------------------------------------------------ */
+
+/* Settings the module must refuse, as a hostile caller could send them. */
+struct tp_case {
+	const char *what;
+	enum diag_feature_id id;
+	const char *name;
+	int err;
+	void (*edit)(struct hld_tracepoint_settings *s);
+};
+
+static void tp_stacks(struct hld_tracepoint_settings *s)
+{
+	s->stacks = HLD_TP_STACKS__MAX;
+}
+
+static void tp_top(struct hld_tracepoint_settings *s)
+{
+	s->top = 0;
+}
+
+static void tp_cpu(struct hld_tracepoint_settings *s)
+{
+	s->cpu = 8192;
+}
+
+static void tp_tgid(struct hld_tracepoint_settings *s)
+{
+	s->tgid = -2;
+}
+
+static void tp_comm(struct hld_tracepoint_settings *s)
+{
+	memset(s->comm, 'x', sizeof(s->comm));
+}
+
+static void tp_long(struct hld_tracepoint_settings *s)
+{
+	memset(s->name, 'a', sizeof(s->name));
+}
+
+static const struct tp_case tp_cases[] = {
+	{ "kprobe: no function", DIAG_kprobe, "", EINVAL, NULL },
+	{ "kprobe: blank in the name", DIAG_kprobe, "do sys_openat2", EINVAL, NULL },
+	{ "kprobe: a tracepoint's name", DIAG_kprobe, "sched:sched_switch", EINVAL, NULL },
+	{ "kprobe: name unterminated", DIAG_kprobe, "", EINVAL, tp_long },
+	{ "kprobe: no such function", DIAG_kprobe, "hld_no_such_function", ENOENT, NULL },
+	{ "kprobe: stacks past the enum", DIAG_kprobe, "do_sys_openat2", EINVAL, tp_stacks },
+	{ "kprobe: top 0", DIAG_kprobe, "do_sys_openat2", EINVAL, tp_top },
+	{ "kprobe: cpu 8192", DIAG_kprobe, "do_sys_openat2", EINVAL, tp_cpu },
+	{ "kprobe: tgid -2", DIAG_kprobe, "do_sys_openat2", EINVAL, tp_tgid },
+	{ "kprobe: comm unterminated", DIAG_kprobe, "do_sys_openat2", EINVAL, tp_comm },
+	{ "tracepoint: no name", DIAG_tracepoint, "", EINVAL, NULL },
+	{ "tracepoint: no event", DIAG_tracepoint, "sched:", EINVAL, NULL },
+	{ "tracepoint: no subsystem", DIAG_tracepoint, ":sched_switch", EINVAL, NULL },
+	{ "tracepoint: two colons", DIAG_tracepoint, "a:b:c", EINVAL, NULL },
+	{ "tracepoint: a path", DIAG_tracepoint, "sched/sched_switch", EINVAL, NULL },
+	{ "tracepoint: no such tracepoint", DIAG_tracepoint, "sched:hld_no_such", ENOENT, NULL },
+	{ "tracepoint: no such syscall", DIAG_tracepoint, "syscalls:sys_enter_hld", ENOENT, NULL },
+	{ "tracepoint: top 0", DIAG_tracepoint, "sched:sched_switch", EINVAL, tp_top },
+};
+
+static void tp_settings(struct hld_tracepoint_settings *s, const char *name, pid_t tgid)
+{
+	memset(s, 0, sizeof(*s));
+	snprintf(s->name, sizeof(s->name), "%s", name);
+	s->tgid = tgid;
+	s->pid = -1;
+	s->cpu = -1;
+	s->top = 10;
+}
+
+/* Each is refused by the module itself (no user-side check) and the feature stays idle. */
+START_TEST(test_tp_refused)
+{
+	const struct tp_case *c = &tp_cases[_i];
+	struct hld_tracepoint_settings s;
+	int fd = dev_open(c->what), err;
+
+	if (fd < 0)
+		return;
+	tp_settings(&s, c->name, -1);
+	if (c->edit)
+		c->edit(&s);
+	err = kmod__activate(fd, c->id, &s, sizeof(s), false);
+	printf("%-40s -> %d %s\n", c->what, err, strerror(-err));
+	ck_assert_int_eq(err, -c->err);
+	ck_assert_int_eq(state_of(fd, c->id), HLD_FSTATE_IDLE);
+	close(fd);
+}
+END_TEST
+
+/* The hits in a report of @id: the sum of its per-CPU records. */
+static long tp_report_hits(int fd, enum diag_feature_id id)
+{
+	size_t len, off = 0;
+	long hits = 0;
+	void *buf;
+
+	ck_assert_int_eq(kmod__report(fd, id, &buf, &len), 0);
+	while (off + sizeof(struct hld_record_header) <= len) {
+		const struct hld_record_header *h = (const void *)((char *)buf + off);
+
+		ck_assert_uint_ge(h->len, sizeof(*h));
+		if (h->type == HLD_REC_TPCPU)
+			hits += ((const struct hld_tpcpu_record *)h)->hits;
+		else
+			ck_assert_uint_eq(h->type, HLD_REC_TPHIT);
+		off += h->len;
+	}
+	free(buf);
+	return hits;
+}
+
+/* syscalls:sys_enter_NAME and sys_exit_NAME count exactly that syscall's calls. */
+START_TEST(test_tp_syscall)
+{
+	static const char *const names[] = { "syscalls:sys_enter_getppid",
+					     "syscalls:sys_exit_getppid" };
+	struct hld_tracepoint_settings s;
+	int fd = dev_open(names[_i]);
+
+	if (fd < 0)
+		return;
+	tp_settings(&s, names[_i], getpid());
+	ck_assert_int_eq(kmod__activate(fd, DIAG_tracepoint, &s, sizeof(s), false), 0);
+	for (int i = 0; i < 50; i++)
+		syscall(SYS_getppid);
+	ck_assert_int_eq(kmod__deactivate(fd, DIAG_tracepoint), 0);
+	ck_assert_int_eq(tp_report_hits(fd, DIAG_tracepoint), 50);
+	ck_assert_int_eq(tp_report_hits(fd, DIAG_tracepoint), 0);
+	close(fd);
+}
+END_TEST
+
+/* Print the kernel stacks of a report of @id, leaf first; each leaf must be @want. Its rows. */
+static int tp_report_leaves(int fd, enum diag_feature_id id, const char *want)
+{
+	struct ksyms *ks = ksyms__load();
+	size_t len, off = 0;
+	int rows = 0;
+	void *buf;
+
+	ck_assert_ptr_nonnull(ks);
+	ck_assert_int_eq(kmod__report(fd, id, &buf, &len), 0);
+	while (off + sizeof(struct hld_record_header) <= len) {
+		const struct hld_tphit_record *r = (const void *)((char *)buf + off);
+
+		off += r->hdr.len;
+		if (r->hdr.type != HLD_REC_TPHIT)
+			continue;
+		printf("%s: %llu hits of tgid %u, kernel stack leaf first:\n", diag_descs[id].name,
+		       (unsigned long long)r->count, r->tgid);
+		for (int i = 0; i < r->nr_kstack; i++)
+			printf("    %s\n", ksyms__name(ks, i ? r->ips[i] - 1 : r->ips[i]));
+		ck_assert_uint_ge(r->nr_kstack, 1);
+		ck_assert_str_eq(ksyms__name(ks, r->ips[0]), want);
+		rows++;
+	}
+	free(buf);
+	ksyms__free(ks);
+	return rows;
+}
+
+/* The probe's own frames are left out: a kprobe's leaf is the function, a tracepoint's its caller. */
+START_TEST(test_tp_leaf)
+{
+	static const char *const names[] = { "do_sys_openat2", "sched:sched_process_fork" };
+	static const char *const leaves[] = { "do_sys_openat2", "kernel_clone" };
+	enum diag_feature_id id = _i ? DIAG_tracepoint : DIAG_kprobe;
+	struct hld_tracepoint_settings s;
+	int fd = dev_open(names[_i]);
+
+	if (fd < 0)
+		return;
+	tp_settings(&s, names[_i], getpid());
+	s.stacks = HLD_TP_STACKS_KERNEL;
+	ck_assert_int_eq(kmod__activate(fd, id, &s, sizeof(s), false), 0);
+	for (int i = 0; i < 5; i++) {
+		pid_t pid = _i ? fork() : 0;
+
+		if (!_i)
+			close(open("/dev/null", O_RDONLY));
+		else if (!pid)
+			_exit(0);
+		else
+			waitpid(pid, NULL, 0);
+	}
+	ck_assert_int_eq(kmod__deactivate(fd, id), 0);
+	ck_assert_int_ge(tp_report_leaves(fd, id, leaves[_i]), 1);
+	close(fd);
+}
+END_TEST
+
 /*
  * `hldbench diag FEATURE --test` on the kmod backend, for every feature it
  * has (the loop index is the feature id): the same ground truth as on the
@@ -420,13 +616,56 @@ static Suite *kmod_suite(void)
 	tcase_set_timeout(tc, 300);
 	tcase_add_loop_test(tc, test_truth, 0, DIAG_FEATURE__MAX);
 	suite_add_tcase(s, tc);
+
+	tc = tcase_create("kprobe and tracepoint");
+	tcase_add_loop_test(tc, test_tp_refused, 0, sizeof(tp_cases) / sizeof(tp_cases[0]));
+	tcase_add_loop_test(tc, test_tp_syscall, 0, 2);
+	tcase_add_loop_test(tc, test_tp_leaf, 0, 2);
+	suite_add_tcase(s, tc);
 	return s;
 }
 
-int main(void)
+/*
+ * `check_kmod --activate`: activate, persistently and with their default
+ * settings, every feature the kmod backend has (kprobe on do_sys_openat2,
+ * tracepoint on sched_switch: hot paths), and exit, so that the next rmmod
+ * tears them down while they fire (the rig's VM_KMOD_ACTIVATE, before each
+ * unload under stress-ng). Exits 1 if any could not be activated.
+ */
+static int activate_for_unload(void)
 {
-	SRunner *sr = srunner_create(kmod_suite());
+	int failed = 0;
+
+	for (const struct diag_ops *const *o = diag_backend_kmod.features; *o; o++) {
+		const struct diag_desc *d = &diag_descs[(*o)->id];
+		struct diag_feature *f = diag__open(*o, NULL);
+		int err = f ? 0 : -ENOMEM;
+
+		if (!err && (*o)->id == DIAG_kprobe)
+			tp_settings(f->settings, "do_sys_openat2", -1);
+		if (!err && (*o)->id == DIAG_tracepoint)
+			tp_settings(f->settings, "sched:sched_switch", -1);
+		if (!err) {
+			f->pin_dir = HLD_DEVICE;	/* persistent: the module keeps it */
+			err = (*o)->activate(f);
+		}
+		diag__close(f);			/* not marked active: it stays */
+		if (err) {
+			fprintf(stderr, "cannot activate %s: %s\n", d->name, strerror(-err));
+			failed = 1;
+		}
+	}
+	return failed;
+}
+
+int main(int argc, char **argv)
+{
+	SRunner *sr;
 	int failed;
+
+	if (argc == 2 && !strcmp(argv[1], "--activate"))
+		return activate_for_unload();
+	sr = srunner_create(kmod_suite());
 
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
