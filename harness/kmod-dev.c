@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * kmod-dev.c - user side of /dev/hld: open, probe, activate, deactivate,
- * status and report, for the kernel-module features (harness/kmod-*.c).
+ * status and report, for the kernel-module features (harness/kmod-*.c), and
+ * the one reader of the records of read(), shared by them.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,4 +117,127 @@ int kmod__report(int fd, enum diag_feature_id id, void **buf, size_t *len)
 	}
 	*len = r.written;
 	return 0;
+}
+
+#define KMOD_READ_BUF	(64u << 10)	/* bytes per read(): whole records, at most 4 KiB each */
+#define KMOD_READS_MAX	256		/* reads per drain, so that a flood cannot pin the reader */
+
+/* The process's reader of /dev/hld's records. */
+static struct {
+	pthread_mutex_t lock;
+	int fd;				/* O_NONBLOCK, -1 while nobody consumes */
+	char *buf;
+	struct {
+		kmod_record_fn fn;
+		void *ctx;
+	} to[HLD_REC__MAX];
+	int nr_consumers;
+	uint64_t foreign;
+} kmod_reader = { .lock = PTHREAD_MUTEX_INITIALIZER, .fd = -1 };
+
+int kmod__records_subscribe(uint16_t type, kmod_record_fn fn, void *ctx)
+{
+	int err = 0;
+
+	if (type >= HLD_REC__MAX || !fn)
+		return -EINVAL;
+	pthread_mutex_lock(&kmod_reader.lock);
+	if (kmod_reader.to[type].fn) {
+		err = kmod_reader.to[type].fn == fn && kmod_reader.to[type].ctx == ctx ? 0 : -EBUSY;
+		goto out_unlock;
+	}
+	if (kmod_reader.fd < 0) {
+		kmod_reader.buf = malloc(KMOD_READ_BUF);
+		kmod_reader.fd = open(HLD_DEVICE, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+		if (kmod_reader.fd < 0 || !kmod_reader.buf) {
+			err = kmod_reader.fd < 0 ? -errno : -ENOMEM;
+			if (kmod_reader.fd >= 0)
+				close(kmod_reader.fd);
+			kmod_reader.fd = -1;
+			free(kmod_reader.buf);
+			kmod_reader.buf = NULL;
+			goto out_unlock;
+		}
+		kmod_reader.foreign = 0;
+	}
+	kmod_reader.to[type].fn = fn;
+	kmod_reader.to[type].ctx = ctx;
+	kmod_reader.nr_consumers++;
+out_unlock:
+	pthread_mutex_unlock(&kmod_reader.lock);
+	return err;
+}
+
+void kmod__records_unsubscribe(uint16_t type)
+{
+	if (type >= HLD_REC__MAX)
+		return;
+	pthread_mutex_lock(&kmod_reader.lock);
+	if (kmod_reader.to[type].fn) {
+		kmod_reader.to[type].fn = NULL;
+		kmod_reader.to[type].ctx = NULL;
+		if (!--kmod_reader.nr_consumers) {
+			close(kmod_reader.fd);
+			kmod_reader.fd = -1;
+			free(kmod_reader.buf);
+			kmod_reader.buf = NULL;
+		}
+	}
+	pthread_mutex_unlock(&kmod_reader.lock);
+}
+
+/* Hand the @len bytes of whole records in the buffer out. Records, or -EPROTO. */
+static int kmod__records_dispatch(size_t len)
+{
+	size_t off = 0;
+	int n = 0;
+
+	while (off < len) {
+		const struct hld_record_header *h = (const void *)(kmod_reader.buf + off);
+
+		if (len - off < sizeof(*h) || h->len < sizeof(*h) || h->len > len - off)
+			return -EPROTO;
+		if (h->type < HLD_REC__MAX && kmod_reader.to[h->type].fn)
+			kmod_reader.to[h->type].fn(kmod_reader.to[h->type].ctx, h, h->len);
+		else
+			kmod_reader.foreign++;
+		off += h->len;
+		n++;
+	}
+	return n;
+}
+
+int kmod__records_drain(void)
+{
+	int total = 0, err = 0;
+
+	pthread_mutex_lock(&kmod_reader.lock);
+	for (int i = 0; kmod_reader.fd >= 0 && i < KMOD_READS_MAX; i++) {
+		ssize_t got = read(kmod_reader.fd, kmod_reader.buf, KMOD_READ_BUF);
+
+		if (got < 0) {
+			if (errno != EAGAIN && errno != EINTR)
+				err = -errno;
+			break;
+		}
+		err = kmod__records_dispatch(got);
+		if (err < 0)
+			break;
+		total += err;
+		err = 0;
+		if (!got)
+			break;
+	}
+	pthread_mutex_unlock(&kmod_reader.lock);
+	return err ? err : total;
+}
+
+uint64_t kmod__records_foreign(void)
+{
+	uint64_t n;
+
+	pthread_mutex_lock(&kmod_reader.lock);
+	n = kmod_reader.foreign;
+	pthread_mutex_unlock(&kmod_reader.lock);
+	return n;
 }

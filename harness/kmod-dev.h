@@ -8,9 +8,11 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "diag.h"
 #include "hld_ioctl.h"
+#include "hld_record.h"
 
 /* Open /dev/hld: the fd, or -errno. */
 int kmod__open(void);
@@ -37,7 +39,29 @@ int kmod__deactivate(int fd, enum diag_feature_id id);
  */
 int kmod__report(int fd, enum diag_feature_id id, void **buf, size_t *len);
 
+/*
+ * Records of read() on /dev/hld. The module has one stream for the records
+ * of every feature, and a read takes whatever is there: a feature reading
+ * for itself would take (and lose) the records of the others active in the
+ * same process. So a process reads through one reader here, which hands
+ * each record to the consumer registered for its type (one per type: the
+ * feature that emits it) and counts, then skips, the records nobody in this
+ * process consumes. Thread-safe: the diagnosis thread drains, the command
+ * thread reports.
+ */
+typedef void (*kmod_record_fn)(void *ctx, const void *rec, size_t len);
+
+/* Hand records of @type to @fn(@ctx, ...). 0, -EBUSY (taken) or -errno (cannot open). */
+int kmod__records_subscribe(uint16_t type, kmod_record_fn fn, void *ctx);
+/* Stop handing records of @type; the reader closes with its last consumer. */
+void kmod__records_unsubscribe(uint16_t type);
+/* Read every record ready now, handing each to its consumer. Records read, or -errno. */
+int kmod__records_drain(void);
+/* Records read that no consumer of this process took, since the reader opened. */
+uint64_t kmod__records_foreign(void);
+
 /* The kernel-module features, one harness/kmod-<feature>.c each. */
 extern const struct diag_ops kmod_sys_cost_ops;
+extern const struct diag_ops kmod_exec_monitor_ops;
 
 #endif /* HLD_KMOD_DEV_H */
