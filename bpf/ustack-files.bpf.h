@@ -11,7 +11,8 @@
  * check it still is that inode and name the function
  * (ustack_files__symbol(), bpf/ustack-files.c), else show
  * "[file+0xoffset]". Used by exit-monitor, high-order, reboot and
- * tracepoint; perf keeps its processes' executables' paths the same way.
+ * tracepoint (exit-monitor's kernel module fills struct ustack_files too,
+ * kmod/feat_exitmon.c); perf keeps its processes' executables' paths the same way.
  */
 #ifndef HLD_USTACK_FILES_BPF_H
 #define HLD_USTACK_FILES_BPF_H
@@ -249,7 +250,7 @@ static __always_inline __u32 ustack_files__fill(struct ustack_files *uf, const _
 
 #endif /* USTACK_FILES_PATHS_ONLY */
 
-#else /* user space */
+#elif !defined(__KERNEL__) /* user space; the kernel module uses the structs only */
 
 #include <stdio.h>
 
@@ -294,6 +295,6 @@ static inline const char *ustack_files__name(const struct ustack_files *uf, unsi
 	return buf;
 }
 
-#endif /* __bpf__ */
+#endif /* __bpf__, user space */
 
 #endif /* HLD_USTACK_FILES_BPF_H */

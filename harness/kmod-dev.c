@@ -241,3 +241,154 @@ uint64_t kmod__records_foreign(void)
 	pthread_mutex_unlock(&kmod_reader.lock);
 	return n;
 }
+
+/* A streaming feature's state (f->priv). */
+struct kmod_stream {
+	int fd;				/* /dev/hld control fd */
+	bool subscribed;
+	void *recs;			/* the feature's record store */
+};
+
+/* @f's stream, its device open and its records subscribed to. NULL and *@err on failure. */
+static struct kmod_stream *kmod_stream__get(struct diag_feature *f,
+					    const struct kmod_stream_desc *d, int *err)
+{
+	struct kmod_stream *s = f->priv;
+
+	if (!s) {
+		s = calloc(1, sizeof(*s));
+		if (s)
+			s->recs = calloc(1, d->recs_size);
+		if (!s || !s->recs) {
+			free(s);
+			*err = -ENOMEM;
+			return NULL;
+		}
+		s->fd = -1;
+		f->priv = s;
+	}
+	if (s->fd < 0) {
+		s->fd = kmod__open();
+		if (s->fd < 0) {
+			*err = s->fd;
+			s->fd = -1;
+			return NULL;
+		}
+	}
+	*err = 0;
+	if (!s->subscribed) {
+		*err = kmod__records_subscribe(d->type, d->keep, s->recs);
+		s->subscribed = !*err;
+	}
+	return *err ? NULL : s;
+}
+
+/* Room for what the module's per-CPU rings (256 KiB each) hold, then activate. */
+int kmod_stream__activate(struct diag_feature *f, const struct kmod_stream_desc *d)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_CONF);
+	size_t want = (size_t)(cpus > 0 ? cpus : 1) * (256u << 10) / d->rec_size;
+	struct kmod_stream *s;
+	int err;
+
+	s = kmod_stream__get(f, d, &err);
+	if (!s)
+		return err;
+	f->kernel_cost_in_thread = false;
+	err = d->prealloc(s->recs, want > d->prealloc_max ? d->prealloc_max : want);
+	if (err)
+		return err;
+	return kmod__activate(s->fd, d->id, f->settings, diag_descs[d->id].settings_size,
+			      f->pin_dir);
+}
+
+int kmod_stream__reopen(struct diag_feature *f, const struct kmod_stream_desc *d)
+{
+	struct hld_ioc_status st;
+	struct kmod_stream *s;
+	int err;
+
+	s = kmod_stream__get(f, d, &err);
+	if (!s)
+		return err;
+	err = kmod__status(s->fd, d->id, &st);
+	if (!err && st.state != HLD_FSTATE_ACTIVE)
+		err = -ENOENT;
+	return err;
+}
+
+/* Take the records ready; f->drops from the module's status. */
+int kmod_stream__poll(struct diag_feature *f, const struct kmod_stream_desc *d)
+{
+	struct kmod_stream *s = f->priv;
+	struct hld_ioc_status st;
+	int err;
+
+	if (!s || !s->subscribed)
+		return 0;
+	err = kmod__records_drain();
+	if (err < 0)
+		return err;
+	f->events = d->nr_recs(s->recs);
+	if (!kmod__status(s->fd, d->id, &st))
+		f->drops = st.drops;
+	return d->recs_err(s->recs);
+}
+
+/* Stop; the records emitted until then are taken, and stay for report(). */
+int kmod_stream__deactivate(struct diag_feature *f, const struct kmod_stream_desc *d)
+{
+	struct kmod_stream *s = f->priv;
+	int err, err2;
+
+	if (!s || s->fd < 0)
+		return 0;
+	err = kmod__deactivate(s->fd, d->id);
+	if (err == -ENOENT)
+		err = 0;
+	err2 = kmod_stream__poll(f, d);
+	return err ? err : err2;
+}
+
+/* Take what is left, and hand the records since the last report to the feature's report. */
+int kmod_stream__report(struct diag_feature *f, const struct kmod_stream_desc *d,
+			const struct diag_outputs *out)
+{
+	struct hld_ioc_status st;
+	struct kmod_stream *s;
+	void *none = NULL;
+	int err, err2;
+
+	s = kmod_stream__get(f, d, &err);
+	if (s) {
+		err = kmod__records_drain();
+		if (err >= 0)
+			err = d->recs_err(s->recs);
+		if (!err)
+			err = kmod__status(s->fd, d->id, &st);
+	} else {
+		none = calloc(1, d->recs_size);
+		if (!none)
+			return -ENOMEM;
+	}
+	err2 = d->report(f, s ? s->recs : none, err ? NULL : &st, out, !err);
+	free(none);
+	return err ? err : err2;
+}
+
+/* Close the device: a private activation ends with it, a persistent one stays. */
+void kmod_stream__free(struct diag_feature *f, const struct kmod_stream_desc *d)
+{
+	struct kmod_stream *s = f->priv;
+
+	if (!s)
+		return;
+	if (s->subscribed)
+		kmod__records_unsubscribe(d->type);
+	if (s->fd >= 0)
+		close(s->fd);
+	d->free_recs(s->recs);
+	free(s->recs);
+	free(s);
+	f->priv = NULL;
+}

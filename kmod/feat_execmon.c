@@ -10,7 +10,8 @@
  * disabled: argv is read with copy_from_user_nofault() (access_process_vm()
  * may sleep); the pages were written by exec a moment ago and are present,
  * so the read only fails where something unusual unmapped them. The record
- * is built in this CPU's scratch buffer (too big for the stack) and copied
+ * is built in this CPU's scratch buffer (too big for the stack; allocated
+ * at the first activation) and copied
  * into the ring by hld_emit(); a full ring is counted as a drop.
  */
 #define pr_fmt(fmt) "hld: " fmt
@@ -36,7 +37,7 @@
 
 static struct tracepoint *em_tp;
 static struct hld_exec_settings em_set;
-static DEFINE_PER_CPU(struct hld_exec_record, em_scratch);
+static struct hld_exec_record __percpu *em_scratch;	/* allocated at the first activation */
 static atomic64_t em_execs;		/* execs that passed the filters */
 static atomic64_t em_drops;		/* of them, lost: ring full */
 static atomic64_t em_args_err;		/* of them, argv unreadable */
@@ -121,7 +122,7 @@ static void em_probe(void *data, struct task_struct *p, pid_t old_pid, struct li
 		return;
 	atomic64_inc(&em_execs);
 	hld_tp_enter();
-	rec = this_cpu_ptr(&em_scratch);
+	rec = this_cpu_ptr(em_scratch);
 	memset(rec, 0, sizeof(*rec));
 	rec->hdr.type = HLD_REC_EXEC;
 	rec->hdr.version = HLD_RECORD_VERSION;
@@ -165,8 +166,19 @@ static int em_check(const void *settings)
 	return 0;
 }
 
+static void em_exit(void)
+{
+	free_percpu(em_scratch);
+	em_scratch = NULL;
+}
+
 static int em_activate(const void *settings)
 {
+	if (!em_scratch) {
+		em_scratch = alloc_percpu(struct hld_exec_record);
+		if (!em_scratch)
+			return -ENOMEM;
+	}
 	memcpy(&em_set, settings, sizeof(em_set));
 	atomic64_set(&em_execs, 0);
 	atomic64_set(&em_drops, 0);
@@ -203,6 +215,7 @@ static void em_stats(struct hld_ioc_status *st)
 const struct hld_feature_ops hld_execmon_ops = {
 	.settings_size = sizeof(struct hld_exec_settings),
 	.init = em_init,
+	.exit = em_exit,
 	.check = em_check,
 	.activate = em_activate,
 	.deactivate = em_deactivate,

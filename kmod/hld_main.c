@@ -42,6 +42,7 @@ struct hld_feat {
 static const struct hld_feature_ops *const hld_impl[HLD_FEAT__MAX] = {
 	[HLD_FEAT_sys_cost] = &hld_syscost_ops,
 	[HLD_FEAT_exec_monitor] = &hld_execmon_ops,
+	[HLD_FEAT_exit_monitor] = &hld_exitmon_ops,
 };
 
 static struct hld_feat hld_feats[HLD_FEAT__MAX] = {
