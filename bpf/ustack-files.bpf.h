@@ -18,39 +18,7 @@
 #define HLD_USTACK_FILES_BPF_H
 
 #include "hld_record.h"
-
-#define USTACK_FILES		8	/* distinct files named per stack */
-#define USTACK_FILE_NAME	48	/* bytes of a file's base name */
-#define USTACK_NO_FILE		0xff	/* idx: anonymous memory, or the lookup failed */
-#define USTACK_VDSO		0xfe	/* idx: the vDSO */
-#define USTACK_PATH_NAMES	12	/* path components kept, innermost first */
-#define USTACK_PATH_NAME_LEN	48	/* bytes per component, NUL included */
-#define USTACK_PATHS		2048	/* files whose path is kept (least recently used go) */
-
-/* A mapped file: inode and device (kernel encoding: major << 20 | minor). */
-struct ustack_file_id {
-	__u64 ino;
-	__u32 dev;
-	__u32 pad;
-};
-
-/* Value of ustack_paths: a file's path, innermost component first. */
-struct ustack_path {
-	__u32 nr_names;		/* components in names[]; USTACK_PATH_NAMES: maybe cut */
-	__u32 pad;
-	char names[USTACK_PATH_NAMES][USTACK_PATH_NAME_LEN];
-};
-
-struct ustack_files {
-	__u64 off[HLD_MAX_STACK];	/* offset of each frame in its file */
-	__u8 idx[HLD_MAX_STACK];	/* index into files[], or USTACK_NO_FILE/VDSO */
-	__u32 nr_frames;		/* frames looked up */
-	__u32 nr_files;			/* valid entries in files[] */
-	__s32 vma_err;			/* first bpf_find_vma() error (-EBUSY: mm locked), 0 if none */
-	__u32 pad;
-	char files[USTACK_FILES][USTACK_FILE_NAME];	/* base names */
-	struct ustack_file_id ids[USTACK_FILES];	/* key of each file in ustack_paths */
-};
+#include "hld_ustack.h"	/* the structs, shared with the kernel module */
 
 #ifdef __bpf__
 

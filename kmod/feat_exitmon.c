@@ -3,7 +3,7 @@
  * feat_exitmon.c - exit-monitor: one record per exiting task (or
  * thread-group leader) with its exit code and the user stack it exited
  * from, for read() on /dev/hld, in the eBPF backend's sample format
- * (struct exitmon_event, bpf/exitmon.bpf.h: struct hld_exit_record, then
+ * (struct exitmon_event, include/hld_ustack.h: struct hld_exit_record, then
  * the file and file offset of each user frame).
  *
  * sched_process_exit fires in do_exit() after task->exit_code is set and
@@ -42,7 +42,7 @@
 #include <linux/vmalloc.h>
 
 #include "hld.h"
-#include "exitmon.bpf.h"
+#include "hld_ustack.h"
 
 #define XM_TGID_MAX	4194304		/* harness/features.c: tgid */
 #define XM_RINGBUF_MIN	4096ull		/* harness/features.c: ringbuf */
