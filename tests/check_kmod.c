@@ -271,6 +271,152 @@ START_TEST(test_bad_input)
 }
 END_TEST
 
+/*
+ * Settings of exec-monitor and exit-monitor out of the ranges of
+ * harness/features.c: refused with EINVAL, the feature still idle; the
+ * good ones activate.
+ */
+struct range_case {
+	const char *what;
+	int feature;
+	int err;			/* 0: activates */
+	void (*make)(void *settings);
+};
+
+static void exec_good(void *p)
+{
+	struct hld_exec_settings *s = p;
+
+	memset(s, 0, sizeof(*s));
+	s->ancestor = -1;
+	s->ringbuf_size = 4 << 20;
+}
+
+static void exec_ancestor_low(void *p)
+{
+	exec_good(p);
+	((struct hld_exec_settings *)p)->ancestor = -2;
+}
+
+static void exec_ancestor_high(void *p)
+{
+	exec_good(p);
+	((struct hld_exec_settings *)p)->ancestor = 4194305;
+}
+
+static void exec_ringbuf_low(void *p)
+{
+	exec_good(p);
+	((struct hld_exec_settings *)p)->ringbuf_size = 4095;
+}
+
+static void exec_ringbuf_high(void *p)
+{
+	exec_good(p);
+	((struct hld_exec_settings *)p)->ringbuf_size = (1ull << 30) + 1;
+}
+
+static void exec_comm(void *p)
+{
+	exec_good(p);
+	memset(((struct hld_exec_settings *)p)->comm, 'x', HLD_COMM_LEN);
+}
+
+static void exit_good(void *p)
+{
+	struct hld_exit_settings *s = p;
+
+	memset(s, 0, sizeof(*s));
+	s->tgid = -1;
+	s->user_stacks = 1;
+	s->ringbuf_size = 4 << 20;
+}
+
+static void exit_tgid_low(void *p)
+{
+	exit_good(p);
+	((struct hld_exit_settings *)p)->tgid = -2;
+}
+
+static void exit_tgid_high(void *p)
+{
+	exit_good(p);
+	((struct hld_exit_settings *)p)->tgid = 1ll << 40;
+}
+
+static void exit_stacks(void *p)
+{
+	exit_good(p);
+	((struct hld_exit_settings *)p)->user_stacks = 2;
+}
+
+static void exit_threads(void *p)
+{
+	exit_good(p);
+	((struct hld_exit_settings *)p)->all_threads = 2;
+}
+
+static void exit_ringbuf(void *p)
+{
+	exit_good(p);
+	((struct hld_exit_settings *)p)->ringbuf_size = 0;
+}
+
+static void exit_comm(void *p)
+{
+	exit_good(p);
+	memset(((struct hld_exit_settings *)p)->comm, 'x', HLD_COMM_LEN);
+}
+
+static void exit_nostacks(void *p)
+{
+	exit_good(p);
+	((struct hld_exit_settings *)p)->user_stacks = 0;
+}
+
+static const struct range_case range_cases[] = {
+	{ "exec-monitor: defaults", DIAG_exec_monitor, 0, exec_good },
+	{ "exec-monitor: ancestor -2", DIAG_exec_monitor, EINVAL, exec_ancestor_low },
+	{ "exec-monitor: ancestor 4194305", DIAG_exec_monitor, EINVAL, exec_ancestor_high },
+	{ "exec-monitor: ringbuf 4095", DIAG_exec_monitor, EINVAL, exec_ringbuf_low },
+	{ "exec-monitor: ringbuf 1 GiB + 1", DIAG_exec_monitor, EINVAL, exec_ringbuf_high },
+	{ "exec-monitor: comm unterminated", DIAG_exec_monitor, EINVAL, exec_comm },
+	{ "exit-monitor: defaults", DIAG_exit_monitor, 0, exit_good },
+	{ "exit-monitor: user stacks off", DIAG_exit_monitor, 0, exit_nostacks },
+	{ "exit-monitor: tgid -2", DIAG_exit_monitor, EINVAL, exit_tgid_low },
+	{ "exit-monitor: tgid 2^40", DIAG_exit_monitor, EINVAL, exit_tgid_high },
+	{ "exit-monitor: user-stacks 2", DIAG_exit_monitor, EINVAL, exit_stacks },
+	{ "exit-monitor: all-threads 2", DIAG_exit_monitor, EINVAL, exit_threads },
+	{ "exit-monitor: ringbuf 0", DIAG_exit_monitor, EINVAL, exit_ringbuf },
+	{ "exit-monitor: comm unterminated", DIAG_exit_monitor, EINVAL, exit_comm },
+};
+
+START_TEST(test_settings_range)
+{
+	const struct range_case *c = &range_cases[_i];
+	char settings[HLD_SETTINGS_MAX];
+	int fd, ret;
+
+	if (!kmod_ops(c->feature)) {
+		printf("SKIP %s: no kmod user side\n", c->what);
+		return;
+	}
+	fd = dev_open(c->what);
+	if (fd < 0)
+		return;
+	c->make(settings);
+	ret = kmod__activate(fd, c->feature, settings, diag_descs[c->feature].settings_size,
+			     false);
+	printf("%-40s -> %d %s\n", c->what, ret, ret ? strerror(-ret) : "");
+	ck_assert_int_eq(ret, -c->err);
+	ck_assert_int_eq(state_of(fd, c->feature), c->err ? HLD_FSTATE_IDLE : HLD_FSTATE_ACTIVE);
+	if (!c->err)
+		ck_assert_int_eq(kmod__deactivate(fd, c->feature), 0);
+	ck_assert_int_eq(state_of(fd, c->feature), HLD_FSTATE_IDLE);
+	close(fd);
+}
+END_TEST
+
 /* Records from the test ioctl come back whole and in order through poll() and read(). */
 START_TEST(test_read_poll)
 {
@@ -411,6 +557,8 @@ static Suite *kmod_suite(void)
 	tcase_add_test(tc, test_feature_list);
 	tcase_add_test(tc, test_status);
 	tcase_add_loop_test(tc, test_bad_input, 0, sizeof(bad_cases) / sizeof(bad_cases[0]));
+	tcase_add_loop_test(tc, test_settings_range, 0,
+			    sizeof(range_cases) / sizeof(range_cases[0]));
 	tcase_add_test(tc, test_read_poll);
 	tcase_add_test(tc, test_owner);
 	tcase_add_test(tc, test_eperm);
