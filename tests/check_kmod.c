@@ -12,6 +12,7 @@
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <json-c/json.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +30,8 @@
 #include "hld_record.h"
 #include "hld_settings.h"
 #include "kmod-dev.h"
+#include "options.h"
+#include "run-command.h"
 
 /* /dev/hld opened, or -1 after printing why @what is skipped. */
 static int dev_open(const char *what)
@@ -417,6 +420,88 @@ START_TEST(test_settings_range)
 }
 END_TEST
 
+/* Print the first @lines lines of @dir/@name. */
+static void print_head(const char *dir, const char *name, int lines)
+{
+	char path[128], line[512];
+	FILE *in;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	in = fopen(path, "re");
+	ck_assert_ptr_nonnull(in);
+	while (lines-- > 0 && fgets(line, sizeof(line), in))
+		printf("  %s: %s", name, line);
+	fclose(in);
+}
+
+/* "records" of the report file @dir/@name: how many, or -1. */
+static int nr_records(const char *dir, const char *name)
+{
+	char path[128];
+	json_object *rep, *recs;
+	int n = -1;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	rep = json_object_from_file(path);
+	if (rep && json_object_object_get_ex(rep, "records", &recs))
+		n = json_object_array_length(recs);
+	json_object_put(rep);
+	return n;
+}
+
+/*
+ * exec-monitor and exit-monitor active together in one process: /dev/hld
+ * has one stream for both, and each feature's report still holds all of
+ * its own records (the process's one reader hands each to its consumer).
+ */
+START_TEST(test_streams_together)
+{
+	enum { N = 10 };
+	const char *argv[] = { "/bin/true", "hld-streams", NULL };
+	struct hld_exec_settings es;
+	struct hld_exit_settings xs;
+	struct diag_feature *ef, *xf;
+	char edir[64] = "/tmp/check_kmod.XXXXXX", xdir[64] = "/tmp/check_kmod.XXXXXX";
+	int fd = dev_open("streams together");
+
+	if (fd < 0)
+		return;
+	close(fd);
+	if (!kmod_ops(DIAG_exec_monitor) || !kmod_ops(DIAG_exit_monitor)) {
+		printf("SKIP streams together: exec-monitor or exit-monitor not on the kmod backend\n");
+		return;
+	}
+	ck_assert_int_eq(opts__defaults(diag_descs[DIAG_exec_monitor].opts, &es), 0);
+	ck_assert_int_eq(opts__defaults(diag_descs[DIAG_exit_monitor].opts, &xs), 0);
+	es.ancestor = getpid();
+	strcpy(xs.comm, "true");
+	ef = diag__open(kmod_ops(DIAG_exec_monitor), &es);
+	xf = diag__open(kmod_ops(DIAG_exit_monitor), &xs);
+	ck_assert_ptr_nonnull(ef);
+	ck_assert_ptr_nonnull(xf);
+	ck_assert_int_eq(ef->ops->activate(ef), 0);
+	ck_assert_int_eq(xf->ops->activate(xf), 0);
+	for (int i = 0; i < N; i++) {
+		ck_assert_int_eq(run_command(argv, NULL, NULL), 0);
+		/* the exit-monitor's poll reads the exec records too */
+		ck_assert_int_eq(xf->ops->poll(xf), 0);
+	}
+	ck_assert_int_eq(xf->ops->deactivate(xf), 0);
+	ck_assert_int_eq(ef->ops->deactivate(ef), 0);
+	ck_assert_int_eq(diag__report_into(ef, edir), 0);
+	ck_assert_int_eq(diag__report_into(xf, xdir), 0);
+	print_head(edir, "exec.txt", 7);
+	print_head(xdir, "exit.txt", 7);
+	ck_assert_int_eq(nr_records(edir, "exec.json"), N);
+	ck_assert_int_eq(nr_records(xdir, "exit.json"), N);
+	ck_assert_uint_eq(ef->drops + xf->drops, 0);
+	diag__remove_dir(edir);
+	diag__remove_dir(xdir);
+	diag__close(ef);
+	diag__close(xf);
+}
+END_TEST
+
 /* Records from the test ioctl come back whole and in order through poll() and read(). */
 START_TEST(test_read_poll)
 {
@@ -562,6 +647,11 @@ static Suite *kmod_suite(void)
 	tcase_add_test(tc, test_read_poll);
 	tcase_add_test(tc, test_owner);
 	tcase_add_test(tc, test_eperm);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("streams");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_streams_together);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("truth");
