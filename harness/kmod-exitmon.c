@@ -15,10 +15,7 @@
 
 static void kmod_exitmon__keep(void *recs, const void *rec, size_t len)
 {
-	struct exitmon_recs *xm = recs;
-
-	xm->paths_fd = -1;
-	exitmon__keep(xm, rec, len);
+	exitmon__keep(recs, rec, len);
 }
 
 static int kmod_exitmon__prealloc(void *recs, size_t want)

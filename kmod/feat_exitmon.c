@@ -94,7 +94,8 @@ static int xm_walk(struct hld_exit_record *rec)
 	if (!user_mode(regs))
 		return -EFAULT;
 	rec->ustack[n++] = regs->ip;
-	while (n < HLD_MAX_STACK && fp) {
+	/* a 32-bit task's frames hold 4-byte words: its interrupted address only */
+	while (n < HLD_MAX_STACK && fp && user_64bit_mode(regs)) {
 		unsigned long frame[2];	/* saved frame pointer, return address */
 
 		if (copy_from_user_nofault(frame, (const void __user *)fp, sizeof(frame)))
