@@ -218,6 +218,8 @@ static int xm_kprobe(struct kprobe *p, struct pt_regs *regs)
 	s = xm_slot(true, &fresh);
 	if (!s)
 		return 0;	/* the tracepoint tries again, and counts */
+	if (!fresh)	/* left by a task that never reached the tracepoint */
+		memset(&s->ev, 0, sizeof(s->ev));
 	if (!current->mm) {
 		s->ev.rec.ustack_err = -EFAULT;
 	} else if (xm_walk(&s->ev.rec)) {
