@@ -37,6 +37,8 @@ static const struct diag_ops *const kmod_features[] = {
 	&kmod_high_order_ops,
 	&kmod_kprobe_ops,
 	&kmod_tracepoint_ops,
+	&kmod_exec_monitor_ops,
+	&kmod_exit_monitor_ops,
 	NULL,
 };
 

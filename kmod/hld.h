@@ -42,6 +42,8 @@ extern const struct hld_feature_ops hld_alloctop_ops;
 extern const struct hld_feature_ops hld_highorder_ops;
 extern const struct hld_feature_ops hld_kprobe_ops;
 extern const struct hld_feature_ops hld_tracepoint_ops;
+extern const struct hld_feature_ops hld_execmon_ops;
+extern const struct hld_feature_ops hld_exitmon_ops;
 
 /* Records for read(): from any context but NMI. false (counted) if the buffer is full. */
 bool hld_emit(const void *rec, u32 len);

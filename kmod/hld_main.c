@@ -46,6 +46,8 @@ static const struct hld_feature_ops *const hld_impl[HLD_FEAT__MAX] = {
 	[HLD_FEAT_high_order] = &hld_highorder_ops,
 	[HLD_FEAT_kprobe] = &hld_kprobe_ops,
 	[HLD_FEAT_tracepoint] = &hld_tracepoint_ops,
+	[HLD_FEAT_exec_monitor] = &hld_execmon_ops,
+	[HLD_FEAT_exit_monitor] = &hld_exitmon_ops,
 };
 
 static struct hld_feat hld_feats[HLD_FEAT__MAX] = {

@@ -13,6 +13,7 @@
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <json-c/json.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +32,8 @@
 #include "hld_settings.h"
 #include "kmod-dev.h"
 #include "syms.h"
+#include "options.h"
+#include "run-command.h"
 
 /* /dev/hld opened, or -1 after printing why @what is skipped. */
 static int dev_open(const char *what)
@@ -270,6 +273,234 @@ START_TEST(test_bad_input)
 	ck_assert_int_eq(errno, c->err);
 	ck_assert_int_eq(state_of(fd, DIAG_sys_cost), HLD_FSTATE_IDLE);
 	close(fd);
+}
+END_TEST
+
+/*
+ * Settings of exec-monitor and exit-monitor out of the ranges of
+ * harness/features.c: refused with EINVAL, the feature still idle; the
+ * good ones activate.
+ */
+struct range_case {
+	const char *what;
+	int feature;
+	int err;			/* 0: activates */
+	void (*make)(void *settings);
+};
+
+static void exec_good(void *p)
+{
+	struct hld_exec_settings *s = p;
+
+	memset(s, 0, sizeof(*s));
+	s->ancestor = -1;
+	s->ringbuf_size = 4 << 20;
+}
+
+static void exec_ancestor_low(void *p)
+{
+	exec_good(p);
+	((struct hld_exec_settings *)p)->ancestor = -2;
+}
+
+static void exec_ancestor_high(void *p)
+{
+	exec_good(p);
+	((struct hld_exec_settings *)p)->ancestor = 4194305;
+}
+
+static void exec_ringbuf_low(void *p)
+{
+	exec_good(p);
+	((struct hld_exec_settings *)p)->ringbuf_size = 4095;
+}
+
+static void exec_ringbuf_high(void *p)
+{
+	exec_good(p);
+	((struct hld_exec_settings *)p)->ringbuf_size = (1ull << 30) + 1;
+}
+
+static void exec_comm(void *p)
+{
+	exec_good(p);
+	memset(((struct hld_exec_settings *)p)->comm, 'x', HLD_COMM_LEN);
+}
+
+static void exit_good(void *p)
+{
+	struct hld_exit_settings *s = p;
+
+	memset(s, 0, sizeof(*s));
+	s->tgid = -1;
+	s->user_stacks = 1;
+	s->ringbuf_size = 4 << 20;
+}
+
+static void exit_tgid_low(void *p)
+{
+	exit_good(p);
+	((struct hld_exit_settings *)p)->tgid = -2;
+}
+
+static void exit_tgid_high(void *p)
+{
+	exit_good(p);
+	((struct hld_exit_settings *)p)->tgid = 1ll << 40;
+}
+
+static void exit_stacks(void *p)
+{
+	exit_good(p);
+	((struct hld_exit_settings *)p)->user_stacks = 2;
+}
+
+static void exit_threads(void *p)
+{
+	exit_good(p);
+	((struct hld_exit_settings *)p)->all_threads = 2;
+}
+
+static void exit_ringbuf(void *p)
+{
+	exit_good(p);
+	((struct hld_exit_settings *)p)->ringbuf_size = 0;
+}
+
+static void exit_comm(void *p)
+{
+	exit_good(p);
+	memset(((struct hld_exit_settings *)p)->comm, 'x', HLD_COMM_LEN);
+}
+
+static void exit_nostacks(void *p)
+{
+	exit_good(p);
+	((struct hld_exit_settings *)p)->user_stacks = 0;
+}
+
+static const struct range_case range_cases[] = {
+	{ "exec-monitor: defaults", DIAG_exec_monitor, 0, exec_good },
+	{ "exec-monitor: ancestor -2", DIAG_exec_monitor, EINVAL, exec_ancestor_low },
+	{ "exec-monitor: ancestor 4194305", DIAG_exec_monitor, EINVAL, exec_ancestor_high },
+	{ "exec-monitor: ringbuf 4095", DIAG_exec_monitor, EINVAL, exec_ringbuf_low },
+	{ "exec-monitor: ringbuf 1 GiB + 1", DIAG_exec_monitor, EINVAL, exec_ringbuf_high },
+	{ "exec-monitor: comm unterminated", DIAG_exec_monitor, EINVAL, exec_comm },
+	{ "exit-monitor: defaults", DIAG_exit_monitor, 0, exit_good },
+	{ "exit-monitor: user stacks off", DIAG_exit_monitor, 0, exit_nostacks },
+	{ "exit-monitor: tgid -2", DIAG_exit_monitor, EINVAL, exit_tgid_low },
+	{ "exit-monitor: tgid 2^40", DIAG_exit_monitor, EINVAL, exit_tgid_high },
+	{ "exit-monitor: user-stacks 2", DIAG_exit_monitor, EINVAL, exit_stacks },
+	{ "exit-monitor: all-threads 2", DIAG_exit_monitor, EINVAL, exit_threads },
+	{ "exit-monitor: ringbuf 0", DIAG_exit_monitor, EINVAL, exit_ringbuf },
+	{ "exit-monitor: comm unterminated", DIAG_exit_monitor, EINVAL, exit_comm },
+};
+
+START_TEST(test_settings_range)
+{
+	const struct range_case *c = &range_cases[_i];
+	char settings[HLD_SETTINGS_MAX];
+	int fd, ret;
+
+	if (!kmod_ops(c->feature)) {
+		printf("SKIP %s: no kmod user side\n", c->what);
+		return;
+	}
+	fd = dev_open(c->what);
+	if (fd < 0)
+		return;
+	c->make(settings);
+	ret = kmod__activate(fd, c->feature, settings, diag_descs[c->feature].settings_size,
+			     false);
+	printf("%-40s -> %d %s\n", c->what, ret, ret ? strerror(-ret) : "");
+	ck_assert_int_eq(ret, -c->err);
+	ck_assert_int_eq(state_of(fd, c->feature), c->err ? HLD_FSTATE_IDLE : HLD_FSTATE_ACTIVE);
+	if (!c->err)
+		ck_assert_int_eq(kmod__deactivate(fd, c->feature), 0);
+	ck_assert_int_eq(state_of(fd, c->feature), HLD_FSTATE_IDLE);
+	close(fd);
+}
+END_TEST
+
+/* Print the first @lines lines of @dir/@name. */
+static void print_head(const char *dir, const char *name, int lines)
+{
+	char path[128], line[512];
+	FILE *in;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	in = fopen(path, "re");
+	ck_assert_ptr_nonnull(in);
+	while (lines-- > 0 && fgets(line, sizeof(line), in))
+		printf("  %s: %s", name, line);
+	fclose(in);
+}
+
+/* "records" of the report file @dir/@name: how many, or -1. */
+static int nr_records(const char *dir, const char *name)
+{
+	char path[128];
+	json_object *rep, *recs;
+	int n = -1;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	rep = json_object_from_file(path);
+	if (rep && json_object_object_get_ex(rep, "records", &recs))
+		n = json_object_array_length(recs);
+	json_object_put(rep);
+	return n;
+}
+
+/*
+ * exec-monitor and exit-monitor active together in one process: /dev/hld
+ * has one stream for both, and each feature's report still holds all of
+ * its own records (the process's one reader hands each to its consumer).
+ */
+START_TEST(test_streams_together)
+{
+	enum { N = 10 };
+	const char *argv[] = { "/bin/true", "hld-streams", NULL };
+	struct hld_exec_settings es;
+	struct hld_exit_settings xs;
+	struct diag_feature *ef, *xf;
+	char edir[64] = "/tmp/check_kmod.XXXXXX", xdir[64] = "/tmp/check_kmod.XXXXXX";
+	int fd = dev_open("streams together");
+
+	if (fd < 0)
+		return;
+	close(fd);
+	if (!kmod_ops(DIAG_exec_monitor) || !kmod_ops(DIAG_exit_monitor)) {
+		printf("SKIP streams together: exec-monitor or exit-monitor not on the kmod backend\n");
+		return;
+	}
+	ck_assert_int_eq(opts__defaults(diag_descs[DIAG_exec_monitor].opts, &es), 0);
+	ck_assert_int_eq(opts__defaults(diag_descs[DIAG_exit_monitor].opts, &xs), 0);
+	es.ancestor = getpid();
+	strcpy(xs.comm, "true");
+	ef = diag__open(kmod_ops(DIAG_exec_monitor), &es);
+	xf = diag__open(kmod_ops(DIAG_exit_monitor), &xs);
+	ck_assert_ptr_nonnull(ef);
+	ck_assert_ptr_nonnull(xf);
+	ck_assert_int_eq(ef->ops->activate(ef), 0);
+	ck_assert_int_eq(xf->ops->activate(xf), 0);
+	for (int i = 0; i < N; i++) {
+		ck_assert_int_eq(run_command(argv, NULL, NULL), 0);
+		/* the exit-monitor's poll reads the exec records too */
+		ck_assert_int_eq(xf->ops->poll(xf), 0);
+	}
+	ck_assert_int_eq(xf->ops->deactivate(xf), 0);
+	ck_assert_int_eq(ef->ops->deactivate(ef), 0);
+	ck_assert_int_eq(diag__report_into(ef, edir), 0);
+	ck_assert_int_eq(diag__report_into(xf, xdir), 0);
+	print_head(edir, "exec.txt", 7);
+	print_head(xdir, "exit.txt", 7);
+	ck_assert_int_eq(nr_records(edir, "exec.json"), N);
+	ck_assert_int_eq(nr_records(xdir, "exit.json"), N);
+	ck_assert_uint_eq(ef->drops + xf->drops, 0);
+	diag__remove_dir(edir);
+	diag__remove_dir(xdir);
+	diag__close(ef);
+	diag__close(xf);
 }
 END_TEST
 
@@ -607,9 +838,16 @@ static Suite *kmod_suite(void)
 	tcase_add_test(tc, test_feature_list);
 	tcase_add_test(tc, test_status);
 	tcase_add_loop_test(tc, test_bad_input, 0, sizeof(bad_cases) / sizeof(bad_cases[0]));
+	tcase_add_loop_test(tc, test_settings_range, 0,
+			    sizeof(range_cases) / sizeof(range_cases[0]));
 	tcase_add_test(tc, test_read_poll);
 	tcase_add_test(tc, test_owner);
 	tcase_add_test(tc, test_eperm);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("streams");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_streams_together);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("truth");
