@@ -11,6 +11,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "hld_record.h"
 #include "kmod-dev.h"
 
 int kmod__open(void)
@@ -115,4 +116,38 @@ int kmod__report(int fd, enum diag_feature_id id, void **buf, size_t *len)
 	}
 	*len = r.written;
 	return 0;
+}
+
+#define KMOD_READ_BUF	(64u << 10)
+
+int kmod__drain(int fd, uint16_t type, kmod_record_fn fn, void *ctx)
+{
+	int flags = fcntl(fd, F_GETFL), err = 0;
+	char *buf;
+	ssize_t n;
+
+	if (flags < 0)
+		return -errno;
+	if (!(flags & O_NONBLOCK) && fcntl(fd, F_SETFL, flags | O_NONBLOCK))
+		return -errno;
+	buf = malloc(KMOD_READ_BUF);
+	if (!buf)
+		return -ENOMEM;
+	while (!err && (n = read(fd, buf, KMOD_READ_BUF)) > 0) {
+		for (ssize_t off = 0; !err && off + (ssize_t)sizeof(struct hld_record_header) <= n;) {
+			const struct hld_record_header *h = (const void *)(buf + off);
+
+			if (h->len < sizeof(*h) || off + h->len > n) {
+				err = -EPROTO;
+				break;
+			}
+			if (h->type == type)
+				err = fn(ctx, h, h->len);
+			off += h->len;
+		}
+	}
+	if (!err && n < 0 && errno != EAGAIN)
+		err = -errno;
+	free(buf);
+	return err;
 }

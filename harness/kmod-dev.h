@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "diag.h"
 #include "hld_ioctl.h"
@@ -37,7 +38,21 @@ int kmod__deactivate(int fd, enum diag_feature_id id);
  */
 int kmod__report(int fd, enum diag_feature_id id, void **buf, size_t *len);
 
+/*
+ * The record callback of kmod__drain(): one whole record of the type asked
+ * for, @size bytes (hdr.len). Nonzero stops the drain and is returned.
+ */
+typedef int (*kmod_record_fn)(void *ctx, const void *rec, size_t size);
+
+/*
+ * Read every record ready in /dev/hld's buffers without waiting, passing
+ * those of @type to @fn and skipping the others (the buffers are shared by
+ * every feature: what one reader skips is gone for all). 0 or -errno.
+ */
+int kmod__drain(int fd, uint16_t type, kmod_record_fn fn, void *ctx);
+
 /* The kernel-module features, one harness/kmod-<feature>.c each. */
 extern const struct diag_ops kmod_sys_cost_ops;
+extern const struct diag_ops kmod_run_trace_ops;
 
 #endif /* HLD_KMOD_DEV_H */

@@ -39,6 +39,7 @@ enum hld_record_type {
 	HLD_REC_IRQDELAY = 7,		/* struct hld_irqdelay_record */
 	HLD_REC_SYSCOST = 8,		/* struct hld_syscost_record (kernel module) */
 	HLD_REC_TEST = 9,		/* struct hld_test_record (kernel module's test ioctl) */
+	HLD_REC_RUNTRACE_TOTALS = 20,	/* struct hld_runtrace_totals (kernel module) */
 	HLD_REC__MAX,
 };
 
@@ -307,6 +308,20 @@ struct hld_test_record {
 	__u64 seq;		/* 0, 1, ... within one test ioctl */
 	__u32 cpu;		/* CPU it was emitted on */
 	__u32 pad;
+};
+
+/*
+ * run-trace, kernel module: the report ioctl's one record. The totals of the
+ * intervals that ended since the previous report (recorded or not), and the
+ * cut: an interval whose record says it ended (ts + duration_ns) at or
+ * before hdr.ts belongs to this report, a later one to the next.
+ */
+struct hld_runtrace_totals {
+	struct hld_record_header hdr;	/* ts: the cut */
+	__u64 oncpu_ns[HLD_RUNTRACE_KIND__MAX];	/* by kind (off-CPU slot unused) */
+	__u64 offcpu_ns[HLD_RUNTRACE_REASON__MAX];	/* by reason */
+	__u64 offcpu_cnt[HLD_RUNTRACE_REASON__MAX];
+	__u64 events;		/* records emitted for these intervals */
 };
 
 #endif /* HLD_RECORD_H */
