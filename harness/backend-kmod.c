@@ -32,6 +32,7 @@ static int kmod_probe(char *why, size_t len)
 }
 
 static const struct diag_ops *const kmod_features[] = {
+	&kmod_load_monitor_ops,
 	&kmod_sys_cost_ops,
 	&kmod_run_trace_ops,
 	NULL,

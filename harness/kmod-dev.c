@@ -120,7 +120,7 @@ int kmod__report(int fd, enum diag_feature_id id, void **buf, size_t *len)
 
 #define KMOD_READ_BUF	(64u << 10)
 
-int kmod__drain(int fd, uint16_t type, kmod_record_fn fn, void *ctx)
+int kmod__drain(int fd, uint64_t types, kmod_record_fn fn, void *ctx)
 {
 	int flags = fcntl(fd, F_GETFL), err = 0;
 	char *buf;
@@ -141,7 +141,7 @@ int kmod__drain(int fd, uint16_t type, kmod_record_fn fn, void *ctx)
 				err = -EPROTO;
 				break;
 			}
-			if (h->type == type)
+			if (h->type < 64 && (types & KMOD_REC(h->type)))
 				err = fn(ctx, h, h->len);
 			off += h->len;
 		}

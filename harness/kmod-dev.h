@@ -39,20 +39,25 @@ int kmod__deactivate(int fd, enum diag_feature_id id);
 int kmod__report(int fd, enum diag_feature_id id, void **buf, size_t *len);
 
 /*
- * The record callback of kmod__drain(): one whole record of the type asked
+ * The record callback of kmod__drain(): one whole record of a type asked
  * for, @size bytes (hdr.len). Nonzero stops the drain and is returned.
  */
 typedef int (*kmod_record_fn)(void *ctx, const void *rec, size_t size);
 
+/* The bit of record type @t (enum hld_record_type, below 64) in kmod__drain()'s mask. */
+#define KMOD_REC(t)	(1ull << (t))
+
 /*
  * Read every record ready in /dev/hld's buffers without waiting, passing
- * those of @type to @fn and skipping the others (the buffers are shared by
- * every feature: what one reader skips is gone for all). 0 or -errno.
+ * those whose type is in @types (KMOD_REC() bits) to @fn and skipping the
+ * others (the buffers are shared by every feature: what one reader skips is
+ * gone for all). 0 or -errno.
  */
-int kmod__drain(int fd, uint16_t type, kmod_record_fn fn, void *ctx);
+int kmod__drain(int fd, uint64_t types, kmod_record_fn fn, void *ctx);
 
 /* The kernel-module features, one harness/kmod-<feature>.c each. */
 extern const struct diag_ops kmod_sys_cost_ops;
 extern const struct diag_ops kmod_run_trace_ops;
+extern const struct diag_ops kmod_load_monitor_ops;
 
 #endif /* HLD_KMOD_DEV_H */

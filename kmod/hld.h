@@ -39,6 +39,7 @@ struct hld_feature_ops {
 
 extern const struct hld_feature_ops hld_syscost_ops;
 extern const struct hld_feature_ops hld_runtrace_ops;
+extern const struct hld_feature_ops hld_loadmon_ops;
 
 /* Records for read(): from any context but NMI. false (counted) if the buffer is full. */
 bool hld_emit(const void *rec, u32 len);

@@ -40,6 +40,7 @@ struct hld_feat {
 
 /* The features implemented so far; the others stay NULL. */
 static const struct hld_feature_ops *const hld_impl[HLD_FEAT__MAX] = {
+	[HLD_FEAT_load_monitor] = &hld_loadmon_ops,
 	[HLD_FEAT_sys_cost] = &hld_syscost_ops,
 	[HLD_FEAT_run_trace] = &hld_runtrace_ops,
 };
