@@ -5,7 +5,10 @@
  * bad ioctl payloads, each refused with its errno and the state unchanged;
  * records through read() and poll(); a private activation ending with its
  * file; EPERM for an unprivileged opener; the ground truth of every
- * feature of the kmod backend. Without /dev/hld (no module loaded: always on a host that
+ * feature of the kmod backend; and, asked for by HLD_KMOD_LEAVE_ACTIVE=1
+ * (the QEMU rig's VM_KMOD_ACTIVATE, before each unload under load),
+ * persistent activations of every kmod feature left behind for rmmod to
+ * tear down. Without /dev/hld (no module loaded: always on a host that
  * cannot load modules) the device cases print why and skip; the QEMU rig
  * runs them inside the guest with hld.ko loaded.
  */
@@ -403,6 +406,38 @@ START_TEST(test_truth)
 }
 END_TEST
 
+/*
+ * Activate every feature of the kmod backend persistently with its default
+ * settings (run-trace: this process's thread, which exits right after) and
+ * leave them active: rmmod then unloads with them running. A feature whose
+ * defaults are refused (a setting is required) is left out, and said so.
+ */
+START_TEST(test_leave_active)
+{
+	int fd = dev_open("leave active");
+
+	if (fd < 0)
+		return;
+	for (const struct diag_ops *const *o = diag_backend_kmod.features; *o; o++) {
+		const struct diag_desc *d = &diag_descs[(*o)->id];
+		void *set = calloc(1, d->settings_size);
+		int err;
+
+		ck_assert_ptr_nonnull(set);
+		ck_assert_int_eq(opts__defaults(d->opts, set), 0);
+		if ((*o)->id == DIAG_run_trace)
+			((struct hld_runtrace_settings *)set)->pid = getpid();
+		err = kmod__activate(fd, (*o)->id, set, d->settings_size, true);
+		if (err == -EINVAL)
+			printf("leave active: %s refuses its defaults, not activated\n", d->name);
+		else
+			ck_assert_msg(!err, "%s: %s", d->name, strerror(-err));
+		free(set);
+	}
+	close(fd);
+}
+END_TEST
+
 static Suite *kmod_suite(void)
 {
 	Suite *s = suite_create("kmod");
@@ -420,6 +455,12 @@ static Suite *kmod_suite(void)
 	tcase_set_timeout(tc, 300);
 	tcase_add_loop_test(tc, test_truth, 0, DIAG_FEATURE__MAX);
 	suite_add_tcase(s, tc);
+
+	if (getenv("HLD_KMOD_LEAVE_ACTIVE")) {
+		tc = tcase_create("leave-active");
+		tcase_add_test(tc, test_leave_active);
+		suite_add_tcase(s, tc);
+	}
 	return s;
 }
 
