@@ -10,6 +10,7 @@
 #ifndef __VMLINUX_H__
 #include <linux/types.h>
 #endif
+#include "hld_record.h"
 
 #define LOADMON_FSHIFT		11	/* load averages: fixed point, as the kernel's */
 #define LOADMON_FIXED_1		(1 << LOADMON_FSHIFT)
@@ -23,11 +24,11 @@ enum loadmon_ctl {
 };
 
 /* Why a capture was taken: bits of last_reasons. */
-#define LOADMON_REASON_LOAD	1
-#define LOADMON_REASON_LOAD_R	2
-#define LOADMON_REASON_LOAD_D	4
-#define LOADMON_REASON_TASK_D	8
-#define LOADMON_REASON_TASK_R	16
+#define LOADMON_REASON_LOAD	HLD_LOADMON_REASON_LOAD
+#define LOADMON_REASON_LOAD_R	HLD_LOADMON_REASON_LOAD_R
+#define LOADMON_REASON_LOAD_D	HLD_LOADMON_REASON_LOAD_D
+#define LOADMON_REASON_TASK_D	HLD_LOADMON_REASON_TASK_D
+#define LOADMON_REASON_TASK_R	HLD_LOADMON_REASON_TASK_R
 
 /*
  * What the checks saw, in two halves: the program adds to win[gen & 1];

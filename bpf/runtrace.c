@@ -7,7 +7,6 @@
  * dropped over max-events.
  */
 #include <errno.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,40 +19,16 @@
 #include "diag.h"
 #include "hld_record.h"
 #include "hld_settings.h"
+#include "runtrace-report.h"
 #include "runtrace.skel.h"
-#include "syms.h"
 
-#define RT_STACK_SUMMARY	3	/* frames named on a timeline line */
 #define RT_MAX_LINKS		8	/* programs in runtrace.bpf.c: 5 */
-
-static const char *const rt_kinds[HLD_RUNTRACE_KIND__MAX] = {
-	[HLD_RUNTRACE_ONCPU_USER] = "on-cpu-user",
-	[HLD_RUNTRACE_ONCPU_KERNEL] = "on-cpu-kernel",
-	[HLD_RUNTRACE_OFFCPU] = "off-cpu",
-};
-
-static const char *const rt_reasons[HLD_RUNTRACE_REASON__MAX] = {
-	[HLD_RUNTRACE_PREEMPTED] = "R",
-	[HLD_RUNTRACE_SLEEP] = "S",
-	[HLD_RUNTRACE_UNINTERRUPTIBLE] = "D",
-	[HLD_RUNTRACE_OTHER] = "other",
-};
-
-/* Totals of the intervals that ended, drained from one generation of the BPF counters. */
-struct rt_totals {
-	uint64_t oncpu_ns[HLD_RUNTRACE_KIND__MAX];
-	uint64_t offcpu_ns[HLD_RUNTRACE_REASON__MAX];
-	uint64_t offcpu_cnt[HLD_RUNTRACE_REASON__MAX];
-};
 
 struct runtrace {
 	struct runtrace_bpf *skel;
 	struct bpf_link *links[RT_MAX_LINKS];
 	struct ring_buffer *rb[2];	/* readers of the two generations' ring buffers */
-	struct ksyms *ksyms;		/* NULL if /proc/kallsyms cannot be read */
-	int rec_err;			/* first error in the record callback */
-	struct hld_runtrace_record *recs;	/* intervals received since the last report */
-	size_t nr_recs, cap_recs;
+	struct rt_timeline tl;		/* intervals received since the last report */
 	struct rt_totals done;		/* phases ended since the last report */
 	uint64_t drops_done, no_stack_done;	/* drop counters of the phases ended */
 	bool pinned;			/* maps and links pinned: they outlive this process */
@@ -63,25 +38,8 @@ struct runtrace {
 static int runtrace__on_record(void *ctx, void *data, size_t size)
 {
 	struct runtrace *rt = ctx;
-	struct hld_runtrace_record *r;
 
-	if (!bpf_util__record_ok(data, size, HLD_REC_RUNTRACE, HLD_RUNTRACE_ONCPU_LEN)) {
-		if (!rt->rec_err)
-			rt->rec_err = -EPROTO;
-		return 0;
-	}
-	if (bpf_util__reserve((void **)&rt->recs, &rt->cap_recs, rt->nr_recs + 1,
-			      sizeof(*rt->recs))) {
-		if (!rt->rec_err)
-			rt->rec_err = -ENOMEM;
-		return 0;
-	}
-	r = &rt->recs[rt->nr_recs++];
-	memset(r, 0, sizeof(*r));
-	memcpy(r, data, size < sizeof(*r) ? size : sizeof(*r));
-	if (r->nr_kstack > HLD_MAX_STACK)
-		r->nr_kstack = HLD_MAX_STACK;
-	return 0;
+	return runtrace__keep(&rt->tl, data, size);
 }
 
 /* Usable if BPF works and the sched and syscall programs load here. */
@@ -114,7 +72,7 @@ static struct runtrace *runtrace__priv(struct diag_feature *f)
 	rt = calloc(1, sizeof(*rt));
 	if (!rt)
 		return NULL;
-	rt->ksyms = ksyms__load();	/* NULL: stacks stay addresses */
+	runtrace__timeline_init(&rt->tl);
 	f->priv = rt;
 	return rt;
 }
@@ -244,7 +202,7 @@ static int runtrace_reopen(struct diag_feature *f)
 }
 
 /*
- * Move the intervals that ended so far into @t and rt->recs: flip the
+ * Move the intervals that ended so far into @t and rt->tl: flip the
  * generation, wait until no program still writes the old one, then add the
  * old counters and zero them, and empty the old ring buffer. Exact: an
  * interval ending meanwhile goes to the new half, for the next drain.
@@ -301,9 +259,9 @@ static int runtrace_poll(struct diag_feature *f)
 		if (err < 0)
 			return err;
 	}
-	f->events = rt->nr_recs;
+	f->events = rt->tl.nr_recs;
 	f->drops = runtrace__drops(rt, &no_stack);
-	return rt->rec_err;
+	return rt->tl.rec_err;
 }
 
 /* Detach, drain, and keep this phase's counters for the report. */
@@ -327,180 +285,17 @@ static int runtrace_deactivate(struct diag_feature *f)
 	return err ? err : err2;
 }
 
-/* The name of kernel frame @addr, or NULL. */
-static const char *runtrace__ksym(const struct runtrace *rt, uint64_t addr)
-{
-	if (!rt->ksyms || ksyms__restricted(rt->ksyms))
-		return NULL;
-	return ksyms__name(rt->ksyms, addr);
-}
-
-/* "a <- b <- c": the innermost frames below the scheduler itself. */
-static const char *runtrace__summary(const struct runtrace *rt,
-				     const struct hld_runtrace_record *r, char *buf, size_t len)
-{
-	size_t off = 0;
-	int shown = 0;
-
-	buf[0] = '\0';
-	for (uint32_t k = 0; k < r->nr_kstack && shown < RT_STACK_SUMMARY && off < len; k++) {
-		const char *name = runtrace__ksym(rt, r->kstack[k]);
-		char addr[24];
-
-		/* The BPF program and its caller come first: unnamed or bpf_*. */
-		if ((!name && !shown && k < 2) ||
-		    (name && (strstr(name, "schedule") || !strncmp(name, "bpf_", 4) ||
-			      strstr(name, "__traceiter"))))
-			continue;
-		if (!name) {
-			snprintf(addr, sizeof(addr), "0x%llx", (unsigned long long)r->kstack[k]);
-			name = addr;
-		}
-		off += snprintf(buf + off, len - off, "%s%s", shown ? " <- " : "", name);
-		shown++;
-	}
-	return buf;
-}
-
-static const char *runtrace__kind(uint32_t kind)
-{
-	return kind < HLD_RUNTRACE_KIND__MAX ? rt_kinds[kind] : "?";
-}
-
-static const char *runtrace__reason(uint32_t reason)
-{
-	return reason < HLD_RUNTRACE_REASON__MAX ? rt_reasons[reason] : "?";
-}
-
-/* Losses since activation, shown in every report. */
-struct rt_losses {
-	uint64_t drops, no_stack;
-};
-
-/* Write run-trace.txt: the totals since the last report, then the timeline. */
-static int runtrace__write_txt(const struct runtrace *rt, const struct hld_runtrace_settings *s,
-			       const struct rt_totals *t, const struct rt_losses *l,
-			       const char *path)
-{
-	uint64_t t0 = rt->nr_recs ? rt->recs[0].hdr.ts : 0;
-	char sum[256], comm[HLD_COMM_LEN + 1];
-	FILE *o = fopen(path, "we");
-
-	if (!o)
-		return -errno;
-	fprintf(o, "# run-trace (bpf) of thread %lld: %zu intervals since the last report; "
-		"since activation %llu dropped (over max-events %llu per report or ring buffer "
-		"full), %llu off-CPU stacks unreadable\n",
-		(long long)s->pid, rt->nr_recs, (unsigned long long)l->drops,
-		(unsigned long long)s->max_events, (unsigned long long)l->no_stack);
-	fprintf(o, "# totals of the intervals ended since the last report, recorded or not:\n");
-	fprintf(o, "#   on-cpu user   %12.3f ms\n", t->oncpu_ns[HLD_RUNTRACE_ONCPU_USER] / 1e6);
-	fprintf(o, "#   on-cpu kernel %12.3f ms (inside syscalls)\n",
-		t->oncpu_ns[HLD_RUNTRACE_ONCPU_KERNEL] / 1e6);
-	for (int k = 0; k < HLD_RUNTRACE_REASON__MAX; k++)
-		fprintf(o, "#   off-cpu %-5s %12.3f ms in %llu intervals\n", rt_reasons[k],
-			t->offcpu_ns[k] / 1e6, (unsigned long long)t->offcpu_cnt[k]);
-	fprintf(o, "# reasons: R preempted (or yielded), S sleeping (interruptible), "
-		"D uninterruptible, other: stopped/traced/dead\n");
-	fprintf(o, "# user/kernel split by syscall entry and exit: interrupts and page faults "
-		"count as the mode they interrupted\n");
-	fprintf(o, "# %-12s %-14s %4s %12s %-6s %s\n", "TIME_S", "STATE", "CPU", "DURATION_US",
-		"REASON", "STACK (innermost below schedule) / WOKEN BY");
-	for (size_t i = 0; i < rt->nr_recs; i++) {
-		const struct hld_runtrace_record *r = &rt->recs[i];
-
-		fprintf(o, "%14.6f %-14s %4u %12.1f", (r->hdr.ts - t0) / 1e9,
-			runtrace__kind(r->kind), r->cpu, r->duration_ns / 1e3);
-		if (r->kind == HLD_RUNTRACE_OFFCPU) {
-			memcpy(comm, r->waker_comm, HLD_COMM_LEN);
-			comm[HLD_COMM_LEN] = '\0';
-			fprintf(o, " %-6s %s", runtrace__reason(r->reason),
-				runtrace__summary(rt, r, sum, sizeof(sum)));
-			if (r->woken)
-				fprintf(o, " / woken by %u %s", r->waker_pid, comm);
-		}
-		fputc('\n', o);
-	}
-	if (fclose(o))
-		return -errno;
-	return 0;
-}
-
-/* The totals and losses as JSON members of the open object @j. */
-static void runtrace__json_totals(struct json_writer *j, const struct rt_totals *t,
-				  const struct rt_losses *l)
-{
-	uint64_t off = 0;
-
-	for (int k = 0; k < HLD_RUNTRACE_REASON__MAX; k++)
-		off += t->offcpu_ns[k];
-	json__uint(j, "drops", l->drops);
-	json__uint(j, "no_stack", l->no_stack);
-	json__uint(j, "oncpu_user_ns", t->oncpu_ns[HLD_RUNTRACE_ONCPU_USER]);
-	json__uint(j, "oncpu_kernel_ns", t->oncpu_ns[HLD_RUNTRACE_ONCPU_KERNEL]);
-	json__uint(j, "offcpu_ns", off);
-	json__begin_object(j, "offcpu_by_reason");
-	for (int k = 0; k < HLD_RUNTRACE_REASON__MAX; k++) {
-		json__begin_object(j, rt_reasons[k]);
-		json__uint(j, "ns", t->offcpu_ns[k]);
-		json__uint(j, "intervals", t->offcpu_cnt[k]);
-		json__end_object(j);
-	}
-	json__end_object(j);
-}
-
-static void runtrace__json_record(struct json_writer *j, const struct runtrace *rt,
-				  const struct hld_runtrace_record *r)
-{
-	char addr[24], comm[HLD_COMM_LEN + 1];
-
-	json__begin_object(j, NULL);
-	json__uint(j, "t_ns", r->hdr.ts);
-	json__str(j, "state", runtrace__kind(r->kind));
-	json__uint(j, "cpu", r->cpu);
-	json__uint(j, "duration_ns", r->duration_ns);
-	if (r->kind == HLD_RUNTRACE_OFFCPU) {
-		json__str(j, "reason", runtrace__reason(r->reason));
-		memcpy(comm, r->waker_comm, HLD_COMM_LEN);
-		comm[HLD_COMM_LEN] = '\0';
-		if (r->woken) {
-			json__uint(j, "waker_pid", r->waker_pid);
-			json__str(j, "waker_comm", comm);
-		} else {
-			json__null(j, "waker_pid");
-			json__null(j, "waker_comm");
-		}
-		json__begin_array(j, "kstack");
-		for (uint32_t k = 0; k < r->nr_kstack; k++) {
-			const char *name = runtrace__ksym(rt, r->kstack[k]);
-
-			json__begin_object(j, NULL);
-			snprintf(addr, sizeof(addr), "0x%llx", (unsigned long long)r->kstack[k]);
-			json__str(j, "addr", addr);
-			json__str(j, "sym", name);
-			json__end_object(j);
-		}
-		json__end_array(j);
-	}
-	json__end_object(j);
-}
-
 /*
  * Write run-trace.txt and run-trace.json with what ended since the last
  * report (see runtrace__drain), then forget it.
  */
 static int runtrace_report(struct diag_feature *f, const struct diag_outputs *out)
 {
-	const struct hld_runtrace_settings *s = f->settings;
 	struct runtrace *rt = f->priv;
 	struct runtrace empty = { 0 };
-	struct json_writer jw;
 	struct rt_totals t;
 	struct rt_losses l;
-	char path[PATH_MAX];
-	uint64_t off = 0;
 	int err = 0;
-	FILE *jf;
 
 	if (!rt)
 		rt = &empty;
@@ -511,48 +306,10 @@ static int runtrace_report(struct diag_feature *f, const struct diag_outputs *ou
 			return err;
 	}
 	l.drops = runtrace__drops(rt, &l.no_stack);
-	snprintf(path, sizeof(path), "%s/run-trace.txt", out->dir);
-	err = runtrace__write_txt(rt, s, &t, &l, path);
-	if (err)
-		return err;
-	snprintf(path, sizeof(path), "%s/run-trace.json", out->dir);
-	jf = fopen(path, "we");
-	if (!jf)
-		return -errno;
-	json__init(&jw, jf, true);
-	json__begin_object(&jw, NULL);
-	json__int(&jw, "pid", s->pid);
-	json__uint(&jw, "events", rt->nr_recs);
-	runtrace__json_totals(&jw, &t, &l);
-	json__begin_array(&jw, "timeline");
-	for (size_t i = 0; i < rt->nr_recs; i++)
-		runtrace__json_record(&jw, rt, &rt->recs[i]);
-	json__end_array(&jw);
-	json__end_object(&jw);
-	fputc('\n', jf);
-	if (fclose(jf))
-		return -errno;
-
-	json__int(out->json, "pid", s->pid);
-	json__uint(out->json, "events", rt->nr_recs);
-	runtrace__json_totals(out->json, &t, &l);
-	for (int k = 0; k < HLD_RUNTRACE_REASON__MAX; k++)
-		off += t.offcpu_ns[k];
-	f->events = rt->nr_recs;
-	f->drops = l.drops;
-	diag_feature__set_metric(f, "events", rt->nr_recs);
-	diag_feature__set_metric(f, "drops", l.drops);
-	diag_feature__set_metric(f, "oncpu_ns", t.oncpu_ns[HLD_RUNTRACE_ONCPU_USER] +
-				 t.oncpu_ns[HLD_RUNTRACE_ONCPU_KERNEL]);
-	diag_feature__set_metric(f, "oncpu_user_ns", t.oncpu_ns[HLD_RUNTRACE_ONCPU_USER]);
-	diag_feature__set_metric(f, "oncpu_kernel_ns", t.oncpu_ns[HLD_RUNTRACE_ONCPU_KERNEL]);
-	diag_feature__set_metric(f, "offcpu_ns", off);
-	diag_feature__set_metric(f, "offcpu_sleep_ns", t.offcpu_ns[HLD_RUNTRACE_SLEEP]);
-	diag_feature__set_metric(f, "offcpu_sleep_intervals", t.offcpu_cnt[HLD_RUNTRACE_SLEEP]);
+	err = runtrace__report_out(f, &rt->tl, &t, &l, "bpf", out);
 	/* Reported: the next report starts from here. */
-	err = rt->rec_err;
-	rt->nr_recs = 0;
-	rt->rec_err = 0;
+	rt->tl.nr_recs = 0;
+	rt->tl.rec_err = 0;
 	memset(&rt->done, 0, sizeof(rt->done));
 	return err;
 }
@@ -572,9 +329,7 @@ static void runtrace_free(struct diag_feature *f)
 		runtrace__unload(rt);
 	else
 		runtrace_deactivate(f);
-	if (rt->ksyms)
-		ksyms__free(rt->ksyms);
-	free(rt->recs);
+	runtrace__timeline_free(&rt->tl);
 	free(rt);
 	f->priv = NULL;
 }

@@ -32,6 +32,7 @@ static int kmod_probe(char *why, size_t len)
 }
 
 static const struct diag_ops *const kmod_features[] = {
+	&kmod_load_monitor_ops,
 	&kmod_sys_cost_ops,
 	&kmod_alloc_top_ops,
 	&kmod_high_order_ops,
@@ -39,6 +40,7 @@ static const struct diag_ops *const kmod_features[] = {
 	&kmod_tracepoint_ops,
 	&kmod_exec_monitor_ops,
 	&kmod_exit_monitor_ops,
+	&kmod_run_trace_ops,
 	NULL,
 };
 

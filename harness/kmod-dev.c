@@ -13,6 +13,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "hld_record.h"
 #include "kmod-dev.h"
 
 int kmod__open(void)
@@ -477,4 +478,36 @@ void kmod_stream__free(struct diag_feature *f, const struct kmod_stream_desc *d)
 	free(s->recs);
 	free(s);
 	f->priv = NULL;
+}
+
+int kmod__drain(int fd, uint64_t types, kmod_drain_fn fn, void *ctx)
+{
+	int flags = fcntl(fd, F_GETFL), err = 0;
+	char *buf;
+	ssize_t n;
+
+	if (flags < 0)
+		return -errno;
+	if (!(flags & O_NONBLOCK) && fcntl(fd, F_SETFL, flags | O_NONBLOCK))
+		return -errno;
+	buf = malloc(KMOD_READ_BUF);
+	if (!buf)
+		return -ENOMEM;
+	while (!err && (n = read(fd, buf, KMOD_READ_BUF)) > 0) {
+		for (ssize_t off = 0; !err && off + (ssize_t)sizeof(struct hld_record_header) <= n;) {
+			const struct hld_record_header *h = (const void *)(buf + off);
+
+			if (h->len < sizeof(*h) || off + h->len > n) {
+				err = -EPROTO;
+				break;
+			}
+			if (h->type < 64 && (types & KMOD_REC(h->type)))
+				err = fn(ctx, h, h->len);
+			off += h->len;
+		}
+	}
+	if (!err && n < 0 && errno != EAGAIN)
+		err = -errno;
+	free(buf);
+	return err;
 }

@@ -156,6 +156,23 @@ void kmod_stream__free(struct diag_feature *f, const struct kmod_stream_desc *d)
 		.report = ops##_report, .reopen = ops##_reopen, .free = ops##_free,	\
 	}
 
+/*
+ * The record callback of kmod__drain(): one whole record of a type asked
+ * for, @size bytes (hdr.len). Nonzero stops the drain and is returned.
+ */
+typedef int (*kmod_drain_fn)(void *ctx, const void *rec, size_t size);
+
+/* The bit of record type @t (enum hld_record_type, below 64) in kmod__drain()'s mask. */
+#define KMOD_REC(t)	(1ull << (t))
+
+/*
+ * Read every record ready in /dev/hld's buffers on @fd without waiting,
+ * passing those whose type is in @types (KMOD_REC() bits) to @fn and
+ * skipping the others (the buffers are shared by every feature: what one
+ * reader skips is gone for all). 0 or -errno.
+ */
+int kmod__drain(int fd, uint64_t types, kmod_drain_fn fn, void *ctx);
+
 /* The kernel-module features, one harness/kmod-<feature>.c each. */
 extern const struct diag_ops kmod_sys_cost_ops;
 extern const struct diag_ops kmod_alloc_top_ops;
@@ -164,5 +181,7 @@ extern const struct diag_ops kmod_kprobe_ops;
 extern const struct diag_ops kmod_tracepoint_ops;
 extern const struct diag_ops kmod_exec_monitor_ops;
 extern const struct diag_ops kmod_exit_monitor_ops;
+extern const struct diag_ops kmod_run_trace_ops;
+extern const struct diag_ops kmod_load_monitor_ops;
 
 #endif /* HLD_KMOD_DEV_H */

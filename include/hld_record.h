@@ -43,6 +43,8 @@ enum hld_record_type {
 	HLD_REC_TPCPU = 11,		/* struct hld_tpcpu_record (kernel module: kprobe, tracepoint) */
 	HLD_REC_ALLOCTOP = 14,		/* struct hld_alloctop_record (kernel module) */
 	HLD_REC_HIGHORDER = 15,		/* struct hld_highorder_record (kernel module) */
+	HLD_REC_RUNTRACE_TOTALS = 20,	/* struct hld_runtrace_totals (kernel module) */
+	HLD_REC_LOADMON_STATS = 21,	/* struct hld_loadmon_stats (kernel module) */
 	HLD_REC__MAX,
 };
 
@@ -387,6 +389,62 @@ struct hld_tpcpu_record {
 	__u64 hits;
 	__u32 cpu;
 	__u32 pad;
+};
+
+/*
+ * run-trace, kernel module: the report ioctl's one record. The totals of the
+ * intervals that ended since the previous report (recorded or not), and the
+ * cut: an interval whose record says it ended (ts + duration_ns) at or
+ * before hdr.ts belongs to this report, a later one to the next.
+ */
+struct hld_runtrace_totals {
+	struct hld_record_header hdr;	/* ts: the cut */
+	__u64 oncpu_ns[HLD_RUNTRACE_KIND__MAX];	/* by kind (off-CPU slot unused) */
+	__u64 offcpu_ns[HLD_RUNTRACE_REASON__MAX];	/* by reason */
+	__u64 offcpu_cnt[HLD_RUNTRACE_REASON__MAX];
+	__u64 events;		/* records emitted for these intervals */
+};
+
+/* load-monitor, kernel module: why a capture was taken (bits of last_reasons). */
+#define HLD_LOADMON_REASON_LOAD		1
+#define HLD_LOADMON_REASON_LOAD_R	2
+#define HLD_LOADMON_REASON_LOAD_D	4
+#define HLD_LOADMON_REASON_TASK_D	8
+#define HLD_LOADMON_REASON_TASK_R	16
+
+/*
+ * load-monitor, kernel module: the report ioctl's one record. The window
+ * (checks since the previous report, then zeroed) and the state and
+ * counters since activation.
+ */
+struct hld_loadmon_stats {
+	struct hld_record_header hdr;	/* ts: when the window was cut */
+	/* Since the previous report: */
+	__u64 checks;
+	__u64 sum_r, sum_d;	/* R and D summed over checks */
+	__u64 max_r, max_d;
+	__u64 crossed;		/* checks that found a threshold crossed */
+	__u64 captures;
+	__u64 tasks;		/* task records emitted */
+	/* Now: load averages (FSHIFT 11 fixed point) and the last check's counts */
+	__u64 avenrun[3];	/* the kernel's own, R + D */
+	__u64 avenrun_r[3];	/* of R alone, kept by the module */
+	__u32 cur_r, cur_d;
+	__u32 last_reasons;	/* HLD_LOADMON_REASON_* of the last capture */
+	__u32 kstacks;		/* 1: other tasks' kernel stacks are taken; 0: unavailable */
+	/* Since activation: */
+	__u64 drop_ringbuf;	/* task records lost: buffer full */
+	__u64 drop_cap;		/* tasks over max_tasks in a capture */
+	__u64 drop_rate;	/* crossing checks not captured: min-gap */
+	__u64 drop_stack;	/* captured tasks without a kernel stack (stacks available) */
+	__u64 drop_capture_rec;	/* capture records lost: buffer full */
+	__u64 drop_busy;	/* checks skipped: the previous one still ran */
+	__u64 tasks_counted;	/* R and D tasks the captures found */
+	__u64 walk_truncated;	/* walks cut at the thread cap */
+	__u64 run_ns, run_cnt;	/* the checks timing themselves */
+	__u64 capture_ns, capture_max_ns;	/* of which in captures */
+	__u64 capture_seq;	/* captures taken */
+	char kstack_why[64];	/* kstacks 0: why */
 };
 
 #endif /* HLD_RECORD_H */

@@ -44,6 +44,8 @@ extern const struct hld_feature_ops hld_kprobe_ops;
 extern const struct hld_feature_ops hld_tracepoint_ops;
 extern const struct hld_feature_ops hld_execmon_ops;
 extern const struct hld_feature_ops hld_exitmon_ops;
+extern const struct hld_feature_ops hld_runtrace_ops;
+extern const struct hld_feature_ops hld_loadmon_ops;
 
 /* Records for read(): from any context but NMI. false (counted) if the buffer is full. */
 bool hld_emit(const void *rec, u32 len);

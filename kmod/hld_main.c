@@ -41,6 +41,7 @@ struct hld_feat {
 
 /* The features implemented so far; the others stay NULL. */
 static const struct hld_feature_ops *const hld_impl[HLD_FEAT__MAX] = {
+	[HLD_FEAT_load_monitor] = &hld_loadmon_ops,
 	[HLD_FEAT_sys_cost] = &hld_syscost_ops,
 	[HLD_FEAT_alloc_top] = &hld_alloctop_ops,
 	[HLD_FEAT_high_order] = &hld_highorder_ops,
@@ -48,6 +49,7 @@ static const struct hld_feature_ops *const hld_impl[HLD_FEAT__MAX] = {
 	[HLD_FEAT_tracepoint] = &hld_tracepoint_ops,
 	[HLD_FEAT_exec_monitor] = &hld_execmon_ops,
 	[HLD_FEAT_exit_monitor] = &hld_exitmon_ops,
+	[HLD_FEAT_run_trace] = &hld_runtrace_ops,
 };
 
 static struct hld_feat hld_feats[HLD_FEAT__MAX] = {

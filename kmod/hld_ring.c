@@ -7,7 +7,7 @@
  * from process, softirq or hardirq context, never NMI), or counts a drop
  * when it does not fit. read() takes whole records from the rings in CPU
  * order. Producers never wake anyone directly (they may hold scheduler
- * locks): an irq_work does.
+ * locks): an irq_work does, queued only when a reader sleeps.
  */
 #define pr_fmt(fmt) "hld: " fmt
 
@@ -76,7 +76,13 @@ bool hld_emit(const void *rec, u32 len)
 	}
 	raw_spin_unlock(&r->lock);
 	local_irq_restore(flags);
-	if (ok)
+	/*
+	 * Only a reader asleep needs the irq_work (a self-IPI): a probe that
+	 * emits on every syscall of a thread would otherwise interrupt it
+	 * after each. The barrier in wq_has_sleeper() pairs with the one in
+	 * prepare_to_wait()/poll_wait() before the reader checks the rings.
+	 */
+	if (ok && wq_has_sleeper(&hld_wait))
 		irq_work_queue(&hld_wake_work);
 	return ok;
 }

@@ -883,6 +883,8 @@ static int activate_for_unload(void)
 			tp_settings(f->settings, "do_sys_openat2", -1);
 		if (!err && (*o)->id == DIAG_tracepoint)
 			tp_settings(f->settings, "sched:sched_switch", -1);
+		if (!err && (*o)->id == DIAG_run_trace)	/* this thread, which exits next */
+			((struct hld_runtrace_settings *)f->settings)->pid = getpid();
 		if (!err) {
 			f->pin_dir = HLD_DEVICE;	/* persistent: the module keeps it */
 			err = (*o)->activate(f);
