@@ -67,10 +67,12 @@ static int exitmon__on_record(void *ctx, void *data, size_t size)
 /*
  * Open exitmon.bpf.c and set what is fixed before load from @s: the
  * filters, and whether the user stack is taken at do_exit() entry
- * (@at_entry: exitmon_entry is loaded, entry_stacks gets its size) or at
- * the tracepoint (neither). NULL and errno on failure.
+ * (@at_entry: entry_stacks gets its size, and exitmon_entry is loaded
+ * unless @maps_only, for a reopen that attaches nothing) or at the
+ * tracepoint. NULL and errno on failure.
  */
-static struct exitmon_bpf *exitmon__open(const struct hld_exit_settings *s, bool at_entry)
+static struct exitmon_bpf *exitmon__open(const struct hld_exit_settings *s, bool at_entry,
+					 bool maps_only)
 {
 	struct exitmon_bpf *skel = exitmon_bpf__open();
 	int err;
@@ -83,7 +85,7 @@ static struct exitmon_bpf *exitmon__open(const struct hld_exit_settings *s, bool
 	skel->rodata->want_ustack = !!s->user_stacks;
 	skel->rodata->all_threads = !!s->all_threads;
 	skel->rodata->stack_at_entry = at_entry;
-	err = bpf_program__set_autoload(skel->progs.exitmon_entry, at_entry);
+	err = bpf_program__set_autoload(skel->progs.exitmon_entry, at_entry && !maps_only);
 	if (!err)
 		err = bpf_map__set_max_entries(skel->maps.entry_stacks,
 					       at_entry ? EXITMON_ENTRY_STACKS : 1);
@@ -99,7 +101,7 @@ static struct exitmon_bpf *exitmon__open(const struct hld_exit_settings *s, bool
 static int exitmon__try_load(bool at_entry)
 {
 	struct hld_exit_settings s = { .tgid = -1, .user_stacks = 1 };
-	struct exitmon_bpf *skel = exitmon__open(&s, at_entry);
+	struct exitmon_bpf *skel = exitmon__open(&s, at_entry, false);
 	int err;
 
 	if (!skel)
@@ -185,17 +187,19 @@ static void exitmon__unload(struct exitmon *xm)
  * there: created and pinned by the first load (activation), or the pinned
  * ones reused (a reopen, which also takes the ring buffer size from the
  * settings and @at_entry from the activation, as map reuse requires the
- * same sizes). Then a ring buffer reader on the events map, and room for
- * its records.
+ * same sizes; the kprobe program it does not load, as it attaches
+ * nothing). Then a ring buffer reader on the events map, and room for its
+ * records.
  */
-static int exitmon__load(struct diag_feature *f, struct exitmon *xm, bool at_entry)
+static int exitmon__load(struct diag_feature *f, struct exitmon *xm, bool at_entry,
+			 bool reopen)
 {
 	const struct hld_exit_settings *s = f->settings;
 	uint32_t rb_size;
 	int err;
 
 	xm->at_entry = at_entry && s->user_stacks;
-	xm->skel = exitmon__open(s, xm->at_entry);
+	xm->skel = exitmon__open(s, xm->at_entry, reopen);
 	if (!xm->skel)
 		return -errno;
 	rb_size = bpf_util__ringbuf_size(s->ringbuf_size, getpagesize());
@@ -253,7 +257,7 @@ static int exitmon__attach(struct diag_feature *f, struct exitmon *xm)
  */
 static int exitmon__start(struct diag_feature *f, struct exitmon *xm, bool at_entry)
 {
-	int err = exitmon__load(f, xm, at_entry);
+	int err = exitmon__load(f, xm, at_entry, false);
 
 	if (err)
 		return err;
@@ -342,7 +346,7 @@ static int exitmon_reopen(struct diag_feature *f)
 	else
 		snprintf(xm->stack_at, sizeof(xm->stack_at), "taken at sched_process_exit (%s)",
 			 note);
-	return exitmon__load(f, xm, at_entry);
+	return exitmon__load(f, xm, at_entry, true);
 }
 
 /* Drain the ring buffer into the records of the next report. */
@@ -376,7 +380,8 @@ static int exitmon_deactivate(struct diag_feature *f)
 	err = exitmon_poll(f);
 	bpf_util__prog_stats(bpf_program__fd(xm->skel->progs.exitmon_exit),
 			     &f->kernel_run_ns, &f->kernel_run_cnt);
-	if (xm->at_entry) {	/* its run time is the exit's too; the count is of exits */
+	/* the kprobe's run time is the exits' too; the count is of exits (none if not loaded) */
+	if (bpf_program__fd(xm->skel->progs.exitmon_entry) >= 0) {
 		uint64_t runs = 0;
 
 		bpf_util__prog_stats(bpf_program__fd(xm->skel->progs.exitmon_entry),
