@@ -145,8 +145,9 @@ run: deps
 # The host suite, then the QEMU rig on Debian's 6.1 and 6.12 kernels: hld.ko
 # built against each, its suite, 200 insmod/rmmod cycles, and (as TCG runs
 # ~10x slower than the host) VM_TEST_TESTS of the eBPF suite on the same kernel
-# (kprobe among them: the host has no kprobes).
-VM_TEST_TESTS ?= check_syscost check_kprobe
+# (kprobe among them: the host has no kprobes; exitmon: there its stacks come
+# from the kprobe at do_exit(), as sched_process_exit fires after exit_mm()).
+VM_TEST_TESTS ?= check_syscost check_kprobe check_exitmon
 test: deps
 	$(Q)$(MAKE) --no-print-directory check
 	$(Q)$(MAKE) --no-print-directory check-vm VM_TESTS="$(VM_TEST_TESTS)"

@@ -45,6 +45,9 @@ extern const struct diag_ops bpf_reboot_ops;
  */
 int bpf_util__probe(char *why, size_t len);
 
+/* The kprobe PMU: where it is missing, the kernel has no kprobes (CONFIG_KPROBES off). */
+#define BPF_UTIL_KPROBE_PMU	"/sys/bus/event_source/devices/kprobe"
+
 /*
  * Persistent activations. pin_maps() makes every map of @obj live at
  * @dir/<map name> (call it before load: load then creates and pins them, or

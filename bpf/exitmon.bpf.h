@@ -11,11 +11,20 @@
  * without reading /proc/PID/maps, which is gone by the time the record is
  * read and which can block for long under load. hdr.len covers the whole
  * sample.
+ *
+ * Where the kernel has kprobes the stack is taken at do_exit() entry and
+ * waits in a bounded map for the tracepoint (EXITMON_ENTRY_STACKS).
  */
 #ifndef HLD_EXITMON_BPF_H
 #define HLD_EXITMON_BPF_H
 
 #include "hld_record.h"
 #include "ustack-files.bpf.h"
+
+/*
+ * Stacks taken at do_exit() entry waiting for their task's
+ * sched_process_exit (entry_stacks): tasks between the two at once.
+ */
+#define EXITMON_ENTRY_STACKS	512
 
 #endif /* HLD_EXITMON_BPF_H */

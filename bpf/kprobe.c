@@ -26,7 +26,7 @@
 #include "hld_settings.h"
 #include "tracepoint.h"
 
-#define KPROBE_PMU		"/sys/bus/event_source/devices/kprobe"
+#define KPROBE_PMU		BPF_UTIL_KPROBE_PMU
 #define KPROBE_KALLSYMS		"/proc/kallsyms"
 #define KPROBE_BLACKLIST	"/sys/kernel/debug/kprobes/blacklist"
 #define KPROBE_SUGGESTIONS	4

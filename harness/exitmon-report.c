@@ -126,6 +126,25 @@ static const char *exitmon__comm(char *buf, const char *comm)
 	return buf;
 }
 
+/* Exits that found no entry stack for a reason other than a full entry map. */
+static uint64_t exitmon__no_entry(const struct exitmon_totals *t)
+{
+	return t->entry_miss > t->entry_full ? t->entry_miss - t->entry_full : 0;
+}
+
+/* The stack drops of @t, by cause, into the JSON object @j (nothing if t->stack_at is NULL). */
+static void exitmon__json_stack_drops(struct json_writer *j, const struct exitmon_totals *t)
+{
+	if (!t->stack_at)
+		return;
+	json__str(j, "user_stacks_where", t->stack_at);
+	json__uint(j, "stack_drops", t->entry_miss);
+	json__begin_object(j, "stack_drops_by_cause");
+	json__uint(j, "entry_map_full", t->entry_full);
+	json__uint(j, "no_entry_stack", exitmon__no_entry(t));
+	json__end_object(j);
+}
+
 static int exitmon__write_txt(const struct exitmon_recs *xm, const struct exitmon_totals *t,
 			      const struct hld_exit_settings *s, const char *backend,
 			      const char *path)
@@ -141,6 +160,11 @@ static int exitmon__write_txt(const struct exitmon_recs *xm, const struct exitmo
 		"%llu frames with no mapping found\n", backend, xm->n, (unsigned long long)t->seen,
 		(unsigned long long)t->drops, (unsigned long long)t->no_ustack,
 		(unsigned long long)t->vma_err);
+	if (t->stack_at)
+		fprintf(o, "# user stacks %s; since activation: %llu user stacks dropped "
+			"(%llu entry map full, %llu no entry stack at exit)\n", t->stack_at,
+			(unsigned long long)t->entry_miss, (unsigned long long)t->entry_full,
+			(unsigned long long)exitmon__no_entry(t));
 	fprintf(o, "# filters: comm=%s tgid=%lld, %s, user stacks %s\n",
 		s->comm[0] ? s->comm : "(any)", (long long)s->tgid,
 		s->all_threads ? "all threads" : "thread-group leaders only",
@@ -237,6 +261,7 @@ static int exitmon__write_json(const struct exitmon_recs *xm, const struct exitm
 	json__uint(&j, "drops", t->drops);
 	json__uint(&j, "no_user_stack", t->no_ustack);
 	json__uint(&j, "frames_unmapped", t->vma_err);
+	exitmon__json_stack_drops(&j, t);
 	json__begin_array(&j, "records");
 	for (size_t i = 0; i < xm->n; i++)
 		exitmon__json_exit(&j, xm, &xm->v[i]);
@@ -272,9 +297,12 @@ int exitmon__report_out(struct diag_feature *f, struct exitmon_recs *xm,
 	json__uint(out->json, "exits_seen", t->seen);
 	json__uint(out->json, "no_user_stack", t->no_ustack);
 	json__uint(out->json, "frames_unmapped", t->vma_err);
+	exitmon__json_stack_drops(out->json, t);
 	diag_feature__set_metric(f, "exits", xm->n);
 	diag_feature__set_metric(f, "drops", t->drops);
 	diag_feature__set_metric(f, "no_user_stack", t->no_ustack);
+	if (t->stack_at)
+		diag_feature__set_metric(f, "stack_drops", t->entry_miss);
 	xm->n = 0;
 	return err;
 }

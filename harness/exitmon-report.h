@@ -33,6 +33,15 @@ struct exitmon_totals {
 	uint64_t drops;		/* records lost */
 	uint64_t no_ustack;	/* records without a user stack */
 	uint64_t vma_err;	/* frames whose mapping could not be looked up */
+	/*
+	 * Where the user stack is taken, and why there ("taken at do_exit()
+	 * entry (kprobe)"), or NULL: the backend does not say, and has no
+	 * stack drops.
+	 */
+	const char *stack_at;
+	/* user stacks lost between do_exit() entry and the exit, by cause */
+	uint64_t entry_full;	/* the stack could not be kept: the entry map was full */
+	uint64_t entry_miss;	/* the exit found no stack kept for it (entry_full among them) */
 };
 
 /*

@@ -6,7 +6,9 @@
  * exit_cases[] (raised by themselves, core dumps off). The report, filtered
  * to that name, must hold exactly those exits, each case ROUNDS times, each
  * with the child as parent and a user stack whose innermost frame (in
- * raise() or _exit(), in libc) lies in a file the report names.
+ * raise() or _exit(), in libc) lies in a file the report names, and no
+ * drop: of records, nor (where the backend says where it takes the stack
+ * and counts its losses, eBPF) of stacks between do_exit() entry and exit.
  */
 #include <errno.h>
 #include <json-c/json.h>
@@ -123,6 +125,7 @@ int truth__exit_monitor(struct diag_test *t)
 	int files = 0;
 	struct diag_child c;
 	json_object *rep, *recs;
+	const char *where;
 	char what[64];
 	int err;
 
@@ -143,6 +146,9 @@ int truth__exit_monitor(struct diag_test *t)
 	rep = diag_test__json(t, "exit.json");
 	if (!rep)
 		return -EINVAL;
+	where = json_object_get_string(obj_get(rep, "user_stacks_where"));
+	if (where)	/* a backend that says where it takes the stack (eBPF) */
+		diag_test__say(t, "user stacks %s", where);
 	recs = obj_get(rep, "records");
 	if (!json_object_is_type(recs, json_type_array))
 		recs = NULL;
@@ -173,6 +179,9 @@ int truth__exit_monitor(struct diag_test *t)
 	diag_test__expect(t, "whose innermost frame's file is named", files, TRUTH_EXITS,
 			  TRUTH_EXITS);
 	diag_test__expect(t, "drops", t->f->drops, 0, 0);
+	if (obj_get(rep, "stack_drops"))
+		diag_test__expect(t, "user stacks dropped between do_exit() entry and the exit",
+				  json_object_get_int64(obj_get(rep, "stack_drops")), 0, 0);
 	json_object_put(rep);
 	return 0;
 }
