@@ -116,3 +116,71 @@ int kmod__report(int fd, enum diag_feature_id id, void **buf, size_t *len)
 	*len = r.written;
 	return 0;
 }
+
+void *kmod__priv(struct diag_feature *f, size_t size)
+{
+	struct kmod_feat *k = f->priv;
+
+	if (k)
+		return k;
+	k = calloc(1, size);
+	if (!k)
+		return NULL;
+	k->fd = kmod__open();
+	if (k->fd < 0) {
+		errno = -k->fd;
+		free(k);
+		return NULL;
+	}
+	f->priv = k;
+	return k;
+}
+
+int kmod__feat_activate(struct diag_feature *f, size_t size)
+{
+	struct kmod_feat *k = kmod__priv(f, size);
+
+	if (!k)
+		return -errno;
+	return kmod__activate(k->fd, f->ops->id, f->settings, diag_descs[f->ops->id].settings_size,
+			      f->pin_dir);
+}
+
+int kmod__feat_reopen(struct diag_feature *f, size_t size)
+{
+	struct kmod_feat *k = kmod__priv(f, size);
+	struct hld_ioc_status st;
+	int err;
+
+	if (!k)
+		return -errno;
+	err = kmod__status(k->fd, f->ops->id, &st);
+	if (!err && st.state != HLD_FSTATE_ACTIVE)
+		err = -ENOENT;
+	return err;
+}
+
+int kmod__feat_deactivate(struct diag_feature *f)
+{
+	struct kmod_feat *k = f->priv;
+	struct hld_ioc_status st;
+	int err;
+
+	if (!k)
+		return 0;
+	if (!kmod__status(k->fd, f->ops->id, &st))
+		f->drops = st.drops;
+	err = kmod__deactivate(k->fd, f->ops->id);
+	return err == -ENOENT ? 0 : err;
+}
+
+void kmod__feat_free(struct diag_feature *f)
+{
+	struct kmod_feat *k = f->priv;
+
+	if (!k)
+		return;
+	close(k->fd);
+	free(k);
+	f->priv = NULL;
+}

@@ -37,7 +37,31 @@ int kmod__deactivate(int fd, enum diag_feature_id id);
  */
 int kmod__report(int fd, enum diag_feature_id id, void **buf, size_t *len);
 
+/*
+ * A kernel-module feature's private state starts with this: its /dev/hld
+ * fd, whose closing ends a private activation.
+ */
+struct kmod_feat {
+	int fd;
+};
+
+/*
+ * f->priv, allocated (@size bytes, zeroed, starting with struct kmod_feat)
+ * and /dev/hld opened on first use; NULL with errno set on failure.
+ */
+void *kmod__priv(struct diag_feature *f, size_t size);
+/* Activate f->ops->id with f->settings; a persistent one (f->pin_dir set) outlives the fd. */
+int kmod__feat_activate(struct diag_feature *f, size_t size);
+/* Attach to a persistent activation: it must be active in the module. */
+int kmod__feat_reopen(struct diag_feature *f, size_t size);
+/* Stop collecting (the data stays in the module for report()); f->drops from the status. */
+int kmod__feat_deactivate(struct diag_feature *f);
+/* Close the device and free f->priv: a private activation ends, a persistent one stays. */
+void kmod__feat_free(struct diag_feature *f);
+
 /* The kernel-module features, one harness/kmod-<feature>.c each. */
 extern const struct diag_ops kmod_sys_cost_ops;
+extern const struct diag_ops kmod_irq_stats_ops;
+extern const struct diag_ops kmod_irq_delay_ops;
 
 #endif /* HLD_KMOD_DEV_H */

@@ -38,6 +38,8 @@ struct hld_feature_ops {
 };
 
 extern const struct hld_feature_ops hld_syscost_ops;
+extern const struct hld_feature_ops hld_irqstats_ops;
+extern const struct hld_feature_ops hld_irqdelay_ops;
 
 /* Records for read(): from any context but NMI. false (counted) if the buffer is full. */
 bool hld_emit(const void *rec, u32 len);
