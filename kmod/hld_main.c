@@ -42,6 +42,7 @@ struct hld_feat {
 static const struct hld_feature_ops *const hld_impl[HLD_FEAT__MAX] = {
 	[HLD_FEAT_sys_cost] = &hld_syscost_ops,
 	[HLD_FEAT_irq_stats] = &hld_irqstats_ops,
+	[HLD_FEAT_irq_delay] = &hld_irqdelay_ops,
 };
 
 static struct hld_feat hld_feats[HLD_FEAT__MAX] = {
