@@ -11,6 +11,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "hld_record.h"
 #include "kmod-dev.h"
 
 int kmod__open(void)
@@ -183,4 +184,21 @@ void kmod__feat_free(struct diag_feature *f)
 	close(k->fd);
 	free(k);
 	f->priv = NULL;
+}
+
+const void *kmod__record(const void *buf, size_t len, size_t *off, unsigned int type,
+			 size_t size, int *err)
+{
+	const struct hld_record_header *h = (const void *)((const char *)buf + *off);
+
+	*err = 0;
+	if (*off + sizeof(*h) > len)
+		return NULL;
+	if (h->len < sizeof(*h) || h->len < size || *off + h->len > len ||
+	    (type != HLD_REC_NONE && h->type != type)) {
+		*err = -EPROTO;
+		return NULL;
+	}
+	*off += h->len;
+	return h;
 }

@@ -38,6 +38,15 @@ int kmod__deactivate(int fd, enum diag_feature_id id);
 int kmod__report(int fd, enum diag_feature_id id, void **buf, size_t *len);
 
 /*
+ * The record at *@off in @buf (@len bytes of whole records, as a report or
+ * read() returns them), advancing *@off past it: NULL at the end (*@err 0),
+ * or on a record that is cut, shorter than @size or (unless @type is
+ * HLD_REC_NONE) not of @type (*@err -EPROTO).
+ */
+const void *kmod__record(const void *buf, size_t len, size_t *off, unsigned int type,
+			 size_t size, int *err);
+
+/*
  * A kernel-module feature's private state starts with this: its /dev/hld
  * fd, whose closing ends a private activation.
  */

@@ -54,22 +54,17 @@ static int kmod_irqdelay_reopen(struct diag_feature *f)
 /* Keep the late ticks among the whole records in @buf (@len bytes). */
 static int kmod_irqdelay__parse_ticks(struct kmod_irqdelay *q, const char *buf, size_t len)
 {
+	const struct hld_record_header *h;
 	size_t off = 0;
+	int err;
 
-	while (off + sizeof(struct hld_record_header) <= len) {
-		const struct hld_record_header *h = (const void *)(buf + off);
-		int err;
-
-		if (h->len < sizeof(*h) || off + h->len > len)
-			return -EPROTO;
-		if (h->type == HLD_REC_IRQDELAY) {
+	while ((h = kmod__record(buf, len, &off, HLD_REC_NONE, 0, &err))) {
+		if (h->type == HLD_REC_IRQDELAY)
 			err = irqdelay__recs_add(&q->recs, h, h->len);
-			if (err)
-				return err;
-		}
-		off += h->len;
+		if (err)
+			return err;
 	}
-	return 0;
+	return err;
 }
 
 /* Read the records ready on the device; keep the late ticks. */
@@ -112,16 +107,13 @@ static int kmod_irqdelay_deactivate(struct diag_feature *f)
 static int kmod_irqdelay__parse_cpus(const void *buf, size_t len, struct irqdelay_data *d,
 				     uint64_t *since)
 {
+	const struct hld_irqdelay_cpu_record *r;
 	size_t off = 0;
+	int err;
 
-	while (off + sizeof(struct hld_record_header) <= len) {
-		const struct hld_irqdelay_cpu_record *r = (const void *)((const char *)buf + off);
+	while ((r = kmod__record(buf, len, &off, HLD_REC_IRQDELAY_CPU, sizeof(*r), &err))) {
 		struct irqdelay_cpu *c;
 
-		if (r->hdr.len < sizeof(*r) || off + r->hdr.len > len ||
-		    r->hdr.type != HLD_REC_IRQDELAY_CPU)
-			return -EPROTO;
-		off += r->hdr.len;
 		if ((int)r->cpu >= d->nr)
 			return -EPROTO;
 		*since = r->hdr.ts;
@@ -136,7 +128,7 @@ static int kmod_irqdelay__parse_cpus(const void *buf, size_t len, struct irqdela
 			d->hist[k * d->nr + r->cpu] = r->hist[k];
 	}
 	irqdelay__data_sum(d);
-	return 0;
+	return err;
 }
 
 /*

@@ -40,19 +40,17 @@ static int kmod_irqstats_reopen(struct diag_feature *f)
 /* Fold the module's rows into the tables of @d, merging each entry's CPUs into one row. */
 static int kmod_irqstats__parse(const void *buf, size_t len, struct irqstats_data *d)
 {
+	const struct hld_irqstats_record *r;
 	size_t off = 0;
 	int err;
 
 	err = irqstats__fixed_rows(d);
-	while (!err && off + sizeof(struct hld_record_header) <= len) {
-		const struct hld_irqstats_record *r = (const void *)((const char *)buf + off);
+	if (err)
+		return err;
+	while ((r = kmod__record(buf, len, &off, HLD_REC_IRQSTATS, sizeof(*r), &err))) {
 		struct irqstats_row *row;
 		char name[HLD_IRQSTATS_NAME_LEN + 1];
 
-		if (r->hdr.len < sizeof(*r) || off + r->hdr.len > len ||
-		    r->hdr.type != HLD_REC_IRQSTATS)
-			return -EPROTO;
-		off += r->hdr.len;
 		if (r->table >= HLD_IRQSTATS_T__MAX || (int)r->cpu >= d->nr_possible)
 			return -EPROTO;
 		if (!d->since_ns)

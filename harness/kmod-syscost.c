@@ -75,20 +75,16 @@ static int kmod_comm__of(void *ctx, uint32_t tgid, char *comm)
 static int kmod_syscost__parse(const void *buf, size_t len, struct sc_data *d,
 			       struct kmod_comms *comms)
 {
+	const struct hld_syscost_record *r;
 	size_t off = 0;
+	int err;
 
 	comms->v = calloc(len / sizeof(struct hld_syscost_record) + 1, sizeof(*comms->v));
 	if (!comms->v)
 		return -ENOMEM;
-	while (off + sizeof(struct hld_record_header) <= len) {
-		const struct hld_syscost_record *r = (const void *)((const char *)buf + off);
+	while ((r = kmod__record(buf, len, &off, HLD_REC_SYSCOST, sizeof(*r), &err))) {
 		struct syscost_val v;
-		int err;
 
-		if (r->hdr.len < sizeof(*r) || off + r->hdr.len > len ||
-		    r->hdr.type != HLD_REC_SYSCOST)
-			return -EPROTO;
-		off += r->hdr.len;
 		if (r->nr >= SYSCOST_NR_SLOTS || (int)r->cpu >= d->nr_cpus)
 			return -EPROTO;
 		v.count = r->count;
@@ -108,6 +104,8 @@ static int kmod_syscost__parse(const void *buf, size_t len, struct sc_data *d,
 		memcpy(comms->v[comms->n].comm, r->comm, HLD_COMM_LEN);
 		comms->v[comms->n++].comm[HLD_COMM_LEN - 1] = '\0';
 	}
+	if (err)
+		return err;
 	qsort(comms->v, comms->n, sizeof(*comms->v), kmod_comm__cmp);
 	return 0;
 }

@@ -33,7 +33,6 @@
 #include <linux/timer.h>
 #include <linux/tracepoint.h>
 #include <linux/uaccess.h>
-#include <linux/vmalloc.h>
 
 #include "hld.h"
 
@@ -281,35 +280,14 @@ static int is_init(char *why, size_t len)
 	return 0;
 }
 
-static void is_free(void)
-{
-	int cpu;
-
-	if (!is_cpus)
-		return;
-	for_each_possible_cpu(cpu)
-		vfree(is_cpus[cpu]);
-	kfree(is_cpus);
-	is_cpus = NULL;
-}
-
 /* The tables, at the first activation; kept to the end, for report(). */
 static int is_alloc(void)
 {
-	int cpu;
-
 	if (is_cpus)
 		return 0;
-	is_cpus = kcalloc(nr_cpu_ids, sizeof(*is_cpus), GFP_KERNEL);
+	is_cpus = (struct is_cpu **)hld_cpu_tables_alloc(sizeof(struct is_cpu));
 	if (!is_cpus)
 		return -ENOMEM;
-	for_each_possible_cpu(cpu) {
-		is_cpus[cpu] = vzalloc_node(sizeof(struct is_cpu), cpu_to_node(cpu));
-		if (!is_cpus[cpu]) {
-			is_free();
-			return -ENOMEM;
-		}
-	}
 	is_since = ktime_get_ns();
 	return 0;
 }
@@ -363,7 +341,8 @@ static void is_deactivate(void)
 
 static void is_exit(void)
 {
-	is_free();
+	hld_cpu_tables_free((void **)is_cpus);
+	is_cpus = NULL;
 }
 
 static u64 is_report_max(void)

@@ -52,6 +52,14 @@ ssize_t hld_ring_read(char __user *buf, size_t len);
 /* Woken (from irq_work) when records were emitted. */
 extern struct wait_queue_head hld_wait;
 
+/*
+ * One zeroed table of @size bytes per possible CPU (vzalloc'ed on the CPU's
+ * node), indexed by CPU number; NULL if out of memory. Free with
+ * hld_cpu_tables_free() (NULL is fine).
+ */
+void **hld_cpu_tables_alloc(size_t size);
+void hld_cpu_tables_free(void **tables);
+
 /* The kernel tracepoint named @name, or NULL. */
 struct tracepoint *hld_tracepoint(const char *name);
 

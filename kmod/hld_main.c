@@ -25,6 +25,7 @@
 #include <linux/string.h>
 #include <linux/tracepoint.h>
 #include <linux/uaccess.h>
+#include <linux/vmalloc.h>
 
 #include "hld.h"
 
@@ -72,6 +73,34 @@ struct tracepoint *hld_tracepoint(const char *name)
 
 	for_each_kernel_tracepoint(hld_tp_match, &l);
 	return l.tp;
+}
+
+void hld_cpu_tables_free(void **tables)
+{
+	int cpu;
+
+	if (!tables)
+		return;
+	for_each_possible_cpu(cpu)
+		vfree(tables[cpu]);
+	kfree(tables);
+}
+
+void **hld_cpu_tables_alloc(size_t size)
+{
+	void **tables = kcalloc(nr_cpu_ids, sizeof(*tables), GFP_KERNEL);
+	int cpu;
+
+	if (!tables)
+		return NULL;
+	for_each_possible_cpu(cpu) {
+		tables[cpu] = vzalloc_node(size, cpu_to_node(cpu));
+		if (!tables[cpu]) {
+			hld_cpu_tables_free(tables);
+			return NULL;
+		}
+	}
+	return tables;
 }
 
 /* End @f's activation. hld_lock held. */
