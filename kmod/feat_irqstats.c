@@ -167,18 +167,19 @@ static void is_softirq_exit(void *data, unsigned int vec)
 static void is_timer_exit(unsigned int slot, u32 kind, u64 fn)
 {
 	struct is_cpu *c = is_this();
+	struct is_timer *t, *table;
 	unsigned long flags;
-	struct is_timer *t;
 	u64 noted, ns;
 	u32 h, i;
 
 	local_irq_save(flags);
+	table = c->timers[is_half()];	/* one generation for the whole lookup */
 	ns = is_elapsed(c, slot, &noted);
 	if (noted)
 		fn = noted;
 	h = hash_64(fn ^ kind, IS_TIMER_BITS);
 	for (i = 0; i < IS_PROBES; i++) {
-		t = &c->timers[is_half()][(h + i) & (IS_TIMER_SLOTS - 1)];
+		t = &table[(h + i) & (IS_TIMER_SLOTS - 1)];
 		if (!t->used) {
 			t->fn = fn;
 			t->kind = kind;
