@@ -13,7 +13,6 @@
  * clears the previous generation of the counters (see irqdelay.bpf.c).
  */
 #include <errno.h>
-#include <limits.h>
 #include <linux/perf_event.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,19 +25,13 @@
 
 #include "bpf-util.h"
 #include "diag.h"
-#include "folded.h"
 #include "hld_record.h"
 #include "hld_settings.h"
+#include "irqdelay-report.h"
 #include "irqdelay.skel.h"
 #include "syms.h"
 
 #define ID_MAX_CPUS	1024
-#define ID_TXT_FRAMES	12	/* frames per late tick in irq-delay.txt (all in the JSON) */
-
-/* Per-CPU counters of one generation, as irqdelay.bpf.c keeps them. */
-struct id_cpu {
-	uint64_t ticks, intervals, starts, late, max_gap, max_late, perf_skips;
-};
 
 /* Per-CPU link from one tick to the next, as irqdelay.bpf.c keeps it. */
 struct id_state {
@@ -57,8 +50,7 @@ struct irqdelay {
 	struct ksyms *ksyms;		/* NULL if /proc/kallsyms cannot be read */
 	int nr_possible;
 	int rec_err;
-	struct hld_irqdelay_record *recs;	/* late ticks received since the last report */
-	size_t nr_recs, cap_recs;
+	struct irqdelay_recs recs;	/* late ticks received since the last report */
 };
 
 /* Open the cpu-clock event of @cpu firing every @period_ns. fd or -errno. */
@@ -105,22 +97,10 @@ static int irqdelay_probe(char *why, size_t len)
 static int irqdelay__on_record(void *ctx, void *data, size_t size)
 {
 	struct irqdelay *q = ctx;
-	struct hld_irqdelay_record *r;
+	int err = irqdelay__recs_add(&q->recs, data, size);
 
-	if (!bpf_util__record_ok(data, size, HLD_REC_IRQDELAY, sizeof(*r))) {
-		if (!q->rec_err)
-			q->rec_err = -EPROTO;
-		return 0;
-	}
-	if (bpf_util__reserve((void **)&q->recs, &q->cap_recs, q->nr_recs + 1, sizeof(*q->recs))) {
-		if (!q->rec_err)
-			q->rec_err = -ENOMEM;
-		return 0;
-	}
-	r = &q->recs[q->nr_recs++];
-	memcpy(r, data, sizeof(*r));
-	if (r->nr_kstack > HLD_MAX_STACK)
-		r->nr_kstack = HLD_MAX_STACK;
+	if (err && !q->rec_err)
+		q->rec_err = err;
 	return 0;
 }
 
@@ -316,7 +296,7 @@ static int irqdelay_poll(struct diag_feature *f)
 	err = ring_buffer__consume(q->rb);
 	if (err < 0)
 		return err;
-	f->events = q->nr_recs;
+	f->events = q->recs.nr;
 	f->drops = q->skel->bss->nr_drops;
 	return q->rec_err;
 }
@@ -336,121 +316,6 @@ static int irqdelay_deactivate(struct diag_feature *f)
 	return irqdelay_poll(f);
 }
 
-/* @ns in the largest unit that keeps it >= 1: "512ns", "1.0us", "4.2ms". */
-static const char *irqdelay__ns(uint64_t ns, char *buf, size_t len)
-{
-	if (ns < 1000)
-		snprintf(buf, len, "%lluns", (unsigned long long)ns);
-	else if (ns < 1000000)
-		snprintf(buf, len, "%.1fus", ns / 1e3);
-	else if (ns < 1000000000)
-		snprintf(buf, len, "%.1fms", ns / 1e6);
-	else
-		snprintf(buf, len, "%.1fs", ns / 1e9);
-	return buf;
-}
-
-/* The lateness range of histogram slot @k: "on time", "[1.0us, 2.0us)". */
-static const char *irqdelay__range(int k, char *buf, size_t len)
-{
-	char lo[16], hi[16];
-
-	if (!k)
-		snprintf(buf, len, "on time");
-	else if (k == HLD_IRQDELAY_SLOTS - 1)
-		snprintf(buf, len, ">= %s", irqdelay__ns(1ull << (k - 1), lo, sizeof(lo)));
-	else
-		snprintf(buf, len, "[%s, %s)", irqdelay__ns(1ull << (k - 1), lo, sizeof(lo)),
-			 irqdelay__ns(1ull << k, hi, sizeof(hi)));
-	return buf;
-}
-
-/* The kernel symbol at @addr, or the address in @buf when it cannot be named. */
-static const char *irqdelay__ksym(const struct irqdelay *q, uint64_t addr, char *buf, size_t len)
-{
-	const char *n = NULL;
-
-	if (q->ksyms && !ksyms__restricted(q->ksyms))
-		n = ksyms__name(q->ksyms, addr);
-	if (n)
-		return n;
-	snprintf(buf, len, "0x%llx", (unsigned long long)addr);
-	return buf;
-}
-
-/*
- * How many frames at the head of @r's stack are the timer interrupt itself
- * (the tracepoint up to the asm_sysvec_* / asm_common_interrupt entry);
- * the frames after them are the interrupted code. 0 if no entry frame is
- * found (symbols unreadable): then the whole stack is shown.
- */
-static uint32_t irqdelay__entry_frames(const struct irqdelay *q,
-				       const struct hld_irqdelay_record *r)
-{
-	char buf[32];
-
-	for (uint32_t k = 0; k < r->nr_kstack; k++)
-		if (!strncmp(irqdelay__ksym(q, r->kstack[k], buf, sizeof(buf)), "asm_", 4))
-			return k + 1;
-	return 0;
-}
-
-/*
- * irq-delay.folded: one stack per late tick of this report, "comm;
- * interrupted kernel code outermost first_[k]" ("comm;[user]" when the
- * tick interrupted user mode), each counted once: the flame graph of where
- * the CPUs were when their timer interrupt came late.
- */
-static int irqdelay__write_folded(const struct irqdelay *q, const char *path)
-{
-	static char frames[HLD_MAX_STACK + 1][64];
-	const char *ptrs[HLD_MAX_STACK + 1];
-	char comm[HLD_COMM_LEN + 1], buf[32];
-	struct folded *fo = folded__new();
-	FILE *o;
-	int err = 0;
-
-	if (!fo)
-		return -ENOMEM;
-	for (size_t i = 0; q && i < q->nr_recs && !err; i++) {
-		const struct hld_irqdelay_record *r = &q->recs[i];
-		uint32_t k0 = irqdelay__entry_frames(q, r);
-		size_t n = 0;
-
-		memcpy(comm, r->comm, HLD_COMM_LEN);
-		comm[HLD_COMM_LEN] = '\0';
-		bpf_util__frame(frames[n], sizeof(frames[n]), comm[0] ? comm : "[unknown]");
-		ptrs[n] = frames[n];
-		n++;
-		for (uint32_t k = r->nr_kstack; k > k0 && n < HLD_MAX_STACK; k--, n++) {
-			bpf_util__frame(frames[n], sizeof(frames[n]) - 4,
-					irqdelay__ksym(q, r->kstack[k - 1], buf, sizeof(buf)));
-			strcat(frames[n], "_[k]");
-			ptrs[n] = frames[n];
-		}
-		if (n == 1)
-			ptrs[n++] = "[user]";
-		err = folded__add_frames(fo, ptrs, n, 1);
-	}
-	o = err ? NULL : fopen(path, "we");
-	if (!err && !o)
-		err = -errno;
-	if (!err)
-		err = folded__write(fo, o);
-	if (o && fclose(o) && !err)
-		err = -errno;
-	folded__free(fo);
-	return err;
-}
-
-/* Per-CPU counters and histogram, read from the maps. */
-struct id_snapshot {
-	int nr;				/* possible CPUs */
-	struct id_cpu *cpu;		/* [nr] */
-	uint64_t *hist;			/* [HLD_IRQDELAY_SLOTS][nr] */
-	uint64_t ticks, intervals, late, max_gap, max_late, perf_skips, hist_total;
-};
-
 /*
  * Make the programs write the other generation, and wait until none still
  * writes the one they wrote: q->gen is then complete, and ours to read.
@@ -463,9 +328,9 @@ static int irqdelay__flip(struct irqdelay *q)
 }
 
 /* Zero generation q->gen of the counters and the histogram. */
-static int irqdelay__clear(struct irqdelay *q, const struct id_snapshot *sn)
+static int irqdelay__clear(struct irqdelay *q, const struct irqdelay_data *sn)
 {
-	uint64_t *zero = calloc(sn->nr, sizeof(struct id_cpu));
+	uint64_t *zero = calloc(sn->nr, sizeof(struct irqdelay_cpu));
 	uint32_t key = q->gen;
 	int err = 0;
 
@@ -486,20 +351,15 @@ static int irqdelay__clear(struct irqdelay *q, const struct id_snapshot *sn)
  * Drain the counters: flip the generation, read the old one into @sn and
  * clear it. Without a loaded program @sn stays empty.
  */
-static int irqdelay__snapshot(struct irqdelay *q, struct id_snapshot *sn)
+static int irqdelay__snapshot(struct irqdelay *q, struct irqdelay_data *sn)
 {
 	int nr = q && q->skel ? q->nr_possible : 0;
 	uint32_t key;
 	int err;
 
-	memset(sn, 0, sizeof(*sn));
-	sn->nr = nr;
-	sn->cpu = calloc(nr ? nr : 1, sizeof(*sn->cpu));
-	sn->hist = calloc((size_t)(nr ? nr : 1) * HLD_IRQDELAY_SLOTS, sizeof(*sn->hist));
-	if (!sn->cpu || !sn->hist)
-		return -ENOMEM;
-	if (!nr)
-		return 0;
+	err = irqdelay__data_init(sn, nr);
+	if (err || !nr)
+		return err;
 	err = irqdelay__flip(q);
 	if (err)
 		return err;
@@ -511,163 +371,8 @@ static int irqdelay__snapshot(struct irqdelay *q, struct id_snapshot *sn)
 		if (bpf_map_lookup_elem(bpf_map__fd(q->skel->maps.hist), &key, sn->hist + k * nr))
 			return -errno;
 	}
-	for (int c = 0; c < nr; c++) {
-		sn->ticks += sn->cpu[c].ticks;
-		sn->intervals += sn->cpu[c].intervals;
-		sn->late += sn->cpu[c].late;
-		sn->perf_skips += sn->cpu[c].perf_skips;
-		if (sn->cpu[c].max_gap > sn->max_gap)
-			sn->max_gap = sn->cpu[c].max_gap;
-		if (sn->cpu[c].max_late > sn->max_late)
-			sn->max_late = sn->cpu[c].max_late;
-		for (int k = 0; k < HLD_IRQDELAY_SLOTS; k++)
-			sn->hist_total += sn->hist[k * nr + c];
-	}
+	irqdelay__data_sum(sn);
 	return irqdelay__clear(q, sn);
-}
-
-/* irq-delay.txt: the summary, the histogram per CPU, the late ticks with their stacks. */
-static int irqdelay__write_txt(const struct irqdelay *q, const struct hld_irqdelay_settings *s,
-			       const struct id_snapshot *sn, uint64_t drops, uint64_t window,
-			       const char *path)
-{
-	char range[48], buf[32], comm[HLD_COMM_LEN + 1];
-	FILE *o = fopen(path, "we");
-
-	if (!o)
-		return -errno;
-	fprintf(o, "# irq-delay (bpf): a cpu-clock hrtimer per CPU due every %llu us; a tick that "
-		"fires more than %llu us after it was due is late\n",
-		(unsigned long long)s->period_us, (unsigned long long)s->threshold_us);
-	fprintf(o, "# over the last %.3f s (since the previous report or the activation): "
-		"ticks %llu, late %llu, recorded %zu, largest lateness %.3f ms, longest gap between "
-		"ticks %.3f ms\n",
-		window / 1e9, (unsigned long long)sn->ticks, (unsigned long long)sn->late,
-		q ? q->nr_recs : 0, sn->max_late / 1e6, sn->max_gap / 1e6);
-	fprintf(o, "# dropped since activation: %llu late ticks not recorded (over max-events %llu "
-		"unreported records, or ring buffer full)\n",
-		(unsigned long long)drops, (unsigned long long)s->max_events);
-	fprintf(o, "# the histogram counts every tick once by its lateness (when it fired - when "
-		"it was due)\n");
-	fprintf(o, "# perf_event program runs the kernel skipped (another BPF context was active): "
-		"%llu, harmless: the expiry itself is measured\n",
-		(unsigned long long)sn->perf_skips);
-	for (int c = 0; c < sn->nr; c++) {
-		const struct id_cpu *v = &sn->cpu[c];
-
-		if (!v->ticks)
-			continue;
-		fprintf(o, "\nCPU %d: ticks %llu late %llu max lateness %.3f ms max gap %.3f ms\n",
-			c, (unsigned long long)v->ticks, (unsigned long long)v->late,
-			v->max_late / 1e6, v->max_gap / 1e6);
-		for (int k = 0; k < HLD_IRQDELAY_SLOTS; k++) {
-			uint64_t n = sn->hist[k * sn->nr + c];
-
-			if (n)
-				fprintf(o, "  %-24s %10llu\n", irqdelay__range(k, range, sizeof(range)),
-					(unsigned long long)n);
-		}
-	}
-	fprintf(o, "\nlate ticks (time since the first [CLOCK_MONOTONIC ns], CPU, lateness, gap, task current "
-		"when the tick fired, the kernel code the timer interrupt interrupted, innermost "
-		"first; none: user mode)\n");
-	for (size_t i = 0; q && i < q->nr_recs; i++) {
-		const struct hld_irqdelay_record *r = &q->recs[i];
-		uint32_t k0 = irqdelay__entry_frames(q, r);
-
-		memcpy(comm, r->comm, HLD_COMM_LEN);
-		comm[HLD_COMM_LEN] = '\0';
-		fprintf(o, "%.6f [%llu] cpu %u late %.3f ms gap %.3f ms pid %u tgid %u %s\n",
-			(r->hdr.ts - q->recs[0].hdr.ts) / 1e9, (unsigned long long)r->hdr.ts, r->cpu,
-			r->late_ns / 1e6, r->gap_ns / 1e6, r->pid, r->tgid, comm);
-		for (uint32_t k = k0; k < r->nr_kstack && k < k0 + ID_TXT_FRAMES; k++)
-			fprintf(o, "    %s\n", irqdelay__ksym(q, r->kstack[k], buf, sizeof(buf)));
-		if (r->nr_kstack > k0 + ID_TXT_FRAMES)
-			fprintf(o, "    (%u more frames)\n", r->nr_kstack - k0 - ID_TXT_FRAMES);
-	}
-	if (fclose(o))
-		return -errno;
-	return 0;
-}
-
-/* The summary and per-CPU histograms as members of the open object @j. */
-static void irqdelay__json_summary(struct json_writer *j, const struct id_snapshot *sn,
-				   uint64_t events, uint64_t drops)
-{
-	json__uint(j, "ticks", sn->ticks);
-	json__uint(j, "intervals", sn->intervals);
-	json__uint(j, "late", sn->late);
-	json__uint(j, "events", events);
-	json__uint(j, "drops", drops);
-	json__uint(j, "max_gap_ns", sn->max_gap);
-	json__uint(j, "max_late_ns", sn->max_late);
-	json__uint(j, "perf_skips", sn->perf_skips);
-	json__uint(j, "histogram_total", sn->hist_total);
-	json__begin_array(j, "per_cpu");
-	for (int c = 0; c < sn->nr; c++) {
-		const struct id_cpu *v = &sn->cpu[c];
-
-		if (!v->ticks)
-			continue;
-		json__begin_object(j, NULL);
-		json__int(j, "cpu", c);
-		json__uint(j, "ticks", v->ticks);
-		json__uint(j, "intervals", v->intervals);
-		json__uint(j, "starts", v->starts);
-		json__uint(j, "late", v->late);
-		json__uint(j, "max_gap_ns", v->max_gap);
-		json__uint(j, "max_late_ns", v->max_late);
-		json__uint(j, "perf_skips", v->perf_skips);
-		json__begin_array(j, "histogram");
-		for (int k = 0; k < HLD_IRQDELAY_SLOTS; k++) {
-			uint64_t n = sn->hist[k * sn->nr + c];
-
-			if (!n)
-				continue;
-			json__begin_object(j, NULL);
-			json__uint(j, "late_ns_min", k ? 1ull << (k - 1) : 0);
-			json__uint(j, "late_ns_max", k ? (1ull << k) - 1 : 0);
-			json__uint(j, "count", n);
-			json__end_object(j);
-		}
-		json__end_array(j);
-		json__end_object(j);
-	}
-	json__end_array(j);
-}
-
-/* The late ticks of this report as the array late_ticks of the open object @j. */
-static void irqdelay__json_events(struct json_writer *j, const struct irqdelay *q)
-{
-	char buf[32], addr[24], comm[HLD_COMM_LEN + 1];
-
-	json__begin_array(j, "late_ticks");
-	for (size_t i = 0; q && i < q->nr_recs; i++) {
-		const struct hld_irqdelay_record *r = &q->recs[i];
-
-		memcpy(comm, r->comm, HLD_COMM_LEN);
-		comm[HLD_COMM_LEN] = '\0';
-		json__begin_object(j, NULL);
-		json__uint(j, "t_ns", r->hdr.ts);
-		json__uint(j, "cpu", r->cpu);
-		json__uint(j, "gap_ns", r->gap_ns);
-		json__uint(j, "late_ns", r->late_ns);
-		json__uint(j, "pid", r->pid);
-		json__uint(j, "tgid", r->tgid);
-		json__str(j, "comm", comm);
-		json__uint(j, "entry_frames", irqdelay__entry_frames(q, r));
-		json__begin_array(j, "kstack");
-		for (uint32_t k = 0; k < r->nr_kstack; k++) {
-			json__begin_object(j, NULL);
-			snprintf(addr, sizeof(addr), "0x%llx", (unsigned long long)r->kstack[k]);
-			json__str(j, "addr", addr);
-			json__str(j, "sym", irqdelay__ksym(q, r->kstack[k], buf, sizeof(buf)));
-			json__end_object(j);
-		}
-		json__end_array(j);
-		json__end_object(j);
-	}
-	json__end_array(j);
 }
 
 /*
@@ -678,13 +383,9 @@ static void irqdelay__json_events(struct json_writer *j, const struct irqdelay *
  */
 static int irqdelay_report(struct diag_feature *f, const struct diag_outputs *out)
 {
-	const struct hld_irqdelay_settings *s = f->settings;
 	struct irqdelay *q = f->priv;
-	struct id_snapshot sn;
-	struct json_writer jw;
-	uint64_t drops = 0, events = 0, now = bpf_util__now_ns(), window = 0;
-	char path[PATH_MAX];
-	FILE *jf = NULL;
+	struct irqdelay_data sn;
+	uint64_t now = bpf_util__now_ns();
 	int err;
 
 	err = irqdelay__snapshot(q, &sn);
@@ -692,59 +393,29 @@ static int irqdelay_report(struct diag_feature *f, const struct diag_outputs *ou
 		err = irqdelay_poll(f);
 	if (err)
 		goto out_free;
+	sn.backend = "bpf";
+	sn.perf_event = true;
+	if (q) {
+		sn.ksyms = q->ksyms;
+		sn.recs = q->recs.recs;
+		sn.nr_recs = q->recs.nr;
+	}
 	if (q && q->skel) {
-		drops = q->skel->bss->nr_drops;
-		events = q->nr_recs;
-		window = now - q->skel->bss->since_ns;
+		sn.drops = q->skel->bss->nr_drops;
+		sn.events = q->recs.nr;
+		sn.window_ns = now - q->skel->bss->since_ns;
 	}
-	snprintf(path, sizeof(path), "%s/irq-delay.txt", out->dir);
-	err = irqdelay__write_txt(q, s, &sn, drops, window, path);
-	if (!err) {
-		snprintf(path, sizeof(path), "%s/irq-delay.folded", out->dir);
-		err = irqdelay__write_folded(q, path);
-	}
+	err = irqdelay__report_out(f, &sn, out);
 	if (err)
 		goto out_free;
-	snprintf(path, sizeof(path), "%s/irq-delay.json", out->dir);
-	jf = fopen(path, "we");
-	if (!jf) {
-		err = -errno;
-		goto out_free;
-	}
-	json__init(&jw, jf, true);
-	json__begin_object(&jw, NULL);
-	json__uint(&jw, "period_us", s->period_us);
-	json__uint(&jw, "threshold_us", s->threshold_us);
-	json__uint(&jw, "window_ns", window);
-	irqdelay__json_summary(&jw, &sn, events, drops);
-	irqdelay__json_events(&jw, q);
-	json__end_object(&jw);
-	fputc('\n', jf);
-	if (fclose(jf))
-		err = -errno;
-	if (err)
-		goto out_free;
-
-	irqdelay__json_summary(out->json, &sn, events, drops);
-	f->events = events;
-	f->drops = drops;
-	diag_feature__set_metric(f, "late", sn.late);
-	diag_feature__set_metric(f, "drops", drops);
-	diag_feature__set_metric(f, "max_gap_ns", sn.max_gap);
-	diag_feature__set_metric(f, "events", events);
-	diag_feature__set_metric(f, "ticks", sn.ticks);
-	diag_feature__set_metric(f, "intervals", sn.intervals);
-	diag_feature__set_metric(f, "max_late_ns", sn.max_late);
-	diag_feature__set_metric(f, "histogram_total", sn.hist_total);
 	err = q ? q->rec_err : 0;
 	if (q && q->skel) {	/* reported: out of the cap, and out of the next report */
-		q->skel->bss->nr_reported += q->nr_recs;
+		q->skel->bss->nr_reported += q->recs.nr;
 		q->skel->bss->since_ns = now;
-		q->nr_recs = 0;
+		q->recs.nr = 0;
 	}
 out_free:
-	free(sn.cpu);
-	free(sn.hist);
+	irqdelay__data_free(&sn);
 	return err;
 }
 
@@ -760,7 +431,7 @@ static void irqdelay_free(struct diag_feature *f)
 	irqdelay_bpf__destroy(q->skel);
 	if (q->ksyms)
 		ksyms__free(q->ksyms);
-	free(q->recs);
+	free(q->recs.recs);
 	free(q);
 	f->priv = NULL;
 }

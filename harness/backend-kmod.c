@@ -41,6 +41,8 @@ static const struct diag_ops *const kmod_features[] = {
 	&kmod_exec_monitor_ops,
 	&kmod_exit_monitor_ops,
 	&kmod_run_trace_ops,
+	&kmod_irq_stats_ops,
+	&kmod_irq_delay_ops,
 	NULL,
 };
 

@@ -511,3 +511,20 @@ int kmod__drain(int fd, uint64_t types, kmod_drain_fn fn, void *ctx)
 	free(buf);
 	return err;
 }
+
+const void *kmod__record(const void *buf, size_t len, size_t *off, unsigned int type,
+			 size_t size, int *err)
+{
+	const struct hld_record_header *h = (const void *)((const char *)buf + *off);
+
+	*err = 0;
+	if (*off + sizeof(*h) > len)
+		return NULL;
+	if (h->len < sizeof(*h) || h->len < size || *off + h->len > len ||
+	    (type != HLD_REC_NONE && h->type != type)) {
+		*err = -EPROTO;
+		return NULL;
+	}
+	*off += h->len;
+	return h;
+}

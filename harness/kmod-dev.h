@@ -173,6 +173,15 @@ typedef int (*kmod_drain_fn)(void *ctx, const void *rec, size_t size);
  */
 int kmod__drain(int fd, uint64_t types, kmod_drain_fn fn, void *ctx);
 
+/*
+ * The record at *@off in @buf (@len bytes of whole records, as a report or
+ * read() returns them), advancing *@off past it: NULL at the end (*@err 0),
+ * or on a record that is cut, shorter than @size or (unless @type is
+ * HLD_REC_NONE) not of @type (*@err -EPROTO).
+ */
+const void *kmod__record(const void *buf, size_t len, size_t *off, unsigned int type,
+			 size_t size, int *err);
+
 /* The kernel-module features, one harness/kmod-<feature>.c each. */
 extern const struct diag_ops kmod_sys_cost_ops;
 extern const struct diag_ops kmod_alloc_top_ops;
@@ -183,5 +192,7 @@ extern const struct diag_ops kmod_exec_monitor_ops;
 extern const struct diag_ops kmod_exit_monitor_ops;
 extern const struct diag_ops kmod_run_trace_ops;
 extern const struct diag_ops kmod_load_monitor_ops;
+extern const struct diag_ops kmod_irq_stats_ops;
+extern const struct diag_ops kmod_irq_delay_ops;
 
 #endif /* HLD_KMOD_DEV_H */

@@ -45,6 +45,8 @@ enum hld_record_type {
 	HLD_REC_HIGHORDER = 15,		/* struct hld_highorder_record (kernel module) */
 	HLD_REC_RUNTRACE_TOTALS = 20,	/* struct hld_runtrace_totals (kernel module) */
 	HLD_REC_LOADMON_STATS = 21,	/* struct hld_loadmon_stats (kernel module) */
+	HLD_REC_IRQSTATS = 16,		/* struct hld_irqstats_record (kernel module) */
+	HLD_REC_IRQDELAY_CPU = 17,	/* struct hld_irqdelay_cpu_record (kernel module) */
 	HLD_REC__MAX,
 };
 
@@ -445,6 +447,52 @@ struct hld_loadmon_stats {
 	__u64 capture_ns, capture_max_ns;	/* of which in captures */
 	__u64 capture_seq;	/* captures taken */
 	char kstack_why[64];	/* kstacks 0: why */
+};
+
+/* irq-stats, kernel module: the tables of a report. */
+enum hld_irqstats_table {
+	HLD_IRQSTATS_T_IRQ = 0,		/* id: IRQ number */
+	HLD_IRQSTATS_T_VECTOR = 1,	/* id: enum hld_irqstats_vector */
+	HLD_IRQSTATS_T_SOFTIRQ = 2,	/* id: softirq number, HI .. RCU */
+	HLD_IRQSTATS_T_TIMER = 3,	/* id: callback address; kind: enum hld_irqstats_timer_kind */
+	HLD_IRQSTATS_T__MAX,
+};
+
+#define HLD_IRQSTATS_NAME_LEN	32
+
+/*
+ * irq-stats, kernel module: one row of a drained generation, one per CPU
+ * and table entry. Vector and softirq rows come for every possible CPU,
+ * zero or not; IRQ and timer rows only where something was counted.
+ */
+struct hld_irqstats_record {
+	struct hld_record_header hdr;	/* ts: start of the window drained (activation or last report) */
+	__u32 table;		/* enum hld_irqstats_table */
+	__u32 cpu;
+	__u64 id;
+	__u32 kind;		/* timers: enum hld_irqstats_timer_kind */
+	__u32 pad;
+	__u64 count;
+	__u64 time_ns;
+	char name[HLD_IRQSTATS_NAME_LEN];	/* IRQs: the first handler seen on the line */
+};
+
+/*
+ * irq-delay, kernel module: one CPU's counters and lateness histogram of a
+ * drained generation, one per possible CPU (late ticks themselves are
+ * struct hld_irqdelay_record, read() from the device).
+ */
+struct hld_irqdelay_cpu_record {
+	struct hld_record_header hdr;	/* ts: start of the window drained (activation or last report) */
+	__u32 cpu;
+	__u32 pad;
+	__u64 ticks;		/* firings of the CPU's hrtimer */
+	__u64 intervals;	/* gaps measured (ticks after the first of each phase) */
+	__u64 starts;		/* first ticks of a phase: ticks - intervals */
+	__u64 late;		/* ticks more than threshold late */
+	__u64 max_gap_ns;	/* longest time between two ticks */
+	__u64 max_late_ns;	/* largest lateness */
+	__u64 hist[HLD_IRQDELAY_SLOTS];	/* slot 0 on time, k >= 1: late by [2^(k-1), 2^k) ns */
 };
 
 #endif /* HLD_RECORD_H */

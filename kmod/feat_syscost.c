@@ -202,14 +202,8 @@ static int sc_init(char *why, size_t len)
 
 static void sc_free(void)
 {
-	int cpu;
-
-	if (sc_cpus) {
-		for_each_possible_cpu(cpu)
-			vfree(sc_cpus[cpu]);
-		kfree(sc_cpus);
-		sc_cpus = NULL;
-	}
+	hld_cpu_tables_free((void **)sc_cpus);
+	sc_cpus = NULL;
 	vfree(sc_start);
 	sc_start = NULL;
 }
@@ -217,24 +211,15 @@ static void sc_free(void)
 /* The tables, at the first activation; kept to the end, for report(). */
 static int sc_alloc(void)
 {
-	int cpu;
-
 	if (sc_cpus)
 		return 0;
 	sc_start = vzalloc(array_size(SC_START_SLOTS, sizeof(*sc_start)));
-	sc_cpus = kcalloc(nr_cpu_ids, sizeof(*sc_cpus), GFP_KERNEL);
-	if (!sc_start || !sc_cpus)
-		goto undo_alloc;
-	for_each_possible_cpu(cpu) {
-		sc_cpus[cpu] = vzalloc_node(sizeof(struct sc_cpu), cpu_to_node(cpu));
-		if (!sc_cpus[cpu])
-			goto undo_alloc;
+	sc_cpus = (struct sc_cpu **)hld_cpu_tables_alloc(sizeof(struct sc_cpu));
+	if (!sc_start || !sc_cpus) {
+		sc_free();
+		return -ENOMEM;
 	}
 	return 0;
-
-undo_alloc:
-	sc_free();
-	return -ENOMEM;
 }
 
 static int sc_check(const void *settings)

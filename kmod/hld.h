@@ -46,6 +46,8 @@ extern const struct hld_feature_ops hld_execmon_ops;
 extern const struct hld_feature_ops hld_exitmon_ops;
 extern const struct hld_feature_ops hld_runtrace_ops;
 extern const struct hld_feature_ops hld_loadmon_ops;
+extern const struct hld_feature_ops hld_irqstats_ops;
+extern const struct hld_feature_ops hld_irqdelay_ops;
 
 /* Records for read(): from any context but NMI. false (counted) if the buffer is full. */
 bool hld_emit(const void *rec, u32 len);

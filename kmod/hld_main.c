@@ -50,6 +50,8 @@ static const struct hld_feature_ops *const hld_impl[HLD_FEAT__MAX] = {
 	[HLD_FEAT_exec_monitor] = &hld_execmon_ops,
 	[HLD_FEAT_exit_monitor] = &hld_exitmon_ops,
 	[HLD_FEAT_run_trace] = &hld_runtrace_ops,
+	[HLD_FEAT_irq_stats] = &hld_irqstats_ops,
+	[HLD_FEAT_irq_delay] = &hld_irqdelay_ops,
 };
 
 static struct hld_feat hld_feats[HLD_FEAT__MAX] = {
