@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,4 +116,44 @@ int kmod__report(int fd, enum diag_feature_id id, void **buf, size_t *len)
 	}
 	*len = r.written;
 	return 0;
+}
+
+#define KMOD_READ_BUF	(256u << 10)
+
+long kmod__drain(int fd, kmod_record_fn cb, void *ctx)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	long handed = 0;
+	char *buf;
+	int err = 0;
+
+	buf = malloc(KMOD_READ_BUF);
+	if (!buf)
+		return -ENOMEM;
+	while (!err && poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLIN)) {
+		ssize_t n = read(fd, buf, KMOD_READ_BUF);
+		size_t off = 0;
+
+		if (n < 0 && errno == EAGAIN)
+			break;		/* another reader took them (an O_NONBLOCK fd) */
+		if (n < 0) {
+			err = errno == EINTR ? 0 : -errno;
+			continue;
+		}
+		if (!n)
+			break;
+		while (!err && off + sizeof(struct hld_record_header) <= (size_t)n) {
+			const struct hld_record_header *h = (const void *)(buf + off);
+
+			if (h->len < sizeof(*h) || off + h->len > (size_t)n) {
+				err = -EPROTO;
+				break;
+			}
+			err = cb(ctx, h);
+			off += h->len;
+			handed++;
+		}
+	}
+	free(buf);
+	return err ? err : handed;
 }

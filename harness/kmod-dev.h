@@ -11,6 +11,7 @@
 
 #include "diag.h"
 #include "hld_ioctl.h"
+#include "hld_record.h"
 
 /* Open /dev/hld: the fd, or -errno. */
 int kmod__open(void);
@@ -37,7 +38,19 @@ int kmod__deactivate(int fd, enum diag_feature_id id);
  */
 int kmod__report(int fd, enum diag_feature_id id, void **buf, size_t *len);
 
+/*
+ * Read every record ready on @fd (opened by kmod__open(), best made
+ * O_NONBLOCK) as poll() says it is, and hand each to @cb. The device's buffers are shared by all
+ * features: a record of a type the caller does not want is read (and so
+ * taken from any other reader) and must be skipped by @cb. @cb returns 0
+ * or a -errno that stops the drain. Records handed, or -errno (-EPROTO: a
+ * malformed record).
+ */
+typedef int (*kmod_record_fn)(void *ctx, const struct hld_record_header *h);
+long kmod__drain(int fd, kmod_record_fn cb, void *ctx);
+
 /* The kernel-module features, one harness/kmod-<feature>.c each. */
 extern const struct diag_ops kmod_sys_cost_ops;
+extern const struct diag_ops kmod_reboot_ops;
 
 #endif /* HLD_KMOD_DEV_H */
