@@ -33,6 +33,7 @@ static int kmod_probe(char *why, size_t len)
 
 static const struct diag_ops *const kmod_features[] = {
 	&kmod_sys_cost_ops,
+	&kmod_mutex_monitor_ops,
 	&kmod_reboot_ops,
 	NULL,
 };

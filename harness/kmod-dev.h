@@ -51,6 +51,7 @@ long kmod__drain(int fd, kmod_record_fn cb, void *ctx);
 
 /* The kernel-module features, one harness/kmod-<feature>.c each. */
 extern const struct diag_ops kmod_sys_cost_ops;
+extern const struct diag_ops kmod_mutex_monitor_ops;
 extern const struct diag_ops kmod_reboot_ops;
 
 #endif /* HLD_KMOD_DEV_H */

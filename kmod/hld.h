@@ -39,6 +39,7 @@ struct hld_feature_ops {
 
 extern const struct hld_feature_ops hld_syscost_ops;
 extern const struct hld_feature_ops hld_reboot_ops;
+extern const struct hld_feature_ops hld_mutexmon_ops;
 
 /* Records for read(): from any context but NMI. false (counted) if the buffer is full. */
 bool hld_emit(const void *rec, u32 len);

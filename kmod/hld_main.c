@@ -41,6 +41,7 @@ struct hld_feat {
 /* The features implemented so far; the others stay NULL. */
 static const struct hld_feature_ops *const hld_impl[HLD_FEAT__MAX] = {
 	[HLD_FEAT_sys_cost] = &hld_syscost_ops,
+	[HLD_FEAT_mutex_monitor] = &hld_mutexmon_ops,
 	[HLD_FEAT_reboot] = &hld_reboot_ops,
 };
 
