@@ -5,6 +5,7 @@
 #   make test       install what is missing, build, run every test
 #   make bench      overhead benchmarks (figures and ratios, no assertions)
 #   make kmod       build the kernel module against KDIR
+#   make bench-vm   the benchmarks in a QEMU guest: none, hld.ko, eBPF, perf, bpftrace
 #
 # Quiet unless V=1. Outputs under build/.
 
@@ -183,14 +184,14 @@ VM_TESTS   ?= check_diag_cli check_tracepoint check_kprobe check_syscost check_i
 	      check_irqdelay check_runtrace check_exitmon check_execmon \
 	      check_mutexmon check_alloctop check_highorder check_reboot \
 	      check_loadmon check_bpf
-VM_KMOD_TESTS ?= check_kmod
-VM_KMOD_ACTIVATE ?=
+VM_KMOD_TESTS ?= check_kmod check_diag_cli
+VM_KMOD_ACTIVATE ?= hldbench diag sys-cost --backend=kmod --activate
 VM_CYCLES  ?= 200
 VM_TIMEOUT ?= 900
 vm_kernels = kv="$(VM_KERNELS)"; [ -n "$$kv" ] || kv=$$(tests/vm/kernels.sh --installed); \
 	[ -n "$$kv" ] || { echo "no guest kernels installed: run 'make vm-deps' as root" >&2; exit 1; };
 
-.PHONY: vm-deps vm-initramfs check-vm
+.PHONY: vm-deps vm-initramfs check-vm bench-vm
 
 vm-deps:
 	$(Q)bash tests/vm/deps.sh
@@ -207,6 +208,25 @@ check-vm: vm-deps
 	$(Q)$(vm_kernels) \
 	BUILD=$(BUILD) VM_CYCLES=$(VM_CYCLES) VM_TIMEOUT=$(VM_TIMEOUT) \
 		bash tests/vm/run.sh $$kv
+
+# make bench-vm: one boot of each VM_KERNELS guest (default: the newest
+# 6.12) with hld.ko loaded, running sys-cost, perf and load-monitor under no
+# diagnosis, the module, eBPF, perf and bpftrace, interleaved and repeated.
+VM_BENCH_KERNEL ?= $(lastword $(shell tests/vm/kernels.sh --installed 2>/dev/null))
+VM_BENCH_CMD ?= hldbench bench syscall --rounds 5 --calls 200000 && \
+	hldbench bench profile --rounds 4 && \
+	hldbench bench load-monitor --rounds 3
+bench-vm: vm-deps
+	$(Q)$(MAKE) --no-print-directory deps EXTRA_PKGS="$(BENCH_PKGS)"
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)kv="$(or $(VM_KERNELS),$(VM_BENCH_KERNEL))"; \
+	[ -n "$$kv" ] || { echo "no guest kernels installed: run 'make vm-deps' as root" >&2; exit 1; }; \
+	for k in $$kv; do \
+		BUILD=$(BUILD) VM_SUFFIX=-bench VM_TESTS= VM_KMOD_TESTS= VM_PEERS="bpftrace perf" \
+		VM_BENCH_CMD='$(VM_BENCH_CMD)' bash tests/vm/mkinitramfs.sh $$k \
+			$(BUILD)/vm/$$k-bench.cpio.gz || exit 1; \
+	done; \
+	BUILD=$(BUILD) VM_SUFFIX=-bench VM_CYCLES=0 VM_TIMEOUT=$(VM_TIMEOUT) bash tests/vm/run.sh $$kv
 
 clean:
 	$(Q)rm -rf $(BUILD)

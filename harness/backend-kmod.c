@@ -42,4 +42,5 @@ const struct diag_backend diag_backend_kmod = {
 	.name = "kmod",
 	.probe = kmod_probe,
 	.features = kmod_features,
+	.active_settings = kmod__active_settings,
 };

@@ -4,7 +4,8 @@
  * measured in one run against a floor and a peer.
  *
  * syscall: a getppid loop under nothing; the floor (no-op BPF programs on
- * raw_tp sys_enter/sys_exit); sys-cost; bpftrace doing sys-cost's job
+ * raw_tp sys_enter/sys_exit); sys-cost on the eBPF backend, and on the
+ * kernel module where hld.ko is loaded; bpftrace doing sys-cost's job
  * (count and time per syscall id). Ratios compare what each adds per call
  * with what the floor adds.
  *
@@ -50,12 +51,14 @@
 #define TRACEFS "/sys/kernel/tracing"
 
 enum bench_config {
-	CFG_NONE, CFG_FLOOR, CFG_CLOCKS, CFG_SYSCOST, CFG_SYSCOST_COUNT, CFG_BPFTRACE, CFG__MAX
+	CFG_NONE, CFG_FLOOR, CFG_CLOCKS, CFG_SYSCOST, CFG_SYSCOST_COUNT, CFG_KMOD,
+	CFG_KMOD_COUNT, CFG_BPFTRACE, CFG__MAX
 };
 
 static const char *const config_names[CFG__MAX] = {
 	"no tracing", "floor: no-op raw_tp enter+exit", "floor + 2 clock reads (reference)",
-	"hldbench sys-cost", "hldbench sys-cost time=0 (count)", "bpftrace count+time",
+	"hldbench sys-cost (eBPF)", "hldbench sys-cost time=0 (eBPF)", "hldbench sys-cost (hld.ko)",
+	"hldbench sys-cost time=0 (hld.ko)", "bpftrace count+time",
 };
 
 /* bpftrace doing sys-cost's job: count and time per syscall id. */
@@ -112,8 +115,11 @@ static int bpftrace_start(struct child_process *cp, const char *log)
 	return -ETIMEDOUT;
 }
 
-/* Measure one configuration once: ns per call in @ns, or -errno if it cannot run. */
-static int measure(enum bench_config c, long calls, const struct diag_ops *syscost,
+/*
+ * Measure one configuration once: ns per call in @ns, or -errno if it
+ * cannot run. @syscost: sys-cost on each backend, [0] eBPF, [1] the module.
+ */
+static int measure(enum bench_config c, long calls, const struct diag_ops *const syscost[2],
 		   const char *log, double *ns)
 {
 	struct child_process cp = { 0 };
@@ -132,8 +138,10 @@ static int measure(enum bench_config c, long calls, const struct diag_ops *sysco
 		break;
 	case CFG_SYSCOST:
 	case CFG_SYSCOST_COUNT:
-		f = diag__open(syscost, NULL);
-		if (f && c == CFG_SYSCOST_COUNT)
+	case CFG_KMOD:
+	case CFG_KMOD_COUNT:
+		f = diag__open(syscost[c >= CFG_KMOD], NULL);
+		if (f && (c == CFG_SYSCOST_COUNT || c == CFG_KMOD_COUNT))
 			((struct hld_syscost_settings *)f->settings)->time = 0;
 		err = f ? f->ops->activate(f) : -ENOMEM;
 		break;
@@ -169,7 +177,7 @@ static const char *const profile_names[PCFG__MAX] = {
 #define PROFILE_SLICES	20	/* per run: half on, half off */
 #define PROFILE_WARMUP_MS 50	/* spinning before the first slice, not counted */
 #define PROFILE_ROUNDS	10
-#define PROFILE_ACK_MS	5000	/* perf record's answer to a control command */
+#define PROFILE_ACK_MS	30000	/* perf record's answer to a control command (slow in TCG guests) */
 
 /* Spinner states: the profiler off, on, not counted yet, stop. */
 enum { SPIN_OFF, SPIN_ON, SPIN_WARMUP, SPIN_STOP };
@@ -635,7 +643,7 @@ int cmd_bench(int argc, char **argv)
 	bool ran[CFG__MAX] = { false }, mounted = false, want_bpftrace = true, calls_set = false;
 	bool rounds_set = false;
 	long calls = 2000000, rounds = 5;
-	const struct diag_ops *syscost;
+	const struct diag_ops *syscost[2];
 	const struct diag_backend *b;
 	char why[256], log[] = "/tmp/hldbench-bpftrace-XXXXXX";
 	cpu_set_t cpus;
@@ -687,11 +695,18 @@ int cmd_bench(int argc, char **argv)
 		return HLD_EXIT_USAGE;
 	}
 	b = diag__backend("bpf", why, sizeof(why));
-	syscost = b ? diag__find(b, "sys-cost", why, sizeof(why)) : NULL;
-	if (!syscost) {
+	syscost[0] = b ? diag__find(b, "sys-cost", why, sizeof(why)) : NULL;
+	if (!syscost[0]) {
 		fprintf(stderr, "hldbench bench: %s\n", why);
 		return HLD_EXIT_UNSUPPORTED;
 	}
+	/* The module's rows where hld.ko is loaded (the QEMU guests of make bench-vm). */
+	b = diag__backend("kmod", why, sizeof(why));
+	syscost[1] = b ? diag__find(b, "sys-cost", why, sizeof(why)) : NULL;
+	if (syscost[1] && syscost[1]->probe && syscost[1]->probe(why, sizeof(why)))
+		syscost[1] = NULL;
+	if (!syscost[1])
+		fprintf(stderr, "hldbench bench: no hld.ko rows: %s\n", why);
 	/* bpftrace's tracepoints need tracefs; mount it for the bench only. */
 	if (want_bpftrace && access(TRACEFS "/events", F_OK)) {
 		mounted = !mount("nodev", TRACEFS, "tracefs", 0, NULL);
@@ -710,7 +725,8 @@ int cmd_bench(int argc, char **argv)
 		for (int k = 0; k < CFG__MAX; k++) {
 			int err;
 
-			if (k == CFG_BPFTRACE && !want_bpftrace)
+			if ((k == CFG_BPFTRACE && !want_bpftrace) ||
+			    ((k == CFG_KMOD || k == CFG_KMOD_COUNT) && !syscost[1]))
 				continue;
 			err = measure(k, calls, syscost, log, &ns[k][r]);
 			if (err) {
@@ -734,15 +750,17 @@ int cmd_bench(int argc, char **argv)
 		med[k] = ran[k] ? stats__median(ns[k], rounds) : 0;
 	printf("getppid loop, %ld calls x %ld interleaved rounds, pinned to CPU 0 (medians)\n",
 	       calls, rounds);
-	printf("%-34s %10s %10s %12s\n", "", "ns/call", "added ns", "x floor");
+	printf("%-34s %10s %10s %8s %10s\n", "", "ns/call", "added ns", "loss %", "x floor");
 	for (int k = 0; k < CFG__MAX; k++) {
 		double added = med[k] - med[CFG_NONE], floor = med[CFG_FLOOR] - med[CFG_NONE];
 
 		if (!ran[k])
 			continue;
-		printf("%-34s %10.1f %10.1f", config_names[k], med[k], k ? added : 0.0);
+		/* loss: the loop's calls per second lost, against no tracing */
+		printf("%-34s %10.1f %10.1f %8.2f", config_names[k], med[k], k ? added : 0.0,
+		       k ? 100 * (1 - med[CFG_NONE] / med[k]) : 0.0);
 		if (k >= CFG_FLOOR)
-			printf(" %12.2f", floor > 0 ? added / floor : 0.0);
+			printf(" %10.2f", floor > 0 ? added / floor : 0.0);
 		printf("\n");
 	}
 	/* The clocks are the part of sys-cost that no design can drop: what is left is its own. */

@@ -23,6 +23,7 @@
 #include "diag.h"
 #include "flamegraph.h"
 #include "folded.h"
+#include "hld_ioctl.h"
 
 
 static const struct diag_backend *const backends[] = {
@@ -93,13 +94,17 @@ static void list_json(void)
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: hldbench diag list [--json]\n"
-		   "       hldbench diag FEATURE [--activate[=\"key=value ...\"]] [--settings]\n"
-		   "                             [--report[=\"json=1 flame=FILE.svg folded=FILE\"]]\n"
-		   "                             [--deactivate] [--test]\n\n"
+		   "       hldbench diag FEATURE [--backend=bpf|kmod] [--activate[=\"key=value ...\"]]\n"
+		   "                             [--settings] [--deactivate] [--test]\n"
+		   "                             [--report[=\"json=1 flame=FILE.svg folded=FILE\"]]\n\n"
 		   "  list          each diagnosis feature, on each backend: available, or why not\n"
 		   "  --json        machine-readable output\n"
+		   "  --backend     bpf (eBPF) or kmod (hld.ko, /dev/hld); default: the backend\n"
+		   "                FEATURE is active on, else kmod where hld.ko is loaded and\n"
+		   "                has FEATURE, else bpf\n"
 		   "  --activate    start FEATURE with these settings; it stays active after\n"
-		   "                the command exits (pinned under " DIAG_PIN_ROOT ")\n"
+		   "                the command exits (bpf: pinned under " DIAG_PIN_ROOT ";\n"
+		   "                kmod: kept by the module until --deactivate or rmmod)\n"
 		   "  --settings    the active FEATURE's settings\n"
 		   "  --report      what FEATURE collected since the last report, and what it\n"
 		   "                dropped since activation; json=1: JSON instead of text;\n"
@@ -138,17 +143,38 @@ static int pin_lock(void)
 	return fd;
 }
 
-static int feature_activate(const struct diag_ops *ops, const char *dir, const char *text)
+/*
+ * Where @b keeps a persistent activation of @ops's feature: its directory
+ * under DIAG_PIN_ROOT in @dir, or, for a backend that keeps them itself,
+ * its device. Returns whether the feature is active there now.
+ */
+static bool feature_where(const struct diag_backend *b, const struct diag_ops *ops, char *dir,
+			  size_t len)
+{
+	const struct diag_desc *d = &diag_descs[ops->id];
+	char buf[HLD_SETTINGS_MAX];
+
+	if (b->active_settings) {
+		snprintf(dir, len, "%s", HLD_DEVICE);
+		return d->settings_size <= sizeof(buf) &&
+		       !b->active_settings(ops->id, buf, d->settings_size);
+	}
+	snprintf(dir, len, "%s/%s", DIAG_PIN_ROOT, d->name);
+	return !access(dir, F_OK);
+}
+
+static int feature_activate(const struct diag_backend *b, const struct diag_ops *ops,
+			    const char *dir, const char *text)
 {
 	const struct diag_desc *d = &diag_descs[ops->id];
 	void *settings = calloc(1, d->settings_size ? d->settings_size : 1);
 	struct diag_feature *f = NULL;
-	char why[512];
+	char why[512], where[PATH_MAX];
 	int err;
 
 	if (!settings)
 		return HLD_EXIT_FAIL;
-	if (!access(dir, F_OK)) {
+	if (feature_where(b, ops, where, sizeof(where))) {
 		fprintf(stderr, "hldbench diag %s: already active: deactivate it first "
 			"(hldbench diag %s --deactivate)\n", d->name, d->name);
 		free(settings);
@@ -165,7 +191,7 @@ static int feature_activate(const struct diag_ops *ops, const char *dir, const c
 		free(settings);
 		return HLD_EXIT_USAGE;
 	}
-	if (mkdir(dir, 0700)) {
+	if (!b->active_settings && mkdir(dir, 0700)) {
 		fprintf(stderr, "hldbench diag %s: cannot create %s: %s\n", d->name, dir,
 			strerror(errno));
 		free(settings);
@@ -175,7 +201,8 @@ static int feature_activate(const struct diag_ops *ops, const char *dir, const c
 	err = f ? 0 : -ENOMEM;
 	if (!err) {
 		f->pin_dir = dir;
-		err = bpf_util__save_settings(dir, settings, d->settings_size);
+		if (!b->active_settings)
+			err = bpf_util__save_settings(dir, settings, d->settings_size);
 	}
 	if (!err)
 		err = ops->activate(f);
@@ -183,30 +210,37 @@ static int feature_activate(const struct diag_ops *ops, const char *dir, const c
 	free(settings);
 	if (err) {
 		fprintf(stderr, "hldbench diag %s: cannot activate: %s\n", d->name, strerror(-err));
-		diag__remove_dir(dir);
+		if (!b->active_settings)
+			diag__remove_dir(dir);
 		return HLD_EXIT_FAIL;
 	}
 	printf("%s activated\n", d->name);
 	return HLD_EXIT_OK;
 }
 
-/* Open the active feature in this process: settings and pinned maps. */
-static struct diag_feature *feature_reopen(const struct diag_ops *ops, const char *dir)
+/* Open the active feature in this process: its settings, and its pinned maps or device. */
+static struct diag_feature *feature_reopen(const struct diag_backend *b,
+					   const struct diag_ops *ops, const char *dir)
 {
 	const struct diag_desc *d = &diag_descs[ops->id];
+	char where[PATH_MAX];
 	struct diag_feature *f;
 	int err;
 
-	if (access(dir, F_OK)) {
-		fprintf(stderr, "hldbench diag %s: not active (hldbench diag %s --activate)\n",
-			d->name, d->name);
+	if (!feature_where(b, ops, where, sizeof(where))) {
+		fprintf(stderr, "hldbench diag %s: not active on the %s backend "
+			"(hldbench diag %s --backend=%s --activate)\n", d->name, b->name, d->name,
+			b->name);
 		return NULL;
 	}
 	f = diag__open(ops, NULL);
 	if (!f)
 		return NULL;
 	f->pin_dir = dir;
-	err = bpf_util__load_settings(dir, f->settings, d->settings_size);
+	if (b->active_settings)
+		err = b->active_settings(ops->id, f->settings, d->settings_size);
+	else
+		err = bpf_util__load_settings(dir, f->settings, d->settings_size);
 	if (!err)
 		err = ops->reopen(f);
 	if (err) {
@@ -218,10 +252,11 @@ static struct diag_feature *feature_reopen(const struct diag_ops *ops, const cha
 	return f;
 }
 
-static int feature_settings(const struct diag_ops *ops, const char *dir)
+static int feature_settings(const struct diag_backend *b, const struct diag_ops *ops,
+			    const char *dir)
 {
 	const struct diag_desc *d = &diag_descs[ops->id];
-	struct diag_feature *f = feature_reopen(ops, dir);
+	struct diag_feature *f = feature_reopen(b, ops, dir);
 	char buf[256];
 
 	if (!f)
@@ -376,7 +411,8 @@ static int report_stacks(const struct diag_desc *d, const char *tmp, const struc
  * (or, with json=1, the JSON summary) are printed; its stacks optionally
  * go to a folded file and a flame graph.
  */
-static int feature_report(const struct diag_ops *ops, const char *dir, const char *args)
+static int feature_report(const struct diag_backend *b, const struct diag_ops *ops,
+			  const char *dir, const char *args)
 {
 	const struct diag_desc *d = &diag_descs[ops->id];
 	char tmp[] = "/tmp/hldbench-report-XXXXXX", path[PATH_MAX + 32];
@@ -388,7 +424,7 @@ static int feature_report(const struct diag_ops *ops, const char *dir, const cha
 
 	if (args && report_args__parse(&ra, d->name, args))
 		return HLD_EXIT_USAGE;
-	f = feature_reopen(ops, dir);
+	f = feature_reopen(b, ops, dir);
 	if (!f)
 		return HLD_EXIT_FAIL;
 	if (!mkdtemp(tmp)) {
@@ -432,6 +468,38 @@ static int feature_report(const struct diag_ops *ops, const char *dir, const cha
 	return HLD_EXIT_OK;
 }
 
+/*
+ * Stop the active feature: unpin what it pinned (its links go, and with
+ * them the programs), or have the backend that keeps it deactivate it.
+ */
+static int feature_deactivate(const struct diag_backend *b, const struct diag_ops *ops,
+			      const char *dir)
+{
+	const struct diag_desc *d = &diag_descs[ops->id];
+	struct diag_feature *f;
+	int err;
+
+	if (!b->active_settings) {
+		if (diag__remove_dir(dir)) {
+			fprintf(stderr, "hldbench diag %s: not active\n", d->name);
+			return HLD_EXIT_FAIL;
+		}
+	} else {
+		f = feature_reopen(b, ops, dir);
+		if (!f)
+			return HLD_EXIT_FAIL;
+		err = ops->deactivate(f);
+		diag__close(f);
+		if (err) {
+			fprintf(stderr, "hldbench diag %s: cannot deactivate: %s\n", d->name,
+				strerror(-err));
+			return HLD_EXIT_FAIL;
+		}
+	}
+	printf("%s deactivated\n", d->name);
+	return HLD_EXIT_OK;
+}
+
 /* --test: the feature's ground-truth test, in a private activation. */
 static int feature_test(const struct diag_ops *ops)
 {
@@ -457,6 +525,36 @@ static void feature_help(const struct diag_desc *d)
 		printf("  none\n");
 }
 
+/*
+ * The backend for `hldbench diag FEATURE`: @name if given ("bpf", "kmod");
+ * else the one FEATURE is active on; else kmod where hld.ko is loaded and
+ * can run FEATURE; else bpf. NULL, and why in @why, if there is none.
+ */
+static const struct diag_backend *feature_backend(const char *name, const char *feature,
+						  char *why, size_t len)
+{
+	const struct diag_backend *k = &diag_backend_kmod, *bpf = &diag_backend_bpf;
+	const struct diag_ops *kops = NULL, *bops;
+	char kwhy[512], dir[PATH_MAX];
+
+	if (name && strcmp(name, "bpf") && strcmp(name, "kmod")) {
+		snprintf(why, len, "--backend: unknown backend '%s' (accepted: bpf, kmod)", name);
+		return NULL;
+	}
+	if (name)
+		return diag__backend(name, why, len);
+	if (!k->probe(kwhy, sizeof(kwhy)))
+		kops = diag__find(k, feature, kwhy, sizeof(kwhy));
+	if (kops && feature_where(k, kops, dir, sizeof(dir)))
+		return k;
+	bops = diag__find(bpf, feature, kwhy, sizeof(kwhy));
+	if (bops && feature_where(bpf, bops, dir, sizeof(dir)))
+		return bpf;
+	if (kops && (!kops->probe || !kops->probe(kwhy, sizeof(kwhy))))
+		return k;
+	return diag__backend("bpf", why, len);
+}
+
 /* Is @a one of the per-feature options? */
 static bool feature_option(const char *a)
 {
@@ -465,41 +563,69 @@ static bool feature_option(const char *a)
 	       !strcmp(a, "--settings") || !strcmp(a, "--deactivate") || !strcmp(a, "--test");
 }
 
+/* --backend=NAME or --backend NAME at @argv[*i]: NAME (*i moved past it), or NULL. */
+static const char *backend_option(int argc, char **argv, int *i)
+{
+	const char *a = argv[*i];
+
+	if (!strncmp(a, "--backend=", 10))
+		return a + 10;
+	if (!strcmp(a, "--backend") && *i + 1 < argc)
+		return argv[++*i];
+	return NULL;
+}
+
 /* `hldbench diag FEATURE OPTIONS...`: the options run in the order given. */
 static int cmd_feature(int argc, char **argv)
 {
+	const char *backend = NULL, *name;
 	const struct diag_backend *b;
 	const struct diag_ops *ops;
 	char why[512], dir[PATH_MAX];
-	bool persistent = false;
+	bool persistent = false, actions = false;
 	int ret = HLD_EXIT_OK;
 
-	b = diag__backend("bpf", why, sizeof(why));
-	ops = b ? diag__find(b, argv[0], why, sizeof(why)) : NULL;
-	if (!ops) {
-		fprintf(stderr, "hldbench diag: %s\n", why);
-		return HLD_EXIT_UNSUPPORTED;
-	}
-	if (argc < 2) {
-		usage(stderr);
-		return HLD_EXIT_USAGE;
-	}
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			feature_help(&diag_descs[ops->id]);
+			const struct diag_desc *d = diag_desc__find(argv[0]);
+
+			if (!d)
+				break;
+			feature_help(d);
 			return HLD_EXIT_OK;
 		}
 	}
 	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--backend") && i + 1 == argc) {
+			fprintf(stderr, "hldbench diag %s: --backend: needs a value (bpf or kmod)\n",
+				argv[0]);
+			return HLD_EXIT_USAGE;
+		}
+		if ((name = backend_option(argc, argv, &i))) {
+			backend = name;
+			continue;
+		}
 		if (!feature_option(argv[i])) {
 			fprintf(stderr, "hldbench diag %s: unknown option '%s'\n", argv[0], argv[i]);
 			usage(stderr);
 			return HLD_EXIT_USAGE;
 		}
+		actions = true;
 		persistent |= strcmp(argv[i], "--test");
 	}
+	b = feature_backend(backend, argv[0], why, sizeof(why));
+	ops = b ? diag__find(b, argv[0], why, sizeof(why)) : NULL;
+	if (!ops) {
+		fprintf(stderr, "hldbench diag: %s\n", why);
+		return HLD_EXIT_UNSUPPORTED;
+	}
+	if (!actions) {
+		usage(stderr);
+		return HLD_EXIT_USAGE;
+	}
 	if (ops->probe && ops->probe(why, sizeof(why))) {
-		fprintf(stderr, "hldbench diag %s: unavailable: %s\n", argv[0], why);
+		fprintf(stderr, "hldbench diag %s: unavailable on the %s backend: %s\n", argv[0],
+			b->name, why);
 		return HLD_EXIT_UNSUPPORTED;
 	}
 	if (persistent && !ops->reopen) {
@@ -512,7 +638,7 @@ static int cmd_feature(int argc, char **argv)
 		fprintf(stderr, "hldbench diag: needs root\n");
 		return HLD_EXIT_UNSUPPORTED;
 	}
-	if (persistent) {
+	if (persistent && !b->active_settings) {
 		int err = diag__pin_root();
 
 		if (err == 1)
@@ -525,24 +651,22 @@ static int cmd_feature(int argc, char **argv)
 			return HLD_EXIT_FAIL;
 		}
 	}
-	snprintf(dir, sizeof(dir), "%s/%s", DIAG_PIN_ROOT, argv[0]);
+	feature_where(b, ops, dir, sizeof(dir));
 	for (int i = 1; i < argc && ret == HLD_EXIT_OK; i++) {
 		const char *a = argv[i];
 
+		if (backend_option(argc, argv, &i))
+			continue;
 		if (!strncmp(a, "--activate", 10))
-			ret = feature_activate(ops, dir, a[10] == '=' ? a + 11 : NULL);
+			ret = feature_activate(b, ops, dir, a[10] == '=' ? a + 11 : NULL);
 		else if (!strcmp(a, "--settings"))
-			ret = feature_settings(ops, dir);
+			ret = feature_settings(b, ops, dir);
 		else if (!strncmp(a, "--report", 8))
-			ret = feature_report(ops, dir, a[8] == '=' ? a + 9 : NULL);
+			ret = feature_report(b, ops, dir, a[8] == '=' ? a + 9 : NULL);
 		else if (!strcmp(a, "--test"))
 			ret = feature_test(ops);
-		else if (diag__remove_dir(dir)) {
-			fprintf(stderr, "hldbench diag %s: not active\n", argv[0]);
-			ret = HLD_EXIT_FAIL;
-		} else {
-			printf("%s deactivated\n", argv[0]);
-		}
+		else
+			ret = feature_deactivate(b, ops, dir);
 	}
 	return ret;
 }

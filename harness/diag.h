@@ -118,7 +118,11 @@ struct diag_feature {
 	uint64_t kernel_run_ns;
 	uint64_t kernel_run_cnt;
 	bool kernel_cost_in_thread;	/* the cost is already in the diag thread's CPU time */
-	const char *pin_dir;		/* bpffs directory of a persistent activation, or NULL */
+	/*
+	 * Set for a persistent activation: its bpffs directory, or for a backend
+	 * with active_settings() the device that keeps it. NULL: private.
+	 */
+	const char *pin_dir;
 	struct diag_metric metrics[DIAG_MAX_METRICS];
 	int nr_metrics;
 };
@@ -134,6 +138,13 @@ struct diag_backend {
 	 * state), or -errno. May be NULL.
 	 */
 	int (*cost_begin)(void);
+	/*
+	 * A backend that keeps persistent activations itself (the module does)
+	 * rather than pinning them in bpffs: the settings of @id's active
+	 * persistent activation into @buf (@size bytes). 0, -ENOENT if @id is
+	 * not active, or -errno. NULL: activations are pinned under DIAG_PIN_ROOT.
+	 */
+	int (*active_settings)(enum diag_feature_id id, void *buf, size_t size);
 };
 
 extern const struct diag_backend diag_backend_bpf;

@@ -118,6 +118,23 @@ int kmod__report(int fd, enum diag_feature_id id, void **buf, size_t *len)
 	return 0;
 }
 
+int kmod__active_settings(enum diag_feature_id id, void *buf, size_t size)
+{
+	struct hld_ioc_status st = { .feature = id, .settings_size = size,
+				     .settings = (uintptr_t)buf };
+	int fd = kmod__open(), err;
+
+	if (fd < 0)
+		return fd;
+	err = ioctl(fd, HLD_IOC_STATUS, &st) ? -errno : 0;
+	close(fd);
+	if (!err && (st.state != HLD_FSTATE_ACTIVE || !(st.flags & HLD_ACTIVATE_PERSIST)))
+		err = -ENOENT;
+	if (!err && st.settings_size != size)
+		err = -EPROTO;
+	return err;
+}
+
 #define KMOD_READ_BUF	(256u << 10)
 
 long kmod__drain(int fd, kmod_record_fn cb, void *ctx)

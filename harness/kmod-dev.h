@@ -26,6 +26,13 @@ int kmod__probe(enum diag_feature_id id, char *why, size_t len);
 /* The status of @id (settings not asked for). 0 or -errno. */
 int kmod__status(int fd, enum diag_feature_id id, struct hld_ioc_status *st);
 
+/*
+ * The settings of @id's active persistent activation in the loaded module
+ * into @buf (@size bytes, the feature's settings size): 0, -ENOENT if @id
+ * is not active persistently, or -errno. diag_backend_kmod.active_settings.
+ */
+int kmod__active_settings(enum diag_feature_id id, void *buf, size_t size);
+
 /* Activate @id with @settings (@size bytes); @persist: outlive @fd. 0 or -errno. */
 int kmod__activate(int fd, enum diag_feature_id id, const void *settings, size_t size,
 		   bool persist);

@@ -123,6 +123,15 @@ if [ -f /hld/hld.ko ]; then
 		diag_list "-kmod"
 		# the kmod suite, with the module loaded
 		run_tests strict $(cat /hld/tests.kmod)
+		# make bench-vm: the benchmarks, both backends and the peers in this one boot
+		if [ -n "$(cat /hld/bench.cmd)" ]; then
+			t0=$(up)
+			echo "@@HLD BENCH-BEGIN"
+			if sh /hld/bench.cmd > /tmp/bench.log 2>&1; then st=PASS; else st=FAIL; fi
+			show /tmp/bench.log
+			echo "@@HLD BENCH-END"
+			result bench $st "$t0" "$(cat /hld/bench.cmd | cut -c1-120)"
+		fi
 
 		# permissions: 0600 keeps other users out; with the mode opened up,
 		# the CAP_SYS_ADMIN check at open still refuses them

@@ -7,12 +7,17 @@
 # lists with the dynamic loader, an unprivileged user, and tests/vm/init.sh as
 # /init.  The tree the tests expect (build/, tests/fixtures/, scenarios/) is
 # rooted at /hld, where /init runs them.
+# VM_BENCH_CMD: a shell command /init runs with hld.ko loaded, its output
+# between @@HLD BENCH-BEGIN/END (make bench-vm); VM_PEERS: peer tools copied
+# in with their libraries where installed (perf bpftrace); VM_SUFFIX: names
+# the work directory and image ($build/vm/$kver$VM_SUFFIX), so a bench image
+# does not replace the test one.
 set -euo pipefail
 kver=$1 out=$2
 top=$(cd "$(dirname "$0")/../.." && pwd)
 build=${BUILD:-$top/build}
 case $build in /*) ;; *) build=$top/$build ;; esac
-work=$build/vm/$kver
+work=$build/vm/$kver${VM_SUFFIX:-}
 root=$work/root
 
 [ -x /bin/busybox ] || { echo "no /bin/busybox: run 'make vm-deps'" >&2; exit 1; }
@@ -48,11 +53,17 @@ for p in stress-ng fio; do
 	cp "$b" "$root/usr/bin/$p"
 	extra+=("$b")
 done
+for p in ${VM_PEERS:-}; do
+	b=$(command -v $p) || { echo "  VM      no $p here: the guest runs without it" >&2; continue; }
+	cp "$b" "$root/usr/bin/$p"
+	extra+=("$b")
+done
 cp "$build/hldbench" "$root/hld/build/hldbench"
 cp "$work/tests.bpf" "$work/tests.kmod" "$root/hld/"
 # the command /init runs to activate features on the kmod backend while the
 # insmod/rmmod cycles hold /dev/hld open
 printf '%s\n' "${VM_KMOD_ACTIVATE:-}" > "$root/hld/kmod-activate.cmd"
+printf '%s\n' "${VM_BENCH_CMD:-}" > "$root/hld/bench.cmd"
 for t in "${tests[@]}"; do cp "$t" "$root/hld/build/tests/"; done
 # debug info only makes the image bigger and slower to unpack; .symtab stays
 strip --strip-debug "$root/hld/build/hldbench" "$root"/hld/build/tests/* 2>/dev/null || true

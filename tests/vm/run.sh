@@ -6,6 +6,8 @@
 # fails, when the guest does not finish within VM_TIMEOUT seconds, and on any
 # WARNING, BUG, Oops, soft lockup or hung task line in the guest's kernel log
 # (printed).  The whole console is kept in build/vm/<kver>/console.log.
+# VM_SUFFIX: boot build/vm/<kver>$VM_SUFFIX.cpio.gz instead (a bench image);
+# what the guest printed between @@HLD BENCH-BEGIN and -END is printed first.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 build=${BUILD:-$top/build}
@@ -18,8 +20,8 @@ bad_re='WARNING:|BUG:|BUG |Oops|soft lockup|hung task|blocked for more than [0-9
 rc=0
 table=()
 for kver in "$@"; do
-	initrd=$build/vm/$kver.cpio.gz
-	log=$build/vm/$kver/console.log
+	initrd=$build/vm/$kver${VM_SUFFIX:-}.cpio.gz
+	log=$build/vm/$kver${VM_SUFFIX:-}/console.log
 	mkdir -p "$(dirname "$log")"
 	if [ ! -r "/boot/vmlinuz-$kver" ] || [ ! -r "$initrd" ]; then
 		echo "vm $kver: /boot/vmlinuz-$kver or $initrd missing (make vm-deps vm-initramfs)" >&2
@@ -43,6 +45,11 @@ for kver in "$@"; do
 		echo "vm $kver: the guest did not finish (qemu exit $qrc, ${wall}s); last lines:" >&2
 		tail -n 30 "$log" >&2
 		fail=1
+	fi
+	if grep -q '@@HLD BENCH-BEGIN' "$log"; then
+		echo "== $kver: benchmarks in the guest (TCG: times are emulated, compare rows, not machines)"
+		tr -d '\r' < "$log" | sed -n '/@@HLD BENCH-BEGIN/,/@@HLD BENCH-END/p' |
+			sed -n 's/^| //p'
 	fi
 	boot=${init_up:-?}
 	suite=$( [ -n "$init_up" ] && [ -n "$done_up" ] && awk -v a="$init_up" -v b="$done_up" 'BEGIN {printf "%.0f", b - a}' || echo "?")
