@@ -9,6 +9,7 @@
  * hold time the eBPF backend cannot measure.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -261,6 +262,7 @@ static int kmod_mutexmon_report(struct diag_feature *f, const struct diag_output
 	};
 	struct mutex_drained d = { 0 };
 	struct hld_ioc_status st;
+	char why[HLD_REASON_LEN + 32];
 	uint64_t nr[4];
 	void *buf = NULL;
 	size_t len = 0;
@@ -274,6 +276,11 @@ static int kmod_mutexmon_report(struct diag_feature *f, const struct diag_output
 		err = kmod_mutexmon__parse(m, buf, len, &d);
 	if (!err)
 		err = kmod__status(m->fd, DIAG_mutex_monitor, &st);
+	if (!err && st.reason[0]) {	/* the module could not kprobe mutex_unlock */
+		snprintf(why, sizeof(why), "not available: %.*s", HLD_REASON_LEN, st.reason);
+		src.holds = false;
+		src.hold_time = why;
+	}
 	if (!err) {
 		for (int i = 0; i < 4; i++)
 			nr[i] = st.drops_cause[i];

@@ -217,12 +217,15 @@ static int mutex__row(const struct mutex_source *src, const struct mutex_drained
 				r->val.holder_pid, r->val.holder_tgid, hcomm);
 		fputc('\n', txt);
 		if (h) {
-			memcpy(hcomm, h->max_comm, HLD_COMM_LEN);
+			char mcomm[HLD_COMM_LEN + 1];
+
+			memcpy(mcomm, h->max_comm, HLD_COMM_LEN);
+			mcomm[HLD_COMM_LEN] = '\0';
 			fprintf(txt, "  held: %llu holds ended, %.3f ms total, longest %s%.3f ms by "
 				"%u/%u %s (%llu timed from a contention: lower bounds)\n",
 				(unsigned long long)h->count, h->total_ns / 1e6,
 				h->max_inexact ? ">= " : "", h->max_ns / 1e6, h->max_pid,
-				h->max_tgid, hcomm, (unsigned long long)h->inexact);
+				h->max_tgid, mcomm, (unsigned long long)h->inexact);
 		}
 		for (int i = 0; i < ks.nr; i++)
 			fprintf(txt, "    %s\n", ks.names[i]);

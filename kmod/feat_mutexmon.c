@@ -122,7 +122,8 @@ static atomic_t mx_nr_locks;
 static atomic64_t mx_drop_task;		/* waits lost: task table full, nested too deep, unmatched */
 static atomic64_t mx_drop_lock;		/* mutexes whose holds are not timed: lock table full */
 static atomic64_t mx_drop_nmi;		/* contentions in NMI, not followed */
-static bool mx_kprobe_on;
+static bool mx_kprobe_on;		/* the unlock kprobe is registered: holds are timed */
+static bool mx_kprobe_ok;		/* mutex_unlock could be kprobed at load */
 
 static struct kprobe mx_kp_unlock;	/* on mutex_unlock, filled at each activation */
 
@@ -426,8 +427,19 @@ out_irq:
 	local_irq_restore(irq);
 }
 
+/* Register the kprobe on mutex_unlock (the struct is cleared for reuse). */
+static int mx_kprobe_register(void)
+{
+	memset(&mx_kp_unlock, 0, sizeof(mx_kp_unlock));
+	mx_kp_unlock.symbol_name = "mutex_unlock";
+	mx_kp_unlock.pre_handler = mx_unlock_pre;
+	return register_kprobe(&mx_kp_unlock);
+}
+
 static int mx_init(char *why, size_t len)
 {
+	int err;
+
 	if (IS_ENABLED(CONFIG_PREEMPT_RT)) {
 		snprintf(why, len, "PREEMPT_RT kernel: mutexes are rt_mutexes, not followed here");
 		return -ENODEV;
@@ -438,6 +450,12 @@ static int mx_init(char *why, size_t len)
 		snprintf(why, len, "the kernel has no lock:contention_begin/end tracepoints");
 		return -ENODEV;
 	}
+	err = mx_kprobe_register();
+	mx_kprobe_ok = !err;
+	if (err)	/* usable, without hold times: the reason says so */
+		snprintf(why, len, "hold time not available: cannot kprobe mutex_unlock (%d)", err);
+	else
+		unregister_kprobe(&mx_kp_unlock);
 	return 0;
 }
 
@@ -528,13 +546,12 @@ static int mx_activate(const void *settings)
 		mx_cpus[cpu]->drop_rows = 0;
 		mx_cpus[cpu]->busy = false;
 	}
-	memset(&mx_kp_unlock, 0, sizeof(mx_kp_unlock));
-	mx_kp_unlock.symbol_name = "mutex_unlock";
-	mx_kp_unlock.pre_handler = mx_unlock_pre;
-	err = register_kprobe(&mx_kp_unlock);
-	if (err)
-		return err;
-	mx_kprobe_on = true;
+	if (mx_kprobe_ok) {
+		err = mx_kprobe_register();
+		if (err)
+			return err;
+		mx_kprobe_on = true;
+	}
 	err = tracepoint_probe_register(mx_tp_end, mx_probe_end, NULL);
 	if (err)
 		goto undo_kprobe;
@@ -547,8 +564,9 @@ undo_end:
 	tracepoint_probe_unregister(mx_tp_end, mx_probe_end, NULL);
 	tracepoint_synchronize_unregister();
 undo_kprobe:
+	if (mx_kprobe_on)
+		unregister_kprobe(&mx_kp_unlock);
 	mx_kprobe_on = false;
-	unregister_kprobe(&mx_kp_unlock);
 	return err;
 }
 
@@ -557,7 +575,8 @@ static void mx_deactivate(void)
 	tracepoint_probe_unregister(mx_tp_begin, mx_probe_begin, NULL);
 	tracepoint_probe_unregister(mx_tp_end, mx_probe_end, NULL);
 	tracepoint_synchronize_unregister();
-	unregister_kprobe(&mx_kp_unlock);
+	if (mx_kprobe_on)
+		unregister_kprobe(&mx_kp_unlock);
 	mx_kprobe_on = false;
 }
 
