@@ -9,8 +9,12 @@
  *    own running, and its reports drain them, with the user frames of the
  *    exited caller named by function from the files the program noted: with
  *    and without user stacks;
- *  - with no activation the report is empty.
- * Needs root and BPF; skips with the reason. The persistent case runs
+ *  - with no activation the report is empty;
+ *  - on the kernel module (hld.ko loaded: the guest), a persistent
+ *    activation kept by the module catches a child's calls, and reports
+ *    from new processes read them from /dev/hld into the log and the
+ *    report, then none.
+ * Needs root and BPF (the module for its case); skips with the reason. The persistent case runs
  * $HLDBENCH (default build/hldbench).
  */
 #include <check.h>
@@ -20,6 +24,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "bpf-util.h"
@@ -219,6 +226,71 @@ START_TEST(test_reboot_persistent)
 }
 END_TEST
 
+/* A child named TEST_COMM making TEST_CALLS reboot(2) calls with the bad magic: all EINVAL? */
+static bool reboot_child(void)
+{
+	pid_t pid = fork();
+	int status;
+
+	ck_assert_int_ge(pid, 0);
+	if (!pid) {
+		prctl(PR_SET_NAME, TEST_COMM);
+		for (int i = 0; i < TEST_CALLS; i++)
+			if (syscall(SYS_reboot, 0xdeadbeefu, 0, 0, NULL) != -1 || errno != EINVAL)
+				_exit(1);
+		_exit(0);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	return WIFEXITED(status) && !WEXITSTATUS(status);
+}
+
+/*
+ * The kernel module keeps a persistent activation: a child's calls wait in
+ * /dev/hld until a report (a new process) reads them into the log and the
+ * report; the next report has none; --deactivate ends it.
+ */
+START_TEST(test_reboot_persistent_kmod)
+{
+	const char *out = "/tmp/check_reboot_kmod.out", *rep = "/tmp/check_reboot_kmod.json";
+	char log[64], act[128];
+	struct cli_report r;
+	int fd;
+
+	if (geteuid() != 0 || access("/dev/hld", F_OK) || access(hldbench, X_OK)) {
+		printf("SKIP check_reboot persistent kmod: %s\n", geteuid() ? "needs root" :
+		       access(hldbench, X_OK) ? "no hldbench binary (set HLDBENCH)" :
+		       "no /dev/hld (hld.ko not loaded)");
+		return;
+	}
+	strcpy(log, "/tmp/check_reboot_kmod.log.XXXXXX");
+	fd = mkstemp(log);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	snprintf(act, sizeof(act), "--activate=log=%s user-stacks=1", log);
+	ck_assert_int_eq(diag(out, "--backend=kmod", act), 0);
+	ck_assert(reboot_child());
+
+	ck_assert_int_eq(diag(rep, "--backend=kmod", "--report=json=1"), 0);
+	cli_report_read(rep, &r);
+	ck_assert_int_eq(r.records, TEST_CALLS);
+	ck_assert_int_eq(r.with_ustack, TEST_CALLS);
+	ck_assert_int_ge(r.calls, TEST_CALLS);
+	ck_assert_int_eq(r.drops, 0);
+	ck_assert_int_eq(log_lines(log), TEST_CALLS);
+
+	ck_assert_int_eq(diag(rep, "--backend=kmod", "--report=json=1"), 0);
+	cli_report_read(rep, &r);
+	ck_assert_int_eq(r.records, 0);
+	ck_assert_int_eq(log_lines(log), TEST_CALLS);
+
+	ck_assert_int_eq(diag(out, "--backend=kmod", "--deactivate"), 0);
+	ck_assert_int_eq(diag(rep, "--backend=kmod", "--report=json=1"), 1);
+	unlink(out);
+	unlink(rep);
+	unlink(log);
+}
+END_TEST
+
 /* With no activation there is nothing to report, and the report says so. */
 START_TEST(test_reboot_empty)
 {
@@ -253,6 +325,7 @@ static Suite *reboot_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_loop_test(tc, test_reboot_persistent, 0,
 			    sizeof(persist_cases) / sizeof(persist_cases[0]));
+	tcase_add_test(tc, test_reboot_persistent_kmod);
 	suite_add_tcase(s, tc);
 	return s;
 }
