@@ -326,7 +326,7 @@ static Suite *reboot_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("persistent");
-	tcase_set_timeout(tc, 60);
+	tcase_set_timeout(tc, 120);	/* hldbench commands in a TCG guest */
 	tcase_add_loop_test(tc, test_reboot_persistent, 0,
 			    sizeof(persist_cases) / sizeof(persist_cases[0]));
 	tcase_add_test(tc, test_reboot_persistent_kmod);
