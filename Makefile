@@ -88,7 +88,7 @@ $(BUILD)/bpf/vmlinux.h:
 	$(Q)test -r /sys/kernel/btf/vmlinux || { echo "no /sys/kernel/btf/vmlinux: the kernel needs CONFIG_DEBUG_INFO_BTF" >&2; exit 1; }
 	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@
 
-$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(BUILD)/bpf/vmlinux.h include/hld_record.h $(wildcard bpf/*.bpf.h)
+$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(BUILD)/bpf/vmlinux.h include/hld_record.h include/hld_ustack.h $(wildcard bpf/*.bpf.h)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall \
 		-Iinclude -Ibpf -I$(BUILD)/bpf -c $< -o $@
@@ -184,8 +184,9 @@ VM_TESTS   ?= check_diag_cli check_tracepoint check_kprobe check_syscost check_i
 	      check_irqdelay check_runtrace check_exitmon check_execmon \
 	      check_mutexmon check_alloctop check_highorder check_reboot \
 	      check_loadmon check_bpf
+
 VM_KMOD_TESTS ?= check_kmod check_diag_cli
-VM_KMOD_ACTIVATE ?= hldbench diag sys-cost --backend=kmod --activate
+VM_KMOD_ACTIVATE ?= /hld/build/tests/check_kmod --activate
 VM_CYCLES  ?= 200
 VM_TIMEOUT ?= 900
 vm_kernels = kv="$(VM_KERNELS)"; [ -n "$$kv" ] || kv=$$(tests/vm/kernels.sh --installed); \

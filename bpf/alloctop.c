@@ -6,7 +6,6 @@
  * alloc-top.txt, alloc-top.json, with the drops since activation.
  */
 #include <errno.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +14,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "alloctop-report.h"
 #include "alloctop.bpf.h"
 #include "alloctop.skel.h"
 #include "bpf-util.h"
@@ -26,11 +26,6 @@ struct alloctop {
 	struct alloctop_bpf *skel;
 	struct bpf_link *link;		/* mm_page_alloc */
 	struct bpf_link *exec;		/* sched_process_exec: renames */
-};
-
-struct alloctop_row {
-	uint32_t tgid;
-	struct hld_alloctop_val val;
 };
 
 /* Usable if BPF works and the tp_btf program loads on this kernel. */
@@ -136,23 +131,8 @@ static int alloctop_deactivate(struct diag_feature *f)
 	return 0;
 }
 
-/* Most pages first; ties by tgid so the order is stable. */
-static int alloctop__cmp(const void *pa, const void *pb)
-{
-	const struct alloctop_row *a = pa, *b = pb;
-
-	if (a->val.pages != b->val.pages)
-		return a->val.pages < b->val.pages ? 1 : -1;
-	return a->tgid < b->tgid ? -1 : a->tgid > b->tgid;
-}
-
-/* The totals of one drained generation. */
-struct alloctop_sum {
-	uint64_t pages, allocs, drops;
-};
-
 /*
- * Read and delete every entry of generation @old into a sorted array.
+ * Read and delete every entry of generation @old into an array.
  * Keys are collected first and deleted after the walk, since deleting the
  * key a walk stands on restarts it. @self (a tgid, or 0) is left out, and
  * its pages and allocations are taken off @sum.
@@ -177,11 +157,6 @@ static int alloctop__rows(struct alloctop *a, uint32_t old, uint32_t self,
 		dead[ndead++] = key;
 		if (bpf_map_lookup_elem(fd, &key, &v))
 			continue;	/* no one else deletes: cannot happen */
-		if (key.tgid == self && self) {
-			sum->pages -= v.pages < sum->pages ? v.pages : sum->pages;
-			sum->allocs -= v.allocs < sum->allocs ? v.allocs : sum->allocs;
-			continue;
-		}
 		if (bpf_util__reserve((void **)rows, &cap, *nr + 1, sizeof(**rows))) {
 			err = -ENOMEM;
 			break;
@@ -194,7 +169,8 @@ static int alloctop__rows(struct alloctop *a, uint32_t old, uint32_t self,
 		if (bpf_map_delete_elem(fd, &dead[i]) && errno != ENOENT && !err)
 			err = -errno;
 	free(dead);
-	qsort(*rows, *nr, sizeof(**rows), alloctop__cmp);
+	if (self)
+		alloctop__leave_out(*rows, nr, self, sum);
 	return err;
 }
 
@@ -230,96 +206,18 @@ static int alloctop__drain(struct diag_feature *f, struct alloctop_row **rows, s
 	return alloctop__rows(a, old, f->pin_dir && !a->link ? getpid() : 0, rows, nr, sum);
 }
 
-/* The results, as JSON members of the object @j is in. */
-static void alloctop__json(struct json_writer *j, const struct alloctop_row *rows, size_t nr,
-			   size_t top, uint64_t pages, uint64_t allocs, uint64_t drops)
-{
-	char comm[HLD_COMM_LEN + 1];
-
-	json__uint(j, "events", allocs);
-	json__uint(j, "pages", pages);
-	json__uint(j, "allocs", allocs);
-	json__uint(j, "drops", drops);
-	json__uint(j, "processes", nr);
-	json__begin_array(j, "top");
-	for (size_t i = 0; i < nr && i < top; i++) {
-		memcpy(comm, rows[i].val.comm, HLD_COMM_LEN);
-		comm[HLD_COMM_LEN] = '\0';
-		json__begin_object(j, NULL);
-		json__uint(j, "tgid", rows[i].tgid);
-		json__str(j, "comm", comm);
-		json__uint(j, "pages", rows[i].val.pages);
-		json__uint(j, "allocs", rows[i].val.allocs);
-		json__end_object(j);
-	}
-	json__end_array(j);
-}
-
-/* Write alloc-top.txt: a table of the top processes. */
-static int alloctop__write_txt(FILE *o, const struct alloctop_row *rows, size_t nr, size_t top,
-			       uint64_t pages, uint64_t allocs, uint64_t drops)
-{
-	fprintf(o, "# alloc-top: pages (4 KiB) allocated per process\n");
-	fprintf(o, "# since the last report: %llu pages in %llu allocations by %zu processes; "
-		"%llu dropped since activation\n",
-		(unsigned long long)pages, (unsigned long long)allocs, nr,
-		(unsigned long long)drops);
-	fprintf(o, "%8s %-16s %12s %12s %10s\n", "TGID", "COMM", "PAGES", "ALLOCS", "MiB");
-	for (size_t i = 0; i < nr && i < top; i++)
-		fprintf(o, "%8u %-16.16s %12llu %12llu %10.1f\n", rows[i].tgid, rows[i].val.comm,
-			(unsigned long long)rows[i].val.pages,
-			(unsigned long long)rows[i].val.allocs,
-			rows[i].val.pages * 4096.0 / (1024 * 1024));
-	return ferror(o) ? -EIO : 0;
-}
-
 /* Drain the maps (since the last report) into alloc-top.txt, alloc-top.json and run.json. */
 static int alloctop_report(struct diag_feature *f, const struct diag_outputs *out)
 {
-	const struct hld_alloctop_settings *s = f->settings;
 	struct alloctop_row *rows = NULL;
 	struct alloctop_sum sum;
-	char path[PATH_MAX];
-	struct json_writer j;
 	size_t nr = 0;
-	int err;
-	FILE *o;
+	int err, err2;
 
 	err = alloctop__drain(f, &rows, &nr, &sum);
-	f->events = sum.allocs;
-	f->drops = sum.drops;
-
-	snprintf(path, sizeof(path), "%s/alloc-top.txt", out->dir);
-	o = fopen(path, "we");
-	if (!o) {
-		err = -errno;
-		goto out_free;
-	}
-	if (alloctop__write_txt(o, rows, nr, s->top, sum.pages, sum.allocs, sum.drops) && !err)
-		err = -EIO;
-	if (fclose(o) && !err)
-		err = -errno;
-
-	snprintf(path, sizeof(path), "%s/alloc-top.json", out->dir);
-	o = fopen(path, "we");
-	if (!o) {
-		err = -errno;
-		goto out_free;
-	}
-	json__init(&j, o, true);
-	json__begin_object(&j, NULL);
-	alloctop__json(&j, rows, nr, s->top, sum.pages, sum.allocs, sum.drops);
-	json__end_object(&j);
-	fputc('\n', o);
-	if (fclose(o) && !err)
-		err = -errno;
-
-	alloctop__json(out->json, rows, nr, s->top, sum.pages, sum.allocs, sum.drops);
-	diag_feature__set_metric(f, "pages", sum.pages);
-	diag_feature__set_metric(f, "drops", sum.drops);
-out_free:
+	err2 = alloctop__report_out(f, rows, nr, &sum, out);
 	free(rows);
-	return err;
+	return err ? err : err2;
 }
 
 static void alloctop_free(struct diag_feature *f)

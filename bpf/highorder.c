@@ -20,7 +20,7 @@
 
 #include "bpf-util.h"
 #include "diag.h"
-#include "folded.h"
+#include "highorder-report.h"
 #include "highorder.bpf.h"
 #include "highorder.skel.h"
 #include "ustack-files.bpf.h"
@@ -30,8 +30,6 @@
 
 #define NS_PER_MS		1000000ull
 #define HIGHORDER_SCAN_MS	100	/* how often new processes' maps are snapshotted */
-#define HIGHORDER_JSON_STACKS	200	/* stacks listed in the JSON, most frequent first */
-#define HIGHORDER_FRAME_LEN	256
 #define HIGHORDER_TRACE_FRAMES	4	/* BPF program and tracepoint glue atop a kernel stack */
 
 struct highorder {
@@ -42,17 +40,6 @@ struct highorder {
 	uint64_t next_scan_ns;
 	bool reopened;			/* reporting on a persistent activation */
 	uint64_t misses;		/* program runs skipped by the kernel (recursion) */
-};
-
-struct highorder_row {
-	struct hld_highorder_key key;
-	uint64_t count;
-};
-
-/* One stack, symbolized: frames innermost first. */
-struct highorder_stack {
-	int nr;
-	char names[HLD_MAX_STACK][HIGHORDER_FRAME_LEN];
 };
 
 /*
@@ -248,24 +235,8 @@ static int highorder_deactivate(struct diag_feature *f)
 	return 0;
 }
 
-/* Most allocations first, then by order, process and stack ids: a stable order. */
-static int highorder__cmp(const void *pa, const void *pb)
-{
-	const struct highorder_row *a = pa, *b = pb;
-
-	if (a->count != b->count)
-		return a->count < b->count ? 1 : -1;
-	if (a->key.order != b->key.order)
-		return a->key.order < b->key.order ? 1 : -1;
-	if (a->key.tgid != b->key.tgid)
-		return a->key.tgid < b->key.tgid ? -1 : 1;
-	if (a->key.kstack_id != b->key.kstack_id)
-		return a->key.kstack_id < b->key.kstack_id ? -1 : 1;
-	return a->key.ustack_id < b->key.ustack_id ? -1 : a->key.ustack_id > b->key.ustack_id;
-}
-
 /*
- * Drain what was counted since the last drain into a sorted array: flip
+ * Drain what was counted since the last drain into an array: flip
  * the program's generation, wait until no program can still count under
  * the old one, then read the old generation's entries and delete them.
  * The new generation's entries stay for the next report.
@@ -303,7 +274,6 @@ static int highorder__drain(struct highorder *h, struct highorder_row **rows, si
 	for (size_t i = 0; i < nk; i++)
 		bpf_map_delete_elem(fd, &keys[i]);
 	free(keys);
-	qsort(*rows, *nr, sizeof(**rows), highorder__cmp);
 	return err;
 }
 
@@ -317,9 +287,10 @@ static int highorder__drain(struct highorder *h, struct highorder_row **rows, si
  * ustack_paths), or placed in that file ("[file+0xoff]") when the file has
  * no symbol there or is gone.
  */
-static void highorder__stack(struct highorder *h, int32_t id, bool user, uint32_t tgid,
+static void highorder__stack(void *ctx, int32_t id, bool user, uint32_t tgid,
 			     struct highorder_stack *st)
 {
+	struct highorder *h = ctx;
 	bool kernel_named = h->ksyms && !ksyms__restricted(h->ksyms);
 	bool live = user && h->usyms && usyms__has_pid(h->usyms, tgid), have_uf = false;
 	static struct ustack_files uf;
@@ -354,220 +325,40 @@ static void highorder__stack(struct highorder *h, int32_t id, bool user, uint32_
 		} else if (!user && kernel_named) {
 			name = ksyms__name(h->ksyms, addr);
 		}
-		if (name)
-			snprintf(st->names[st->nr], HIGHORDER_FRAME_LEN, "%s", name);
-		else
-			snprintf(st->names[st->nr], HIGHORDER_FRAME_LEN, "0x%llx",
-				 (unsigned long long)ips[i]);
-		st->nr++;
+		highorder__stack_add(st, name, ips[i]);
 	}
-}
-
-/* Add one row as "comm;user outer..inner;kernel outer..inner_[k];[order N]". */
-static int highorder__fold(struct folded *fo, const char *comm, const struct highorder_stack *us,
-			   const struct highorder_stack *ks, uint32_t order, uint64_t count)
-{
-	static char frames[2 * HLD_MAX_STACK + 2][HIGHORDER_FRAME_LEN + 4];
-	const char *ptrs[2 * HLD_MAX_STACK + 2];
-	size_t n = 0;
-
-	bpf_util__frame(frames[n], HIGHORDER_FRAME_LEN, comm[0] ? comm : "[unknown]");
-	ptrs[n] = frames[n];
-	n++;
-	for (int i = us->nr - 1; i >= 0; i--, n++) {
-		bpf_util__frame(frames[n], HIGHORDER_FRAME_LEN, us->names[i]);
-		ptrs[n] = frames[n];
-	}
-	for (int i = ks->nr - 1; i >= 0; i--, n++) {
-		bpf_util__frame(frames[n], HIGHORDER_FRAME_LEN, ks->names[i]);
-		strcat(frames[n], "_[k]");
-		ptrs[n] = frames[n];
-	}
-	snprintf(frames[n], sizeof(frames[n]), "[order %u]", order);
-	ptrs[n] = frames[n];
-	n++;
-	return folded__add_frames(fo, ptrs, n, count);
-}
-
-/* The settings and totals, as JSON members of the object @j is in. */
-static void highorder__json_head(struct highorder *h, struct json_writer *j,
-				 const struct hld_highorder_settings *s, uint64_t counted)
-{
-	const struct highorder_bpf__bss *b = h && h->skel ? h->skel->bss : NULL;
-
-	json__uint(j, "order", s->order);
-	json__int(j, "tgid", s->tgid);
-	json__uint(j, "allocs", counted);
-	json__uint(j, "events", counted);
-	json__uint(j, "allocs_since_activation", b ? b->nr_allocs : 0);
-	json__uint(j, "drops", b ? b->nr_drops + h->misses : 0);
-	json__begin_object(j, "drops_by_cause");
-	json__uint(j, "program_busy", b ? h->misses : 0);
-	json__uint(j, "kernel_stack", b ? b->nr_drop_kstack : 0);
-	json__uint(j, "user_stack", b ? b->nr_drop_ustack : 0);
-	json__uint(j, "count_map_full", b ? b->nr_drop_count : 0);
-	json__int(j, "last_stack_errno", b ? -b->last_stack_err : 0);
-	json__end_object(j);
-	/* not drops: the allocation was counted, some user frames are only addresses */
-	json__uint(j, "user_stacks_not_placed", b ? b->nr_ufiles_full : 0);
-	json__uint(j, "user_frames_not_placed", b ? b->nr_ufiles_missed : 0);
-	json__bool(j, "kernel_symbols_restricted",
-		   !h || !h->ksyms || ksyms__restricted(h->ksyms));
-}
-
-/* One stack array of names, innermost first. */
-static void highorder__json_stack(struct json_writer *j, const char *key,
-				  const struct highorder_stack *st)
-{
-	json__begin_array(j, key);
-	for (int i = 0; i < st->nr; i++)
-		json__str(j, NULL, st->names[i]);
-	json__end_array(j);
-}
-
-/* Write one row to the text file and the JSON writers, and fold it. */
-static int highorder__row(struct highorder *h, const struct highorder_row *r, FILE *txt,
-			  struct json_writer *const *js, size_t nj, struct folded *fo, size_t idx)
-{
-	static struct highorder_stack ks, us;
-	char comm[HLD_COMM_LEN + 1];
-
-	memcpy(comm, r->key.comm, HLD_COMM_LEN);
-	comm[HLD_COMM_LEN] = '\0';
-	highorder__stack(h, r->key.kstack_id, false, r->key.tgid, &ks);
-	highorder__stack(h, r->key.ustack_id, true, r->key.tgid, &us);
-
-	fprintf(txt, "%llu allocations of order %u (%llu pages each) by %u %s\n",
-		(unsigned long long)r->count, r->key.order, 1ull << r->key.order,
-		r->key.tgid, comm);
-	for (int i = 0; i < ks.nr; i++)
-		fprintf(txt, "    %s\n", ks.names[i]);
-	if (r->key.ustack_id >= 0) {
-		fprintf(txt, "    --\n");
-		for (int i = 0; i < us.nr; i++)
-			fprintf(txt, "    %s\n", us.names[i]);
-	}
-	fputc('\n', txt);
-
-	for (size_t k = 0; k < nj && idx < HIGHORDER_JSON_STACKS; k++) {
-		json__begin_object(js[k], NULL);
-		json__uint(js[k], "tgid", r->key.tgid);
-		json__str(js[k], "comm", comm);
-		json__uint(js[k], "order", r->key.order);
-		json__uint(js[k], "count", r->count);
-		highorder__json_stack(js[k], "kstack", &ks);
-		highorder__json_stack(js[k], "ustack", &us);
-		json__end_object(js[k]);
-	}
-	return highorder__fold(fo, comm, &us, &ks, r->key.order, r->count);
-}
-
-/*
- * Remove the rows of process @tgid from @rows (keeping the order) and
- * return their allocations: a report on a persistent activation loads the
- * program to read its maps, and the verifier's own order-3 allocations
- * would otherwise top every report.
- */
-static uint64_t highorder__leave_out(struct highorder_row *rows, size_t *nr, uint32_t tgid)
-{
-	uint64_t sum = 0;
-	size_t n = 0;
-
-	for (size_t i = 0; i < *nr; i++) {
-		if (rows[i].key.tgid == tgid)
-			sum += rows[i].count;
-		else
-			rows[n++] = rows[i];
-	}
-	*nr = n;
-	return sum;
-}
-
-/* Open @dir/@name for writing into *@o. 0 or -errno. */
-static int highorder__open(const char *dir, const char *name, FILE **o)
-{
-	char path[PATH_MAX];
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	*o = fopen(path, "we");
-	return *o ? 0 : -errno;
 }
 
 static int highorder_report(struct diag_feature *f, const struct diag_outputs *out)
 {
-	const struct hld_highorder_settings *s = f->settings;
 	struct highorder *h = f->priv;
+	struct highorder_totals t = { .own_by = "program load" };
 	struct highorder_row *rows = NULL;
-	FILE *txt = NULL, *fold = NULL, *jf = NULL;
-	struct json_writer jw, *js[2] = { &jw, out->json };
-	struct folded *fo;
-	uint64_t counted = 0, drops = 0, own = 0;
 	size_t nr = 0;
 	int err;
 
-	fo = folded__new();
-	if (!fo)
-		return -ENOMEM;
 	err = h && h->skel ? highorder__drain(h, &rows, &nr) : 0;
 	if (!err && h && h->reopened)
-		own = highorder__leave_out(rows, &nr, getpid());
+		t.own = highorder__leave_out(rows, &nr, getpid());
 	for (size_t i = 0; !err && h && h->usyms && i < nr; i++)
 		if (rows[i].key.ustack_id >= 0 && !usyms__has_pid(h->usyms, rows[i].key.tgid))
 			usyms__add_pid(h->usyms, rows[i].key.tgid, false);
-	if (!err)
-		err = highorder__open(out->dir, "high-order.txt", &txt);
-	if (!err)
-		err = highorder__open(out->dir, "high-order.folded", &fold);
-	if (!err)
-		err = highorder__open(out->dir, "high-order.json", &jf);
-	if (err)
-		goto out_close;
-	for (size_t i = 0; i < nr; i++)
-		counted += rows[i].count;
 	if (h && h->skel) {
+		const struct highorder_bpf__bss *b = h->skel->bss;
+
 		h->misses = highorder__misses(h, f->pin_dir);
-		drops = h->skel->bss->nr_drops + h->misses;
+		t.since_activation = b->nr_allocs;
+		t.program_busy = h->misses;
+		t.kernel_stack = b->nr_drop_kstack;
+		t.user_stack = b->nr_drop_ustack;
+		t.count_map_full = b->nr_drop_count;
+		t.last_stack_err = b->last_stack_err;
+		t.user_stacks_not_placed = b->nr_ufiles_full;
+		t.user_frames_not_placed = b->nr_ufiles_missed;
 	}
-
-	json__init(&jw, jf, true);
-	json__begin_object(&jw, NULL);
-	for (int k = 0; k < 2; k++) {
-		highorder__json_head(h, js[k], s, counted);
-		json__uint(js[k], "allocs_by_reporter", own);
-		json__begin_array(js[k], "stacks");
-	}
-	fprintf(txt, "# high-order: page allocations of order >= %llu, most frequent first\n",
-		(unsigned long long)s->order);
-	fprintf(txt, "# %llu allocations counted in %zu stacks since the last report; "
-		"%llu since activation, %llu dropped since activation\n",
-		(unsigned long long)counted, nr,
-		(unsigned long long)(h && h->skel ? h->skel->bss->nr_allocs : 0),
-		(unsigned long long)drops);
-	if (own)
-		fprintf(txt, "# left out: %llu allocations by this report's own program load "
-			"(tgid %d)\n", (unsigned long long)own, (int)getpid());
-	fprintf(txt, "# kernel stack innermost first, then after -- the user stack\n\n");
-	for (size_t i = 0; i < nr && !err; i++)
-		err = highorder__row(h, &rows[i], txt, js, 2, fo, i);
-	for (int k = 0; k < 2; k++)
-		json__end_array(js[k]);
-	json__end_object(&jw);
-	fputc('\n', jf);
+	t.kernel_symbols_restricted = !h || !h->ksyms || ksyms__restricted(h->ksyms);
 	if (!err)
-		err = folded__write(fo, fold);
-
-	f->events = counted;
-	f->drops = drops;
-	diag_feature__set_metric(f, "allocs", counted);
-	diag_feature__set_metric(f, "drops", drops);
-out_close:
-	if (txt && fclose(txt) && !err)
-		err = -errno;
-	if (fold && fclose(fold) && !err)
-		err = -errno;
-	if (jf && fclose(jf) && !err)
-		err = -errno;
-	folded__free(fo);
+		err = highorder__report_out(f, rows, nr, &t, highorder__stack, h, out);
 	free(rows);
 	return err;
 }

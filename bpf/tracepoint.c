@@ -13,7 +13,8 @@
  * generation into user-side totals and folded stacks, every TP_DRAIN_MS
  * while a phase is polled (so user stacks are named while their processes
  * live), at deactivation, and at each report, which then starts the totals
- * afresh. report() writes FEATURE.txt, FEATURE.json and FEATURE.folded.
+ * afresh. report() writes FEATURE.txt, FEATURE.json and FEATURE.folded
+ * with the code the kernel-module backend shares (harness/tracepoint-report.c).
  */
 #include <errno.h>
 #include <glob.h>
@@ -31,66 +32,28 @@
 
 #include "bpf-util.h"
 #include "diag.h"
-#include "folded.h"
 #include "hld_record.h"
 #include "hld_settings.h"
-#include "syms.h"
 #include "syscall-names.h"
 #include "tracepoint.bpf.h"
+#include "tracepoint-report.h"
 #include "tracepoint.h"
 #include "tracepoint.skel.h"
 #include "ustack-files.bpf.h"
 
 #define TP_DRAIN_MS		500	/* drain period while polled */
-#define TP_DEFAULT_TOP		10
-#define TP_FRAME_LEN		256
-#define TP_MACHINERY_FRAMES	8	/* leading kernel frames searched for the tracing code */
-#define TP_MAX_REFRESH		64	/* processes whose maps are re-read per drain */
 #define TP_SUGGESTIONS		4
 #define TP_EVENTS_DIR		"/sys/kernel/tracing/events"
 #define TP_LINK			"link_tp"
 
-/* One process (as named when it hit) and its hits counted with stacks. */
-struct tp_proc {
-	uint32_t tgid;
-	char comm[TP_COMM_LEN + 1];
-	uint64_t hits;
-};
-
 struct tracepoint {
-	bool kprobe;			/* target.raw is a kernel function */
+	struct tp_report rep;		/* totals drained since the last report */
 	struct tracepoint_bpf *skel;
 	struct bpf_program *prog;	/* tp_hit, or kp_hit for a kprobe */
 	struct bpf_link *link;
-	struct tp_target target;
-	struct ksyms *ksyms;		/* NULL: kernel frames stay addresses */
-	struct usyms *usyms;
 	uint64_t run_ns, run_cnt;	/* program stats already added to the feature */
 	uint64_t next_drain_ns;
-	int nr_cpus;
-	/* drained since the last report */
-	struct folded *folded;
-	uint64_t hits;			/* every hit (the per-CPU counts) */
-	uint64_t counted;		/* of those, hits in the stack hash */
-	uint64_t *cpu_hits;
-	struct tp_proc *procs;
-	size_t nr_procs, cap_procs;
-	/* per-drain scratch */
-	pid_t refreshed[TP_MAX_REFRESH];
-	int nr_refreshed;
-	char *stack;
-	size_t stack_cap;
 };
-
-/* Loss since activation, from the program's counters and the kernel's. */
-struct tp_drops {
-	uint64_t count, kstack, ustack, missed;
-	int64_t last_kerr, last_uerr;
-	/* not losses, names: user stacks whose files were not noted, frames not placed */
-	uint64_t ufiles_full, ufiles_missed;
-};
-
-static const char *const tp_stacks_names[] = { "both", "kernel", "user", "none" };
 
 /* --- name resolution ------------------------------------------------------ */
 
@@ -282,46 +245,6 @@ int tracepoint__check(const void *settings, char *why, size_t len)
 
 /* --- draining ------------------------------------------------------------- */
 
-/* Has @tgid's map been re-read in this drain? If not, note that it now is. */
-static bool tracepoint__refresh_once(struct tracepoint *tp, pid_t tgid)
-{
-	for (int i = 0; i < tp->nr_refreshed; i++)
-		if (tp->refreshed[i] == tgid)
-			return false;
-	if (tp->nr_refreshed == TP_MAX_REFRESH)
-		return false;
-	tp->refreshed[tp->nr_refreshed++] = tgid;
-	return true;
-}
-
-/* Name user frame @addr of @tgid; an address no mapping covers re-reads the maps once per drain. */
-static const char *tracepoint__usym(struct tracepoint *tp, pid_t tgid, uint64_t addr,
-				    char *buf, size_t len)
-{
-	const char *n = usyms__name(tp->usyms, tgid, addr, buf, len);
-
-	if (!strcmp(n, "[unknown]") && tracepoint__refresh_once(tp, tgid) &&
-	    !usyms__add_pid(tp->usyms, tgid, true))
-		n = usyms__name(tp->usyms, tgid, addr, buf, len);
-	return n;
-}
-
-/* Append ";@frame@suffix" (no ';' first) to the stack being folded. 0 or -ENOMEM. */
-static int tracepoint__append(struct tracepoint *tp, size_t *len, const char *frame,
-			      const char *suffix)
-{
-	char clean[TP_FRAME_LEN];
-	size_t n;
-
-	bpf_util__frame(clean, sizeof(clean), frame);
-	n = strlen(clean) + strlen(suffix) + 2;
-	if (bpf_util__reserve((void **)&tp->stack, &tp->stack_cap, *len + n, 1))
-		return -ENOMEM;
-	*len += snprintf(tp->stack + *len, tp->stack_cap - *len, "%s%s%s", *len ? ";" : "",
-			 clean, suffix);
-	return 0;
-}
-
 /* Frames of stack @id of generation @g, innermost first; 0 if there is none. */
 static int tracepoint__read_stack(struct tracepoint *tp, uint32_t g, int32_t id, uint64_t *ips)
 {
@@ -339,146 +262,72 @@ static int tracepoint__read_stack(struct tracepoint *tp, uint32_t g, int32_t id,
 	return n;
 }
 
-/* Is @name part of the tracing machinery that leads every kernel stack? */
-static bool tracepoint__machinery(const char *name)
-{
-	return !strncmp(name, "bpf_trace_run", 13) || !strncmp(name, "__bpf_trace_", 12) ||
-	       !strncmp(name, "__traceiter_", 12) || !strncmp(name, "bpf_get_stackid", 15) ||
-	       !strncmp(name, "bpf_prog_", 9);
-}
+/* The ufiles of the key being folded, read at its first unnamed user frame. */
+struct tp_fold_files {
+	struct tracepoint *tp;
+	struct tp_ufiles_key uk;
+	struct ustack_files uf;
+	bool tried, have;
+};
 
-/* Name kernel frame @i of @ips (a return address past the first: look up addr - 1). */
-static const char *tracepoint__ksym(struct tracepoint *tp, const uint64_t *ips, int i)
+/* Name user frame @i from the file the program noted for it (see tracepoint__fold). */
+static const char *tracepoint__ufile(void *ctx, int i, char *buf, size_t len)
 {
-	if (!tp->ksyms || ksyms__restricted(tp->ksyms))
+	struct tp_fold_files *ff = ctx;
+	struct tracepoint *tp = ff->tp;
+
+	if (!ff->tried) {
+		ff->tried = true;
+		ff->have = !bpf_map_lookup_elem(bpf_map__fd(tp->skel->maps.ufiles), &ff->uk, &ff->uf);
+	}
+	if (!ff->have)
 		return NULL;
-	return ksyms__name(tp->ksyms, i ? ips[i] - 1 : ips[i]);
+	return ustack_files__symbol(&ff->uf, i, bpf_map__fd(tp->skel->maps.ustack_paths),
+				    tp->rep.usyms, buf, len);
 }
 
 /*
  * Fold one key into "comm;user outer..inner;kernel outer..inner_[k]" and
- * add @count to it. The leading kernel frames of the BPF program and the
- * tracepoint's call into it are left out: the stack starts where the
- * kernel hit the tracepoint. A stack asked for but lost is one frame,
- * "[user stack lost]" or "[kernel stack lost]_[k]", so the counts still add
- * up. A user frame the process's maps cannot name (it exited before this
- * drain) is named from the file the program noted for it in ufiles;
- * consecutive frames still unnamed are one "[unknown]".
+ * add @count to it (tracepoint-report.c leaves out the leading kernel
+ * frames of the BPF program and the tracepoint's call into it). A stack
+ * asked for but lost is one frame, "[user stack lost]" or
+ * "[kernel stack lost]_[k]", so the counts still add up. A user frame the
+ * process's maps cannot name (it exited before this drain) is named from
+ * the file the program noted for it in ufiles.
  */
 static int tracepoint__fold(struct tracepoint *tp, const struct tp_key *k, uint64_t count)
 {
-	char comm[TP_COMM_LEN + 1], buf[TP_FRAME_LEN], fbuf[TP_FRAME_LEN];
-	struct tp_ufiles_key uk = { .gen = k->gen, .tgid = k->tgid, .ustack_id = k->ustack_id };
-	static struct ustack_files uf;
+	static struct tp_fold_files ff;
+	char comm[TP_COMM_LEN + 1];
 	uint64_t ips[HLD_MAX_STACK];
-	size_t len = 0;
-	int n, first = 0, err;
-	bool unknown = false, have_uf = false;
+	int n, err;
 
+	memset(&ff, 0, sizeof(ff));
+	ff.tp = tp;
+	ff.uk.gen = k->gen;
+	ff.uk.tgid = k->tgid;
+	ff.uk.ustack_id = k->ustack_id;
 	memcpy(comm, k->comm, TP_COMM_LEN);
 	comm[TP_COMM_LEN] = '\0';
-	err = tracepoint__append(tp, &len, comm[0] ? comm : "[unknown]", "");
+	err = tp_report__begin(&tp->rep, comm);
 	if (!err && k->ustack_id == TP_STACK_LOST)
-		err = tracepoint__append(tp, &len, "[user stack lost]", "");
+		err = tp_report__frame(&tp->rep, "[user stack lost]", "");
 	n = tracepoint__read_stack(tp, k->gen, k->ustack_id, ips);
-	if (n && !usyms__has_pid(tp->usyms, k->tgid))
-		usyms__add_pid(tp->usyms, k->tgid, false);
-	while (!err && n-- > 0) {
-		const char *name = tracepoint__usym(tp, k->tgid, n ? ips[n] - 1 : ips[n], buf,
-						    sizeof(buf)), *placed;
-
-		if (!strcmp(name, "[unknown]") && !have_uf)
-			have_uf = !bpf_map_lookup_elem(bpf_map__fd(tp->skel->maps.ufiles), &uk, &uf);
-		if (!strcmp(name, "[unknown]") && have_uf) {
-			placed = ustack_files__symbol(&uf, n, bpf_map__fd(tp->skel->maps.ustack_paths),
-						      tp->usyms, fbuf, sizeof(fbuf));
-			if (placed)
-				name = placed;
-		}
-
-		/* A frame-pointer walk through code without frame pointers: one frame, not 60. */
-		if (!strcmp(name, "[unknown]") && unknown)
-			continue;
-		unknown = !strcmp(name, "[unknown]");
-		err = tracepoint__append(tp, &len, name, "");
-	}
+	if (!err)
+		err = tp_report__user(&tp->rep, k->tgid, ips, n, tracepoint__ufile, &ff);
 	if (!err && k->kstack_id == TP_STACK_LOST)
-		err = tracepoint__append(tp, &len, "[kernel stack lost]", "_[k]");
+		err = tp_report__frame(&tp->rep, "[kernel stack lost]", "_[k]");
 	n = tracepoint__read_stack(tp, k->gen, k->kstack_id, ips);
-	for (int i = 0; i < n && i < TP_MACHINERY_FRAMES; i++) {
-		const char *name = tracepoint__ksym(tp, ips, i);
-
-		if (name && tracepoint__machinery(name))
-			first = i + 1;
-	}
-	while (!err && n-- > first) {
-		const char *name = tracepoint__ksym(tp, ips, n);
-
-		if (!name) {
-			snprintf(buf, sizeof(buf), "0x%llx", (unsigned long long)ips[n]);
-			name = buf;
-		}
-		err = tracepoint__append(tp, &len, name, "_[k]");
-	}
-	return err ? err : folded__add(tp->folded, tp->stack, count);
-}
-
-/* qsort: processes by tgid, then comm (to merge) ... */
-static int tracepoint__cmp_id(const void *a, const void *b)
-{
-	const struct tp_proc *x = a, *y = b;
-
-	if (x->tgid != y->tgid)
-		return x->tgid < y->tgid ? -1 : 1;
-	return strcmp(x->comm, y->comm);
-}
-
-/* ... or by hits, most first, for the report. */
-static int tracepoint__cmp_hits(const void *a, const void *b)
-{
-	const struct tp_proc *x = a, *y = b;
-
-	if (x->hits != y->hits)
-		return x->hits < y->hits ? 1 : -1;
-	return tracepoint__cmp_id(a, b);
-}
-
-/* Merge the rows of one (tgid, comm) into one, so the table stays as small as the processes seen. */
-static void tracepoint__merge_procs(struct tracepoint *tp)
-{
-	size_t out = 0;
-
-	qsort(tp->procs, tp->nr_procs, sizeof(*tp->procs), tracepoint__cmp_id);
-	for (size_t i = 0; i < tp->nr_procs; i++) {
-		if (out && !tracepoint__cmp_id(&tp->procs[out - 1], &tp->procs[i]))
-			tp->procs[out - 1].hits += tp->procs[i].hits;
-		else
-			tp->procs[out++] = tp->procs[i];
-	}
-	tp->nr_procs = out;
-}
-
-/* Add @count hits of process @k->tgid, named @k->comm. 0 or -ENOMEM. */
-static int tracepoint__add_proc(struct tracepoint *tp, const struct tp_key *k, uint64_t count)
-{
-	struct tp_proc *p;
-
-	if (bpf_util__reserve((void **)&tp->procs, &tp->cap_procs, tp->nr_procs + 1,
-			      sizeof(*tp->procs)))
-		return -ENOMEM;
-	p = &tp->procs[tp->nr_procs++];
-	p->tgid = k->tgid;
-	memcpy(p->comm, k->comm, TP_COMM_LEN);
-	p->comm[TP_COMM_LEN] = '\0';
-	p->hits = count;
-	return 0;
+	if (!err)
+		err = tp_report__kernel(&tp->rep, ips, n);
+	return err ? err : tp_report__end(&tp->rep, k->tgid, comm, count);
 }
 
 /* Add generation @g's per-CPU hits to the totals, and zero them. */
 static int tracepoint__drain_hits(struct tracepoint *tp, uint32_t g)
 {
-	int fd = bpf_map__fd(tp->skel->maps.hits), err = 0;
-	uint64_t *vals = calloc(tp->nr_cpus, sizeof(*vals));
+	int fd = bpf_map__fd(tp->skel->maps.hits), err = 0, nr_cpus = tp->rep.nr_cpus;
+	uint64_t *vals = calloc(nr_cpus, sizeof(*vals));
 
 	if (!vals)
 		return -ENOMEM;
@@ -486,11 +335,11 @@ static int tracepoint__drain_hits(struct tracepoint *tp, uint32_t g)
 		err = -errno;
 		goto out;
 	}
-	for (int c = 0; c < tp->nr_cpus; c++) {
-		tp->cpu_hits[c] += vals[c];
-		tp->hits += vals[c];
+	for (int c = 0; c < nr_cpus; c++) {
+		tp->rep.cpu_hits[c] += vals[c];
+		tp->rep.hits += vals[c];
 	}
-	memset(vals, 0, tp->nr_cpus * sizeof(*vals));
+	memset(vals, 0, nr_cpus * sizeof(*vals));
 	if (bpf_map_update_elem(fd, &g, vals, BPF_ANY))
 		err = -errno;
 out:
@@ -541,7 +390,7 @@ static int tracepoint__drain_keys(struct tracepoint *tp, uint32_t g)
 	uint64_t count;
 	int err = 0;
 
-	tp->nr_refreshed = 0;
+	tp_report__drain_begin(&tp->rep);
 	for (void *prev = NULL; !bpf_map_get_next_key(fd, prev, &next); prev = &key) {
 		key = next;
 		if (next.gen != g)
@@ -555,10 +404,7 @@ static int tracepoint__drain_keys(struct tracepoint *tp, uint32_t g)
 	for (size_t i = 0; i < nr && !err; i++) {
 		if (bpf_map_lookup_elem(fd, &keys[i], &count))
 			continue;
-		tp->counted += count;
 		err = tracepoint__fold(tp, &keys[i], count);
-		if (!err)
-			err = tracepoint__add_proc(tp, &keys[i], count);
 	}
 	for (size_t i = 0; i < nr; i++)
 		bpf_map_delete_elem(fd, &keys[i]);
@@ -566,7 +412,7 @@ static int tracepoint__drain_keys(struct tracepoint *tp, uint32_t g)
 	tracepoint__empty_ufiles(tp, g);
 	tracepoint__empty(g ? tp->skel->maps.stacks1 : tp->skel->maps.stacks0);
 	tracepoint__empty(g ? tp->skel->maps.spill1 : tp->skel->maps.spill0);
-	tracepoint__merge_procs(tp);
+	tp_report__merge_procs(&tp->rep);
 	return err;
 }
 
@@ -669,37 +515,12 @@ static int tracepoint_probe(char *why, size_t len)
 /* The feature's state, with the name resolved and nothing loaded yet. */
 static int tracepoint__new(struct diag_feature *f)
 {
-	const struct hld_tracepoint_settings *s = f->settings;
-	char name[sizeof(s->name) + 1], why[512];
-	struct tracepoint *tp;
-	int err;
+	struct tracepoint *tp = calloc(1, sizeof(*tp));
 
-	tp = calloc(1, sizeof(*tp));
 	if (!tp)
 		return -ENOMEM;
 	f->priv = tp;
-	tp->kprobe = f->ops->id == DIAG_kprobe;
-	snprintf(name, sizeof(name), "%.*s", (int)sizeof(s->name), s->name);
-	if (tp->kprobe) {
-		err = kprobe__resolve(name, why, sizeof(why));
-		snprintf(tp->target.raw, sizeof(tp->target.raw), "%.*s", TP_NAME_LEN - 1, name);
-		tp->target.sysnr = -1;
-	} else {
-		err = tracepoint__resolve(name, &tp->target, why, sizeof(why));
-	}
-	if (err)
-		return err;
-	tp->nr_cpus = libbpf_num_possible_cpus();
-	if (tp->nr_cpus <= 0)
-		return tp->nr_cpus ? tp->nr_cpus : -EINVAL;
-	tp->cpu_hits = calloc(tp->nr_cpus, sizeof(*tp->cpu_hits));
-	tp->folded = folded__new();
-	tp->usyms = usyms__new();
-	if (!tp->cpu_hits || !tp->folded || !tp->usyms)
-		return -ENOMEM;
-	if (s->stacks == HLD_TP_STACKS_BOTH || s->stacks == HLD_TP_STACKS_KERNEL)
-		tp->ksyms = ksyms__load();	/* NULL: kernel frames stay addresses */
-	return 0;
+	return tp_report__init(&tp->rep, f);
 }
 
 /* Open the programs with the settings in .rodata and load them, on the maps pinned in @pin_dir if set. */
@@ -720,10 +541,10 @@ static int tracepoint__load(struct tracepoint *tp, const struct hld_tracepoint_s
 	((char *)ro->targ_comm)[TP_COMM_LEN - 1] = '\0';
 	ro->want_kernel = s->stacks == HLD_TP_STACKS_BOTH || s->stacks == HLD_TP_STACKS_KERNEL;
 	ro->want_user = s->stacks == HLD_TP_STACKS_BOTH || s->stacks == HLD_TP_STACKS_USER;
-	ro->targ_sysnr = tp->target.sysnr;
-	ro->sys_exit = tp->target.sys_exit;
-	tp->prog = tp->kprobe ? tp->skel->progs.kp_hit : tp->skel->progs.tp_hit;
-	bpf_program__set_autoload(tp->kprobe ? tp->skel->progs.tp_hit : tp->skel->progs.kp_hit,
+	ro->targ_sysnr = tp->rep.target.sysnr;
+	ro->sys_exit = tp->rep.target.sys_exit;
+	tp->prog = tp->rep.kprobe ? tp->skel->progs.kp_hit : tp->skel->progs.tp_hit;
+	bpf_program__set_autoload(tp->rep.kprobe ? tp->skel->progs.tp_hit : tp->skel->progs.kp_hit,
 				  false);
 	err = pin_dir ? bpf_util__pin_maps(tp->skel->obj, pin_dir) : 0;
 	if (!err)
@@ -757,10 +578,10 @@ static int tracepoint_activate(struct diag_feature *f)
 		if (err)
 			return err;
 	}
-	if (tp->kprobe)
-		tp->link = bpf_program__attach_kprobe(tp->prog, false, tp->target.raw);
+	if (tp->rep.kprobe)
+		tp->link = bpf_program__attach_kprobe(tp->prog, false, tp->rep.target.raw);
 	else
-		tp->link = bpf_program__attach_raw_tracepoint(tp->prog, tp->target.raw);
+		tp->link = bpf_program__attach_raw_tracepoint(tp->prog, tp->rep.target.raw);
 	if (!tp->link)
 		return -errno;
 	tp->next_drain_ns = bpf_util__now_ns() + TP_DRAIN_MS * 1000000ull;
@@ -862,238 +683,6 @@ static void tracepoint__drops(struct tracepoint *tp, const char *pin_dir, struct
 	d->missed = tracepoint__missed(tp, pin_dir);
 }
 
-/* Every loss since activation, whatever its cause. */
-static uint64_t tracepoint__drops_sum(const struct tp_drops *d)
-{
-	return d->count + d->kstack + d->ustack + d->missed;
-}
-
-/* qsort: folded entries, most hits first, then by text. */
-static int tracepoint__cmp_stack(const void *a, const void *b)
-{
-	const struct folded_entry *x = *(const struct folded_entry *const *)a;
-	const struct folded_entry *y = *(const struct folded_entry *const *)b;
-
-	if (x->count != y->count)
-		return x->count < y->count ? 1 : -1;
-	return strcmp(x->stack, y->stack);
-}
-
-/* The folded stacks, most hits first (an array to free), or NULL when there are none. */
-static const struct folded_entry **tracepoint__stacks(struct tracepoint *tp, size_t *nr)
-{
-	const struct folded_entry **v, *e;
-	size_t i;
-
-	*nr = tp ? folded__nr_stacks(tp->folded) : 0;
-	if (!*nr)
-		return NULL;
-	v = calloc(*nr, sizeof(*v));
-	if (!v) {
-		*nr = 0;
-		return NULL;
-	}
-	folded__for_each(tp->folded, e, i)
-		v[i] = e;
-	qsort(v, *nr, sizeof(*v), tracepoint__cmp_stack);
-	return v;
-}
-
-/* "any" or the number, for the filters line. */
-static const char *tracepoint__id(int64_t v, char *buf, size_t len)
-{
-	if (v < 0)
-		return "any";
-	snprintf(buf, len, "%lld", (long long)v);
-	return buf;
-}
-
-/* One stack of FEATURE.txt: its hits, then its frames leaf first, one a line. */
-static void tracepoint__txt_stack(FILE *o, const struct folded_entry *e, uint64_t hits)
-{
-	const char *end = e->stack + e->len, *p;
-
-	fprintf(o, "%10llu hit%s (%.1f%%)\n", (unsigned long long)e->count,
-		e->count == 1 ? "" : "s", hits ? 100.0 * e->count / hits : 0);
-	while (end > e->stack) {
-		for (p = end; p > e->stack && p[-1] != ';'; p--)
-			;
-		fprintf(o, "%14s%.*s\n", "", (int)(end - p), p);
-		end = p > e->stack ? p - 1 : p;
-	}
-}
-
-/* FEATURE.txt: totals and drops, then per CPU, top processes and top stacks. */
-static int tracepoint__write_txt(const char *feature, struct tracepoint *tp,
-				 const struct hld_tracepoint_settings *s,
-				 const struct tp_drops *d, const struct folded_entry **stacks,
-				 size_t nr_stacks, const char *path)
-{
-	size_t top = s->top ? s->top : TP_DEFAULT_TOP;
-	uint64_t hits = tp ? tp->hits : 0;
-	char b1[24], b2[24], b3[24];
-	FILE *o = fopen(path, "we");
-
-	if (!o)
-		return -errno;
-	fprintf(o, "%s %.64s", feature, s->name);
-	if (tp && !tp->kprobe)
-		fprintf(o, " (raw tracepoint %s%s)", tp->target.raw,
-			tp->target.sysnr >= 0 ? ", one syscall" : "");
-	fprintf(o, ": %llu hits since the last report, %llu dropped since activation\n",
-		(unsigned long long)hits, (unsigned long long)tracepoint__drops_sum(d));
-	fprintf(o, "filters: tgid %s, pid %s, cpu %s, comm %.16s; stacks: %s\n",
-		tracepoint__id(s->tgid, b1, sizeof(b1)), tracepoint__id(s->pid, b2, sizeof(b2)),
-		tracepoint__id(s->cpu, b3, sizeof(b3)), s->comm[0] ? s->comm : "any",
-		(unsigned)s->stacks < HLD_TP_STACKS__MAX ? tp_stacks_names[s->stacks] : "?");
-	if (tracepoint__drops_sum(d))
-		fprintf(o, "dropped: %llu hits not counted (the program was already running on "
-			"that CPU), %llu counted without their stacks (stack hash full), "
-			"%llu without the kernel stack, %llu without the user stack "
-			"(stack maps full or a bucket taken)\n",
-			(unsigned long long)d->missed, (unsigned long long)d->count,
-			(unsigned long long)d->kstack, (unsigned long long)d->ustack);
-	if (d->ufiles_full || d->ufiles_missed)
-		fprintf(o, "user frames of exited processes: %llu stacks without their files "
-			"(ufiles full), %llu frames whose mapping was not found: named [unknown]\n",
-			(unsigned long long)d->ufiles_full, (unsigned long long)d->ufiles_missed);
-
-	fprintf(o, "\nper CPU\n%-4s %12s\n", "cpu", "hits");
-	for (int c = 0; tp && c < tp->nr_cpus; c++)
-		if (tp->cpu_hits[c])
-			fprintf(o, "%-4d %12llu\n", c, (unsigned long long)tp->cpu_hits[c]);
-
-	fprintf(o, "\ntop processes\n%-8s %-16s %12s\n", "tgid", "comm", "hits");
-	for (size_t i = 0; tp && i < tp->nr_procs && i < top; i++)
-		fprintf(o, "%-8u %-16s %12llu\n", tp->procs[i].tgid, tp->procs[i].comm,
-			(unsigned long long)tp->procs[i].hits);
-	if (tp && tp->nr_procs > top)
-		fprintf(o, "(%zu more in %s.json)\n", tp->nr_procs - top, feature);
-
-	fprintf(o, "\ntop stacks, leaf first (%zu unique; all in %s.folded)\n", nr_stacks, feature);
-	for (size_t i = 0; i < nr_stacks && i < top; i++)
-		tracepoint__txt_stack(o, stacks[i], hits);
-	if (fclose(o))
-		return -errno;
-	return 0;
-}
-
-/*
- * What was probed (a kprobe's function; a tracepoint's name, raw name and
- * syscall), the totals and the drops, as members of the JSON object @j is in.
- */
-static void tracepoint__json_head(struct json_writer *j, const char *feature,
-				  struct tracepoint *tp, const struct hld_tracepoint_settings *s,
-				  const struct tp_drops *d)
-{
-	if (!strcmp(feature, "kprobe")) {
-		json__str(j, "function", s->name);
-	} else {
-		json__str(j, "name", s->name);
-		json__str(j, "raw_tracepoint", tp ? tp->target.raw : NULL);
-		if (tp && tp->target.sysnr >= 0)
-			json__int(j, "syscall_nr", tp->target.sysnr);
-		else
-			json__null(j, "syscall_nr");
-	}
-	json__uint(j, "hits", tp ? tp->hits : 0);
-	json__uint(j, "hits_with_stacks", tp ? tp->counted : 0);
-	json__uint(j, "drops", tracepoint__drops_sum(d));
-	json__begin_object(j, "drops_by_cause");
-	json__uint(j, "runs_missed", d->missed);
-	json__uint(j, "stack_hash_full", d->count);
-	json__uint(j, "kernel_stack", d->kstack);
-	json__uint(j, "user_stack", d->ustack);
-	json__int(j, "last_kernel_stack_errno", -d->last_kerr);
-	json__int(j, "last_user_stack_errno", -d->last_uerr);
-	json__end_object(j);
-	json__uint(j, "user_stacks_without_files", d->ufiles_full);
-	json__uint(j, "user_frames_unmapped", d->ufiles_missed);
-	json__uint(j, "processes", tp ? tp->nr_procs : 0);
-	json__uint(j, "unique_stacks", tp ? folded__nr_stacks(tp->folded) : 0);
-}
-
-/* FEATURE.json: every CPU, process and stack of this report. */
-static int tracepoint__write_json(const char *feature, struct tracepoint *tp,
-				  const struct hld_tracepoint_settings *s,
-				  const struct tp_drops *d, const struct folded_entry **stacks,
-				  size_t nr_stacks, const char *path)
-{
-	struct json_writer j;
-	FILE *o = fopen(path, "we");
-
-	if (!o)
-		return -errno;
-	json__init(&j, o, true);
-	json__begin_object(&j, NULL);
-	json__str(&j, "backend", "bpf");
-	tracepoint__json_head(&j, feature, tp, s, d);
-	json__begin_object(&j, "filters");
-	json__int(&j, "tgid", s->tgid);
-	json__int(&j, "pid", s->pid);
-	json__int(&j, "cpu", s->cpu);
-	json__str(&j, "comm", s->comm[0] ? s->comm : NULL);
-	json__str(&j, "stacks", (unsigned)s->stacks < HLD_TP_STACKS__MAX ?
-		  tp_stacks_names[s->stacks] : NULL);
-	json__end_object(&j);
-	json__begin_array(&j, "by_cpu");
-	for (int c = 0; tp && c < tp->nr_cpus; c++) {
-		json__begin_object(&j, NULL);
-		json__int(&j, "cpu", c);
-		json__uint(&j, "hits", tp->cpu_hits[c]);
-		json__end_object(&j);
-	}
-	json__end_array(&j);
-	json__begin_array(&j, "by_process");
-	for (size_t i = 0; tp && i < tp->nr_procs; i++) {
-		json__begin_object(&j, NULL);
-		json__uint(&j, "tgid", tp->procs[i].tgid);
-		json__str(&j, "comm", tp->procs[i].comm);
-		json__uint(&j, "hits", tp->procs[i].hits);
-		json__end_object(&j);
-	}
-	json__end_array(&j);
-	json__begin_array(&j, "stacks");
-	for (size_t i = 0; i < nr_stacks; i++) {
-		json__begin_object(&j, NULL);
-		json__uint(&j, "hits", stacks[i]->count);
-		json__str(&j, "folded", stacks[i]->stack);
-		json__end_object(&j);
-	}
-	json__end_array(&j);
-	json__end_object(&j);
-	fputc('\n', o);
-	if (fclose(o))
-		return -errno;
-	return 0;
-}
-
-/* FEATURE.folded: the stacks of this report, for the flame graph. */
-static int tracepoint__write_folded(struct tracepoint *tp, const char *path)
-{
-	FILE *o = fopen(path, "we");
-	int err = 0;
-
-	if (!o)
-		return -errno;
-	if (tp)
-		err = folded__write(tp->folded, o);
-	if (fclose(o) && !err)
-		err = -errno;
-	return err;
-}
-
-/* Forget what was reported: the next report starts from zero. */
-static int tracepoint__reset(struct tracepoint *tp)
-{
-	folded__free(tp->folded);
-	tp->folded = folded__new();
-	memset(tp->cpu_hits, 0, tp->nr_cpus * sizeof(*tp->cpu_hits));
-	tp->hits = tp->counted = 0;
-	tp->nr_procs = 0;
-	return tp->folded ? 0 : -ENOMEM;
-}
-
 /*
  * Drain what the program counted since the last drain, write
  * FEATURE.txt, .json and .folded with everything since the last report,
@@ -1101,48 +690,20 @@ static int tracepoint__reset(struct tracepoint *tp)
  */
 static int tracepoint_report(struct diag_feature *f, const struct diag_outputs *out)
 {
-	const struct hld_tracepoint_settings *s = f->settings;
-	const char *feature = diag_descs[f->ops->id].name;
 	struct tracepoint *tp = f->priv;
-	const struct folded_entry **stacks;
-	char path[PATH_MAX];
 	struct tp_drops d;
-	size_t nr_stacks;
 	int err = 0, e;
 
 	if (tp && !tp->skel)
 		tp = NULL;
 	if (tp)
 		err = tracepoint__drain(tp);
-	if (tp)
-		qsort(tp->procs, tp->nr_procs, sizeof(*tp->procs), tracepoint__cmp_hits);
 	tracepoint__drops(tp, f->pin_dir, &d);
-	stacks = tracepoint__stacks(tp, &nr_stacks);
-	snprintf(path, sizeof(path), "%s/%s.txt", out->dir, feature);
-	e = tracepoint__write_txt(feature, tp, s, &d, stacks, nr_stacks, path);
-	err = err ? err : e;
-	snprintf(path, sizeof(path), "%s/%s.json", out->dir, feature);
-	e = tracepoint__write_json(feature, tp, s, &d, stacks, nr_stacks, path);
-	err = err ? err : e;
-	snprintf(path, sizeof(path), "%s/%s.folded", out->dir, feature);
-	e = tracepoint__write_folded(tp, path);
-	err = err ? err : e;
-	free(stacks);
-
-	f->events = tp ? tp->hits : 0;
-	f->drops = tracepoint__drops_sum(&d);
-	tracepoint__json_head(out->json, feature, tp, s, &d);
-	json__str(out->json, "top_process", tp && tp->nr_procs ? tp->procs[0].comm : NULL);
+	e = tp_report__out(f, tp ? &tp->rep : NULL, &d, "bpf", out);
 	/* Mean BPF run time per hit (filtered-out hits included); NaN when stats were off. */
 	json__double(out->json, "bpf_run_ns_per_run",
 		     f->kernel_run_cnt ? (double)f->kernel_run_ns / f->kernel_run_cnt : NAN);
-	diag_feature__set_metric(f, "hits", f->events);
-	diag_feature__set_metric(f, "drops", f->drops);
-	if (tp) {
-		e = tracepoint__reset(tp);
-		err = err ? err : e;
-	}
-	return err;
+	return err ? err : e;
 }
 
 /* Detach if still attached, unload, and free the symbol tables and totals. */
@@ -1154,15 +715,7 @@ static void tracepoint_free(struct diag_feature *f)
 		return;
 	tracepoint_deactivate(f);
 	tracepoint_bpf__destroy(tp->skel);
-	if (tp->ksyms)
-		ksyms__free(tp->ksyms);
-	if (tp->usyms)
-		usyms__free(tp->usyms);
-	if (tp->folded)
-		folded__free(tp->folded);
-	free(tp->cpu_hits);
-	free(tp->procs);
-	free(tp->stack);
+	tp_report__free(&tp->rep);
 	free(tp);
 	f->priv = NULL;
 }

@@ -11,45 +11,14 @@
  * check it still is that inode and name the function
  * (ustack_files__symbol(), bpf/ustack-files.c), else show
  * "[file+0xoffset]". Used by exit-monitor, high-order, reboot and
- * tracepoint; perf keeps its processes' executables' paths the same way.
+ * tracepoint (exit-monitor's kernel module fills struct ustack_files too,
+ * kmod/feat_exitmon.c); perf keeps its processes' executables' paths the same way.
  */
 #ifndef HLD_USTACK_FILES_BPF_H
 #define HLD_USTACK_FILES_BPF_H
 
 #include "hld_record.h"
-
-#define USTACK_FILES		8	/* distinct files named per stack */
-#define USTACK_FILE_NAME	48	/* bytes of a file's base name */
-#define USTACK_NO_FILE		0xff	/* idx: anonymous memory, or the lookup failed */
-#define USTACK_VDSO		0xfe	/* idx: the vDSO */
-#define USTACK_PATH_NAMES	12	/* path components kept, innermost first */
-#define USTACK_PATH_NAME_LEN	48	/* bytes per component, NUL included */
-#define USTACK_PATHS		2048	/* files whose path is kept (least recently used go) */
-
-/* A mapped file: inode and device (kernel encoding: major << 20 | minor). */
-struct ustack_file_id {
-	__u64 ino;
-	__u32 dev;
-	__u32 pad;
-};
-
-/* Value of ustack_paths: a file's path, innermost component first. */
-struct ustack_path {
-	__u32 nr_names;		/* components in names[]; USTACK_PATH_NAMES: maybe cut */
-	__u32 pad;
-	char names[USTACK_PATH_NAMES][USTACK_PATH_NAME_LEN];
-};
-
-struct ustack_files {
-	__u64 off[HLD_MAX_STACK];	/* offset of each frame in its file */
-	__u8 idx[HLD_MAX_STACK];	/* index into files[], or USTACK_NO_FILE/VDSO */
-	__u32 nr_frames;		/* frames looked up */
-	__u32 nr_files;			/* valid entries in files[] */
-	__s32 vma_err;			/* first bpf_find_vma() error (-EBUSY: mm locked), 0 if none */
-	__u32 pad;
-	char files[USTACK_FILES][USTACK_FILE_NAME];	/* base names */
-	struct ustack_file_id ids[USTACK_FILES];	/* key of each file in ustack_paths */
-};
+#include "hld_ustack.h"	/* the structs, shared with the kernel module */
 
 #ifdef __bpf__
 
@@ -249,7 +218,7 @@ static __always_inline __u32 ustack_files__fill(struct ustack_files *uf, const _
 
 #endif /* USTACK_FILES_PATHS_ONLY */
 
-#else /* user space */
+#elif !defined(__KERNEL__) /* user space; the kernel module uses the structs only */
 
 #include <stdio.h>
 
@@ -294,6 +263,6 @@ static inline const char *ustack_files__name(const struct ustack_files *uf, unsi
 	return buf;
 }
 
-#endif /* __bpf__ */
+#endif /* __bpf__, user space */
 
 #endif /* HLD_USTACK_FILES_BPF_H */

@@ -33,6 +33,12 @@ static int kmod_probe(char *why, size_t len)
 
 static const struct diag_ops *const kmod_features[] = {
 	&kmod_sys_cost_ops,
+	&kmod_alloc_top_ops,
+	&kmod_high_order_ops,
+	&kmod_kprobe_ops,
+	&kmod_tracepoint_ops,
+	&kmod_exec_monitor_ops,
+	&kmod_exit_monitor_ops,
 	&kmod_mutex_monitor_ops,
 	&kmod_reboot_ops,
 	NULL,

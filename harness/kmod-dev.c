@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * kmod-dev.c - user side of /dev/hld: open, probe, activate, deactivate,
- * status and report, for the kernel-module features (harness/kmod-*.c).
+ * status and report, for the kernel-module features (harness/kmod-*.c), and
+ * the one reader of the records of read(), shared by them.
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -135,42 +136,345 @@ int kmod__active_settings(enum diag_feature_id id, void *buf, size_t size)
 	return err;
 }
 
-#define KMOD_READ_BUF	(256u << 10)
-
-long kmod__drain(int fd, kmod_record_fn cb, void *ctx)
+void *kmod__feature(struct diag_feature *f, size_t size)
 {
-	struct pollfd pfd = { .fd = fd, .events = POLLIN };
-	long handed = 0;
+	struct kmod_feature *kf = f->priv;
+
+	if (kf)
+		return kf;
+	kf = calloc(1, size < sizeof(*kf) ? sizeof(*kf) : size);
+	if (!kf)
+		return NULL;
+	kf->fd = kmod__open();
+	if (kf->fd < 0) {
+		errno = -kf->fd;
+		free(kf);
+		return NULL;
+	}
+	f->priv = kf;
+	return kf;
+}
+
+int kmod__feature_activate(struct diag_feature *f)
+{
+	struct kmod_feature *kf = kmod__feature(f, sizeof(*kf));
+	enum diag_feature_id id = f->ops->id;
+
+	if (!kf)
+		return -errno;
+	return kmod__activate(kf->fd, id, f->settings, diag_descs[id].settings_size, f->pin_dir);
+}
+
+int kmod__feature_reopen(struct diag_feature *f)
+{
+	struct kmod_feature *kf = kmod__feature(f, sizeof(*kf));
+	struct hld_ioc_status st;
+	int err;
+
+	if (!kf)
+		return -errno;
+	kf->reopened = true;
+	err = kmod__status(kf->fd, f->ops->id, &st);
+	if (!err && st.state != HLD_FSTATE_ACTIVE)
+		err = -ENOENT;
+	return err;
+}
+
+int kmod__feature_deactivate(struct diag_feature *f)
+{
+	struct kmod_feature *kf = f->priv;
+	struct hld_ioc_status st;
+	int err;
+
+	if (!kf)
+		return 0;
+	if (!kmod__status(kf->fd, f->ops->id, &st))
+		f->drops = st.drops;
+	err = kmod__deactivate(kf->fd, f->ops->id);
+	return err == -ENOENT ? 0 : err;
+}
+
+void kmod__feature_free(struct diag_feature *f)
+{
+	struct kmod_feature *kf = f->priv;
+
+	if (!kf)
+		return;
+	close(kf->fd);
+	free(kf);
+	f->priv = NULL;
+}
+
+#define KMOD_READ_BUF	(64u << 10)	/* bytes per read(): whole records, at most 4 KiB each */
+#define KMOD_READS_MAX	256		/* reads per drain, so that a flood cannot pin the reader */
+
+/* The process's reader of /dev/hld's records. */
+static struct {
+	pthread_mutex_t lock;
+	int fd;				/* O_NONBLOCK, -1 while nobody consumes */
 	char *buf;
+	struct {
+		kmod_record_fn fn;
+		void *ctx;
+	} to[HLD_REC__MAX];
+	int nr_consumers;
+	uint64_t foreign;
+} kmod_reader = { .lock = PTHREAD_MUTEX_INITIALIZER, .fd = -1 };
+
+int kmod__records_subscribe(uint16_t type, kmod_record_fn fn, void *ctx)
+{
 	int err = 0;
 
-	buf = malloc(KMOD_READ_BUF);
-	if (!buf)
-		return -ENOMEM;
-	while (!err && poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLIN)) {
-		ssize_t n = read(fd, buf, KMOD_READ_BUF);
-		size_t off = 0;
-
-		if (n < 0 && errno == EAGAIN)
-			break;		/* another reader took them (an O_NONBLOCK fd) */
-		if (n < 0) {
-			err = errno == EINTR ? 0 : -errno;
-			continue;
+	if (type >= HLD_REC__MAX || !fn)
+		return -EINVAL;
+	pthread_mutex_lock(&kmod_reader.lock);
+	if (kmod_reader.to[type].fn) {
+		err = kmod_reader.to[type].fn == fn && kmod_reader.to[type].ctx == ctx ? 0 : -EBUSY;
+		goto out_unlock;
+	}
+	if (kmod_reader.fd < 0) {
+		kmod_reader.buf = malloc(KMOD_READ_BUF);
+		kmod_reader.fd = open(HLD_DEVICE, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+		if (kmod_reader.fd < 0 || !kmod_reader.buf) {
+			err = kmod_reader.fd < 0 ? -errno : -ENOMEM;
+			if (kmod_reader.fd >= 0)
+				close(kmod_reader.fd);
+			kmod_reader.fd = -1;
+			free(kmod_reader.buf);
+			kmod_reader.buf = NULL;
+			goto out_unlock;
 		}
-		if (!n)
-			break;
-		while (!err && off + sizeof(struct hld_record_header) <= (size_t)n) {
-			const struct hld_record_header *h = (const void *)(buf + off);
+		kmod_reader.foreign = 0;
+	}
+	kmod_reader.to[type].fn = fn;
+	kmod_reader.to[type].ctx = ctx;
+	kmod_reader.nr_consumers++;
+out_unlock:
+	pthread_mutex_unlock(&kmod_reader.lock);
+	return err;
+}
 
-			if (h->len < sizeof(*h) || off + h->len > (size_t)n) {
-				err = -EPROTO;
-				break;
-			}
-			err = cb(ctx, h);
-			off += h->len;
-			handed++;
+void kmod__records_unsubscribe(uint16_t type)
+{
+	if (type >= HLD_REC__MAX)
+		return;
+	pthread_mutex_lock(&kmod_reader.lock);
+	if (kmod_reader.to[type].fn) {
+		kmod_reader.to[type].fn = NULL;
+		kmod_reader.to[type].ctx = NULL;
+		if (!--kmod_reader.nr_consumers) {
+			close(kmod_reader.fd);
+			kmod_reader.fd = -1;
+			free(kmod_reader.buf);
+			kmod_reader.buf = NULL;
 		}
 	}
-	free(buf);
-	return err ? err : handed;
+	pthread_mutex_unlock(&kmod_reader.lock);
+}
+
+/* Hand the @len bytes of whole records in the buffer out. Records, or -EPROTO. */
+static int kmod__records_dispatch(size_t len)
+{
+	size_t off = 0;
+	int n = 0;
+
+	while (off < len) {
+		const struct hld_record_header *h = (const void *)(kmod_reader.buf + off);
+
+		if (len - off < sizeof(*h) || h->len < sizeof(*h) || h->len > len - off)
+			return -EPROTO;
+		if (h->type < HLD_REC__MAX && kmod_reader.to[h->type].fn)
+			kmod_reader.to[h->type].fn(kmod_reader.to[h->type].ctx, h, h->len);
+		else
+			kmod_reader.foreign++;
+		off += h->len;
+		n++;
+	}
+	return n;
+}
+
+int kmod__records_drain(void)
+{
+	int total = 0, err = 0;
+
+	pthread_mutex_lock(&kmod_reader.lock);
+	for (int i = 0; kmod_reader.fd >= 0 && i < KMOD_READS_MAX; i++) {
+		ssize_t got = read(kmod_reader.fd, kmod_reader.buf, KMOD_READ_BUF);
+
+		if (got < 0) {
+			if (errno != EAGAIN && errno != EINTR)
+				err = -errno;
+			break;
+		}
+		err = kmod__records_dispatch(got);
+		if (err < 0)
+			break;
+		total += err;
+		err = 0;
+		if (!got)
+			break;
+	}
+	pthread_mutex_unlock(&kmod_reader.lock);
+	return err ? err : total;
+}
+
+uint64_t kmod__records_foreign(void)
+{
+	uint64_t n;
+
+	pthread_mutex_lock(&kmod_reader.lock);
+	n = kmod_reader.foreign;
+	pthread_mutex_unlock(&kmod_reader.lock);
+	return n;
+}
+
+/* A streaming feature's state (f->priv). */
+struct kmod_stream {
+	int fd;				/* /dev/hld control fd */
+	bool subscribed;
+	void *recs;			/* the feature's record store */
+};
+
+/* @f's stream, its device open and its records subscribed to. NULL and *@err on failure. */
+static struct kmod_stream *kmod_stream__get(struct diag_feature *f,
+					    const struct kmod_stream_desc *d, int *err)
+{
+	struct kmod_stream *s = f->priv;
+
+	if (!s) {
+		s = calloc(1, sizeof(*s));
+		if (s)
+			s->recs = calloc(1, d->recs_size);
+		if (!s || !s->recs) {
+			free(s);
+			*err = -ENOMEM;
+			return NULL;
+		}
+		s->fd = -1;
+		f->priv = s;
+	}
+	if (s->fd < 0) {
+		s->fd = kmod__open();
+		if (s->fd < 0) {
+			*err = s->fd;
+			s->fd = -1;
+			return NULL;
+		}
+	}
+	*err = 0;
+	if (!s->subscribed) {
+		*err = kmod__records_subscribe(d->type, d->keep, s->recs);
+		s->subscribed = !*err;
+	}
+	return *err ? NULL : s;
+}
+
+/* Room for what the module's per-CPU rings (256 KiB each) hold, then activate. */
+int kmod_stream__activate(struct diag_feature *f, const struct kmod_stream_desc *d)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_CONF);
+	size_t want = (size_t)(cpus > 0 ? cpus : 1) * (256u << 10) / d->rec_size;
+	struct kmod_stream *s;
+	int err;
+
+	s = kmod_stream__get(f, d, &err);
+	if (!s)
+		return err;
+	f->kernel_cost_in_thread = false;
+	err = d->prealloc(s->recs, want > d->prealloc_max ? d->prealloc_max : want);
+	if (err)
+		return err;
+	return kmod__activate(s->fd, d->id, f->settings, diag_descs[d->id].settings_size,
+			      f->pin_dir);
+}
+
+int kmod_stream__reopen(struct diag_feature *f, const struct kmod_stream_desc *d)
+{
+	struct hld_ioc_status st;
+	struct kmod_stream *s;
+	int err;
+
+	s = kmod_stream__get(f, d, &err);
+	if (!s)
+		return err;
+	err = kmod__status(s->fd, d->id, &st);
+	if (!err && st.state != HLD_FSTATE_ACTIVE)
+		err = -ENOENT;
+	return err;
+}
+
+/* Take the records ready; f->drops from the module's status. */
+int kmod_stream__poll(struct diag_feature *f, const struct kmod_stream_desc *d)
+{
+	struct kmod_stream *s = f->priv;
+	struct hld_ioc_status st;
+	int err;
+
+	if (!s || !s->subscribed)
+		return 0;
+	err = kmod__records_drain();
+	if (err < 0)
+		return err;
+	f->events = d->nr_recs(s->recs);
+	if (!kmod__status(s->fd, d->id, &st))
+		f->drops = st.drops;
+	return d->recs_err(s->recs);
+}
+
+/* Stop; the records emitted until then are taken, and stay for report(). */
+int kmod_stream__deactivate(struct diag_feature *f, const struct kmod_stream_desc *d)
+{
+	struct kmod_stream *s = f->priv;
+	int err, err2;
+
+	if (!s || s->fd < 0)
+		return 0;
+	err = kmod__deactivate(s->fd, d->id);
+	if (err == -ENOENT)
+		err = 0;
+	err2 = kmod_stream__poll(f, d);
+	return err ? err : err2;
+}
+
+/* Take what is left, and hand the records since the last report to the feature's report. */
+int kmod_stream__report(struct diag_feature *f, const struct kmod_stream_desc *d,
+			const struct diag_outputs *out)
+{
+	struct hld_ioc_status st;
+	struct kmod_stream *s;
+	void *none = NULL;
+	int err, err2;
+
+	s = kmod_stream__get(f, d, &err);
+	if (s) {
+		err = kmod__records_drain();
+		if (err >= 0)
+			err = d->recs_err(s->recs);
+		if (!err)
+			err = kmod__status(s->fd, d->id, &st);
+	} else {
+		none = calloc(1, d->recs_size);
+		if (!none)
+			return -ENOMEM;
+	}
+	err2 = d->report(f, s ? s->recs : none, err ? NULL : &st, out, !err);
+	free(none);
+	return err ? err : err2;
+}
+
+/* Close the device: a private activation ends with it, a persistent one stays. */
+void kmod_stream__free(struct diag_feature *f, const struct kmod_stream_desc *d)
+{
+	struct kmod_stream *s = f->priv;
+
+	if (!s)
+		return;
+	if (s->subscribed)
+		kmod__records_unsubscribe(d->type);
+	if (s->fd >= 0)
+		close(s->fd);
+	d->free_recs(s->recs);
+	free(s->recs);
+	free(s);
+	f->priv = NULL;
 }

@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "diag.h"
 #include "hld_ioctl.h"
@@ -46,18 +47,123 @@ int kmod__deactivate(int fd, enum diag_feature_id id);
 int kmod__report(int fd, enum diag_feature_id id, void **buf, size_t *len);
 
 /*
- * Read every record ready on @fd (opened by kmod__open(), best made
- * O_NONBLOCK) as poll() says it is, and hand each to @cb. The device's buffers are shared by all
- * features: a record of a type the caller does not want is read (and so
- * taken from any other reader) and must be skipped by @cb. @cb returns 0
- * or a -errno that stops the drain. Records handed, or -errno (-EPROTO: a
- * malformed record).
+ * A feature's state in f->priv. An adapter with more state puts this
+ * first in its own struct and creates it through kmod__feature().
  */
-typedef int (*kmod_record_fn)(void *ctx, const struct hld_record_header *h);
-long kmod__drain(int fd, kmod_record_fn cb, void *ctx);
+struct kmod_feature {
+	int fd;			/* /dev/hld; closing it ends a private activation */
+	bool reopened;		/* reporting on a persistent activation */
+};
+
+/*
+ * f->priv, created on first use (@size bytes, zeroed, a struct
+ * kmod_feature first) with /dev/hld opened; NULL and errno on failure.
+ */
+void *kmod__feature(struct diag_feature *f, size_t size);
+
+/*
+ * The diag_ops of a kernel-module feature (f->ops->id), for adapters that
+ * need nothing else: activate (persistent when f->pin_dir is set), reopen
+ * (attach to a persistent activation: it must be active in the module),
+ * deactivate (the rows stay in the module for report(); f->drops set),
+ * free (close the device: a private activation ends with it, a persistent
+ * one stays). 0 or -errno.
+ */
+int kmod__feature_activate(struct diag_feature *f);
+int kmod__feature_reopen(struct diag_feature *f);
+int kmod__feature_deactivate(struct diag_feature *f);
+void kmod__feature_free(struct diag_feature *f);
+
+/*
+ * Records of read() on /dev/hld. The module has one stream for the records
+ * of every feature, and a read takes whatever is there: a feature reading
+ * for itself would take (and lose) the records of the others active in the
+ * same process. So a process reads through one reader here, which hands
+ * each record to the consumer registered for its type (one per type: the
+ * feature that emits it) and counts, then skips, the records nobody in this
+ * process consumes. Thread-safe: the diagnosis thread drains, the command
+ * thread reports.
+ */
+typedef void (*kmod_record_fn)(void *ctx, const void *rec, size_t len);
+
+/* Hand records of @type to @fn(@ctx, ...). 0, -EBUSY (taken) or -errno (cannot open). */
+int kmod__records_subscribe(uint16_t type, kmod_record_fn fn, void *ctx);
+/* Stop handing records of @type; the reader closes with its last consumer. */
+void kmod__records_unsubscribe(uint16_t type);
+/* Read every record ready now, handing each to its consumer. Records read, or -errno. */
+int kmod__records_drain(void);
+/* Records read that no consumer of this process took, since the reader opened. */
+uint64_t kmod__records_foreign(void);
+
+/*
+ * A feature that streams records through read() (exec-monitor,
+ * exit-monitor): its user side is a kmod_stream_desc, and its diag_ops
+ * call the kmod_stream__*() below, which open the device (the control fd:
+ * closing it ends a private activation), subscribe to the record type,
+ * preallocate, drain on every poll and hand the records and the module's
+ * status to the feature's report.
+ */
+struct kmod_stream_desc {
+	enum diag_feature_id id;
+	uint16_t type;			/* the record type it consumes */
+	size_t rec_size;		/* bytes of one record, for the preallocation */
+	size_t recs_size;		/* bytes of the feature's record store */
+	/* Keep one record into the store; errors are the store's to remember. */
+	void (*keep)(void *recs, const void *rec, size_t len);
+	/* Room for @want records. 0 or -errno. */
+	int (*prealloc)(void *recs, size_t want);
+	/* First error keeping a record, 0 if none. */
+	int (*recs_err)(const void *recs);
+	/* Records kept since the last report. */
+	size_t (*nr_recs)(const void *recs);
+	/*
+	 * Write the report from the store and the module's status @st (NULL
+	 * if unknown); @files false: the drain failed. 0 or -errno.
+	 */
+	int (*report)(struct diag_feature *f, void *recs, const struct hld_ioc_status *st,
+		      const struct diag_outputs *out, bool files);
+	void (*free_recs)(void *recs);
+	size_t prealloc_max;		/* records preallocated at most */
+};
+
+int kmod_stream__activate(struct diag_feature *f, const struct kmod_stream_desc *d);
+int kmod_stream__reopen(struct diag_feature *f, const struct kmod_stream_desc *d);
+int kmod_stream__poll(struct diag_feature *f, const struct kmod_stream_desc *d);
+int kmod_stream__deactivate(struct diag_feature *f, const struct kmod_stream_desc *d);
+int kmod_stream__report(struct diag_feature *f, const struct kmod_stream_desc *d,
+			const struct diag_outputs *out);
+void kmod_stream__free(struct diag_feature *f, const struct kmod_stream_desc *d);
+
+/* Define const struct diag_ops @ops for the stream feature @desc (a kmod_stream_desc). */
+#define KMOD_STREAM_OPS(ops, desc)							\
+	static int ops##_probe(char *why, size_t len)					\
+	{ return kmod__probe((desc).id, why, len); }					\
+	static int ops##_activate(struct diag_feature *f)				\
+	{ return kmod_stream__activate(f, &(desc)); }					\
+	static int ops##_reopen(struct diag_feature *f)					\
+	{ return kmod_stream__reopen(f, &(desc)); }					\
+	static int ops##_poll(struct diag_feature *f)					\
+	{ return kmod_stream__poll(f, &(desc)); }					\
+	static int ops##_deactivate(struct diag_feature *f)				\
+	{ return kmod_stream__deactivate(f, &(desc)); }					\
+	static int ops##_report(struct diag_feature *f, const struct diag_outputs *out)	\
+	{ return kmod_stream__report(f, &(desc), out); }				\
+	static void ops##_free(struct diag_feature *f)					\
+	{ kmod_stream__free(f, &(desc)); }						\
+	const struct diag_ops ops = {							\
+		.id = (desc).id, .probe = ops##_probe, .activate = ops##_activate,	\
+		.poll = ops##_poll, .deactivate = ops##_deactivate,			\
+		.report = ops##_report, .reopen = ops##_reopen, .free = ops##_free,	\
+	}
 
 /* The kernel-module features, one harness/kmod-<feature>.c each. */
 extern const struct diag_ops kmod_sys_cost_ops;
+extern const struct diag_ops kmod_alloc_top_ops;
+extern const struct diag_ops kmod_high_order_ops;
+extern const struct diag_ops kmod_kprobe_ops;
+extern const struct diag_ops kmod_tracepoint_ops;
+extern const struct diag_ops kmod_exec_monitor_ops;
+extern const struct diag_ops kmod_exit_monitor_ops;
 extern const struct diag_ops kmod_mutex_monitor_ops;
 extern const struct diag_ops kmod_reboot_ops;
 

@@ -4,13 +4,11 @@
  * activate through /dev/hld, read the module's struct hld_reboot_record
  * from the device (every poll, and at deactivation and report), append
  * each to the persistent log and report them in the same reboot.txt and
- * reboot.json as the eBPF backend (harness/reboot-report.c).
- *
- * The device's record buffers are shared by the module's features: the
- * records of other types read here are skipped (and counted).
+ * reboot.json as the eBPF backend (harness/reboot-report.c). The records
+ * come through the process's one /dev/hld reader (kmod-dev.h), which hands
+ * this feature those of type HLD_REC_REBOOT.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -20,9 +18,9 @@
 #include "reboot-report.h"
 
 struct kmod_reboot {
-	int fd;			/* /dev/hld, O_NONBLOCK; closing it ends a private activation */
+	int fd;			/* /dev/hld; closing it ends a private activation */
+	bool subscribed;	/* to HLD_REC_REBOOT on the process's reader */
 	struct reboot_log log;
-	uint64_t other;		/* records of other features read and skipped */
 };
 
 static int kmod_reboot_probe(char *why, size_t len)
@@ -32,13 +30,29 @@ static int kmod_reboot_probe(char *why, size_t len)
 
 static void kmod_reboot__free_priv(struct kmod_reboot *kr)
 {
+	if (kr->subscribed)
+		kmod__records_unsubscribe(HLD_REC_REBOOT);
 	if (kr->fd >= 0)
 		close(kr->fd);
 	reboot_log__free(&kr->log);
 	free(kr);
 }
 
-/* The private state of @f, created on first use: the device and the log opened. */
+/* The reader's callback: log and keep a reboot record. */
+static void kmod_reboot__on_record(void *ctx, const void *rec, size_t len)
+{
+	const struct hld_reboot_record *r = rec;
+	struct kmod_reboot *kr = ctx;
+
+	if (len < sizeof(*r) || r->hdr.version != HLD_RECORD_VERSION) {
+		if (!kr->log.cb_err)
+			kr->log.cb_err = -EPROTO;
+		return;
+	}
+	reboot_log__record(&kr->log, r);
+}
+
+/* The private state of @f, created on first use: the device, the log, the subscription. */
 static struct kmod_reboot *kmod_reboot__priv(struct diag_feature *f, int *err)
 {
 	struct kmod_reboot *kr = f->priv;
@@ -53,31 +67,17 @@ static struct kmod_reboot *kmod_reboot__priv(struct diag_feature *f, int *err)
 	kr->log.log_fd = -1;
 	kr->fd = kmod__open();
 	*err = kr->fd < 0 ? kr->fd : reboot_log__init(&kr->log);
-	if (!*err && fcntl(kr->fd, F_SETFL, O_NONBLOCK))
-		*err = -errno;
 	if (!*err)
 		*err = reboot_log__open(&kr->log, f->settings);
+	if (!*err)
+		*err = kmod__records_subscribe(HLD_REC_REBOOT, kmod_reboot__on_record, kr);
+	kr->subscribed = !*err;
 	if (*err) {
 		kmod_reboot__free_priv(kr);
 		return NULL;
 	}
 	f->priv = kr;
 	return kr;
-}
-
-/* kmod__drain() callback: log and keep a reboot record, skip the others. */
-static int kmod_reboot__on_record(void *ctx, const struct hld_record_header *h)
-{
-	struct kmod_reboot *kr = ctx;
-
-	if (h->type != HLD_REC_REBOOT) {
-		kr->other++;
-		return 0;
-	}
-	if (h->len < sizeof(struct hld_reboot_record) || h->version != HLD_RECORD_VERSION)
-		return -EPROTO;
-	reboot_log__record(&kr->log, (const struct hld_reboot_record *)h);
-	return 0;
 }
 
 /* A persistent activation (f->pin_dir set) outlives this process's fd. */
@@ -113,11 +113,11 @@ static int kmod_reboot_reopen(struct diag_feature *f)
 static int kmod_reboot_poll(struct diag_feature *f)
 {
 	struct kmod_reboot *kr = f->priv;
-	long n;
+	int n;
 
 	if (!kr)
 		return 0;
-	n = kmod__drain(kr->fd, kmod_reboot__on_record, kr);
+	n = kmod__records_drain();
 	if (n < 0)
 		return n;
 	return kr->log.cb_err;
@@ -165,7 +165,7 @@ static int kmod_reboot_report(struct diag_feature *f, const struct diag_outputs 
 		return err;
 	err = reboot__report_out(f, kr ? &kr->log : NULL, &t, out);
 	if (kr)
-		json__uint(out->json, "other_records_skipped", kr->other);
+		json__uint(out->json, "other_records_skipped", kmod__records_foreign());
 	return err;
 }
 

@@ -17,10 +17,6 @@
 #include "kmod-dev.h"
 #include "syscost-report.h"
 
-struct kmod_syscost {
-	int fd;			/* /dev/hld; closing it ends a private activation */
-};
-
 /* A process's name: the comm of its most recently named row. */
 struct kmod_comm {
 	uint32_t tgid;
@@ -36,66 +32,6 @@ struct kmod_comms {
 static int kmod_syscost_probe(char *why, size_t len)
 {
 	return kmod__probe(DIAG_sys_cost, why, len);
-}
-
-static struct kmod_syscost *kmod_syscost__priv(struct diag_feature *f)
-{
-	struct kmod_syscost *sc = f->priv;
-
-	if (sc)
-		return sc;
-	sc = calloc(1, sizeof(*sc));
-	if (!sc)
-		return NULL;
-	sc->fd = kmod__open();
-	if (sc->fd < 0) {
-		errno = -sc->fd;
-		free(sc);
-		return NULL;
-	}
-	f->priv = sc;
-	return sc;
-}
-
-/* A persistent activation (f->pin_dir set) outlives this process's fd. */
-static int kmod_syscost_activate(struct diag_feature *f)
-{
-	struct kmod_syscost *sc = kmod_syscost__priv(f);
-
-	if (!sc)
-		return -errno;
-	return kmod__activate(sc->fd, DIAG_sys_cost, f->settings,
-			      diag_descs[DIAG_sys_cost].settings_size, f->pin_dir);
-}
-
-/* Attach to a persistent activation: it must be active in the module. */
-static int kmod_syscost_reopen(struct diag_feature *f)
-{
-	struct kmod_syscost *sc = kmod_syscost__priv(f);
-	struct hld_ioc_status st;
-	int err;
-
-	if (!sc)
-		return -errno;
-	err = kmod__status(sc->fd, DIAG_sys_cost, &st);
-	if (!err && st.state != HLD_FSTATE_ACTIVE)
-		err = -ENOENT;
-	return err;
-}
-
-/* Stop counting; the rows stay in the module for report(). */
-static int kmod_syscost_deactivate(struct diag_feature *f)
-{
-	struct kmod_syscost *sc = f->priv;
-	struct hld_ioc_status st;
-	int err;
-
-	if (!sc)
-		return 0;
-	if (!kmod__status(sc->fd, DIAG_sys_cost, &st))
-		f->drops = st.drops;
-	err = kmod__deactivate(sc->fd, DIAG_sys_cost);
-	return err == -ENOENT ? 0 : err;
 }
 
 static int kmod_comm__cmp(const void *a, const void *b)
@@ -170,7 +106,7 @@ static int kmod_syscost__parse(const void *buf, size_t len, struct sc_data *d,
 /* Drain the module's rows since the last report, and write the report. */
 static int kmod_syscost_report(struct diag_feature *f, const struct diag_outputs *out)
 {
-	struct kmod_syscost *sc = kmod_syscost__priv(f);
+	struct kmod_feature *sc = kmod__feature(f, sizeof(*sc));
 	struct kmod_comms comms = { 0 };
 	struct hld_ioc_status st;
 	struct sc_data d;
@@ -198,24 +134,12 @@ static int kmod_syscost_report(struct diag_feature *f, const struct diag_outputs
 	return err ? err : err2;
 }
 
-/* Close the device: a private activation ends with it, a persistent one stays. */
-static void kmod_syscost_free(struct diag_feature *f)
-{
-	struct kmod_syscost *sc = f->priv;
-
-	if (!sc)
-		return;
-	close(sc->fd);
-	free(sc);
-	f->priv = NULL;
-}
-
 const struct diag_ops kmod_sys_cost_ops = {
 	.id = DIAG_sys_cost,
 	.probe = kmod_syscost_probe,
-	.activate = kmod_syscost_activate,
-	.deactivate = kmod_syscost_deactivate,
+	.activate = kmod__feature_activate,
+	.deactivate = kmod__feature_deactivate,
 	.report = kmod_syscost_report,
-	.reopen = kmod_syscost_reopen,
-	.free = kmod_syscost_free,
+	.reopen = kmod__feature_reopen,
+	.free = kmod__feature_free,
 };

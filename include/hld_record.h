@@ -39,6 +39,10 @@ enum hld_record_type {
 	HLD_REC_IRQDELAY = 7,		/* struct hld_irqdelay_record */
 	HLD_REC_SYSCOST = 8,		/* struct hld_syscost_record (kernel module) */
 	HLD_REC_TEST = 9,		/* struct hld_test_record (kernel module's test ioctl) */
+	HLD_REC_TPHIT = 10,		/* struct hld_tphit_record (kernel module: kprobe, tracepoint) */
+	HLD_REC_TPCPU = 11,		/* struct hld_tpcpu_record (kernel module: kprobe, tracepoint) */
+	HLD_REC_ALLOCTOP = 14,		/* struct hld_alloctop_record (kernel module) */
+	HLD_REC_HIGHORDER = 15,		/* struct hld_highorder_record (kernel module) */
 	HLD_REC_MUTEX = 18,		/* struct hld_mutex_record (kernel module) */
 	HLD_REC_MUTEX_HOLD = 19,	/* struct hld_mutex_hold_record (kernel module) */
 	HLD_REC__MAX,
@@ -308,6 +312,82 @@ struct hld_test_record {
 	struct hld_record_header hdr;
 	__u64 seq;		/* 0, 1, ... within one test ioctl */
 	__u32 cpu;		/* CPU it was emitted on */
+	__u32 pad;
+};
+
+/*
+ * alloc-top, kernel module: one row of a drained generation, one per CPU
+ * and process; user space sums a process's rows over CPUs and names it
+ * from its most recently named row. A row with HLD_ALLOCTOP_TOTAL in flags
+ * holds one CPU's totals (tgid 0, comm empty): every allocation counted,
+ * with those that found no row.
+ */
+#define HLD_ALLOCTOP_TOTAL	1u
+
+struct hld_alloctop_record {
+	struct hld_record_header hdr;	/* ts: when the process was named in this row */
+	__u32 tgid;
+	__u32 cpu;		/* the CPU the pages were allocated on */
+	__u32 flags;		/* HLD_ALLOCTOP_* */
+	__u32 pad;
+	__u64 pages;		/* 4 KiB pages: sum of 1 << order */
+	__u64 allocs;		/* allocation calls */
+	char comm[HLD_COMM_LEN];	/* comm when named (first allocation, exec) */
+};
+
+/*
+ * high-order, kernel module: one row of a drained generation, one per CPU
+ * and (process, comm, order, kernel stack, user stack); user space merges
+ * a row's copies from different CPUs. HLD_HIGHORDER_USER in flags: the
+ * allocating task was a user task and ustack[] was walked (by frame
+ * pointers, from its user registers; it may hold no frame).
+ */
+#define HLD_HIGHORDER_USER	1u
+
+struct hld_highorder_record {
+	struct hld_record_header hdr;	/* ts: the row's first allocation */
+	__u64 count;		/* allocations */
+	__u32 tgid;
+	__u32 order;
+	__u32 cpu;		/* the CPU they were allocated on */
+	__u32 flags;		/* HLD_HIGHORDER_* */
+	__u32 nr_kstack;	/* valid entries in kstack[], innermost first */
+	__u32 nr_ustack;	/* valid entries in ustack[], innermost first */
+	char comm[HLD_COMM_LEN];
+	__u64 kstack[HLD_MAX_STACK];	/* return addresses */
+	__u64 ustack[HLD_MAX_STACK];	/* the user ip, then return addresses */
+};
+
+/*
+ * kprobe and tracepoint, kernel module: one row of a drained generation,
+ * one per CPU and (process, comm, kernel stack, user stack); user space
+ * merges a key's rows over CPUs. ips[] holds nr_kstack kernel frames,
+ * innermost first, then nr_ustack user frames, innermost first; hdr.len
+ * ends the record after them.
+ */
+#define HLD_TPHIT_KSTACK_LOST	1u	/* the kernel stack was asked for but not taken */
+#define HLD_TPHIT_USTACK_LOST	2u	/* the user stack was asked for but not taken */
+
+struct hld_tphit_record {
+	struct hld_record_header hdr;	/* ts: when the row was first hit */
+	__u64 count;
+	__u32 tgid;
+	__u32 cpu;		/* the CPU the hits were counted on */
+	__u32 flags;		/* HLD_TPHIT_* */
+	__u16 nr_kstack;
+	__u16 nr_ustack;
+	char comm[HLD_COMM_LEN];
+	__u64 ips[2 * HLD_MAX_STACK];
+};
+
+#define HLD_TPHIT_LEN(nk, nu) \
+	(__builtin_offsetof(struct hld_tphit_record, ips) + ((nk) + (nu)) * sizeof(__u64))
+
+/* kprobe and tracepoint, kernel module: a CPU's hits in the drained generation, all counted. */
+struct hld_tpcpu_record {
+	struct hld_record_header hdr;
+	__u64 hits;
+	__u32 cpu;
 	__u32 pad;
 };
 

@@ -38,6 +38,12 @@ struct hld_feature_ops {
 };
 
 extern const struct hld_feature_ops hld_syscost_ops;
+extern const struct hld_feature_ops hld_alloctop_ops;
+extern const struct hld_feature_ops hld_highorder_ops;
+extern const struct hld_feature_ops hld_kprobe_ops;
+extern const struct hld_feature_ops hld_tracepoint_ops;
+extern const struct hld_feature_ops hld_execmon_ops;
+extern const struct hld_feature_ops hld_exitmon_ops;
 extern const struct hld_feature_ops hld_reboot_ops;
 extern const struct hld_feature_ops hld_mutexmon_ops;
 
@@ -51,6 +57,14 @@ u64 hld_ring_drops(void);
 ssize_t hld_ring_read(char __user *buf, size_t len);
 /* Woken (from irq_work) when records were emitted. */
 extern struct wait_queue_head hld_wait;
+
+/*
+ * One zeroed @size-byte table per possible CPU, on the CPU's node
+ * (vzalloc_node()), indexed by CPU: the array, or NULL. Free with
+ * hld_cpu_tables_free(), which takes NULL.
+ */
+void **hld_cpu_tables_alloc(size_t size);
+void hld_cpu_tables_free(void **tables);
 
 /* The kernel tracepoint named @name, or NULL. */
 struct tracepoint *hld_tracepoint(const char *name);

@@ -25,6 +25,7 @@
 #include <linux/string.h>
 #include <linux/tracepoint.h>
 #include <linux/uaccess.h>
+#include <linux/vmalloc.h>
 
 #include "hld.h"
 
@@ -41,6 +42,12 @@ struct hld_feat {
 /* The features implemented so far; the others stay NULL. */
 static const struct hld_feature_ops *const hld_impl[HLD_FEAT__MAX] = {
 	[HLD_FEAT_sys_cost] = &hld_syscost_ops,
+	[HLD_FEAT_alloc_top] = &hld_alloctop_ops,
+	[HLD_FEAT_high_order] = &hld_highorder_ops,
+	[HLD_FEAT_kprobe] = &hld_kprobe_ops,
+	[HLD_FEAT_tracepoint] = &hld_tracepoint_ops,
+	[HLD_FEAT_exec_monitor] = &hld_execmon_ops,
+	[HLD_FEAT_exit_monitor] = &hld_exitmon_ops,
 	[HLD_FEAT_mutex_monitor] = &hld_mutexmon_ops,
 	[HLD_FEAT_reboot] = &hld_reboot_ops,
 };
@@ -72,6 +79,34 @@ struct tracepoint *hld_tracepoint(const char *name)
 
 	for_each_kernel_tracepoint(hld_tp_match, &l);
 	return l.tp;
+}
+
+void hld_cpu_tables_free(void **tables)
+{
+	int cpu;
+
+	if (!tables)
+		return;
+	for_each_possible_cpu(cpu)
+		vfree(tables[cpu]);
+	kfree(tables);
+}
+
+void **hld_cpu_tables_alloc(size_t size)
+{
+	void **tables = kcalloc(nr_cpu_ids, sizeof(*tables), GFP_KERNEL);
+	int cpu;
+
+	if (!tables)
+		return NULL;
+	for_each_possible_cpu(cpu) {
+		tables[cpu] = vzalloc_node(size, cpu_to_node(cpu));
+		if (!tables[cpu]) {
+			hld_cpu_tables_free(tables);
+			return NULL;
+		}
+	}
+	return tables;
 }
 
 /* End @f's activation. hld_lock held. */

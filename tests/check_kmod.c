@@ -5,13 +5,15 @@
  * bad ioctl payloads, each refused with its errno and the state unchanged;
  * records through read() and poll(); a private activation ending with its
  * file; EPERM for an unprivileged opener; the ground truth of every
- * feature of the kmod backend. Without /dev/hld (no module loaded: always on a host that
+ * feature of the kmod backend; the settings kprobe and tracepoint refuse,
+ * and their syscall filter. Without /dev/hld (no module loaded: always on a host that
  * cannot load modules) the device cases print why and skip; the QEMU rig
  * runs them inside the guest with hld.ko loaded.
  */
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <json-c/json.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +31,9 @@
 #include "hld_record.h"
 #include "hld_settings.h"
 #include "kmod-dev.h"
+#include "syms.h"
+#include "options.h"
+#include "run-command.h"
 
 /* /dev/hld opened, or -1 after printing why @what is skipped. */
 static int dev_open(const char *what)
@@ -271,6 +276,234 @@ START_TEST(test_bad_input)
 }
 END_TEST
 
+/*
+ * Settings of exec-monitor and exit-monitor out of the ranges of
+ * harness/features.c: refused with EINVAL, the feature still idle; the
+ * good ones activate.
+ */
+struct range_case {
+	const char *what;
+	int feature;
+	int err;			/* 0: activates */
+	void (*make)(void *settings);
+};
+
+static void exec_good(void *p)
+{
+	struct hld_exec_settings *s = p;
+
+	memset(s, 0, sizeof(*s));
+	s->ancestor = -1;
+	s->ringbuf_size = 4 << 20;
+}
+
+static void exec_ancestor_low(void *p)
+{
+	exec_good(p);
+	((struct hld_exec_settings *)p)->ancestor = -2;
+}
+
+static void exec_ancestor_high(void *p)
+{
+	exec_good(p);
+	((struct hld_exec_settings *)p)->ancestor = 4194305;
+}
+
+static void exec_ringbuf_low(void *p)
+{
+	exec_good(p);
+	((struct hld_exec_settings *)p)->ringbuf_size = 4095;
+}
+
+static void exec_ringbuf_high(void *p)
+{
+	exec_good(p);
+	((struct hld_exec_settings *)p)->ringbuf_size = (1ull << 30) + 1;
+}
+
+static void exec_comm(void *p)
+{
+	exec_good(p);
+	memset(((struct hld_exec_settings *)p)->comm, 'x', HLD_COMM_LEN);
+}
+
+static void exit_good(void *p)
+{
+	struct hld_exit_settings *s = p;
+
+	memset(s, 0, sizeof(*s));
+	s->tgid = -1;
+	s->user_stacks = 1;
+	s->ringbuf_size = 4 << 20;
+}
+
+static void exit_tgid_low(void *p)
+{
+	exit_good(p);
+	((struct hld_exit_settings *)p)->tgid = -2;
+}
+
+static void exit_tgid_high(void *p)
+{
+	exit_good(p);
+	((struct hld_exit_settings *)p)->tgid = 1ll << 40;
+}
+
+static void exit_stacks(void *p)
+{
+	exit_good(p);
+	((struct hld_exit_settings *)p)->user_stacks = 2;
+}
+
+static void exit_threads(void *p)
+{
+	exit_good(p);
+	((struct hld_exit_settings *)p)->all_threads = 2;
+}
+
+static void exit_ringbuf(void *p)
+{
+	exit_good(p);
+	((struct hld_exit_settings *)p)->ringbuf_size = 0;
+}
+
+static void exit_comm(void *p)
+{
+	exit_good(p);
+	memset(((struct hld_exit_settings *)p)->comm, 'x', HLD_COMM_LEN);
+}
+
+static void exit_nostacks(void *p)
+{
+	exit_good(p);
+	((struct hld_exit_settings *)p)->user_stacks = 0;
+}
+
+static const struct range_case range_cases[] = {
+	{ "exec-monitor: defaults", DIAG_exec_monitor, 0, exec_good },
+	{ "exec-monitor: ancestor -2", DIAG_exec_monitor, EINVAL, exec_ancestor_low },
+	{ "exec-monitor: ancestor 4194305", DIAG_exec_monitor, EINVAL, exec_ancestor_high },
+	{ "exec-monitor: ringbuf 4095", DIAG_exec_monitor, EINVAL, exec_ringbuf_low },
+	{ "exec-monitor: ringbuf 1 GiB + 1", DIAG_exec_monitor, EINVAL, exec_ringbuf_high },
+	{ "exec-monitor: comm unterminated", DIAG_exec_monitor, EINVAL, exec_comm },
+	{ "exit-monitor: defaults", DIAG_exit_monitor, 0, exit_good },
+	{ "exit-monitor: user stacks off", DIAG_exit_monitor, 0, exit_nostacks },
+	{ "exit-monitor: tgid -2", DIAG_exit_monitor, EINVAL, exit_tgid_low },
+	{ "exit-monitor: tgid 2^40", DIAG_exit_monitor, EINVAL, exit_tgid_high },
+	{ "exit-monitor: user-stacks 2", DIAG_exit_monitor, EINVAL, exit_stacks },
+	{ "exit-monitor: all-threads 2", DIAG_exit_monitor, EINVAL, exit_threads },
+	{ "exit-monitor: ringbuf 0", DIAG_exit_monitor, EINVAL, exit_ringbuf },
+	{ "exit-monitor: comm unterminated", DIAG_exit_monitor, EINVAL, exit_comm },
+};
+
+START_TEST(test_settings_range)
+{
+	const struct range_case *c = &range_cases[_i];
+	char settings[HLD_SETTINGS_MAX];
+	int fd, ret;
+
+	if (!kmod_ops(c->feature)) {
+		printf("SKIP %s: no kmod user side\n", c->what);
+		return;
+	}
+	fd = dev_open(c->what);
+	if (fd < 0)
+		return;
+	c->make(settings);
+	ret = kmod__activate(fd, c->feature, settings, diag_descs[c->feature].settings_size,
+			     false);
+	printf("%-40s -> %d %s\n", c->what, ret, ret ? strerror(-ret) : "");
+	ck_assert_int_eq(ret, -c->err);
+	ck_assert_int_eq(state_of(fd, c->feature), c->err ? HLD_FSTATE_IDLE : HLD_FSTATE_ACTIVE);
+	if (!c->err)
+		ck_assert_int_eq(kmod__deactivate(fd, c->feature), 0);
+	ck_assert_int_eq(state_of(fd, c->feature), HLD_FSTATE_IDLE);
+	close(fd);
+}
+END_TEST
+
+/* Print the first @lines lines of @dir/@name. */
+static void print_head(const char *dir, const char *name, int lines)
+{
+	char path[128], line[512];
+	FILE *in;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	in = fopen(path, "re");
+	ck_assert_ptr_nonnull(in);
+	while (lines-- > 0 && fgets(line, sizeof(line), in))
+		printf("  %s: %s", name, line);
+	fclose(in);
+}
+
+/* "records" of the report file @dir/@name: how many, or -1. */
+static int nr_records(const char *dir, const char *name)
+{
+	char path[128];
+	json_object *rep, *recs;
+	int n = -1;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	rep = json_object_from_file(path);
+	if (rep && json_object_object_get_ex(rep, "records", &recs))
+		n = json_object_array_length(recs);
+	json_object_put(rep);
+	return n;
+}
+
+/*
+ * exec-monitor and exit-monitor active together in one process: /dev/hld
+ * has one stream for both, and each feature's report still holds all of
+ * its own records (the process's one reader hands each to its consumer).
+ */
+START_TEST(test_streams_together)
+{
+	enum { N = 10 };
+	const char *argv[] = { "/bin/true", "hld-streams", NULL };
+	struct hld_exec_settings es;
+	struct hld_exit_settings xs;
+	struct diag_feature *ef, *xf;
+	char edir[64] = "/tmp/check_kmod.XXXXXX", xdir[64] = "/tmp/check_kmod.XXXXXX";
+	int fd = dev_open("streams together");
+
+	if (fd < 0)
+		return;
+	close(fd);
+	if (!kmod_ops(DIAG_exec_monitor) || !kmod_ops(DIAG_exit_monitor)) {
+		printf("SKIP streams together: exec-monitor or exit-monitor not on the kmod backend\n");
+		return;
+	}
+	ck_assert_int_eq(opts__defaults(diag_descs[DIAG_exec_monitor].opts, &es), 0);
+	ck_assert_int_eq(opts__defaults(diag_descs[DIAG_exit_monitor].opts, &xs), 0);
+	es.ancestor = getpid();
+	strcpy(xs.comm, "true");
+	ef = diag__open(kmod_ops(DIAG_exec_monitor), &es);
+	xf = diag__open(kmod_ops(DIAG_exit_monitor), &xs);
+	ck_assert_ptr_nonnull(ef);
+	ck_assert_ptr_nonnull(xf);
+	ck_assert_int_eq(ef->ops->activate(ef), 0);
+	ck_assert_int_eq(xf->ops->activate(xf), 0);
+	for (int i = 0; i < N; i++) {
+		ck_assert_int_eq(run_command(argv, NULL, NULL), 0);
+		/* the exit-monitor's poll reads the exec records too */
+		ck_assert_int_eq(xf->ops->poll(xf), 0);
+	}
+	ck_assert_int_eq(xf->ops->deactivate(xf), 0);
+	ck_assert_int_eq(ef->ops->deactivate(ef), 0);
+	ck_assert_int_eq(diag__report_into(ef, edir), 0);
+	ck_assert_int_eq(diag__report_into(xf, xdir), 0);
+	print_head(edir, "exec.txt", 7);
+	print_head(xdir, "exit.txt", 7);
+	ck_assert_int_eq(nr_records(edir, "exec.json"), N);
+	ck_assert_int_eq(nr_records(xdir, "exit.json"), N);
+	ck_assert_uint_eq(ef->drops + xf->drops, 0);
+	diag__remove_dir(edir);
+	diag__remove_dir(xdir);
+	diag__close(ef);
+	diag__close(xf);
+}
+END_TEST
+
 /* Records from the test ioctl come back whole and in order through poll() and read(). */
 START_TEST(test_read_poll)
 {
@@ -380,6 +613,200 @@ START_TEST(test_eperm)
 }
 END_TEST
 
+/* --- kprobe and tracepoint ------------------------------------------------ */
+
+/* Settings the module must refuse, as a hostile caller could send them. */
+struct tp_case {
+	const char *what;
+	enum diag_feature_id id;
+	const char *name;
+	int err;
+	void (*edit)(struct hld_tracepoint_settings *s);
+};
+
+static void tp_stacks(struct hld_tracepoint_settings *s)
+{
+	s->stacks = HLD_TP_STACKS__MAX;
+}
+
+static void tp_top(struct hld_tracepoint_settings *s)
+{
+	s->top = 0;
+}
+
+static void tp_cpu(struct hld_tracepoint_settings *s)
+{
+	s->cpu = 8192;
+}
+
+static void tp_tgid(struct hld_tracepoint_settings *s)
+{
+	s->tgid = -2;
+}
+
+static void tp_comm(struct hld_tracepoint_settings *s)
+{
+	memset(s->comm, 'x', sizeof(s->comm));
+}
+
+static void tp_long(struct hld_tracepoint_settings *s)
+{
+	memset(s->name, 'a', sizeof(s->name));
+}
+
+static const struct tp_case tp_cases[] = {
+	{ "kprobe: no function", DIAG_kprobe, "", EINVAL, NULL },
+	{ "kprobe: blank in the name", DIAG_kprobe, "do sys_openat2", EINVAL, NULL },
+	{ "kprobe: a tracepoint's name", DIAG_kprobe, "sched:sched_switch", EINVAL, NULL },
+	{ "kprobe: name unterminated", DIAG_kprobe, "", EINVAL, tp_long },
+	{ "kprobe: no such function", DIAG_kprobe, "hld_no_such_function", ENOENT, NULL },
+	{ "kprobe: stacks past the enum", DIAG_kprobe, "do_sys_openat2", EINVAL, tp_stacks },
+	{ "kprobe: top 0", DIAG_kprobe, "do_sys_openat2", EINVAL, tp_top },
+	{ "kprobe: cpu 8192", DIAG_kprobe, "do_sys_openat2", EINVAL, tp_cpu },
+	{ "kprobe: tgid -2", DIAG_kprobe, "do_sys_openat2", EINVAL, tp_tgid },
+	{ "kprobe: comm unterminated", DIAG_kprobe, "do_sys_openat2", EINVAL, tp_comm },
+	{ "tracepoint: no name", DIAG_tracepoint, "", EINVAL, NULL },
+	{ "tracepoint: no event", DIAG_tracepoint, "sched:", EINVAL, NULL },
+	{ "tracepoint: no subsystem", DIAG_tracepoint, ":sched_switch", EINVAL, NULL },
+	{ "tracepoint: two colons", DIAG_tracepoint, "a:b:c", EINVAL, NULL },
+	{ "tracepoint: a path", DIAG_tracepoint, "sched/sched_switch", EINVAL, NULL },
+	{ "tracepoint: no such tracepoint", DIAG_tracepoint, "sched:hld_no_such", ENOENT, NULL },
+	{ "tracepoint: no such syscall", DIAG_tracepoint, "syscalls:sys_enter_hld", ENOENT, NULL },
+	{ "tracepoint: top 0", DIAG_tracepoint, "sched:sched_switch", EINVAL, tp_top },
+};
+
+static void tp_settings(struct hld_tracepoint_settings *s, const char *name, pid_t tgid)
+{
+	memset(s, 0, sizeof(*s));
+	snprintf(s->name, sizeof(s->name), "%s", name);
+	s->tgid = tgid;
+	s->pid = -1;
+	s->cpu = -1;
+	s->top = 10;
+}
+
+/* Each is refused by the module itself (no user-side check) and the feature stays idle. */
+START_TEST(test_tp_refused)
+{
+	const struct tp_case *c = &tp_cases[_i];
+	struct hld_tracepoint_settings s;
+	int fd = dev_open(c->what), err;
+
+	if (fd < 0)
+		return;
+	tp_settings(&s, c->name, -1);
+	if (c->edit)
+		c->edit(&s);
+	err = kmod__activate(fd, c->id, &s, sizeof(s), false);
+	printf("%-40s -> %d %s\n", c->what, err, strerror(-err));
+	ck_assert_int_eq(err, -c->err);
+	ck_assert_int_eq(state_of(fd, c->id), HLD_FSTATE_IDLE);
+	close(fd);
+}
+END_TEST
+
+/* The hits in a report of @id: the sum of its per-CPU records. */
+static long tp_report_hits(int fd, enum diag_feature_id id)
+{
+	size_t len, off = 0;
+	long hits = 0;
+	void *buf;
+
+	ck_assert_int_eq(kmod__report(fd, id, &buf, &len), 0);
+	while (off + sizeof(struct hld_record_header) <= len) {
+		const struct hld_record_header *h = (const void *)((char *)buf + off);
+
+		ck_assert_uint_ge(h->len, sizeof(*h));
+		if (h->type == HLD_REC_TPCPU)
+			hits += ((const struct hld_tpcpu_record *)h)->hits;
+		else
+			ck_assert_uint_eq(h->type, HLD_REC_TPHIT);
+		off += h->len;
+	}
+	free(buf);
+	return hits;
+}
+
+/* syscalls:sys_enter_NAME and sys_exit_NAME count exactly that syscall's calls. */
+START_TEST(test_tp_syscall)
+{
+	static const char *const names[] = { "syscalls:sys_enter_getppid",
+					     "syscalls:sys_exit_getppid" };
+	struct hld_tracepoint_settings s;
+	int fd = dev_open(names[_i]);
+
+	if (fd < 0)
+		return;
+	tp_settings(&s, names[_i], getpid());
+	ck_assert_int_eq(kmod__activate(fd, DIAG_tracepoint, &s, sizeof(s), false), 0);
+	for (int i = 0; i < 50; i++)
+		syscall(SYS_getppid);
+	ck_assert_int_eq(kmod__deactivate(fd, DIAG_tracepoint), 0);
+	ck_assert_int_eq(tp_report_hits(fd, DIAG_tracepoint), 50);
+	ck_assert_int_eq(tp_report_hits(fd, DIAG_tracepoint), 0);
+	close(fd);
+}
+END_TEST
+
+/* Print the kernel stacks of a report of @id, leaf first; each leaf must be @want. Its rows. */
+static int tp_report_leaves(int fd, enum diag_feature_id id, const char *want)
+{
+	struct ksyms *ks = ksyms__load();
+	size_t len, off = 0;
+	int rows = 0;
+	void *buf;
+
+	ck_assert_ptr_nonnull(ks);
+	ck_assert_int_eq(kmod__report(fd, id, &buf, &len), 0);
+	while (off + sizeof(struct hld_record_header) <= len) {
+		const struct hld_tphit_record *r = (const void *)((char *)buf + off);
+
+		off += r->hdr.len;
+		if (r->hdr.type != HLD_REC_TPHIT)
+			continue;
+		printf("%s: %llu hits of tgid %u, kernel stack leaf first:\n", diag_descs[id].name,
+		       (unsigned long long)r->count, r->tgid);
+		for (int i = 0; i < r->nr_kstack; i++)
+			printf("    %s\n", ksyms__name(ks, i ? r->ips[i] - 1 : r->ips[i]));
+		ck_assert_uint_ge(r->nr_kstack, 1);
+		ck_assert_str_eq(ksyms__name(ks, r->ips[0]), want);
+		rows++;
+	}
+	free(buf);
+	ksyms__free(ks);
+	return rows;
+}
+
+/* The probe's own frames are left out: a kprobe's leaf is the function, a tracepoint's its caller. */
+START_TEST(test_tp_leaf)
+{
+	static const char *const names[] = { "do_sys_openat2", "sched:sched_process_fork" };
+	static const char *const leaves[] = { "do_sys_openat2", "kernel_clone" };
+	enum diag_feature_id id = _i ? DIAG_tracepoint : DIAG_kprobe;
+	struct hld_tracepoint_settings s;
+	int fd = dev_open(names[_i]);
+
+	if (fd < 0)
+		return;
+	tp_settings(&s, names[_i], getpid());
+	s.stacks = HLD_TP_STACKS_KERNEL;
+	ck_assert_int_eq(kmod__activate(fd, id, &s, sizeof(s), false), 0);
+	for (int i = 0; i < 5; i++) {
+		pid_t pid = _i ? fork() : 0;
+
+		if (!_i)
+			close(open("/dev/null", O_RDONLY));
+		else if (!pid)
+			_exit(0);
+		else
+			waitpid(pid, NULL, 0);
+	}
+	ck_assert_int_eq(kmod__deactivate(fd, id), 0);
+	ck_assert_int_ge(tp_report_leaves(fd, id, leaves[_i]), 1);
+	close(fd);
+}
+END_TEST
+
 /*
  * `hldbench diag FEATURE --test` on the kmod backend, for every feature it
  * has (the loop index is the feature id): the same ground truth as on the
@@ -411,22 +838,72 @@ static Suite *kmod_suite(void)
 	tcase_add_test(tc, test_feature_list);
 	tcase_add_test(tc, test_status);
 	tcase_add_loop_test(tc, test_bad_input, 0, sizeof(bad_cases) / sizeof(bad_cases[0]));
+	tcase_add_loop_test(tc, test_settings_range, 0,
+			    sizeof(range_cases) / sizeof(range_cases[0]));
 	tcase_add_test(tc, test_read_poll);
 	tcase_add_test(tc, test_owner);
 	tcase_add_test(tc, test_eperm);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("streams");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_streams_together);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("truth");
 	tcase_set_timeout(tc, 300);
 	tcase_add_loop_test(tc, test_truth, 0, DIAG_FEATURE__MAX);
 	suite_add_tcase(s, tc);
+
+	tc = tcase_create("kprobe and tracepoint");
+	tcase_add_loop_test(tc, test_tp_refused, 0, sizeof(tp_cases) / sizeof(tp_cases[0]));
+	tcase_add_loop_test(tc, test_tp_syscall, 0, 2);
+	tcase_add_loop_test(tc, test_tp_leaf, 0, 2);
+	suite_add_tcase(s, tc);
 	return s;
 }
 
-int main(void)
+/*
+ * `check_kmod --activate`: activate, persistently and with their default
+ * settings, every feature the kmod backend has (kprobe on do_sys_openat2,
+ * tracepoint on sched_switch: hot paths), and exit, so that the next rmmod
+ * tears them down while they fire (the rig's VM_KMOD_ACTIVATE, before each
+ * unload under stress-ng). Exits 1 if any could not be activated.
+ */
+static int activate_for_unload(void)
 {
-	SRunner *sr = srunner_create(kmod_suite());
+	int failed = 0;
+
+	for (const struct diag_ops *const *o = diag_backend_kmod.features; *o; o++) {
+		const struct diag_desc *d = &diag_descs[(*o)->id];
+		struct diag_feature *f = diag__open(*o, NULL);
+		int err = f ? 0 : -ENOMEM;
+
+		if (!err && (*o)->id == DIAG_kprobe)
+			tp_settings(f->settings, "do_sys_openat2", -1);
+		if (!err && (*o)->id == DIAG_tracepoint)
+			tp_settings(f->settings, "sched:sched_switch", -1);
+		if (!err) {
+			f->pin_dir = HLD_DEVICE;	/* persistent: the module keeps it */
+			err = (*o)->activate(f);
+		}
+		diag__close(f);			/* not marked active: it stays */
+		if (err) {
+			fprintf(stderr, "cannot activate %s: %s\n", d->name, strerror(-err));
+			failed = 1;
+		}
+	}
+	return failed;
+}
+
+int main(int argc, char **argv)
+{
+	SRunner *sr;
 	int failed;
+
+	if (argc == 2 && !strcmp(argv[1], "--activate"))
+		return activate_for_unload();
+	sr = srunner_create(kmod_suite());
 
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);

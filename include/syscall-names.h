@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * syscall-names.h - x86_64 system call names by number, for sys-cost.
+ * syscall-names.h - x86_64 system call names by number, for sys-cost and
+ * tracepoint (user space, and hld.ko, which maps syscalls:sys_enter_NAME).
  *
  * Generated from the kernel's uapi header (Debian bookworm,
  * /usr/include/x86_64-linux-gnu/asm/unistd_64.h) by taking every
