@@ -866,7 +866,7 @@ static Suite *kmod_suite(void)
 /*
  * `check_kmod --activate`: activate, persistently and with their default
  * settings, every feature the kmod backend has (kprobe on do_sys_openat2,
- * tracepoint on sched_switch: hot paths), and exit, so that the next rmmod
+ * tracepoint on sched_switch: hot paths; reboot's log in /tmp), and exit, so that the next rmmod
  * tears them down while they fire (the rig's VM_KMOD_ACTIVATE, before each
  * unload under stress-ng). Exits 1 if any could not be activated.
  */
@@ -883,6 +883,10 @@ static int activate_for_unload(void)
 			tp_settings(f->settings, "do_sys_openat2", -1);
 		if (!err && (*o)->id == DIAG_tracepoint)
 			tp_settings(f->settings, "sched:sched_switch", -1);
+		if (!err && (*o)->id == DIAG_reboot)	/* the guest has no /var/log */
+			snprintf(((struct hld_reboot_settings *)f->settings)->log,
+				 sizeof(((struct hld_reboot_settings *)f->settings)->log),
+				 "/tmp/hld-reboot-unload.log");
 		if (!err) {
 			f->pin_dir = HLD_DEVICE;	/* persistent: the module keeps it */
 			err = (*o)->activate(f);
