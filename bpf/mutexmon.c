@@ -17,15 +17,13 @@
 
 #include "bpf-util.h"
 #include "diag.h"
-#include "folded.h"
 #include "hld_record.h"
 #include "hld_settings.h"
+#include "mutex-report.h"
 #include "mutexmon.skel.h"
 #include "syms.h"
 
-#define MUTEX_FRAME_LEN		256
-#define MUTEX_TRACE_FRAMES	5	/* BPF program and tracepoint glue atop a kernel stack */
-#define MUTEX_HOLD_CAVEAT	"hold time: not available on this kernel (needs kprobes)"
+#define MUTEX_HOLD_TIME		"not available on this kernel (needs kprobes)"
 #define MUTEX_LIMITS		"wait counts, wait time, waiter stacks and the mutex owner " \
 				"at wait start only; not shown: lock hold time (needs kprobes " \
 				"on the unlock path, absent here) and the holder's stack"
@@ -36,32 +34,6 @@ struct mutexmon {
 	struct ksyms *ksyms;		/* NULL if /proc/kallsyms cannot be read */
 	bool pinned;			/* maps and links pinned: they outlive this process */
 };
-
-struct mutexmon_row {
-	struct hld_mutex_key key;
-	struct hld_mutex_val val;
-};
-
-/* One stack, symbolized: frames innermost first. */
-struct mutexmon_stack {
-	int nr;
-	char names[HLD_MAX_STACK][MUTEX_FRAME_LEN];
-};
-
-/* The lock flags as text: "mutex", "spin", "read", ... joined by '|'. */
-static const char *mutexmon__flags(uint32_t flags, char *buf, size_t len)
-{
-	static const char *const names[] = { "spin", "read", "write", "rt", "percpu", "mutex" };
-	size_t n = 0;
-
-	buf[0] = '\0';
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (flags & (1u << i))
-			n += snprintf(buf + n, n < len ? len - n : 0, "%s%s", n ? "|" : "", names[i]);
-	if (!buf[0])
-		snprintf(buf, len, "other");
-	return buf;
-}
 
 /*
  * Usable if BPF works and both lock tracepoint programs load on this kernel.
@@ -201,38 +173,14 @@ static int mutexmon_deactivate(struct diag_feature *f)
 	return 0;
 }
 
-/* Most wait time first, then by count, lock and stack: a stable order. */
-static int mutexmon__cmp(const void *pa, const void *pb)
-{
-	const struct mutexmon_row *a = pa, *b = pb;
-
-	if (a->val.total_ns != b->val.total_ns)
-		return a->val.total_ns < b->val.total_ns ? 1 : -1;
-	if (a->val.count != b->val.count)
-		return a->val.count < b->val.count ? 1 : -1;
-	if (a->key.lock != b->key.lock)
-		return a->key.lock < b->key.lock ? -1 : 1;
-	if (a->key.tgid != b->key.tgid)
-		return a->key.tgid < b->key.tgid ? -1 : 1;
-	return a->key.kstack_id < b->key.kstack_id ? -1 : a->key.kstack_id > b->key.kstack_id;
-}
-
-/* What one drain took from the maps: the waits that ended since the last one. */
-struct mutexmon_drained {
-	struct mutexmon_row *rows;	/* sorted, most wait time first */
-	size_t nr;
-	uint64_t contentions;		/* counted by the programs */
-	uint64_t short_waits;		/* under min-wait-ns, not counted */
-};
-
 /*
- * Take the waits that ended so far out of the maps into @d: flip the
+ * Take the waits that ended so far out of the maps into @d (unsorted): flip the
  * generation, wait until no program still writes the old one, then read
  * every row of the old counts hash, delete them and zero the old counters.
  * Exact: a wait ending meanwhile goes to the new generation, for the next
  * drain.
  */
-static int mutexmon__drain(struct mutexmon *m, struct mutexmon_drained *d)
+static int mutexmon__drain(struct mutexmon *m, struct mutex_drained *d)
 {
 	struct mutexmon_bpf__bss *b = m->skel->bss;
 	uint32_t old = b->gen & 1;
@@ -261,162 +209,17 @@ static int mutexmon__drain(struct mutexmon *m, struct mutexmon_drained *d)
 	d->short_waits = b->nr_short[old];
 	b->nr_contentions[old] = 0;
 	b->nr_short[old] = 0;
-	qsort(d->rows, d->nr, sizeof(*d->rows), mutexmon__cmp);
 	return 0;
 }
 
-/*
- * Symbolize kernel stack @id into @st, innermost first. Frames past the
- * first are return addresses: look up addr - 1. The leading frames of the
- * BPF program, bpf_trace_run*() and __traceiter_*() are the tracing
- * machinery: left out.
- */
-static void mutexmon__stack(struct mutexmon *m, int32_t id, struct mutexmon_stack *st)
+/* Kernel stack @id from the stack map (mutex-report.h's mutex_stack_fn). */
+static int mutexmon__stack(void *ctx, int32_t id, uint64_t *ips)
 {
-	bool named = m->ksyms && !ksyms__restricted(m->ksyms);
-	uint64_t ips[HLD_MAX_STACK];
-	int first = 0;
+	struct mutexmon *m = ctx;
 
-	st->nr = 0;
 	if (id < 0 || bpf_map_lookup_elem(bpf_map__fd(m->skel->maps.stacks), &id, ips))
-		return;
-	for (int i = 0; i < MUTEX_TRACE_FRAMES && ips[i] && named; i++) {
-		const char *name = ksyms__name(m->ksyms, i ? ips[i] - 1 : ips[i]);
-
-		if (name && (!strncmp(name, "bpf_trace_run", 13) ||
-			     !strncmp(name, "__traceiter_", 12)))
-			first = i + 1;
-	}
-	for (int i = first; i < HLD_MAX_STACK && ips[i]; i++) {
-		const char *name = named ? ksyms__name(m->ksyms, i ? ips[i] - 1 : ips[i]) : NULL;
-
-		if (name)
-			snprintf(st->names[st->nr], MUTEX_FRAME_LEN, "%s", name);
-		else
-			snprintf(st->names[st->nr], MUTEX_FRAME_LEN, "0x%llx",
-				 (unsigned long long)ips[i]);
-		st->nr++;
-	}
-}
-
-/* Add one row as "comm;kernel outer..inner_[k];[lock 0x.. flags]", weighted in us. */
-static int mutexmon__fold(struct folded *fo, const struct mutexmon_row *r, const char *comm,
-			  const struct mutexmon_stack *ks, const char *flags)
-{
-	static char frames[HLD_MAX_STACK + 2][MUTEX_FRAME_LEN + 4];
-	const char *ptrs[HLD_MAX_STACK + 2];
-	uint64_t us = r->val.total_ns / 1000;
-	size_t n = 0;
-
-	if (!us)
-		return 0;
-	bpf_util__frame(frames[n], MUTEX_FRAME_LEN, comm[0] ? comm : "[unknown]");
-	ptrs[n] = frames[n];
-	n++;
-	for (int i = ks->nr - 1; i >= 0; i--, n++) {
-		bpf_util__frame(frames[n], MUTEX_FRAME_LEN, ks->names[i]);
-		strcat(frames[n], "_[k]");
-		ptrs[n] = frames[n];
-	}
-	snprintf(frames[n], sizeof(frames[n]), "[lock 0x%llx %s]",
-		 (unsigned long long)r->key.lock, flags);
-	ptrs[n] = frames[n];
-	n++;
-	return folded__add_frames(fo, ptrs, n, us);
-}
-
-/*
- * The settings and totals, as JSON members of the object @j is in: @d is
- * this report's (since the last one), the drops count since activation.
- */
-static void mutexmon__json_head(struct mutexmon *m, struct json_writer *j,
-				const struct hld_mutex_settings *s,
-				const struct mutexmon_drained *d, uint64_t wait_ns)
-{
-	const struct mutexmon_bpf__bss *b = m && m->skel ? m->skel->bss : NULL;
-
-	json__uint(j, "min_wait_ns", s->min_wait_ns);
-	json__int(j, "tgid", s->tgid);
-	json__uint(j, "events", d->contentions);
-	json__uint(j, "contentions", d->contentions);
-	json__uint(j, "wait_ns", wait_ns);
-	json__uint(j, "short_waits", d->short_waits);
-	json__uint(j, "drops", b ? b->nr_drops : 0);
-	json__begin_object(j, "drops_by_cause");
-	json__uint(j, "kernel_stack", b ? b->nr_drop_kstack : 0);
-	json__uint(j, "nesting", b ? b->nr_drop_nest : 0);
-	json__uint(j, "count_map_full", b ? b->nr_drop_count : 0);
-	json__uint(j, "task_storage", b ? b->nr_drop_storage : 0);
-	json__end_object(j);
-	json__str(j, "hold_time", "not available on this kernel (needs kprobes)");
-	json__str(j, "limits", MUTEX_LIMITS);
-	json__bool(j, "kernel_symbols_restricted",
-		   !m || !m->ksyms || ksyms__restricted(m->ksyms));
-}
-
-/* Write one row to the text file (if @txt) and the JSON writers, and fold it. */
-static int mutexmon__row(struct mutexmon *m, const struct mutexmon_row *r, FILE *txt,
-			 struct json_writer *const *js, size_t nj, struct folded *fo)
-{
-	static struct mutexmon_stack ks;
-	char comm[HLD_COMM_LEN + 1], hcomm[HLD_COMM_LEN + 1], flags[64];
-
-	memcpy(comm, r->val.waiter_comm, HLD_COMM_LEN);
-	comm[HLD_COMM_LEN] = '\0';
-	memcpy(hcomm, r->val.holder_comm, HLD_COMM_LEN);
-	hcomm[HLD_COMM_LEN] = '\0';
-	mutexmon__flags(r->key.flags, flags, sizeof(flags));
-	mutexmon__stack(m, r->key.kstack_id, &ks);
-
-	if (txt) {
-		fprintf(txt, "lock 0x%llx (%s): %llu waits, %.3f ms total, %.3f ms max, "
-			"avg %.1f us; longest by %u/%u %s",
-			(unsigned long long)r->key.lock, flags, (unsigned long long)r->val.count,
-			r->val.total_ns / 1e6, r->val.max_ns / 1e6,
-			r->val.count ? r->val.total_ns / 1e3 / r->val.count : 0.0,
-			r->val.waiter_pid, r->key.tgid, comm);
-		if (r->val.holder_pid)
-			fprintf(txt, "; holder seen in %llu waits, in the longest (%.1f us) %u/%u %s",
-				(unsigned long long)r->val.holder_waits, r->val.holder_wait_ns / 1e3,
-				r->val.holder_pid, r->val.holder_tgid, hcomm);
-		fputc('\n', txt);
-		for (int i = 0; i < ks.nr; i++)
-			fprintf(txt, "    %s\n", ks.names[i]);
-		fputc('\n', txt);
-	}
-	for (size_t k = 0; k < nj; k++) {
-		json__begin_object(js[k], NULL);
-		json__uint(js[k], "lock", r->key.lock);
-		json__uint(js[k], "flags", r->key.flags);
-		json__str(js[k], "kind", flags);
-		json__uint(js[k], "tgid", r->key.tgid);
-		json__uint(js[k], "waiter_pid", r->val.waiter_pid);
-		json__str(js[k], "waiter_comm", comm);
-		json__uint(js[k], "count", r->val.count);
-		json__uint(js[k], "total_ns", r->val.total_ns);
-		json__uint(js[k], "max_ns", r->val.max_ns);
-		json__uint(js[k], "holder_waits", r->val.holder_waits);
-		json__uint(js[k], "holder_wait_ns", r->val.holder_wait_ns);
-		json__uint(js[k], "holder_pid", r->val.holder_pid);
-		json__uint(js[k], "holder_tgid", r->val.holder_tgid);
-		json__str(js[k], "holder_comm", hcomm);
-		json__begin_array(js[k], "kstack");
-		for (int i = 0; i < ks.nr; i++)
-			json__str(js[k], NULL, ks.names[i]);
-		json__end_array(js[k]);
-		json__end_object(js[k]);
-	}
-	return mutexmon__fold(fo, r, comm, &ks, flags);
-}
-
-/* Open @dir/@name for writing into *@o. 0 or -errno. */
-static int mutexmon__open(const char *dir, const char *name, FILE **o)
-{
-	char path[PATH_MAX];
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	*o = fopen(path, "we");
-	return *o ? 0 : -errno;
+		return -ENOENT;
+	return 0;
 }
 
 /*
@@ -426,74 +229,35 @@ static int mutexmon__open(const char *dir, const char *name, FILE **o)
  */
 static int mutexmon_report(struct diag_feature *f, const struct diag_outputs *out)
 {
-	const struct hld_mutex_settings *s = f->settings;
+	static const char *const causes[] = { "kernel_stack", "nesting", "count_map_full",
+					      "task_storage" };
 	struct mutexmon *m = f->priv;
-	struct mutexmon_drained d = { 0 };
-	FILE *txt = NULL, *fold = NULL, *jf = NULL;
-	struct json_writer jw, *js[2] = { &jw, out->json };
-	struct folded *fo;
-	uint64_t wait_ns = 0, drops = 0;
+	const struct mutexmon_bpf__bss *b = m && m->skel ? m->skel->bss : NULL;
+	uint64_t nr[4] = { 0 };
+	struct mutex_source src = {
+		.backend = "bpf",
+		.hold_time = MUTEX_HOLD_TIME,
+		.limits = MUTEX_LIMITS,
+		.cause_names = causes,
+		.causes = nr,
+		.nr_causes = 4,
+		.ksyms = m ? m->ksyms : NULL,
+		.stack = mutexmon__stack,
+		.ctx = m,
+	};
+	struct mutex_drained d = { 0 };
 	int err;
 
-	fo = folded__new();
-	if (!fo)
-		return -ENOMEM;
-	err = m && m->skel ? mutexmon__drain(m, &d) : 0;
-	if (!err)
-		err = mutexmon__open(out->dir, "mutex.txt", &txt);
-	if (!err)
-		err = mutexmon__open(out->dir, "mutex.folded", &fold);
-	if (!err)
-		err = mutexmon__open(out->dir, "mutex.json", &jf);
-	if (err)
-		goto out_close;
-	for (size_t i = 0; i < d.nr; i++)
-		wait_ns += d.rows[i].val.total_ns;
-	if (m && m->skel)
-		drops = m->skel->bss->nr_drops;
-
-	json__init(&jw, jf, true);
-	json__begin_object(&jw, NULL);
-	for (int k = 0; k < 2; k++) {
-		mutexmon__json_head(m, js[k], s, &d, wait_ns);
-		json__begin_array(js[k], "locks");
+	err = b ? mutexmon__drain(m, &d) : 0;
+	if (b) {
+		src.drops = b->nr_drops;
+		nr[0] = b->nr_drop_kstack;
+		nr[1] = b->nr_drop_nest;
+		nr[2] = b->nr_drop_count;
+		nr[3] = b->nr_drop_storage;
 	}
-	fprintf(txt, "# mutex-monitor (bpf): kernel lock contention since the last report, most "
-		"wait time first (top %llu of %zu)\n", (unsigned long long)s->top, d.nr);
-	fprintf(txt, "# %llu contentions, %.3f ms waited, %llu waits under %llu ns not counted; "
-		"%llu dropped since activation\n", (unsigned long long)d.contentions,
-		wait_ns / 1e6, (unsigned long long)d.short_waits,
-		(unsigned long long)s->min_wait_ns, (unsigned long long)drops);
-	fprintf(txt, "# " MUTEX_HOLD_CAVEAT "\n");
-	fprintf(txt, "# shown: " MUTEX_LIMITS "\n");
-	fprintf(txt, "# \"longest by\": the waiter of the longest wait; holder: the mutex owner seen\n"
-		"#   when a wait began (mutexes only), named for the longest such wait; the\n"
-		"#   holder's stack cannot be taken from the waiter's context: not shown\n");
-	fprintf(txt, "# waiter kernel stack innermost first\n\n");
-	/* The run's JSON gets the top rows; mutex.json and mutex.folded get every row. */
-	for (size_t i = 0; i < d.nr && !err; i++)
-		err = mutexmon__row(m, &d.rows[i], i < s->top ? txt : NULL, js,
-				    i < s->top ? 2 : 1, fo);
-	for (int k = 0; k < 2; k++)
-		json__end_array(js[k]);
-	json__end_object(&jw);
-	fputc('\n', jf);
 	if (!err)
-		err = folded__write(fo, fold);
-
-	f->events = d.contentions;
-	f->drops = drops;
-	diag_feature__set_metric(f, "contentions", d.contentions);
-	diag_feature__set_metric(f, "wait_ns", wait_ns);
-	diag_feature__set_metric(f, "drops", drops);
-out_close:
-	if (txt && fclose(txt) && !err)
-		err = -errno;
-	if (fold && fclose(fold) && !err)
-		err = -errno;
-	if (jf && fclose(jf) && !err)
-		err = -errno;
-	folded__free(fo);
+		err = mutex__report_out(f, &src, &d, out);
 	free(d.rows);
 	return err;
 }

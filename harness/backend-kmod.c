@@ -43,6 +43,8 @@ static const struct diag_ops *const kmod_features[] = {
 	&kmod_run_trace_ops,
 	&kmod_irq_stats_ops,
 	&kmod_irq_delay_ops,
+	&kmod_mutex_monitor_ops,
+	&kmod_reboot_ops,
 	NULL,
 };
 

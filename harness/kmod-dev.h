@@ -194,5 +194,7 @@ extern const struct diag_ops kmod_run_trace_ops;
 extern const struct diag_ops kmod_load_monitor_ops;
 extern const struct diag_ops kmod_irq_stats_ops;
 extern const struct diag_ops kmod_irq_delay_ops;
+extern const struct diag_ops kmod_mutex_monitor_ops;
+extern const struct diag_ops kmod_reboot_ops;
 
 #endif /* HLD_KMOD_DEV_H */

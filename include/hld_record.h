@@ -43,10 +43,12 @@ enum hld_record_type {
 	HLD_REC_TPCPU = 11,		/* struct hld_tpcpu_record (kernel module: kprobe, tracepoint) */
 	HLD_REC_ALLOCTOP = 14,		/* struct hld_alloctop_record (kernel module) */
 	HLD_REC_HIGHORDER = 15,		/* struct hld_highorder_record (kernel module) */
-	HLD_REC_RUNTRACE_TOTALS = 20,	/* struct hld_runtrace_totals (kernel module) */
-	HLD_REC_LOADMON_STATS = 21,	/* struct hld_loadmon_stats (kernel module) */
 	HLD_REC_IRQSTATS = 16,		/* struct hld_irqstats_record (kernel module) */
 	HLD_REC_IRQDELAY_CPU = 17,	/* struct hld_irqdelay_cpu_record (kernel module) */
+	HLD_REC_MUTEX = 18,		/* struct hld_mutex_record (kernel module) */
+	HLD_REC_MUTEX_HOLD = 19,	/* struct hld_mutex_hold_record (kernel module) */
+	HLD_REC_RUNTRACE_TOTALS = 20,	/* struct hld_runtrace_totals (kernel module) */
+	HLD_REC_LOADMON_STATS = 21,	/* struct hld_loadmon_stats (kernel module) */
 	HLD_REC__MAX,
 };
 
@@ -493,6 +495,46 @@ struct hld_irqdelay_cpu_record {
 	__u64 max_gap_ns;	/* longest time between two ticks */
 	__u64 max_late_ns;	/* largest lateness */
 	__u64 hist[HLD_IRQDELAY_SLOTS];	/* slot 0 on time, k >= 1: late by [2^(k-1), 2^k) ns */
+};
+
+/*
+ * mutex-monitor, kernel module: one row of a drained generation, one per
+ * CPU and (lock, waiter stack, flags, waiter tgid); user space merges a
+ * key's rows over CPUs. The waiter's kernel stack is in the record
+ * (key.kstack_id is -1). A row with HLD_MUTEX_SHORT in rflags is no lock:
+ * val.count holds the waits under min_wait_ns ended on that CPU.
+ */
+#define HLD_MUTEX_SHORT	1u
+
+struct hld_mutex_record {
+	struct hld_record_header hdr;	/* ts: when the row was drained */
+	struct hld_mutex_key key;
+	struct hld_mutex_val val;
+	__u32 cpu;		/* the CPU the waits ended on */
+	__u32 rflags;		/* HLD_MUTEX_* */
+	__u32 nr_kstack;	/* valid entries in kstack[] */
+	__u32 pad;
+	__u64 kstack[HLD_MAX_STACK];
+};
+
+/*
+ * mutex-monitor, kernel module: the hold times of one mutex seen contended,
+ * for the holds that ended (mutex_unlock by the owner) in the generation.
+ * A hold begun before the lock was first seen contended is timed from the
+ * contention that revealed its owner: a lower bound, counted in inexact.
+ */
+struct hld_mutex_hold_record {
+	struct hld_record_header hdr;	/* ts: when the row was drained */
+	__u64 lock;
+	__u64 count;		/* holds that ended */
+	__u64 total_ns;
+	__u64 max_ns;
+	__u64 inexact;		/* of them, timed from a contention (lower bounds) */
+	__u32 max_pid;		/* holder of the longest hold */
+	__u32 max_tgid;
+	__u32 max_inexact;	/* 1: the longest is a lower bound */
+	__u32 pad;
+	char max_comm[HLD_COMM_LEN];
 };
 
 #endif /* HLD_RECORD_H */

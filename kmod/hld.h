@@ -48,6 +48,8 @@ extern const struct hld_feature_ops hld_runtrace_ops;
 extern const struct hld_feature_ops hld_loadmon_ops;
 extern const struct hld_feature_ops hld_irqstats_ops;
 extern const struct hld_feature_ops hld_irqdelay_ops;
+extern const struct hld_feature_ops hld_reboot_ops;
+extern const struct hld_feature_ops hld_mutexmon_ops;
 
 /* Records for read(): from any context but NMI. false (counted) if the buffer is full. */
 bool hld_emit(const void *rec, u32 len);

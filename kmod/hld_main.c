@@ -52,6 +52,8 @@ static const struct hld_feature_ops *const hld_impl[HLD_FEAT__MAX] = {
 	[HLD_FEAT_run_trace] = &hld_runtrace_ops,
 	[HLD_FEAT_irq_stats] = &hld_irqstats_ops,
 	[HLD_FEAT_irq_delay] = &hld_irqdelay_ops,
+	[HLD_FEAT_mutex_monitor] = &hld_mutexmon_ops,
+	[HLD_FEAT_reboot] = &hld_reboot_ops,
 };
 
 static struct hld_feat hld_feats[HLD_FEAT__MAX] = {

@@ -866,35 +866,43 @@ static Suite *kmod_suite(void)
 /*
  * `check_kmod --activate`: activate, persistently and with their default
  * settings, every feature the kmod backend has (kprobe on do_sys_openat2,
- * tracepoint on sched_switch: hot paths), and exit, so that the next rmmod
+ * tracepoint on sched_switch: hot paths; reboot's log in /tmp), and exit, so that the next rmmod
  * tears them down while they fire (the rig's VM_KMOD_ACTIVATE, before each
  * unload under stress-ng). Exits 1 if any could not be activated.
  */
 static int activate_for_unload(void)
 {
-	int failed = 0;
+	int fd = kmod__open(), failed = 0;
 
+	if (fd < 0) {
+		fprintf(stderr, "cannot open %s: %s\n", HLD_DEVICE, strerror(-fd));
+		return 1;
+	}
+	/* Straight to the module: the user sides' set-up (symbol tables) is not what is tested. */
 	for (const struct diag_ops *const *o = diag_backend_kmod.features; *o; o++) {
 		const struct diag_desc *d = &diag_descs[(*o)->id];
-		struct diag_feature *f = diag__open(*o, NULL);
-		int err = f ? 0 : -ENOMEM;
+		void *set = calloc(1, d->settings_size);
+		int err = set ? opts__defaults(d->opts, set) : -ENOMEM;
 
 		if (!err && (*o)->id == DIAG_kprobe)
-			tp_settings(f->settings, "do_sys_openat2", -1);
+			tp_settings(set, "do_sys_openat2", -1);
 		if (!err && (*o)->id == DIAG_tracepoint)
-			tp_settings(f->settings, "sched:sched_switch", -1);
+			tp_settings(set, "sched:sched_switch", -1);
 		if (!err && (*o)->id == DIAG_run_trace)	/* this thread, which exits next */
-			((struct hld_runtrace_settings *)f->settings)->pid = getpid();
-		if (!err) {
-			f->pin_dir = HLD_DEVICE;	/* persistent: the module keeps it */
-			err = (*o)->activate(f);
-		}
-		diag__close(f);			/* not marked active: it stays */
+			((struct hld_runtrace_settings *)set)->pid = getpid();
+		if (!err && (*o)->id == DIAG_reboot)	/* the guest has no /var/log */
+			snprintf(((struct hld_reboot_settings *)set)->log,
+				 sizeof(((struct hld_reboot_settings *)set)->log),
+				 "/tmp/hld-reboot-unload.log");
+		if (!err)
+			err = kmod__activate(fd, (*o)->id, set, d->settings_size, true);
+		free(set);
 		if (err) {
 			fprintf(stderr, "cannot activate %s: %s\n", d->name, strerror(-err));
 			failed = 1;
 		}
 	}
+	close(fd);
 	return failed;
 }
 

@@ -9,8 +9,12 @@
  *    own running, and its reports drain them, with the user frames of the
  *    exited caller named by function from the files the program noted: with
  *    and without user stacks;
- *  - with no activation the report is empty.
- * Needs root and BPF; skips with the reason. The persistent case runs
+ *  - with no activation the report is empty;
+ *  - on the kernel module (hld.ko loaded: the guest), a persistent
+ *    activation kept by the module catches a child's calls, and reports
+ *    from new processes read them from /dev/hld into the log and the
+ *    report, then none.
+ * Needs root and BPF (the module for its case); skips with the reason. The persistent case runs
  * $HLDBENCH (default build/hldbench).
  */
 #include <check.h>
@@ -20,6 +24,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "bpf-util.h"
@@ -33,6 +40,8 @@
 #define PIN_DIR		"/sys/fs/bpf/hldbench/reboot"
 
 static const char *hldbench = "build/hldbench";
+/* The backend the persistent cases ask for: the default would be kmod where hld.ko is loaded. */
+static const char *backend_opt = "--backend=bpf";
 
 /* NULL if the feature can run here, else a reason to skip. */
 static const char *reboot_unavailable(char *why, size_t len)
@@ -133,10 +142,10 @@ static void cli_report_read(const char *path, struct cli_report *r)
 	json_object_put(root);
 }
 
-/* Run `hldbench diag reboot A1 [A2]`, output into @out; the exit code. */
+/* Run `hldbench diag reboot BACKEND A1 [A2]`, output into @out; the exit code. */
 static int diag(const char *out, const char *a1, const char *a2)
 {
-	const char *argv[] = { hldbench, "diag", "reboot", a1, a2, NULL };
+	const char *argv[] = { hldbench, "diag", "reboot", backend_opt, a1, a2, NULL };
 
 	return run_command(argv, out, out);
 }
@@ -219,6 +228,73 @@ START_TEST(test_reboot_persistent)
 }
 END_TEST
 
+/* A child named TEST_COMM making TEST_CALLS reboot(2) calls with the bad magic: all EINVAL? */
+static bool reboot_child(void)
+{
+	pid_t pid = fork();
+	int status;
+
+	ck_assert_int_ge(pid, 0);
+	if (!pid) {
+		prctl(PR_SET_NAME, TEST_COMM);
+		for (int i = 0; i < TEST_CALLS; i++)
+			if (syscall(SYS_reboot, 0xdeadbeefu, 0, 0, NULL) != -1 || errno != EINVAL)
+				_exit(1);
+		_exit(0);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	return WIFEXITED(status) && !WEXITSTATUS(status);
+}
+
+/*
+ * The kernel module keeps a persistent activation: a child's calls wait in
+ * /dev/hld until a report (a new process) reads them into the log and the
+ * report; the next report has none; --deactivate ends it.
+ */
+START_TEST(test_reboot_persistent_kmod)
+{
+	const char *out = "/tmp/check_reboot_kmod.out", *rep = "/tmp/check_reboot_kmod.json";
+	char log[64], act[128];
+	struct cli_report r;
+	int fd;
+
+	if (geteuid() != 0 || access("/dev/hld", F_OK) || access(hldbench, X_OK)) {
+		printf("SKIP check_reboot persistent kmod: %s\n", geteuid() ? "needs root" :
+		       access(hldbench, X_OK) ? "no hldbench binary (set HLDBENCH)" :
+		       "no /dev/hld (hld.ko not loaded)");
+		return;
+	}
+	backend_opt = "--backend=kmod";
+	strcpy(log, "/tmp/check_reboot_kmod.log.XXXXXX");
+	fd = mkstemp(log);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	snprintf(act, sizeof(act), "--activate=log=%s user-stacks=1", log);
+	ck_assert_int_eq(diag(out, act, NULL), 0);
+	ck_assert(reboot_child());
+
+	ck_assert_int_eq(diag(rep, "--report=json=1", NULL), 0);
+	cli_report_read(rep, &r);
+	ck_assert_int_eq(r.records, TEST_CALLS);
+	ck_assert_int_eq(r.with_ustack, TEST_CALLS);
+	ck_assert_int_ge(r.calls, TEST_CALLS);
+	ck_assert_int_eq(r.drops, 0);
+	ck_assert_int_eq(log_lines(log), TEST_CALLS);
+
+	ck_assert_int_eq(diag(rep, "--report=json=1", NULL), 0);
+	cli_report_read(rep, &r);
+	ck_assert_int_eq(r.records, 0);
+	ck_assert_int_eq(log_lines(log), TEST_CALLS);
+
+	ck_assert_int_eq(diag(out, "--deactivate", NULL), 0);
+	ck_assert_int_eq(diag(rep, "--report=json=1", NULL), 1);
+	backend_opt = "--backend=bpf";
+	unlink(out);
+	unlink(rep);
+	unlink(log);
+}
+END_TEST
+
 /* With no activation there is nothing to report, and the report says so. */
 START_TEST(test_reboot_empty)
 {
@@ -250,9 +326,10 @@ static Suite *reboot_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("persistent");
-	tcase_set_timeout(tc, 60);
+	tcase_set_timeout(tc, 120);	/* hldbench commands in a TCG guest */
 	tcase_add_loop_test(tc, test_reboot_persistent, 0,
 			    sizeof(persist_cases) / sizeof(persist_cases[0]));
+	tcase_add_test(tc, test_reboot_persistent_kmod);
 	suite_add_tcase(s, tc);
 	return s;
 }
