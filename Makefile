@@ -187,7 +187,11 @@ VM_TESTS   ?= check_diag_cli check_tracepoint check_kprobe check_syscost check_i
 	      check_loadmon check_bpf
 
 VM_KMOD_TESTS ?= check_kmod check_diag_cli
-VM_KMOD_ACTIVATE ?= /hld/build/tests/check_kmod --activate
+# VM_KMOD_ACTIVATE='/hld/build/tests/check_kmod --activate' activates every
+# kmod feature before each loaded unload; not the default: under stress-ng the
+# 6.12 guest (TCG) Oopses on a stale int3 at a tracepoint's static-call site
+# within a few cycles (docs/kmod.md)
+VM_KMOD_ACTIVATE ?=
 VM_CYCLES  ?= 200
 VM_TIMEOUT ?= 900
 vm_kernels = kv="$(VM_KERNELS)"; [ -n "$$kv" ] || kv=$$(tests/vm/kernels.sh --installed); \
