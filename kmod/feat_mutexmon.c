@@ -123,7 +123,8 @@ static atomic64_t mx_drop_task;		/* waits lost: task table full, nested too deep
 static atomic64_t mx_drop_lock;		/* mutexes whose holds are not timed: lock table full */
 static atomic64_t mx_drop_nmi;		/* contentions in NMI, not followed */
 static bool mx_kprobe_on;		/* the unlock kprobe is registered: holds are timed */
-static bool mx_kprobe_ok;		/* mutex_unlock could be kprobed at load */
+static bool mx_kprobe_ok;		/* the kernel has kprobes: mutex_unlock may be probed */
+static int mx_kprobe_err;		/* the last activation's register_kprobe() error */
 
 static struct kprobe mx_kp_unlock;	/* on mutex_unlock, filled at each activation */
 
@@ -438,8 +439,6 @@ static int mx_kprobe_register(void)
 
 static int mx_init(char *why, size_t len)
 {
-	int err;
-
 	if (IS_ENABLED(CONFIG_PREEMPT_RT)) {
 		snprintf(why, len, "PREEMPT_RT kernel: mutexes are rt_mutexes, not followed here");
 		return -ENODEV;
@@ -450,12 +449,14 @@ static int mx_init(char *why, size_t len)
 		snprintf(why, len, "the kernel has no lock:contention_begin/end tracepoints");
 		return -ENODEV;
 	}
-	err = mx_kprobe_register();
-	mx_kprobe_ok = !err;
-	if (err)	/* usable, without hold times: the reason says so */
-		snprintf(why, len, "hold time not available: cannot kprobe mutex_unlock (%d)", err);
-	else
-		unregister_kprobe(&mx_kp_unlock);
+	/*
+	 * Whether mutex_unlock can be kprobed is found at activation: a
+	 * register/unregister here, at every insmod, raced with ftrace's own
+	 * patching under the rig's cycles (an Oops in ftrace_shutdown).
+	 */
+	mx_kprobe_ok = IS_ENABLED(CONFIG_KPROBES);
+	if (!mx_kprobe_ok)
+		snprintf(why, len, "hold time not available: kernel built without CONFIG_KPROBES");
 	return 0;
 }
 
@@ -546,12 +547,9 @@ static int mx_activate(const void *settings)
 		mx_cpus[cpu]->drop_rows = 0;
 		mx_cpus[cpu]->busy = false;
 	}
-	if (mx_kprobe_ok) {
-		err = mx_kprobe_register();
-		if (err)
-			return err;
-		mx_kprobe_on = true;
-	}
+	/* Without the kprobe the waits are still counted; holds are reported not timed. */
+	mx_kprobe_err = mx_kprobe_ok ? mx_kprobe_register() : 0;
+	mx_kprobe_on = mx_kprobe_ok && !mx_kprobe_err;
 	err = tracepoint_probe_register(mx_tp_end, mx_probe_end, NULL);
 	if (err)
 		goto undo_kprobe;
@@ -691,6 +689,9 @@ static void mx_stats(struct hld_ioc_status *st)
 
 	if (!mx_cpus)
 		return;
+	if (mx_kprobe_err)	/* the report says hold time is not available, and why */
+		snprintf(st->reason, sizeof(st->reason),
+			 "hold time not available: cannot kprobe mutex_unlock (%d)", mx_kprobe_err);
 	for_each_possible_cpu(cpu) {
 		st->events += READ_ONCE(mx_cpus[cpu]->events);
 		st->drops_cause[1] += READ_ONCE(mx_cpus[cpu]->drop_rows);
