@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -23,10 +24,22 @@
 #include "mutexmon.skel.h"
 #include "syms.h"
 
+/* What the report cannot show, on a kernel without kprobes and on one with them. */
 #define MUTEX_HOLD_TIME		"not available on this kernel (needs kprobes)"
-#define MUTEX_LIMITS		"wait counts, wait time, waiter stacks and the mutex owner " \
-				"at wait start only; not shown: lock hold time (needs kprobes " \
-				"on the unlock path, absent here) and the holder's stack"
+#define MUTEX_HOLD_TIME_KP	"not available on the eBPF backend (it has no unlock-path " \
+				"probe; the kmod backend times holds)"
+#define MUTEX_SHOWN		"wait counts, wait time, waiter stacks and the mutex owner " \
+				"at wait start only; not shown: lock hold time "
+#define MUTEX_LIMITS		MUTEX_SHOWN "(needs kprobes on the unlock path, absent here) " \
+				"and the holder's stack"
+#define MUTEX_LIMITS_KP		MUTEX_SHOWN "(no unlock-path probe on this backend; the kmod " \
+				"backend has one) and the holder's stack"
+
+/* Whether this kernel has kprobes: the reason hold time is missing differs. */
+static bool mutexmon__kprobes(void)
+{
+	return !access(BPF_UTIL_KPROBE_PMU, F_OK);
+}
 
 struct mutexmon {
 	struct mutexmon_bpf *skel;
@@ -55,7 +68,7 @@ static int mutexmon_probe(char *why, size_t len)
 		return err;
 	}
 	mutexmon_bpf__destroy(skel);
-	snprintf(why, len, "%s", MUTEX_LIMITS);
+	snprintf(why, len, "%s", mutexmon__kprobes() ? MUTEX_LIMITS_KP : MUTEX_LIMITS);
 	return 0;
 }
 
@@ -236,8 +249,8 @@ static int mutexmon_report(struct diag_feature *f, const struct diag_outputs *ou
 	uint64_t nr[4] = { 0 };
 	struct mutex_source src = {
 		.backend = "bpf",
-		.hold_time = MUTEX_HOLD_TIME,
-		.limits = MUTEX_LIMITS,
+		.hold_time = mutexmon__kprobes() ? MUTEX_HOLD_TIME_KP : MUTEX_HOLD_TIME,
+		.limits = mutexmon__kprobes() ? MUTEX_LIMITS_KP : MUTEX_LIMITS,
 		.cause_names = causes,
 		.causes = nr,
 		.nr_causes = 4,

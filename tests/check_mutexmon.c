@@ -64,7 +64,8 @@ static struct json_object *report(struct diag_feature *f, bool *caveat)
 	in = fopen(path, "r");
 	ck_assert_ptr_nonnull(in);
 	while (caveat && fgets(line, sizeof(line), in))
-		if (strstr(line, "hold time: not available on this kernel (needs kprobes)"))
+		if (strstr(line, "hold time: not available on this kernel (needs kprobes)") ||
+		    strstr(line, "hold time: not available on the eBPF backend"))
 			*caveat = true;
 	fclose(in);
 	diag__remove_dir(dir);
