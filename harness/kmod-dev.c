@@ -480,36 +480,42 @@ void kmod_stream__free(struct diag_feature *f, const struct kmod_stream_desc *d)
 	f->priv = NULL;
 }
 
-int kmod__drain(int fd, uint64_t types, kmod_drain_fn fn, void *ctx)
+/* One kmod__drain(): its callback, and the first error it returned. */
+struct kmod_drain {
+	kmod_drain_fn fn;
+	void *ctx;
+	int err;
+};
+
+static void kmod__drain_one(void *ctx, const void *rec, size_t len)
 {
-	int flags = fcntl(fd, F_GETFL), err = 0;
-	char *buf;
-	ssize_t n;
+	struct kmod_drain *d = ctx;
 
-	if (flags < 0)
-		return -errno;
-	if (!(flags & O_NONBLOCK) && fcntl(fd, F_SETFL, flags | O_NONBLOCK))
-		return -errno;
-	buf = malloc(KMOD_READ_BUF);
-	if (!buf)
-		return -ENOMEM;
-	while (!err && (n = read(fd, buf, KMOD_READ_BUF)) > 0) {
-		for (ssize_t off = 0; !err && off + (ssize_t)sizeof(struct hld_record_header) <= n;) {
-			const struct hld_record_header *h = (const void *)(buf + off);
+	if (!d->err)
+		d->err = d->fn(d->ctx, rec, len);
+}
 
-			if (h->len < sizeof(*h) || off + h->len > n) {
-				err = -EPROTO;
-				break;
-			}
-			if (h->type < 64 && (types & KMOD_REC(h->type)))
-				err = fn(ctx, h, h->len);
-			off += h->len;
-		}
+int kmod__drain(uint64_t types, kmod_drain_fn fn, void *ctx)
+{
+	struct kmod_drain d = { .fn = fn, .ctx = ctx };
+	uint64_t subscribed = 0;
+	int err = 0;
+
+	for (unsigned int t = 0; t < HLD_REC__MAX && t < 64 && !err; t++) {
+		if (!(types & KMOD_REC(t)))
+			continue;
+		err = kmod__records_subscribe(t, kmod__drain_one, &d);
+		if (!err)
+			subscribed |= KMOD_REC(t);
 	}
-	if (!err && n < 0 && errno != EAGAIN)
-		err = -errno;
-	free(buf);
-	return err;
+	if (!err) {
+		err = kmod__records_drain();
+		err = err < 0 ? err : 0;
+	}
+	for (unsigned int t = 0; t < 64; t++)
+		if (subscribed & KMOD_REC(t))
+			kmod__records_unsubscribe(t);
+	return err ? err : d.err;
 }
 
 const void *kmod__record(const void *buf, size_t len, size_t *off, unsigned int type,

@@ -166,12 +166,13 @@ typedef int (*kmod_drain_fn)(void *ctx, const void *rec, size_t size);
 #define KMOD_REC(t)	(1ull << (t))
 
 /*
- * Read every record ready in /dev/hld's buffers on @fd without waiting,
- * passing those whose type is in @types (KMOD_REC() bits) to @fn and
- * skipping the others (the buffers are shared by every feature: what one
- * reader skips is gone for all). 0 or -errno.
+ * Read every record ready in /dev/hld's buffers without waiting, through
+ * the process's one reader (kmod__records_*() above), passing those whose
+ * type is in @types (KMOD_REC() bits) to @fn; records of other types go to
+ * their consumers in this process, or are counted by kmod__records_foreign().
+ * 0, -EBUSY if another consumer holds one of @types, or -errno.
  */
-int kmod__drain(int fd, uint64_t types, kmod_drain_fn fn, void *ctx);
+int kmod__drain(uint64_t types, kmod_drain_fn fn, void *ctx);
 
 /*
  * The record at *@off in @buf (@len bytes of whole records, as a report or

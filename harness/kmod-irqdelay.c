@@ -12,7 +12,6 @@
  * a poll reads are skipped (and lost to them).
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -25,14 +24,12 @@
 #include "kmod-dev.h"
 #include "syms.h"
 
-#define KID_READ_BUF	(64 * 1024)
 
 struct kmod_irqdelay {
 	struct kmod_feature k;	/* first: kmod__feature() */
 	struct ksyms *ksyms;		/* NULL if /proc/kallsyms cannot be read */
 	struct irqdelay_recs recs;	/* late ticks read since the last report */
 	int rec_err;
-	bool nonblock;			/* k.fd set O_NONBLOCK */
 };
 
 static int kmod_irqdelay_probe(char *why, size_t len)
@@ -51,46 +48,23 @@ static int kmod_irqdelay_reopen(struct diag_feature *f)
 	return kmod__feature(f, sizeof(struct kmod_irqdelay)) ? kmod__feature_reopen(f) : -errno;
 }
 
-/* Keep the late ticks among the whole records in @buf (@len bytes). */
-static int kmod_irqdelay__parse_ticks(struct kmod_irqdelay *q, const char *buf, size_t len)
+/* Keep one late tick. */
+static int kmod_irqdelay__keep(void *ctx, const void *rec, size_t len)
 {
-	const struct hld_record_header *h;
-	size_t off = 0;
-	int err;
-
-	while ((h = kmod__record(buf, len, &off, HLD_REC_NONE, 0, &err))) {
-		if (h->type == HLD_REC_IRQDELAY)
-			err = irqdelay__recs_add(&q->recs, h, h->len);
-		if (err)
-			return err;
-	}
-	return err;
+	return irqdelay__recs_add(ctx, rec, len);
 }
 
 /* Read the records ready on the device; keep the late ticks. */
 static int kmod_irqdelay_poll(struct diag_feature *f)
 {
 	struct kmod_irqdelay *q = f->priv;
-	static __thread char buf[KID_READ_BUF];
-	ssize_t n;
+	int err;
 
 	if (!q)
 		return 0;
-	if (!q->nonblock) {
-		int fl = fcntl(q->k.fd, F_GETFL);
-
-		if (fl < 0 || fcntl(q->k.fd, F_SETFL, fl | O_NONBLOCK))
-			return -errno;
-		q->nonblock = true;
-	}
-	while ((n = read(q->k.fd, buf, sizeof(buf))) > 0) {
-		int err = kmod_irqdelay__parse_ticks(q, buf, n);
-
-		if (err && !q->rec_err)
-			q->rec_err = err;
-	}
-	if (n < 0 && errno != EAGAIN && errno != EINTR)
-		return -errno;
+	err = kmod__drain(KMOD_REC(HLD_REC_IRQDELAY), kmod_irqdelay__keep, &q->recs);
+	if (err && !q->rec_err)
+		q->rec_err = err;
 	f->events = q->recs.nr;
 	return q->rec_err;
 }
