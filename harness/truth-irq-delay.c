@@ -378,8 +378,9 @@ int truth__irq_delay(struct diag_test *t)
 	diag_test__expect(t, "quiet: ticks on the busy CPU (one per period at most)",
 			  v[W_QUIET][0].ticks, WINDOW_MS * 1000 / PERIOD_US / 2,
 			  (int)(v[W_QUIET][0].active_ms * 1000 / PERIOD_US) + 1);
-	diag_test__expect(t, "quiet: late ticks on the busy CPU (quiet: under 1% of ticks)",
-			  v[W_QUIET][0].late, 0, (int)(v[W_QUIET][0].ticks / 100));
+	/* The machine's own lateness (an emulated guest's is ~1%) is the other CPU's, same window. */
+	diag_test__expect(t, "quiet: late ticks on the busy CPU (under 1% of ticks + the other CPU's)",
+			  v[W_QUIET][0].late, 0, (int)(v[W_QUIET][0].ticks / 100) + v[W_QUIET][1].late);
 	diag_test__expect(t, "fifo: late ticks (a user-space task cannot hold off the tick)",
 			  v[W_FIFO][0].late, 0, v[W_QUIET][0].late + v[W_FIFO][1].late + NOISE_SLACK);
 	diag_test__expect(t, "irqoff: stalls caused (one per spinner period)", spins,
