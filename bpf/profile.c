@@ -33,6 +33,7 @@
 #include "folded.h"
 #include "hld_record.h"
 #include "hld_settings.h"
+#include "perf-report.h"
 #include "profile.bpf.h"
 #include "profile.h"
 #include "profile.skel.h"
@@ -46,7 +47,6 @@
 #define PERF_MAX_CPUS	8192
 #define PERF_MAX_REFRESH 64		/* tgids whose maps are re-read per drain */
 #define PERF_FRAME_LEN	256
-#define PERF_TOP	10		/* leaf functions listed in perf.txt */
 
 /* Counters the program keeps in .bss, summed over the skeletons of a run. */
 struct perf_counts {
@@ -630,65 +630,6 @@ static int perf_deactivate(struct diag_feature *f)
 	return err;
 }
 
-/* Order of the leaf table: most samples first. */
-static int leaf__cmp(const void *a, const void *b)
-{
-	const struct folded_entry *x = *(const struct folded_entry *const *)a;
-	const struct folded_entry *y = *(const struct folded_entry *const *)b;
-
-	return x->count < y->count ? 1 : x->count > y->count ? -1 : strcmp(x->stack, y->stack);
-}
-
-/* perf.txt: the loss accounting and the functions most often on CPU. */
-static int perf__write_txt(const struct perf *p, const struct perf_counts *c, const char *path)
-{
-	const struct folded_entry *e, **top = NULL;
-	struct folded *leaves = folded__new();
-	size_t i, nr;
-	FILE *o;
-	int err = 0;
-
-	if (!leaves)
-		return -ENOMEM;
-	folded__for_each(p->folded, e, i) {
-		const char *leaf = strrchr(e->stack, ';');
-
-		err = folded__add(leaves, leaf ? leaf + 1 : e->stack, e->count);
-		if (err)
-			break;
-	}
-	nr = folded__nr_stacks(leaves);
-	top = calloc(nr ? nr : 1, sizeof(*top));
-	o = fopen(path, "we");
-	if (!o || !top || err) {
-		err = err ? err : -errno;
-		goto out;
-	}
-	for (i = 0; i < nr; i++)
-		top[i] = folded__entry(leaves, i);
-	qsort(top, nr, sizeof(*top), leaf__cmp);
-	fprintf(o, "perf: %llu samples since the last report, %zu unique stacks\n",
-		(unsigned long long)p->samples, folded__nr_stacks(p->folded));
-	fprintf(o, "dropped since activation: %llu of %llu (kernel stack %llu, user stack %llu, "
-		"count map full %llu)\n", (unsigned long long)c->drops,
-		(unsigned long long)c->seen, (unsigned long long)c->kstack,
-		(unsigned long long)c->ustack, (unsigned long long)c->count_full);
-	if (p->exe_only || p->no_maps)
-		fprintf(o, "exited before the report: %llu processes named from their executable "
-			"only (library frames [unknown]), %llu not at all\n",
-			(unsigned long long)p->exe_only, (unsigned long long)p->no_maps);
-	fprintf(o, "\n%8s %7s  %s\n", "samples", "%", "on CPU (leaf frame)");
-	for (i = 0; i < nr && i < PERF_TOP; i++)
-		fprintf(o, "%8llu %6.2f%%  %s\n", (unsigned long long)top[i]->count,
-			p->samples ? 100.0 * top[i]->count / p->samples : 0.0, top[i]->stack);
-	if (fclose(o))
-		err = -errno;
-out:
-	free(top);
-	folded__free(leaves);
-	return err;
-}
-
 /*
  * Drain what was counted since the last report (a live skeleton: flip the
  * generation first) and write perf.folded and perf.txt; the folded stacks
@@ -698,11 +639,10 @@ static int perf_report(struct diag_feature *f, const struct diag_outputs *out)
 {
 	const struct hld_perf_settings *s = f->settings;
 	struct perf *p = perf__get(f);
-	bool restricted;
-	char path[PATH_MAX];
+	struct perf_summary sum;
+	struct perf_loss loss;
 	struct perf_counts c;
-	int err = 0;
-	FILE *o;
+	int err = 0, e;
 
 	if (!p)
 		return -ENOMEM;
@@ -713,46 +653,20 @@ static int perf_report(struct diag_feature *f, const struct diag_outputs *out)
 			p->last_stack_err = p->skel->bss->last_stack_err;
 	}
 	perf__counts(p, &c);
-	restricted = !p->ksyms || ksyms__restricted(p->ksyms);
-	snprintf(path, sizeof(path), "%s/perf.folded", out->dir);
-	o = fopen(path, "we");
-	if (!o)
-		return -errno;
-	if (!err)
-		err = folded__write(p->folded, o);
-	if (fclose(o) && !err)
-		err = -errno;
-	snprintf(path, sizeof(path), "%s/perf.txt", out->dir);
-	if (!err)
-		err = perf__write_txt(p, &c, path);
-
-	f->events = p->samples;
-	f->drops = c.drops;
-	json__uint(out->json, "samples", p->samples);
-	json__uint(out->json, "events", p->samples);
-	json__uint(out->json, "drops", c.drops);
-	json__uint(out->json, "samples_seen", c.seen);
-	json__begin_object(out->json, "drops_by_cause");
-	json__uint(out->json, "kernel_stack", c.kstack);
-	json__uint(out->json, "user_stack", c.ustack);
-	json__uint(out->json, "count_map_full", c.count_full);
+	loss = (struct perf_loss){ .seen = c.seen, .drops = c.drops, .kstack = c.kstack,
+				   .ustack = c.ustack, .count_full = c.count_full };
+	sum = (struct perf_summary){ .samples = p->samples, .freq = s->freq,
+				     .nr_cpus = p->nr_cpus, .exe_only = p->exe_only,
+				     .no_maps = p->no_maps,
+				     .restricted = !p->ksyms || ksyms__restricted(p->ksyms) };
+	e = perf_report__out(f, out, p->folded, &sum, &loss);
+	err = err ? err : e;
 	json__int(out->json, "last_stack_errno", -p->last_stack_err);
-	json__end_object(out->json);
-	json__uint(out->json, "unique_stacks", folded__nr_stacks(p->folded));
-	json__uint(out->json, "exited_named_by_executable", p->exe_only);
-	json__uint(out->json, "exited_unnamed", p->no_maps);
 	json__uint(out->json, "executables_not_recorded", c.proc_fail);
-	json__uint(out->json, "freq", s->freq);
-	json__uint(out->json, "cpus", p->nr_cpus);
-	json__bool(out->json, "kernel_symbols_restricted", restricted);
 	json__uint(out->json, "drains", p->drains);
 	/* Includes the cheap runs for samples the filters rejected. */
 	json__double(out->json, "bpf_run_ns_per_sample", f->kernel_run_cnt ?
 		     (double)f->kernel_run_ns / f->kernel_run_cnt : NAN);
-
-	diag_feature__set_metric(f, "samples", p->samples);
-	diag_feature__set_metric(f, "drops", c.drops);
-	diag_feature__set_metric(f, "samples_seen", c.seen);
 	folded__free(p->folded);
 	p->folded = folded__new();
 	p->samples = 0;

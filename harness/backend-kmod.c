@@ -36,6 +36,7 @@ static const struct diag_ops *const kmod_features[] = {
 	&kmod_sys_cost_ops,
 	&kmod_alloc_top_ops,
 	&kmod_high_order_ops,
+	&kmod_perf_ops,
 	&kmod_kprobe_ops,
 	&kmod_tracepoint_ops,
 	&kmod_exec_monitor_ops,

@@ -187,6 +187,7 @@ const void *kmod__record(const void *buf, size_t len, size_t *off, unsigned int 
 extern const struct diag_ops kmod_sys_cost_ops;
 extern const struct diag_ops kmod_alloc_top_ops;
 extern const struct diag_ops kmod_high_order_ops;
+extern const struct diag_ops kmod_perf_ops;
 extern const struct diag_ops kmod_kprobe_ops;
 extern const struct diag_ops kmod_tracepoint_ops;
 extern const struct diag_ops kmod_exec_monitor_ops;

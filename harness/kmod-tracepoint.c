@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * kmod-tracepoint.c - kprobe and tracepoint on the kernel module
+ * kmod-tracepoint.c - kprobe, tracepoint and perf on the kernel module
  * (kmod/feat_tracepoint.c): activate through /dev/hld; drain the module's
  * generation of rows (struct hld_tphit_record per CPU and key, struct
  * hld_tpcpu_record per CPU) every TP_DRAIN_MS while polled, so that user
  * stacks are named while their processes live, at deactivation and at each
- * report, into the same FEATURE.txt, .json and .folded as the eBPF backend
- * (harness/tracepoint-report.c). Names are checked as the eBPF backend
- * checks them (bpf/kprobe.c, bpf/tracepoint.c) before the module sees them.
+ * report, into the same files as the eBPF backend: FEATURE.txt, .json and
+ * .folded for kprobe and tracepoint (harness/tracepoint-report.c),
+ * perf.folded and perf.txt for perf (harness/perf-report.c). Names are
+ * checked as the eBPF backend checks them (bpf/kprobe.c, bpf/tracepoint.c)
+ * before the module sees them.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -17,7 +19,9 @@
 
 #include "bpf-util.h"
 #include "diag.h"
+#include "json.h"
 #include "kmod-dev.h"
+#include "perf-report.h"
 #include "tracepoint-report.h"
 
 #define TP_DRAIN_MS 500		/* drain period while polled */
@@ -48,6 +52,27 @@ static int kmod_tracepoint_probe(char *why, size_t len)
 	return err;
 }
 
+static int kmod_perf_probe(char *why, size_t len)
+{
+	int err = kmod__probe(DIAG_perf, why, len);
+
+	if (!err)
+		snprintf(why, len, "cpu-clock sampling on every online CPU "
+			 "(perf_event_create_kernel_counter), kernel and user stacks");
+	return err;
+}
+
+/* The report's totals: perf's samples need no target resolved. */
+static int kmod_tp__report_init(struct tp_report *r, const struct diag_feature *f)
+{
+	const struct hld_perf_settings *s = f->settings;
+
+	if (f->ops->id != DIAG_perf)
+		return tp_report__init(r, f);
+	memset(r, 0, sizeof(*r));
+	return tp_report__init_stacks(r, s->kernel);
+}
+
 /* The feature's state: the device open and the name resolved. NULL and errno on failure. */
 static struct kmod_tp *kmod_tp__priv(struct diag_feature *f)
 {
@@ -60,7 +85,7 @@ static struct kmod_tp *kmod_tp__priv(struct diag_feature *f)
 	if (!kt)
 		return NULL;
 	kt->fd = kmod__open();
-	err = kt->fd < 0 ? kt->fd : tp_report__init(&kt->rep, f);
+	err = kt->fd < 0 ? kt->fd : kmod_tp__report_init(&kt->rep, f);
 	if (err) {
 		if (kt->fd >= 0)
 			close(kt->fd);
@@ -213,6 +238,40 @@ static int kmod_tp_report(struct diag_feature *f, const struct diag_outputs *out
 	return err ? err : e;
 }
 
+/*
+ * perf: drain, and write perf.folded and perf.txt. The module counts a
+ * sample whose stack it could not take under "[... stack lost]": a loss
+ * of that stack, not of the sample.
+ */
+static int kmod_perf_report(struct diag_feature *f, const struct diag_outputs *out)
+{
+	const struct hld_perf_settings *s = f->settings;
+	struct kmod_tp *kt = kmod_tp__priv(f);
+	struct perf_summary sum = { .freq = s->freq };
+	struct hld_ioc_status st;
+	struct perf_loss l;
+	int err, e;
+
+	if (!kt)
+		return -errno;
+	err = kmod_tp__drain(f, kt);
+	e = kmod__status(kt->fd, f->ops->id, &st);
+	err = err ? err : e;
+	if (e)
+		memset(&st, 0, sizeof(st));
+	l = (struct perf_loss){ .seen = st.events, .drops = st.drops,
+				.count_full = st.drops_cause[0], .kstack = st.drops_cause[1],
+				.ustack = st.drops_cause[2], .missed = st.drops_cause[3] };
+	sum.samples = kt->rep.counted;
+	sum.nr_cpus = s->cpu >= 0 ? 1 : (int)sysconf(_SC_NPROCESSORS_ONLN);
+	sum.restricted = !kt->rep.ksyms || ksyms__restricted(kt->rep.ksyms);
+	e = perf_report__out(f, out, kt->rep.folded, &sum, &l);
+	err = err ? err : e;
+	json__uint(out->json, "samples_not_in_stacks", kt->rep.hits - kt->rep.counted);
+	e = tp_report__reset(&kt->rep);
+	return err ? err : e;
+}
+
 /* Close the device: a private activation ends with it, a persistent one stays. */
 static void kmod_tp_free(struct diag_feature *f)
 {
@@ -247,5 +306,16 @@ const struct diag_ops kmod_tracepoint_ops = {
 	.report = kmod_tp_report,
 	.reopen = kmod_tp_reopen,
 	.check = tracepoint__check,
+	.free = kmod_tp_free,
+};
+
+const struct diag_ops kmod_perf_ops = {
+	.id = DIAG_perf,
+	.probe = kmod_perf_probe,
+	.activate = kmod_tp_activate,
+	.poll = kmod_tp_poll,
+	.deactivate = kmod_tp_deactivate,
+	.report = kmod_perf_report,
+	.reopen = kmod_tp_reopen,
 	.free = kmod_tp_free,
 };

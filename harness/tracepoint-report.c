@@ -25,6 +25,21 @@
 
 static const char *const tp_stacks_names[] = { "both", "kernel", "user", "none" };
 
+int tp_report__init_stacks(struct tp_report *r, bool kernel_stacks)
+{
+	r->nr_cpus = libbpf_num_possible_cpus();
+	if (r->nr_cpus <= 0)
+		return r->nr_cpus ? r->nr_cpus : -EINVAL;
+	r->cpu_hits = calloc(r->nr_cpus, sizeof(*r->cpu_hits));
+	r->folded = folded__new();
+	r->usyms = usyms__new();
+	if (!r->cpu_hits || !r->folded || !r->usyms)
+		return -ENOMEM;
+	if (kernel_stacks)
+		r->ksyms = ksyms__load();	/* NULL: kernel frames stay addresses */
+	return 0;
+}
+
 int tp_report__init(struct tp_report *r, const struct diag_feature *f)
 {
 	const struct hld_tracepoint_settings *s = f->settings;
@@ -43,17 +58,8 @@ int tp_report__init(struct tp_report *r, const struct diag_feature *f)
 	}
 	if (err)
 		return err;
-	r->nr_cpus = libbpf_num_possible_cpus();
-	if (r->nr_cpus <= 0)
-		return r->nr_cpus ? r->nr_cpus : -EINVAL;
-	r->cpu_hits = calloc(r->nr_cpus, sizeof(*r->cpu_hits));
-	r->folded = folded__new();
-	r->usyms = usyms__new();
-	if (!r->cpu_hits || !r->folded || !r->usyms)
-		return -ENOMEM;
-	if (s->stacks == HLD_TP_STACKS_BOTH || s->stacks == HLD_TP_STACKS_KERNEL)
-		r->ksyms = ksyms__load();	/* NULL: kernel frames stay addresses */
-	return 0;
+	return tp_report__init_stacks(r, s->stacks == HLD_TP_STACKS_BOTH ||
+					 s->stacks == HLD_TP_STACKS_KERNEL);
 }
 
 void tp_report__free(struct tp_report *r)
@@ -461,7 +467,7 @@ static int tp_report__write_folded(struct tp_report *r, const char *path)
 }
 
 /* Forget what was reported: the next report starts from zero. */
-static int tp_report__reset(struct tp_report *r)
+int tp_report__reset(struct tp_report *r)
 {
 	folded__free(r->folded);
 	r->folded = folded__new();

@@ -62,6 +62,12 @@ struct tp_report {
  * the kernel symbols if kernel stacks are wanted. 0 or -errno.
  */
 int tp_report__init(struct tp_report *r, const struct diag_feature *f);
+/*
+ * The part of tp_report__init() that needs no target (perf's samples): the
+ * per-CPU totals, the folded stacks, the user symbols, and the kernel
+ * symbols if @kernel_stacks, into @r zeroed by the caller. 0 or -errno.
+ */
+int tp_report__init_stacks(struct tp_report *r, bool kernel_stacks);
 /* Free what @r holds (not @r itself). */
 void tp_report__free(struct tp_report *r);
 
@@ -95,6 +101,9 @@ int tp_report__end(struct tp_report *r, uint32_t tgid, const char *comm, uint64_
 
 /* Merge the rows of one (tgid, comm) into one, after a drain. */
 void tp_report__merge_procs(struct tp_report *r);
+
+/* Forget what was drained (after a report). 0 or -ENOMEM. */
+int tp_report__reset(struct tp_report *r);
 
 /* Every loss since activation, whatever its cause. */
 uint64_t tp_drops__sum(const struct tp_drops *d);

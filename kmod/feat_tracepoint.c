@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * feat_tracepoint.c - kprobe and tracepoint: count the hits of one kernel
- * function (register_kprobe at its entry) or of one tracepoint
- * (tracepoint_probe_register on the tracepoint of that name), with the
- * kernel and user stacks that hit it. The two features share everything
- * but the way the probe is attached, as on the eBPF backend.
+ * feat_tracepoint.c - kprobe, tracepoint and perf: count the hits of one
+ * kernel function (register_kprobe at its entry), of one tracepoint
+ * (tracepoint_probe_register on the tracepoint of that name), or of a
+ * cpu-clock sampling event on each CPU (perf_event_create_kernel_counter,
+ * freq samples a second), with the kernel and user stacks that were
+ * running. The three share everything but the way the probe is attached.
  *
  * Each hit that passes the filters is counted in this CPU's total for the
  * current generation (exact: it cannot fail) and in a preallocated per-CPU
@@ -12,7 +13,10 @@
  * addressing over TPH_PROBES slots; a hit that finds no slot is a drop of
  * the per-stack view only. The kernel stack is stack_trace_save()'s, less
  * the frames of the probe machinery: for a kprobe the leaf is the probed
- * function, for a tracepoint the function that hit it. The user stack is
+ * function, for a tracepoint the function that hit it, for a perf sample
+ * the interrupted instruction (the frames up to the sample's regs->ip are
+ * the timer interrupt's; a sample in user mode has no kernel stack). The
+ * user stack is
  * a frame-pointer walk from the task's user registers with
  * copy_from_user_nofault(), HLD_MAX_STACK frames at most.
  *
@@ -31,6 +35,13 @@
  * unavailable. sys_enter and sys_exit, which the syscalls:sys_{enter,exit}_NAME
  * names map to, get probes of their real prototype, which read the syscall
  * number.
+ *
+ * perf's overflow handler runs in the cpu-clock hrtimer's hard interrupt;
+ * perf_event_release_kernel() removes the event from its CPU and cancels
+ * the timer, waiting for a running handler, before deactivate returns.
+ * Samples the perf core throttled (perf_cpu_time_max_percent) are not seen
+ * here, so not counted as drops; CPUs brought online after activation are
+ * not sampled.
  */
 #define pr_fmt(fmt) "hld: " fmt
 
@@ -41,6 +52,7 @@
 #include <linux/kprobes.h>
 #include <linux/ktime.h>
 #include <linux/module.h>
+#include <linux/perf_event.h>
 #include <linux/ptrace.h>
 #include <linux/rcupdate.h>
 #include <linux/sched.h>
@@ -58,7 +70,7 @@
 #define TPH_BITS	9
 #define TPH_SLOTS	(1u << TPH_BITS)	/* keys per CPU and generation */
 #define TPH_PROBES	16
-#define TPH_MACHINERY	8		/* leading kernel frames searched for the probe's own */
+#define TPH_MACHINERY	16		/* leading kernel frames searched for the probe's own */
 #define TPH_NAME_LEN	64
 
 /* One key and its count; empty while count is 0. */
@@ -86,9 +98,9 @@ struct tph_cpu {
 	unsigned long ubuf[HLD_MAX_STACK];
 };
 
-/* One of the two features: its tables, its settings and what it is attached to. */
+/* One of the three features: its tables, its settings and what it is attached to. */
 struct tph {
-	const char *what;		/* "kprobe", "tracepoint" */
+	const char *what;		/* "kprobe", "tracepoint", "perf" */
 	bool kprobe;
 	struct tph_cpu **cpus;		/* [cpu], allocated at the first activation */
 	struct hld_tracepoint_settings set;
@@ -101,12 +113,15 @@ struct tph {
 	struct tracepoint *tp;
 	void *probe;
 	long sysnr;			/* only this syscall (sys_enter/sys_exit), -1: any */
+	/* perf: one event per sampled CPU */
+	struct perf_event **events;
 	/* the leading frames left out: up to (kprobe) or through (tracepoint) this function */
 	unsigned long skip_start, skip_size;
 };
 
 static struct tph tph_kp = { .what = "kprobe", .kprobe = true };
 static struct tph tph_tp = { .what = "tracepoint" };
+static struct tph tph_perf = { .what = "perf" };
 
 /* The start and size of the kernel function holding @addr; false if kallsyms cannot tell. */
 static bool tph_func_range(unsigned long addr, unsigned long *start, unsigned long *size)
@@ -134,9 +149,11 @@ static bool tph_func_range(unsigned long addr, unsigned long *start, unsigned lo
  * This task's kernel stack into c->kbuf, innermost first, without the
  * probe's frames: for a kprobe, those before the first frame in the probed
  * function (or, where none is found, those in this module); for a
- * tracepoint, the leading ones in this module or the tracepoint's iterator.
+ * tracepoint, the leading ones in this module or the tracepoint's iterator;
+ * for a sample (@regs), those before the interrupted instruction, and no
+ * stack if it is not found among them.
  */
-static u16 tph_kstack(struct tph *t, struct tph_cpu *c)
+static u16 tph_kstack(struct tph *t, struct tph_cpu *c, struct pt_regs *regs)
 {
 	unsigned int n = stack_trace_save(c->kbuf, ARRAY_SIZE(c->kbuf), 0), skip = 0, i;
 
@@ -144,6 +161,11 @@ static u16 tph_kstack(struct tph *t, struct tph_cpu *c)
 		unsigned long a = c->kbuf[i];
 		bool in_fn = t->skip_size && a - t->skip_start < t->skip_size;
 
+		if (regs) {
+			if (a == instruction_pointer(regs))
+				break;
+			continue;
+		}
 		if (t->kprobe && in_fn) {
 			skip = i;
 			break;
@@ -152,6 +174,11 @@ static u16 tph_kstack(struct tph *t, struct tph_cpu *c)
 			skip = i + 1;
 		else if (!t->kprobe)
 			break;
+	}
+	if (regs) {
+		if (i == n || i == TPH_MACHINERY)
+			return 0;	/* the interrupted frame is not among them */
+		skip = i;
 	}
 	n -= skip;
 	if (n > HLD_MAX_STACK)
@@ -241,8 +268,11 @@ static void tph_count(struct tph *t, struct tph_cpu *c, unsigned int half, u32 f
 	c->drop_full++;
 }
 
-/* One hit of @t's function or tracepoint, in the hitting task's context. Preemption off. */
-static void tph_hit(struct tph *t)
+/*
+ * One hit of @t's function or tracepoint, in the hitting task's context, or
+ * one sample interrupting @regs. Preemption off.
+ */
+static void tph_hit(struct tph *t, struct pt_regs *regs)
 {
 	struct tph_cpu *c;
 	unsigned int half;
@@ -261,8 +291,8 @@ static void tph_hit(struct tph *t)
 	half = READ_ONCE(t->gen) & 1;
 	c->hits[half]++;
 	c->events++;
-	if (t->want_kernel) {
-		nk = tph_kstack(t, c);
+	if (t->want_kernel && !(regs && user_mode(regs))) {
+		nk = tph_kstack(t, c, regs);
 		if (!nk) {
 			flags |= HLD_TPHIT_KSTACK_LOST;
 			c->drop_kstack++;
@@ -282,7 +312,7 @@ static void tph_hit(struct tph *t)
 
 static int tph_kprobe_pre(struct kprobe *kp, struct pt_regs *regs)
 {
-	tph_hit(container_of(kp, struct tph, kp));
+	tph_hit(container_of(kp, struct tph, kp), NULL);
 	return 0;
 }
 
@@ -290,7 +320,7 @@ static int tph_kprobe_pre(struct kprobe *kp, struct pt_regs *regs)
 static void tph_probe_any(void *data)
 {
 	hld_tp_enter();
-	tph_hit(data);
+	tph_hit(data, NULL);
 	hld_tp_exit();
 }
 
@@ -301,7 +331,7 @@ static void tph_probe_sys_enter(void *data, struct pt_regs *regs, long id)
 	if (id != t->sysnr)
 		return;
 	hld_tp_enter();
-	tph_hit(t);
+	tph_hit(t, NULL);
 	hld_tp_exit();
 }
 
@@ -312,7 +342,7 @@ static void tph_probe_sys_exit(void *data, struct pt_regs *regs, long ret)
 	if ((long)regs->orig_ax != t->sysnr)
 		return;
 	hld_tp_enter();
-	tph_hit(t);
+	tph_hit(t, NULL);
 	hld_tp_exit();
 }
 
@@ -509,7 +539,88 @@ static void tph_tp_deactivate(void)
 	tracepoint_synchronize_unregister();
 }
 
-static int tph_kp_init(char *why, size_t len)
+/* perf: the interrupt of @event's cpu-clock timer, in hard interrupt context. */
+static void tph_perf_overflow(struct perf_event *event, struct perf_sample_data *data,
+			      struct pt_regs *regs)
+{
+	tph_hit(event->overflow_handler_context, regs);
+}
+
+static int tph_perf_check(const void *settings)
+{
+	const struct hld_perf_settings *s = settings;
+
+	if (s->freq < 1 || s->freq > 10000 || s->kernel > 1 || s->user > 1)
+		return -EINVAL;
+	if (s->tgid < -1 || s->tgid > 4194304 || s->pid < -1 || s->pid > 4194304)
+		return -EINVAL;
+	if (s->cpu < -1 || s->cpu > 8191)
+		return -EINVAL;
+	return strnlen(s->comm, sizeof(s->comm)) == sizeof(s->comm) ? -EINVAL : 0;
+}
+
+static void tph_perf_deactivate(void)
+{
+	struct tph *t = &tph_perf;
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		if (t->events[cpu])
+			perf_event_release_kernel(t->events[cpu]);
+	kfree(t->events);
+	t->events = NULL;
+}
+
+/*
+ * The perf settings in the shared filter's terms, then a cpu-clock event
+ * firing freq times a second on each online CPU (or on the settings' CPU).
+ */
+static int tph_perf_activate(const void *settings)
+{
+	const struct hld_perf_settings *ps = settings;
+	struct hld_tracepoint_settings s = {
+		.tgid = ps->tgid, .pid = ps->pid, .cpu = ps->cpu, .top = 1,
+		.stacks = ps->kernel ? (ps->user ? HLD_TP_STACKS_BOTH : HLD_TP_STACKS_KERNEL)
+				     : (ps->user ? HLD_TP_STACKS_USER : HLD_TP_STACKS_NONE),
+	};
+	struct perf_event_attr attr = {
+		.type = PERF_TYPE_SOFTWARE,
+		.config = PERF_COUNT_SW_CPU_CLOCK,
+		.size = sizeof(attr),
+		.freq = 1,
+		.sample_freq = ps->freq,
+	};
+	struct tph *t = &tph_perf;
+	int cpu, err, nr = 0;
+
+	memcpy(s.comm, ps->comm, sizeof(s.comm));
+	err = tph_prepare(t, &s);
+	if (err)
+		return err;
+	t->events = kcalloc(nr_cpu_ids, sizeof(*t->events), GFP_KERNEL);
+	if (!t->events)
+		return -ENOMEM;
+	for_each_online_cpu(cpu) {
+		struct perf_event *e;
+
+		if (ps->cpu >= 0 && cpu != ps->cpu)
+			continue;
+		e = perf_event_create_kernel_counter(&attr, cpu, NULL, tph_perf_overflow, t);
+		if (IS_ERR(e)) {
+			tph_perf_deactivate();
+			return PTR_ERR(e);
+		}
+		t->events[cpu] = e;
+		nr++;
+	}
+	if (!nr) {		/* the settings' CPU is not online */
+		tph_perf_deactivate();
+		return -ENODEV;
+	}
+	return 0;
+}
+
+static int tph_init(char *why, size_t len)
 {
 	return 0;
 }
@@ -532,6 +643,11 @@ static void tph_kp_exit(void)
 static void tph_tp_exit(void)
 {
 	tph_free(&tph_tp);
+}
+
+static void tph_perf_exit(void)
+{
+	tph_free(&tph_perf);
 }
 
 static u64 tph_report_max(void)
@@ -620,6 +736,11 @@ static int tph_tp_report(void __user *buf, u64 len, u64 *written, u64 *records)
 	return tph_report(&tph_tp, buf, written, records);
 }
 
+static int tph_perf_report(void __user *buf, u64 len, u64 *written, u64 *records)
+{
+	return tph_report(&tph_perf, buf, written, records);
+}
+
 /* Drops by cause: [0] no slot in the table, [1] kernel stack, [2] user stack, [3] runs missed. */
 static void tph_stats(struct tph *t, struct hld_ioc_status *st, u64 missed)
 {
@@ -651,9 +772,14 @@ static void tph_tp_stats(struct hld_ioc_status *st)
 	tph_stats(&tph_tp, st, 0);
 }
 
+static void tph_perf_stats(struct hld_ioc_status *st)
+{
+	tph_stats(&tph_perf, st, 0);
+}
+
 const struct hld_feature_ops hld_kprobe_ops = {
 	.settings_size = sizeof(struct hld_tracepoint_settings),
-	.init = tph_kp_init,
+	.init = tph_init,
 	.exit = tph_kp_exit,
 	.check = tph_kp_check,
 	.activate = tph_kp_activate,
@@ -673,4 +799,16 @@ const struct hld_feature_ops hld_tracepoint_ops = {
 	.report_max = tph_report_max,
 	.report = tph_tp_report,
 	.stats = tph_tp_stats,
+};
+
+const struct hld_feature_ops hld_perf_ops = {
+	.settings_size = sizeof(struct hld_perf_settings),
+	.init = tph_init,
+	.exit = tph_perf_exit,
+	.check = tph_perf_check,
+	.activate = tph_perf_activate,
+	.deactivate = tph_perf_deactivate,
+	.report_max = tph_report_max,
+	.report = tph_perf_report,
+	.stats = tph_perf_stats,
 };

@@ -42,6 +42,7 @@ extern const struct hld_feature_ops hld_alloctop_ops;
 extern const struct hld_feature_ops hld_highorder_ops;
 extern const struct hld_feature_ops hld_kprobe_ops;
 extern const struct hld_feature_ops hld_tracepoint_ops;
+extern const struct hld_feature_ops hld_perf_ops;
 extern const struct hld_feature_ops hld_execmon_ops;
 extern const struct hld_feature_ops hld_exitmon_ops;
 extern const struct hld_feature_ops hld_runtrace_ops;

@@ -47,6 +47,7 @@ static const struct hld_feature_ops *const hld_impl[HLD_FEAT__MAX] = {
 	[HLD_FEAT_high_order] = &hld_highorder_ops,
 	[HLD_FEAT_kprobe] = &hld_kprobe_ops,
 	[HLD_FEAT_tracepoint] = &hld_tracepoint_ops,
+	[HLD_FEAT_perf] = &hld_perf_ops,
 	[HLD_FEAT_exec_monitor] = &hld_execmon_ops,
 	[HLD_FEAT_exit_monitor] = &hld_exitmon_ops,
 	[HLD_FEAT_run_trace] = &hld_runtrace_ops,

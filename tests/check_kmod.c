@@ -22,6 +22,7 @@
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "diag-test.h"
@@ -379,6 +380,52 @@ static void exit_nostacks(void *p)
 	((struct hld_exit_settings *)p)->user_stacks = 0;
 }
 
+static void perf_good(void *p)
+{
+	struct hld_perf_settings *s = p;
+
+	memset(s, 0, sizeof(*s));
+	s->freq = 99;
+	s->pid = s->tgid = s->cpu = -1;
+	s->kernel = s->user = 1;
+}
+
+static void perf_freq_low(void *p)
+{
+	perf_good(p);
+	((struct hld_perf_settings *)p)->freq = 0;
+}
+
+static void perf_freq_high(void *p)
+{
+	perf_good(p);
+	((struct hld_perf_settings *)p)->freq = 10001;
+}
+
+static void perf_kernel(void *p)
+{
+	perf_good(p);
+	((struct hld_perf_settings *)p)->kernel = 2;
+}
+
+static void perf_cpu(void *p)
+{
+	perf_good(p);
+	((struct hld_perf_settings *)p)->cpu = -2;
+}
+
+static void perf_comm(void *p)
+{
+	perf_good(p);
+	memset(((struct hld_perf_settings *)p)->comm, 'x', HLD_COMM_LEN);
+}
+
+static void perf_cpu_offline(void *p)
+{
+	perf_good(p);
+	((struct hld_perf_settings *)p)->cpu = 8191;
+}
+
 static const struct range_case range_cases[] = {
 	{ "exec-monitor: defaults", DIAG_exec_monitor, 0, exec_good },
 	{ "exec-monitor: ancestor -2", DIAG_exec_monitor, EINVAL, exec_ancestor_low },
@@ -394,6 +441,13 @@ static const struct range_case range_cases[] = {
 	{ "exit-monitor: all-threads 2", DIAG_exit_monitor, EINVAL, exit_threads },
 	{ "exit-monitor: ringbuf 0", DIAG_exit_monitor, EINVAL, exit_ringbuf },
 	{ "exit-monitor: comm unterminated", DIAG_exit_monitor, EINVAL, exit_comm },
+	{ "perf: defaults", DIAG_perf, 0, perf_good },
+	{ "perf: freq 0", DIAG_perf, EINVAL, perf_freq_low },
+	{ "perf: freq 10001", DIAG_perf, EINVAL, perf_freq_high },
+	{ "perf: kernel 2", DIAG_perf, EINVAL, perf_kernel },
+	{ "perf: cpu -2", DIAG_perf, EINVAL, perf_cpu },
+	{ "perf: comm unterminated", DIAG_perf, EINVAL, perf_comm },
+	{ "perf: cpu 8191, not online", DIAG_perf, ENODEV, perf_cpu_offline },
 };
 
 START_TEST(test_settings_range)
@@ -830,6 +884,95 @@ START_TEST(test_truth)
 }
 END_TEST
 
+/* Is @name the sampling machinery's, which a sample's kernel stack must leave out? */
+static bool perf_machinery(const char *name)
+{
+	return !strcmp(name, "tph_hit") || !strcmp(name, "tph_perf_overflow") ||
+	       strstr(name, "perf_event_overflow") || strstr(name, "perf_swevent_hrtimer") ||
+	       strstr(name, "hrtimer_run_queues");
+}
+
+/*
+ * perf's kernel stacks start at the interrupted instruction: this thread
+ * reads /dev/zero, 1 MiB at a time, for 300 ms of its CPU time, sampled at
+ * 999 Hz. Most samples are in the kernel; each kernel stack leads back to
+ * the syscall entry and holds none of the timer interrupt's frames, and
+ * (almost) none is lost. Samples of the deactivation itself (this thread
+ * in the module's ioctl) are left out.
+ */
+START_TEST(test_perf_kernel)
+{
+	struct hld_perf_settings s;
+	struct ksyms *ks = ksyms__load();
+	struct timespec t0, t;
+	long hits = 0, kernel = 0, syscall_rooted = 0, lost = 0;
+	size_t len, off = 0;
+	char *zero = malloc(1 << 20);
+	int fd = dev_open("perf kernel stacks"), z = open("/dev/zero", O_RDONLY);
+	void *buf;
+
+	if (fd < 0)
+		return;
+	ck_assert_ptr_nonnull(ks);
+	ck_assert_ptr_nonnull(zero);
+	ck_assert_int_ge(z, 0);
+	perf_good(&s);
+	s.freq = 999;
+	s.tgid = getpid();
+	s.user = 0;
+	ck_assert_int_eq(kmod__activate(fd, DIAG_perf, &s, sizeof(s), false), 0);
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t0);
+	do {
+		ck_assert_int_eq(read(z, zero, 1 << 20), 1 << 20);
+		clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+	} while ((t.tv_sec - t0.tv_sec) * 1000000000ll + t.tv_nsec - t0.tv_nsec < 300000000ll);
+	ck_assert_int_eq(kmod__deactivate(fd, DIAG_perf), 0);
+	ck_assert_int_eq(kmod__report(fd, DIAG_perf, &buf, &len), 0);
+	while (off + sizeof(struct hld_record_header) <= len) {
+		const struct hld_tphit_record *r = (const void *)((char *)buf + off);
+		bool rooted = false, ours = false;
+
+		off += r->hdr.len;
+		if (r->hdr.type == HLD_REC_TPCPU)
+			hits += ((const struct hld_tpcpu_record *)r)->hits;
+		if (r->hdr.type != HLD_REC_TPHIT)
+			continue;
+		ck_assert_uint_eq(r->tgid, getpid());
+		ck_assert_uint_eq(r->nr_ustack, 0);
+		if (r->flags & HLD_TPHIT_KSTACK_LOST)
+			lost += r->count;
+		for (int i = 0; i < r->nr_kstack; i++) {
+			const char *name = ksyms__name(ks, i ? r->ips[i] - 1 : r->ips[i]);
+
+			ours |= !strcmp(name, "tph_perf_deactivate");
+			ck_assert_msg(!perf_machinery(name), "frame %d of a sample is %s", i, name);
+			rooted |= !strcmp(name, "do_syscall_64");
+		}
+		if (ours)
+			hits -= r->count;
+		else if (r->nr_kstack) {
+			kernel += r->count;
+			syscall_rooted += rooted ? r->count : 0;
+			if (r->count >= 10)
+				printf("perf: %llu samples, leaf %s\n", (unsigned long long)r->count,
+				       ksyms__name(ks, r->ips[0]));
+		}
+	}
+	printf("perf: %ld samples, %ld with a kernel stack (%ld through do_syscall_64), "
+	       "%ld kernel stacks lost\n", hits, kernel, syscall_rooted, lost);
+	/* ~300 at 999 Hz over 300 ms of CPU time; TCG's clocks are the guest's, not the host's */
+	ck_assert_int_ge(hits, 100);
+	ck_assert_int_ge(kernel, hits / 2);
+	ck_assert_int_ge(syscall_rooted, kernel * 9 / 10);
+	ck_assert_int_le(lost, hits / 100);
+	free(buf);
+	free(zero);
+	close(z);
+	ksyms__free(ks);
+	close(fd);
+}
+END_TEST
+
 static Suite *kmod_suite(void)
 {
 	Suite *s = suite_create("kmod");
@@ -859,6 +1002,7 @@ static Suite *kmod_suite(void)
 	tcase_add_loop_test(tc, test_tp_refused, 0, sizeof(tp_cases) / sizeof(tp_cases[0]));
 	tcase_add_loop_test(tc, test_tp_syscall, 0, 2);
 	tcase_add_loop_test(tc, test_tp_leaf, 0, 2);
+	tcase_add_test(tc, test_perf_kernel);
 	suite_add_tcase(s, tc);
 	return s;
 }
