@@ -221,7 +221,8 @@ check-vm: vm-deps
 VM_BENCH_KERNEL ?= $(lastword $(shell tests/vm/kernels.sh --installed 2>/dev/null))
 VM_BENCH_CMD ?= hldbench bench syscall --rounds 5 --calls 200000 && \
 	hldbench bench profile --rounds 4 && \
-	hldbench bench load-monitor --rounds 3
+	hldbench bench load-monitor --rounds 3 && \
+	hldbench bench load-monitor --rounds 3 --backend=kmod
 bench-vm: vm-deps
 	$(Q)$(MAKE) --no-print-directory deps EXTRA_PKGS="$(BENCH_PKGS)"
 	$(Q)$(MAKE) --no-print-directory all

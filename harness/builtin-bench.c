@@ -11,7 +11,8 @@
  *
  * profile: a CPU-bound loop on every CPU under nothing; the bare 999 Hz
  * cpu-clock sampling interrupt (the floor every profiler pays); hldbench
- * perf at 999 Hz; `perf record -F 999 -g -a`. Figures are throughput
+ * perf at 999 Hz, on the eBPF backend and, where hld.ko is loaded, on the
+ * module; `perf record -F 999 -g -a`. Figures are throughput
  * losses per CPU second, so that other tenants of the machine cancel out.
  *
  * Configurations are interleaved round by round so that drift of the
@@ -42,6 +43,7 @@
 #include "builtin.h"
 #include "diag.h"
 #include "floor.h"
+#include "kmod-dev.h"
 #include "hld_settings.h"
 #include "profile.h"
 #include "run-command.h"
@@ -165,11 +167,32 @@ static int measure(enum bench_config c, long calls, const struct diag_ops *const
 	return err;
 }
 
-enum profile_config { PCFG_CLOCK, PCFG_HLDPERF, PCFG_PERFREC, PCFG__MAX };
+/* Feature @name on the kernel module, if hld.ko is loaded and has it; else NULL, said. */
+static const struct diag_ops *kmod_feature(const char *name)
+{
+	char why[256];
+	const struct diag_backend *b = diag__backend("kmod", why, sizeof(why));
+	const struct diag_ops *ops = b ? diag__find(b, name, why, sizeof(why)) : NULL;
+
+	if (ops && ops->probe && ops->probe(why, sizeof(why)))
+		ops = NULL;
+	if (!ops)
+		fprintf(stderr, "hldbench bench: no hld.ko row for %s: %s\n", name, why);
+	return ops;
+}
+
+enum profile_config { PCFG_CLOCK, PCFG_HLDPERF, PCFG_KMODPERF, PCFG_PERFREC, PCFG__MAX };
 
 static const char *const profile_names[PCFG__MAX] = {
-	"floor: cpu-clock 999 Hz, no program", "hldbench perf 999 Hz", "perf record -F 999 -g -a",
+	"floor: cpu-clock 999 Hz, no program", "hldbench perf 999 Hz (eBPF)",
+	"hldbench perf 999 Hz (hld.ko)", "perf record -F 999 -g -a",
 };
+
+/* hldbench perf's configurations: the feature on each backend, and its on/off switch. */
+static bool profile_is_hld(enum profile_config kind)
+{
+	return kind == PCFG_HLDPERF || kind == PCFG_KMODPERF;
+}
 
 #define PROFILE_FREQ	999
 #define PROFILE_MAX_CPUS 256
@@ -343,7 +366,27 @@ static int perf_record_start(struct profiler *pr)
 	return perf_record_cmd(pr, "disable");
 }
 
-/* Set up @kind with its sampling switched off. */
+/* Switch the profiler's sampling on or off; it stays set up. */
+static int profiler__set(struct profiler *pr, bool on)
+{
+	switch (pr->kind) {
+	case PCFG_CLOCK:
+		for (int i = 0; i < pr->nr_fds; i++)
+			if (ioctl(pr->fds[i], on ? PERF_EVENT_IOC_ENABLE : PERF_EVENT_IOC_DISABLE, 0))
+				return -errno;
+		return 0;
+	case PCFG_HLDPERF:
+		return profile__enable(pr->f, on);
+	case PCFG_KMODPERF:
+		return kmod_perf__enable(pr->f, on);
+	case PCFG_PERFREC:
+		return perf_record_cmd(pr, on ? "enable" : "disable");
+	default:
+		return -EINVAL;
+	}
+}
+
+/* Set up @kind with its sampling switched off; @perf: hldbench perf's ops for @kind. */
 static int profiler__start(struct profiler *pr, enum profile_config kind,
 			   const struct diag_ops *perf)
 {
@@ -365,6 +408,7 @@ static int profiler__start(struct profiler *pr, enum profile_config kind,
 		}
 		return err;
 	case PCFG_HLDPERF:
+	case PCFG_KMODPERF:
 		err = opts__defaults(diag_descs[DIAG_perf].opts, &s);
 		s.freq = PROFILE_FREQ;
 		pr->f = err ? NULL : diag__open(perf, &s);
@@ -376,30 +420,12 @@ static int profiler__start(struct profiler *pr, enum profile_config kind,
 			pr->f = NULL;
 			return err;
 		}
-		err = profile__enable(pr->f, false);
+		err = profiler__set(pr, false);
 		if (!err)
 			pr->runner = diag_runner__start(&pr->f, 1, &err);
 		return err;
 	case PCFG_PERFREC:
 		return perf_record_start(pr);
-	default:
-		return -EINVAL;
-	}
-}
-
-/* Switch the profiler's sampling on or off; it stays set up. */
-static int profiler__set(struct profiler *pr, bool on)
-{
-	switch (pr->kind) {
-	case PCFG_CLOCK:
-		for (int i = 0; i < pr->nr_fds; i++)
-			if (ioctl(pr->fds[i], on ? PERF_EVENT_IOC_ENABLE : PERF_EVENT_IOC_DISABLE, 0))
-				return -errno;
-		return 0;
-	case PCFG_HLDPERF:
-		return profile__enable(pr->f, on);
-	case PCFG_PERFREC:
-		return perf_record_cmd(pr, on ? "enable" : "disable");
 	default:
 		return -EINVAL;
 	}
@@ -504,7 +530,7 @@ static int profile_run(enum profile_config kind, const struct diag_ops *perf, bo
 	}
 	if (kind == PCFG_PERFREC)
 		pr_out->own_ns = process_cpu_ns(pr.cp.pid) - own0;
-	else if (kind == PCFG_HLDPERF)
+	else if (profile_is_hld(kind))
 		pr_out->own_ns = (double)(thread_cpu_ns(CLOCK_PROCESS_CPUTIME_ID) - own0) - spun -
 				 (thread_cpu_ns(CLOCK_THREAD_CPUTIME_ID) - main0);
 	if (pr_out->own_ns < 0)
@@ -543,15 +569,19 @@ static int bench_profile(long rounds)
 	static double own[PCFG__MAX][MAX_ROUNDS];
 	char why[256];
 	const struct diag_backend *b = diag__backend("bpf", why, sizeof(why));
-	const struct diag_ops *perf = b ? diag__find(b, "perf", why, sizeof(why)) : NULL;
+	const struct diag_ops *perf[PCFG__MAX] = { NULL };
 	uint64_t bpf_ns = 0, bpf_runs = 0;
 	bool skip[PCFG__MAX] = { false };
 	int n[PCFG__MAX] = { 0 }, stats_fd;
 
-	if (!perf) {
+	perf[PCFG_HLDPERF] = b ? diag__find(b, "perf", why, sizeof(why)) : NULL;
+	if (!perf[PCFG_HLDPERF]) {
 		fprintf(stderr, "hldbench bench: %s\n", why);
 		return HLD_EXIT_UNSUPPORTED;
 	}
+	/* The module's row where hld.ko is loaded (the QEMU guests of make bench-vm). */
+	perf[PCFG_KMODPERF] = kmod_feature("perf");
+	skip[PCFG_KMODPERF] = !perf[PCFG_KMODPERF];
 	/* BPF run time per sample; the accounting adds two clock reads per run. */
 	stats_fd = b->cost_begin ? b->cost_begin() : -ENOTSUP;
 	for (long r = 0; r < rounds; r++) {
@@ -562,7 +592,7 @@ static int bench_profile(long rounds)
 
 			if (skip[k])
 				continue;
-			err = profile_run(k, perf, r % 2, &run);
+			err = profile_run(k, perf[k], r % 2, &run);
 			if (err) {
 				fprintf(stderr, "hldbench bench: %s: cannot run: %s\n", profile_names[k],
 					strerror(-err));
@@ -605,7 +635,7 @@ static int bench_profile(long rounds)
 		printf("\n");
 	}
 	if (bpf_runs)
-		printf("hldbench perf: BPF run time %.2f us per sample (%llu samples)\n",
+		printf("hldbench perf (eBPF): BPF run time %.2f us per sample (%llu samples)\n",
 		       bpf_ns / 1e3 / bpf_runs, (unsigned long long)bpf_runs);
 	return HLD_EXIT_OK;
 }
@@ -701,12 +731,7 @@ int cmd_bench(int argc, char **argv)
 		return HLD_EXIT_UNSUPPORTED;
 	}
 	/* The module's rows where hld.ko is loaded (the QEMU guests of make bench-vm). */
-	b = diag__backend("kmod", why, sizeof(why));
-	syscost[1] = b ? diag__find(b, "sys-cost", why, sizeof(why)) : NULL;
-	if (syscost[1] && syscost[1]->probe && syscost[1]->probe(why, sizeof(why)))
-		syscost[1] = NULL;
-	if (!syscost[1])
-		fprintf(stderr, "hldbench bench: no hld.ko rows: %s\n", why);
+	syscost[1] = kmod_feature("sys-cost");
 	/* bpftrace's tracepoints need tracefs; mount it for the bench only. */
 	if (want_bpftrace && access(TRACEFS "/events", F_OK)) {
 		mounted = !mount("nodev", TRACEFS, "tracefs", 0, NULL);

@@ -199,4 +199,12 @@ extern const struct diag_ops kmod_irq_delay_ops;
 extern const struct diag_ops kmod_mutex_monitor_ops;
 extern const struct diag_ops kmod_reboot_ops;
 
+/*
+ * Pause (@on false) or resume the sampling of @f, an in-process activation
+ * of the module's perf, as profile__enable() does for the eBPF backend's
+ * (`hldbench bench profile`): the module deactivates and activates it
+ * again; rows not reported stay. 0, -ENOTSUP (persistent), or -errno.
+ */
+int kmod_perf__enable(struct diag_feature *f, bool on);
+
 #endif /* HLD_KMOD_DEV_H */

@@ -22,6 +22,7 @@
 #include "json.h"
 #include "kmod-dev.h"
 #include "perf-report.h"
+#include "syms.h"
 #include "tracepoint-report.h"
 
 #define TP_DRAIN_MS 500		/* drain period while polled */
@@ -270,6 +271,21 @@ static int kmod_perf_report(struct diag_feature *f, const struct diag_outputs *o
 	json__uint(out->json, "samples_not_in_stacks", kt->rep.hits - kt->rep.counted);
 	e = tp_report__reset(&kt->rep);
 	return err ? err : e;
+}
+
+/* See kmod-dev.h: sampling off is the module's deactivation, which keeps the rows. */
+int kmod_perf__enable(struct diag_feature *f, bool on)
+{
+	struct kmod_tp *kt = f->priv;
+	int err;
+
+	if (!kt || f->pin_dir)
+		return -ENOTSUP;
+	if (on)
+		return kmod__activate(kt->fd, DIAG_perf, f->settings,
+				      diag_descs[DIAG_perf].settings_size, false);
+	err = kmod__deactivate(kt->fd, DIAG_perf);
+	return err == -ENOENT ? 0 : err;
 }
 
 /* Close the device: a private activation ends with it, a persistent one stays. */
