@@ -75,20 +75,30 @@ int kmod__feature_deactivate(struct diag_feature *f);
 void kmod__feature_free(struct diag_feature *f);
 
 /*
- * Records of read() on /dev/hld. The module has one stream for the records
- * of every feature, and a read takes whatever is there: a feature reading
- * for itself would take (and lose) the records of the others active in the
- * same process. So a process reads through one reader here, which hands
- * each record to the consumer registered for its type (one per type: the
+ * Records of read() on /dev/hld. The module keeps a stream per feature, and
+ * a file reads the streams it subscribed to (HLD_IOC_SUBSCRIBE), so
+ * processes reading different features do not take each other's records;
+ * within a process, a feature reading for itself would still take (and
+ * lose) the records of the others it reads. So a process reads through one
+ * reader here, subscribed to the streams of its consumers, which hands each
+ * record to the consumer registered for its type (one per type: the
  * feature that emits it) and counts, then skips, the records nobody in this
  * process consumes. Thread-safe: the diagnosis thread drains, the command
  * thread reports.
  */
 typedef void (*kmod_record_fn)(void *ctx, const void *rec, size_t len);
 
-/* Hand records of @type to @fn(@ctx, ...). 0, -EBUSY (taken) or -errno (cannot open). */
-int kmod__records_subscribe(uint16_t type, kmod_record_fn fn, void *ctx);
-/* Stop handing records of @type; the reader closes with its last consumer. */
+/*
+ * Hand records of @type, emitted by feature @id, to @fn(@ctx, ...). 0,
+ * -EBUSY (taken) or -errno (cannot open, or the module cannot subscribe).
+ */
+int kmod__records_subscribe(enum diag_feature_id id, uint16_t type, kmod_record_fn fn,
+			    void *ctx);
+/*
+ * Stop handing records of @type. The reader stays open for the next
+ * consumer (it holds no activation, but /dev/hld cannot be unloaded while
+ * the process lives).
+ */
 void kmod__records_unsubscribe(uint16_t type);
 /* Read every record ready now, handing each to its consumer. Records read, or -errno. */
 int kmod__records_drain(void);
@@ -166,13 +176,13 @@ typedef int (*kmod_drain_fn)(void *ctx, const void *rec, size_t size);
 #define KMOD_REC(t)	(1ull << (t))
 
 /*
- * Read every record ready in /dev/hld's buffers without waiting, through
+ * Read every record ready in feature @id's stream without waiting, through
  * the process's one reader (kmod__records_*() above), passing those whose
  * type is in @types (KMOD_REC() bits) to @fn; records of other types go to
  * their consumers in this process, or are counted by kmod__records_foreign().
  * 0, -EBUSY if another consumer holds one of @types, or -errno.
  */
-int kmod__drain(uint64_t types, kmod_drain_fn fn, void *ctx);
+int kmod__drain(enum diag_feature_id id, uint64_t types, kmod_drain_fn fn, void *ctx);
 
 /*
  * The record at *@off in @buf (@len bytes of whole records, as a report or

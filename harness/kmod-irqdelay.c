@@ -62,7 +62,7 @@ static int kmod_irqdelay_poll(struct diag_feature *f)
 
 	if (!q)
 		return 0;
-	err = kmod__drain(KMOD_REC(HLD_REC_IRQDELAY), kmod_irqdelay__keep, &q->recs);
+	err = kmod__drain(DIAG_irq_delay, KMOD_REC(HLD_REC_IRQDELAY), kmod_irqdelay__keep, &q->recs);
 	if (err && !q->rec_err)
 		q->rec_err = err;
 	f->events = q->recs.nr;

@@ -64,7 +64,7 @@ static int kmod_loadmon__discard(void *ctx, const void *rec, size_t size)
 /* Read the captures ready in the device. */
 static int kmod_loadmon__read(struct kmod_loadmon *lm)
 {
-	int err = kmod__drain(KMOD_LOADMON_RECS, kmod_loadmon__keep, &lm->d);
+	int err = kmod__drain(DIAG_load_monitor, KMOD_LOADMON_RECS, kmod_loadmon__keep, &lm->d);
 
 	return err ? err : lm->d.rec_err;
 }
@@ -82,7 +82,7 @@ static int kmod_loadmon_activate(struct diag_feature *f)
 	if (!lm)
 		return -errno;
 	f->kernel_cost_in_thread = false;
-	err = kmod__drain(KMOD_LOADMON_RECS, kmod_loadmon__discard, NULL);
+	err = kmod__drain(DIAG_load_monitor, KMOD_LOADMON_RECS, kmod_loadmon__discard, NULL);
 	if (!err)
 		err = kmod__activate(lm->fd, DIAG_load_monitor, f->settings,
 				     sizeof(struct hld_loadmon_settings), f->pin_dir);

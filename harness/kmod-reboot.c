@@ -70,7 +70,7 @@ static struct kmod_reboot *kmod_reboot__priv(struct diag_feature *f, int *err)
 	if (!*err)
 		*err = reboot_log__open(&kr->log, f->settings);
 	if (!*err)
-		*err = kmod__records_subscribe(HLD_REC_REBOOT, kmod_reboot__on_record, kr);
+		*err = kmod__records_subscribe(DIAG_reboot, HLD_REC_REBOOT, kmod_reboot__on_record, kr);
 	kr->subscribed = !*err;
 	if (*err) {
 		kmod_reboot__free_priv(kr);

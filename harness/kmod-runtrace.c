@@ -67,7 +67,7 @@ static int kmod_runtrace__discard(void *ctx, const void *rec, size_t size)
 /* Read the intervals ready in the device into the timeline. */
 static int kmod_runtrace__read(struct kmod_runtrace *rt)
 {
-	return kmod__drain(KMOD_REC(HLD_REC_RUNTRACE), kmod_runtrace__keep, &rt->tl);
+	return kmod__drain(DIAG_run_trace, KMOD_REC(HLD_REC_RUNTRACE), kmod_runtrace__keep, &rt->tl);
 }
 
 /* The module's losses since activation. */
@@ -130,7 +130,7 @@ static int kmod_runtrace_activate(struct diag_feature *f)
 	if (!rt)
 		return -errno;
 	f->kernel_cost_in_thread = false;
-	err = kmod__drain(KMOD_REC(HLD_REC_RUNTRACE), kmod_runtrace__discard, NULL);
+	err = kmod__drain(DIAG_run_trace, KMOD_REC(HLD_REC_RUNTRACE), kmod_runtrace__discard, NULL);
 	if (!err)
 		err = kmod__activate(rt->fd, DIAG_run_trace, s, sizeof(*s), f->pin_dir);
 	rt->active = !err;

@@ -13,8 +13,12 @@
  * implement yet answers -EOPNOTSUPP, and its status says so in reason[].
  *
  * Records (include/hld_record.h) are read() from /dev/hld: whole records
- * only, from per-CPU buffers; poll() says when one is ready. A report
- * ioctl copies a feature's aggregated rows, as records, into a user buffer.
+ * only, from per-CPU buffers, one set per stream (each feature that emits,
+ * and the test ioctl's); a file reads the streams it subscribed to
+ * (HLD_IOC_SUBSCRIBE; all of them until it does), so readers of different
+ * features do not take each other's records. poll() says when one is
+ * ready. A report ioctl copies a feature's aggregated rows, as records,
+ * into a user buffer.
  */
 #ifndef HLD_IOCTL_H
 #define HLD_IOCTL_H
@@ -22,8 +26,10 @@
 #include <linux/ioctl.h>
 #include <linux/types.h>
 
+#include "hld_features.h"
+
 #define HLD_DEVICE		"/dev/hld"
-#define HLD_IOCTL_VERSION	1
+#define HLD_IOCTL_VERSION	2
 #define HLD_IOC_MAGIC		0xb7
 
 #define HLD_SETTINGS_MAX	1024	/* largest settings struct accepted */
@@ -95,10 +101,26 @@ struct hld_ioc_test {
 
 #define HLD_TEST_MAX_RECORDS	(1u << 20)
 
+/*
+ * Subscribe: the streams this file's read() and poll() take records from,
+ * bit HLD_STREAM_BIT(feature) for a feature's, HLD_STREAM_BIT(HLD_STREAM_TEST)
+ * for the test ioctl's. Not empty, no bit past HLD_STREAMS_NR.
+ */
+#define HLD_STREAM_TEST		HLD_FEAT__MAX
+#define HLD_STREAMS_NR		(HLD_FEAT__MAX + 1)
+#define HLD_STREAM_BIT(s)	(1ull << (s))
+#define HLD_STREAMS_ALL		(HLD_STREAM_BIT(HLD_STREAMS_NR) - 1)
+
+struct hld_ioc_subscribe {
+	__u64 streams;		/* HLD_STREAM_BIT()s */
+	__u64 reserved;		/* 0 */
+};
+
 #define HLD_IOC_ACTIVATE	_IOW(HLD_IOC_MAGIC, 1, struct hld_ioc_activate)
 #define HLD_IOC_DEACTIVATE	_IOW(HLD_IOC_MAGIC, 2, struct hld_ioc_feature)
 #define HLD_IOC_STATUS		_IOWR(HLD_IOC_MAGIC, 3, struct hld_ioc_status)
 #define HLD_IOC_REPORT		_IOWR(HLD_IOC_MAGIC, 4, struct hld_ioc_report)
 #define HLD_IOC_TEST		_IOWR(HLD_IOC_MAGIC, 5, struct hld_ioc_test)
+#define HLD_IOC_SUBSCRIBE	_IOW(HLD_IOC_MAGIC, 6, struct hld_ioc_subscribe)
 
 #endif /* HLD_IOCTL_H */

@@ -137,7 +137,7 @@ static void em_probe(void *data, struct task_struct *p, pid_t old_pid, struct li
 	strscpy(rec->filename, bprm->filename, sizeof(rec->filename));
 	em_fill_ancestors(rec);
 	em_fill_args(rec);
-	if (!hld_emit(rec, sizeof(*rec)))
+	if (!hld_emit(HLD_FEAT_exec_monitor, rec, sizeof(*rec)))
 		atomic64_inc(&em_drops);
 	hld_tp_exit();
 }
@@ -213,6 +213,7 @@ static void em_stats(struct hld_ioc_status *st)
 }
 
 const struct hld_feature_ops hld_execmon_ops = {
+	.streams = true,
 	.settings_size = sizeof(struct hld_exec_settings),
 	.init = em_init,
 	.exit = em_exit,

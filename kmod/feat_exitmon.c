@@ -268,7 +268,7 @@ static void xm_probe(void *data, struct task_struct *p)
 			rec->ustack_err = -ENODATA;
 		atomic64_inc(&xm_no_ustack);
 	}
-	if (!hld_emit(x, sizeof(*x)))
+	if (!hld_emit(HLD_FEAT_exit_monitor, x, sizeof(*x)))
 		atomic64_inc(&xm_drops);
 	smp_store_release(&s->task, 0);
 out:
@@ -378,6 +378,7 @@ static void xm_stats(struct hld_ioc_status *st)
 }
 
 const struct hld_feature_ops hld_exitmon_ops = {
+	.streams = true,
 	.settings_size = sizeof(struct hld_exit_settings),
 	.init = xm_init,
 	.exit = xm_exit,

@@ -95,7 +95,7 @@ static void id_late_tick(struct id_cpu *c, u64 now, u64 gap, u64 late)
 	memcpy(r->comm, current->comm, sizeof(r->comm));
 	r->comm[sizeof(r->comm) - 1] = '\0';
 	r->nr_kstack = stack_trace_save((unsigned long *)r->kstack, HLD_MAX_STACK, 0);
-	if (!hld_emit(r, sizeof(*r))) {
+	if (!hld_emit(HLD_FEAT_irq_delay, r, sizeof(*r))) {
 		atomic64_inc(&id_drop_ring);
 		return;
 	}
@@ -268,6 +268,7 @@ static void id_stats(struct hld_ioc_status *st)
 }
 
 const struct hld_feature_ops hld_irqdelay_ops = {
+	.streams = true,
 	.settings_size = sizeof(struct hld_irqdelay_settings),
 	.exit = id_exit,
 	.check = id_check,

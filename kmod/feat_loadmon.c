@@ -128,7 +128,7 @@ static void lm_emit_task(struct task_struct *t, int state, u64 seq,
 	rec->nr_kstack = n;
 	if (!n && HLD_HAVE_STACK_TSK)
 		(*drop_stack)++;
-	if (!hld_emit(rec, sizeof(*rec))) {
+	if (!hld_emit(HLD_FEAT_load_monitor, rec, sizeof(*rec))) {
 		cap->nr_dropped++;
 		(*drop_rb)++;
 		return;
@@ -180,7 +180,7 @@ out:
 	lm_st.tasks_counted += cap.nr_r + cap.nr_d;
 	lm_st.captures++;
 	lm_st.tasks += cap.nr_emitted;
-	if (!hld_emit(&cap, sizeof(cap)))
+	if (!hld_emit(HLD_FEAT_load_monitor, &cap, sizeof(cap)))
 		lm_st.drop_capture_rec++;
 	spin_unlock(&lm_lock);
 }
@@ -399,6 +399,7 @@ static void lm_stats(struct hld_ioc_status *st)
 }
 
 const struct hld_feature_ops hld_loadmon_ops = {
+	.streams = true,
 	.settings_size = sizeof(struct hld_loadmon_settings),
 	.init = lm_init,
 	.check = lm_check_settings,

@@ -126,7 +126,7 @@ static void rb_probe_enter(void *data, struct pt_regs *regs, long id)
 		if (!r->nr_ustack)
 			r->ustack_err = -EFAULT;
 	}
-	if (!hld_emit(r, sizeof(*r)))
+	if (!hld_emit(HLD_FEAT_reboot, r, sizeof(*r)))
 		atomic64_inc(&rb_drop_ring);
 	hld_tp_exit();
 }
@@ -201,6 +201,7 @@ static void rb_stats(struct hld_ioc_status *st)
 }
 
 const struct hld_feature_ops hld_reboot_ops = {
+	.streams = true,
 	.settings_size = sizeof(struct hld_reboot_settings),
 	.init = rb_init,
 	.exit = rb_exit,

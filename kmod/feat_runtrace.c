@@ -113,7 +113,7 @@ static void rt_close(u64 now)
 		for (k = 0; k < rt.nr_kstack; k++)
 			r->kstack[k] = rt.kstack[k];
 	}
-	if (!hld_emit(r, len)) {
+	if (!hld_emit(HLD_FEAT_run_trace, r, len)) {
 		rt.drops++;
 		return;
 	}
@@ -340,6 +340,7 @@ static void rt_stats(struct hld_ioc_status *st)
 }
 
 const struct hld_feature_ops hld_runtrace_ops = {
+	.streams = true,
 	.settings_size = sizeof(struct hld_runtrace_settings),
 	.init = rt_init,
 	.check = rt_check,

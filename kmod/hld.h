@@ -22,6 +22,7 @@ struct tracepoint;
  */
 struct hld_feature_ops {
 	u32 settings_size;		/* sizeof its struct in hld_settings.h */
+	bool streams;			/* emits records for read(): its stream is prepared */
 	/* At module load: 0 if usable, else -errno and @why. */
 	int (*init)(char *why, size_t len);
 	void (*exit)(void);		/* at unload, after deactivate() */
@@ -52,14 +53,22 @@ extern const struct hld_feature_ops hld_irqdelay_ops;
 extern const struct hld_feature_ops hld_reboot_ops;
 extern const struct hld_feature_ops hld_mutexmon_ops;
 
-/* Records for read(): from any context but NMI. false (counted) if the buffer is full. */
-bool hld_emit(const void *rec, u32 len);
-int hld_ring_init(void);
+/*
+ * Records for read(), in streams: one per feature that emits (its
+ * enum hld_feature_id), and HLD_STREAM_TEST, the test ioctl's. A file reads
+ * the streams of its mask (include/hld_ioctl.h, HLD_IOC_SUBSCRIBE).
+ */
+#define HLD_STREAMS	HLD_STREAMS_NR
+
+/* Emit @rec into @stream: from any context but NMI. false (counted) if the buffer is full. */
+bool hld_emit(unsigned int stream, const void *rec, u32 len);
+/* Allocate @stream's buffers if not yet (core mutex held, before anything emits). */
+int hld_ring_prepare(unsigned int stream);
 void hld_ring_exit(void);
-bool hld_ring_empty(void);
-u64 hld_ring_drops(void);
-/* Copy whole records into @buf; bytes copied, 0 if none is ready, or -errno. */
-ssize_t hld_ring_read(char __user *buf, size_t len);
+/* Are the buffers of every stream in @streams (bits) empty? */
+bool hld_ring_empty(u64 streams);
+/* Copy whole records of @streams into @buf; bytes copied, 0 if none is ready, or -errno. */
+ssize_t hld_ring_read(u64 streams, char __user *buf, size_t len);
 /* Woken (from irq_work) when records were emitted. */
 extern struct wait_queue_head hld_wait;
 

@@ -11,7 +11,8 @@
  *
  * An activation belongs to the file that made it, and ends when that file
  * is released, unless it was made with HLD_ACTIVATE_PERSIST; rmmod ends
- * them all (rmmod cannot happen while /dev/hld is open).
+ * them all (rmmod cannot happen while /dev/hld is open). Each file reads
+ * the record streams it subscribed to (all until it does).
  */
 #define pr_fmt(fmt) "hld: " fmt
 
@@ -154,6 +155,8 @@ static long hld_ioc_activate(struct file *file, void __user *arg)
 	if (IS_ERR(settings))
 		return PTR_ERR(settings);
 	err = f->ops->check ? f->ops->check(settings) : 0;
+	if (!err && f->ops->streams)
+		err = hld_ring_prepare(a.feature);
 	if (!err)
 		err = f->ops->activate(settings);
 	if (!err) {
@@ -268,13 +271,15 @@ static long hld_ioc_test(void __user *arg)
 		return -EFAULT;
 	if (a.nr_records > HLD_TEST_MAX_RECORDS)
 		return -EINVAL;
+	if (a.nr_records && hld_ring_prepare(HLD_STREAM_TEST))
+		return -ENOMEM;
 	a.version = HLD_IOCTL_VERSION;
 	a.emitted = 0;
 	a.dropped = 0;
 	for (rec.seq = 0; rec.seq < a.nr_records; rec.seq++) {
 		rec.hdr.ts = ktime_get_ns();
 		rec.cpu = raw_smp_processor_id();
-		if (hld_emit(&rec, sizeof(rec)))
+		if (hld_emit(HLD_STREAM_TEST, &rec, sizeof(rec)))
 			a.emitted++;
 		else
 			a.dropped++;
@@ -282,6 +287,24 @@ static long hld_ioc_test(void __user *arg)
 			cond_resched();
 	}
 	return copy_to_user(arg, &a, sizeof(a)) ? -EFAULT : 0;
+}
+
+/* The streams @file reads. */
+static u64 *hld_file_streams(struct file *file)
+{
+	return file->private_data;
+}
+
+static long hld_ioc_subscribe(struct file *file, void __user *arg)
+{
+	struct hld_ioc_subscribe a;
+
+	if (copy_from_user(&a, arg, sizeof(a)))
+		return -EFAULT;
+	if (a.reserved || !a.streams || (a.streams & ~HLD_STREAMS_ALL))
+		return -EINVAL;
+	WRITE_ONCE(*hld_file_streams(file), a.streams);
+	return 0;
 }
 
 static long hld_ioctl(struct file *file, unsigned int cmd, unsigned long uarg)
@@ -306,6 +329,9 @@ static long hld_ioctl(struct file *file, unsigned int cmd, unsigned long uarg)
 	case HLD_IOC_TEST:
 		err = hld_ioc_test(arg);
 		break;
+	case HLD_IOC_SUBSCRIBE:
+		err = hld_ioc_subscribe(file, arg);
+		break;
 	default:
 		err = -ENOTTY;
 	}
@@ -315,8 +341,15 @@ static long hld_ioctl(struct file *file, unsigned int cmd, unsigned long uarg)
 
 static int hld_open(struct inode *inode, struct file *file)
 {
+	u64 *streams;
+
 	if (!capable(CAP_SYS_ADMIN))
 		return -EPERM;
+	streams = kmalloc(sizeof(*streams), GFP_KERNEL);
+	if (!streams)
+		return -ENOMEM;
+	*streams = HLD_STREAMS_ALL;
+	file->private_data = streams;
 	return nonseekable_open(inode, file);
 }
 
@@ -330,6 +363,7 @@ static int hld_release(struct inode *inode, struct file *file)
 		if (hld_feats[i].state == HLD_FSTATE_ACTIVE && hld_feats[i].owner == file)
 			hld_feat_deactivate(&hld_feats[i]);
 	mutex_unlock(&hld_lock);
+	kfree(file->private_data);
 	return 0;
 }
 
@@ -340,12 +374,14 @@ static ssize_t hld_read(struct file *file, char __user *buf, size_t len, loff_t 
 	if (len < sizeof(struct hld_record_header))
 		return -EINVAL;
 	for (;;) {
-		n = hld_ring_read(buf, len);
+		u64 streams = READ_ONCE(*hld_file_streams(file));
+
+		n = hld_ring_read(streams, buf, len);
 		if (n)
 			return n;
 		if (file->f_flags & O_NONBLOCK)
 			return -EAGAIN;
-		if (wait_event_interruptible(hld_wait, !hld_ring_empty()))
+		if (wait_event_interruptible(hld_wait, !hld_ring_empty(streams)))
 			return -ERESTARTSYS;
 	}
 }
@@ -353,7 +389,7 @@ static ssize_t hld_read(struct file *file, char __user *buf, size_t len, loff_t 
 static __poll_t hld_poll(struct file *file, struct poll_table_struct *pt)
 {
 	poll_wait(file, &hld_wait, pt);
-	return hld_ring_empty() ? 0 : EPOLLIN | EPOLLRDNORM;
+	return hld_ring_empty(READ_ONCE(*hld_file_streams(file))) ? 0 : EPOLLIN | EPOLLRDNORM;
 }
 
 static const struct file_operations hld_fops = {
@@ -418,18 +454,10 @@ static int __init hld_init(void)
 {
 	int err;
 
-	err = hld_ring_init();
-	if (err)
-		return err;
 	hld_feats_init();
 	err = misc_register(&hld_misc);
 	if (err)
-		goto undo_feats;
-	return 0;
-
-undo_feats:
-	hld_feats_exit(HLD_FEAT__MAX);
-	hld_ring_exit();
+		hld_feats_exit(HLD_FEAT__MAX);
 	return err;
 }
 

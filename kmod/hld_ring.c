@@ -2,12 +2,16 @@
 /*
  * hld_ring.c - the per-CPU record buffers behind read() and poll().
  *
- * Each possible CPU has a byte ring, allocated at load: a producer appends
- * one whole record under the ring's raw spinlock with interrupts off (so
- * from process, softirq or hardirq context, never NMI), or counts a drop
- * when it does not fit. read() takes whole records from the rings in CPU
- * order. Producers never wake anyone directly (they may hold scheduler
- * locks): an irq_work does, queued only when a reader sleeps.
+ * Each stream (a feature that emits records, or the test ioctl's) has a
+ * byte ring per possible CPU, allocated the first time the stream is
+ * prepared (at the feature's first activation) and kept until unload. A
+ * producer appends one whole record under the ring's raw spinlock with
+ * interrupts off (so from process, softirq or hardirq context, never NMI),
+ * or counts a drop when it does not fit. read() takes whole records from
+ * the rings of the streams its file reads, in stream and CPU order, so
+ * that readers of different features never take each other's records.
+ * Producers never wake anyone directly (they may hold scheduler locks): an
+ * irq_work does, queued only when a reader sleeps.
  */
 #define pr_fmt(fmt) "hld: " fmt
 
@@ -32,7 +36,8 @@ struct hld_ring {
 	u64 drops;
 };
 
-static struct hld_ring __percpu *hld_rings;
+/* Set once under the core's mutex (hld_ring_prepare()), read locklessly. */
+static struct hld_ring __percpu *hld_rings[HLD_STREAMS];
 DECLARE_WAIT_QUEUE_HEAD(hld_wait);
 
 static void hld_wake(struct irq_work *w)
@@ -56,16 +61,21 @@ static void ring_copy(struct hld_ring *r, u64 pos, void *p, u32 len, bool to_rin
 	}
 }
 
-bool hld_emit(const void *rec, u32 len)
+bool hld_emit(unsigned int stream, const void *rec, u32 len)
 {
+	struct hld_ring __percpu *rings;
 	struct hld_ring *r;
 	unsigned long flags;
 	bool ok;
 
-	if (WARN_ON_ONCE(len < sizeof(struct hld_record_header) || len > HLD_RECORD_MAX))
+	if (WARN_ON_ONCE(len < sizeof(struct hld_record_header) || len > HLD_RECORD_MAX ||
+			 stream >= HLD_STREAMS))
+		return false;
+	rings = READ_ONCE(hld_rings[stream]);
+	if (WARN_ON_ONCE(!rings))	/* emitted before hld_ring_prepare() */
 		return false;
 	local_irq_save(flags);
-	r = this_cpu_ptr(hld_rings);
+	r = this_cpu_ptr(rings);
 	raw_spin_lock(&r->lock);
 	ok = r->head - r->tail + len <= HLD_RING_SIZE;
 	if (ok) {
@@ -87,27 +97,24 @@ bool hld_emit(const void *rec, u32 len)
 	return ok;
 }
 
-bool hld_ring_empty(void)
+bool hld_ring_empty(u64 streams)
 {
+	unsigned int i;
 	int cpu;
 
-	for_each_possible_cpu(cpu) {
-		struct hld_ring *r = per_cpu_ptr(hld_rings, cpu);
+	for (i = 0; i < HLD_STREAMS; i++) {
+		struct hld_ring __percpu *rings = READ_ONCE(hld_rings[i]);
 
-		if (READ_ONCE(r->head) != READ_ONCE(r->tail))
-			return false;
+		if (!(streams & BIT_ULL(i)) || !rings)
+			continue;
+		for_each_possible_cpu(cpu) {
+			struct hld_ring *r = per_cpu_ptr(rings, cpu);
+
+			if (READ_ONCE(r->head) != READ_ONCE(r->tail))
+				return false;
+		}
 	}
 	return true;
-}
-
-u64 hld_ring_drops(void)
-{
-	u64 sum = 0;
-	int cpu;
-
-	for_each_possible_cpu(cpu)
-		sum += READ_ONCE(per_cpu_ptr(hld_rings, cpu)->drops);
-	return sum;
 }
 
 /* Take the next record of @r into @rec if it fits in @room bytes: its length, or 0. */
@@ -130,60 +137,81 @@ static u32 ring_take(struct hld_ring *r, void *rec, size_t room)
 	return len;
 }
 
-ssize_t hld_ring_read(char __user *buf, size_t len)
+ssize_t hld_ring_read(u64 streams, char __user *buf, size_t len)
 {
 	size_t done = 0;
+	unsigned int i;
 	void *rec;
 	int cpu;
 
 	rec = kmalloc(HLD_RECORD_MAX, GFP_KERNEL);
 	if (!rec)
 		return -ENOMEM;
-	for_each_possible_cpu(cpu) {
-		struct hld_ring *r = per_cpu_ptr(hld_rings, cpu);
-		u32 n;
+	for (i = 0; i < HLD_STREAMS; i++) {
+		struct hld_ring __percpu *rings = READ_ONCE(hld_rings[i]);
 
-		while ((n = ring_take(r, rec, min_t(size_t, len - done, HLD_RECORD_MAX)))) {
-			if (copy_to_user(buf + done, rec, n)) {
-				kfree(rec);
-				return done ? done : -EFAULT;
+		if (!(streams & BIT_ULL(i)) || !rings)
+			continue;
+		for_each_possible_cpu(cpu) {
+			struct hld_ring *r = per_cpu_ptr(rings, cpu);
+			u32 n;
+
+			while ((n = ring_take(r, rec, min_t(size_t, len - done, HLD_RECORD_MAX)))) {
+				if (copy_to_user(buf + done, rec, n)) {
+					kfree(rec);
+					return done ? done : -EFAULT;
+				}
+				done += n;
 			}
-			done += n;
 		}
 	}
 	kfree(rec);
 	return done;
 }
 
-int hld_ring_init(void)
+static void hld_rings_free(struct hld_ring __percpu *rings)
 {
 	int cpu;
 
-	hld_rings = alloc_percpu(struct hld_ring);
-	if (!hld_rings)
+	for_each_possible_cpu(cpu)
+		vfree(per_cpu_ptr(rings, cpu)->buf);
+	free_percpu(rings);
+}
+
+int hld_ring_prepare(unsigned int stream)
+{
+	struct hld_ring __percpu *rings;
+	int cpu;
+
+	if (stream >= HLD_STREAMS)
+		return -EINVAL;
+	if (hld_rings[stream])
+		return 0;
+	rings = alloc_percpu(struct hld_ring);
+	if (!rings)
 		return -ENOMEM;
 	for_each_possible_cpu(cpu) {
-		struct hld_ring *r = per_cpu_ptr(hld_rings, cpu);
+		struct hld_ring *r = per_cpu_ptr(rings, cpu);
 
 		raw_spin_lock_init(&r->lock);
 		r->buf = vzalloc_node(HLD_RING_SIZE, cpu_to_node(cpu));
 		if (!r->buf) {
-			hld_ring_exit();
+			hld_rings_free(rings);
 			return -ENOMEM;
 		}
 	}
+	WRITE_ONCE(hld_rings[stream], rings);
 	return 0;
 }
 
 void hld_ring_exit(void)
 {
-	int cpu;
+	unsigned int i;
 
-	if (!hld_rings)
-		return;
 	irq_work_sync(&hld_wake_work);
-	for_each_possible_cpu(cpu)
-		vfree(per_cpu_ptr(hld_rings, cpu)->buf);
-	free_percpu(hld_rings);
-	hld_rings = NULL;
+	for (i = 0; i < HLD_STREAMS; i++) {
+		if (hld_rings[i])
+			hld_rings_free(hld_rings[i]);
+		hld_rings[i] = NULL;
+	}
 }

@@ -234,6 +234,22 @@ static void test_many(void *a, struct hld_syscost_settings *s)
 	((struct hld_ioc_test *)a)->nr_records = HLD_TEST_MAX_RECORDS + 1;
 }
 
+static void sub_none(void *a, struct hld_syscost_settings *s)
+{
+	((struct hld_ioc_subscribe *)a)->streams = 0;
+}
+
+static void sub_past(void *a, struct hld_syscost_settings *s)
+{
+	((struct hld_ioc_subscribe *)a)->streams = HLD_STREAM_BIT(HLD_STREAMS_NR);
+}
+
+static void sub_reserved(void *a, struct hld_syscost_settings *s)
+{
+	((struct hld_ioc_subscribe *)a)->streams = HLD_STREAM_BIT(HLD_STREAM_TEST);
+	((struct hld_ioc_subscribe *)a)->reserved = 1;
+}
+
 static const struct bad_case bad_cases[] = {
 	{ "activate: feature past the list", HLD_IOC_ACTIVATE, EINVAL, act_feature },
 	{ "activate: feature 2^32-1", HLD_IOC_ACTIVATE, EINVAL, act_huge_feature },
@@ -253,6 +269,9 @@ static const struct bad_case bad_cases[] = {
 	{ "report: buffer below report_max", HLD_IOC_REPORT, ENOSPC, report_small },
 	{ "report: reserved set", HLD_IOC_REPORT, EINVAL, report_reserved },
 	{ "test: too many records", HLD_IOC_TEST, EINVAL, test_many },
+	{ "subscribe: no stream", HLD_IOC_SUBSCRIBE, EINVAL, sub_none },
+	{ "subscribe: stream past the list", HLD_IOC_SUBSCRIBE, EINVAL, sub_past },
+	{ "subscribe: reserved set", HLD_IOC_SUBSCRIBE, EINVAL, sub_reserved },
 	{ "unknown command", _IO(HLD_IOC_MAGIC, 99), ENOTTY, NULL },
 };
 
@@ -596,6 +615,55 @@ START_TEST(test_read_poll)
 	ck_assert_int_eq(errno, EAGAIN);
 	ck_assert_int_eq(read(fd, buf, 4), -1);
 	ck_assert_int_eq(errno, EINVAL);
+	close(fd);
+}
+END_TEST
+
+/* Subscribe @fd to @streams, non-blocking, and read what is left there. */
+static void subscribe(int fd, uint64_t streams)
+{
+	struct hld_ioc_subscribe a = { .streams = streams };
+	static char buf[65536];
+
+	ck_assert_int_eq(ioctl(fd, HLD_IOC_SUBSCRIBE, &a), 0);
+	ck_assert_int_eq(fcntl(fd, F_SETFL, O_NONBLOCK), 0);
+	while (read(fd, buf, sizeof(buf)) > 0)
+		;
+}
+
+/*
+ * Readers of different streams do not take each other's records: with one
+ * file subscribed to exec-monitor's stream and another to the test
+ * stream, the test ioctl's 500 records all reach the second, none the
+ * first; a failed subscription leaves the file's streams as they were.
+ */
+START_TEST(test_streams_apart)
+{
+	struct hld_ioc_subscribe bad = { .streams = 0 };
+	struct hld_ioc_test t = { .nr_records = 500 };
+	int fd = dev_open("streams apart"), other;
+	static char buf[65536];
+	uint64_t got = 0;
+	ssize_t n;
+
+	if (fd < 0)
+		return;
+	other = kmod__open();
+	ck_assert_int_ge(other, 0);
+	subscribe(other, HLD_STREAM_BIT(DIAG_exec_monitor));
+	subscribe(fd, HLD_STREAM_BIT(HLD_STREAM_TEST));
+	ck_assert_int_eq(ioctl(fd, HLD_IOC_SUBSCRIBE, &bad), -1);
+	ck_assert_int_eq(errno, EINVAL);
+	ck_assert_int_eq(ioctl(other, HLD_IOC_TEST, &t), 0);
+	ck_assert_int_eq(t.emitted, 500);
+	ck_assert_int_eq(read(other, buf, sizeof(buf)), -1);
+	ck_assert_int_eq(errno, EAGAIN);
+	while ((n = read(fd, buf, sizeof(buf))) > 0) {
+		ck_assert_int_eq(n % sizeof(struct hld_test_record), 0);
+		got += n / sizeof(struct hld_test_record);
+	}
+	ck_assert_int_eq(got, 500);
+	close(other);
 	close(fd);
 }
 END_TEST
@@ -984,6 +1052,7 @@ static Suite *kmod_suite(void)
 	tcase_add_loop_test(tc, test_settings_range, 0,
 			    sizeof(range_cases) / sizeof(range_cases[0]));
 	tcase_add_test(tc, test_read_poll);
+	tcase_add_test(tc, test_streams_apart);
 	tcase_add_test(tc, test_owner);
 	tcase_add_test(tc, test_eperm);
 	suite_add_tcase(s, tc);
