@@ -88,6 +88,8 @@ struct tph_slot {
 /* One CPU's tables: written only on that CPU, with preemption disabled and busy set. */
 struct tph_cpu {
 	struct tph_slot slots[2][TPH_SLOTS];
+	u16 used[2][TPH_SLOTS];		/* the slots taken, in order: what a report visits */
+	u32 nr_used[2];
 	u64 hits[2];
 	u64 events;			/* hits counted since activation */
 	u64 drop_full;			/* hits missing from the per-stack table: no slot */
@@ -245,6 +247,7 @@ static void tph_count(struct tph *t, struct tph_cpu *c, unsigned int half, u32 f
 		struct tph_slot *s = &c->slots[half][(h + i) & (TPH_SLOTS - 1)];
 
 		if (!s->count) {
+			c->used[half][c->nr_used[half]++] = s - c->slots[half];
 			s->hash = hash;
 			s->tgid = p->tgid;
 			s->flags = flags;
@@ -699,12 +702,10 @@ static int tph_report(struct tph *t, void __user *buf, u64 *written, u64 *record
 		c->hits[old] = 0;
 		if (cr.hits && !err)
 			err = tph_put(buf, written, records, &cr, sizeof(cr));
-		for (i = 0; i < TPH_SLOTS; i++) {
-			struct tph_slot *s = &c->slots[old][i];
+		for (i = 0; i < c->nr_used[old]; i++) {
+			struct tph_slot *s = &c->slots[old][c->used[old][i]];
 			u32 len = HLD_TPHIT_LEN(s->nk, s->nu);
 
-			if (!s->count)
-				continue;
 			memset(r, 0, sizeof(*r));
 			tph_hdr(&r->hdr, HLD_REC_TPHIT, len, s->ts);
 			r->count = s->count;
@@ -720,6 +721,7 @@ static int tph_report(struct tph *t, void __user *buf, u64 *written, u64 *record
 				err = tph_put(buf, written, records, r, len);
 			s->count = 0;
 		}
+		c->nr_used[old] = 0;
 		cond_resched();
 	}
 	kfree(r);
