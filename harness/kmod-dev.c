@@ -220,6 +220,7 @@ static struct {
 		enum diag_feature_id stream;	/* the feature emitting it */
 	} to[HLD_REC__MAX];
 	int nr_consumers;
+	uint64_t streams;		/* those the fd reads (0: all, as opened) */
 	uint64_t foreign;
 } kmod_reader = { .lock = PTHREAD_MUTEX_INITIALIZER, .fd = -1 };
 
@@ -231,9 +232,12 @@ static int kmod__records_streams(void)
 	for (int t = 0; t < HLD_REC__MAX; t++)
 		if (kmod_reader.to[t].fn)
 			a.streams |= HLD_STREAM_BIT(kmod_reader.to[t].stream);
-	if (!a.streams)
+	if (!a.streams || a.streams == kmod_reader.streams)
 		return 0;
-	return ioctl(kmod_reader.fd, HLD_IOC_SUBSCRIBE, &a) ? -errno : 0;
+	if (ioctl(kmod_reader.fd, HLD_IOC_SUBSCRIBE, &a))
+		return -errno;
+	kmod_reader.streams = a.streams;
+	return 0;
 }
 
 int kmod__records_subscribe(enum diag_feature_id id, uint16_t type, kmod_record_fn fn,
@@ -261,6 +265,7 @@ int kmod__records_subscribe(enum diag_feature_id id, uint16_t type, kmod_record_
 			goto out_unlock;
 		}
 		kmod_reader.foreign = 0;
+		kmod_reader.streams = 0;
 	}
 	kmod_reader.to[type].fn = fn;
 	kmod_reader.to[type].ctx = ctx;

@@ -97,23 +97,22 @@ bool hld_emit(unsigned int stream, const void *rec, u32 len)
 	return ok;
 }
 
+/* Each CPU's ring @r of each stream in @streams that has rings (@i the stream, @cpu the CPU). */
+#define for_each_ring(r, streams, i, cpu)					\
+	for ((i) = 0; (i) < HLD_STREAMS; (i)++)					\
+		if (((streams) & BIT_ULL(i)) && READ_ONCE(hld_rings[i]))	\
+			for_each_possible_cpu(cpu)				\
+				if (((r) = per_cpu_ptr(hld_rings[i], (cpu))), true)
+
 bool hld_ring_empty(u64 streams)
 {
+	struct hld_ring *r;
 	unsigned int i;
 	int cpu;
 
-	for (i = 0; i < HLD_STREAMS; i++) {
-		struct hld_ring __percpu *rings = READ_ONCE(hld_rings[i]);
-
-		if (!(streams & BIT_ULL(i)) || !rings)
-			continue;
-		for_each_possible_cpu(cpu) {
-			struct hld_ring *r = per_cpu_ptr(rings, cpu);
-
-			if (READ_ONCE(r->head) != READ_ONCE(r->tail))
-				return false;
-		}
-	}
+	for_each_ring(r, streams, i, cpu)
+		if (READ_ONCE(r->head) != READ_ONCE(r->tail))
+			return false;
 	return true;
 }
 
@@ -139,30 +138,26 @@ static u32 ring_take(struct hld_ring *r, void *rec, size_t room)
 
 ssize_t hld_ring_read(u64 streams, char __user *buf, size_t len)
 {
+	struct hld_ring *r;
 	size_t done = 0;
 	unsigned int i;
 	void *rec;
 	int cpu;
 
+	if (hld_ring_empty(streams))	/* the common case of a poll: no allocation */
+		return 0;
 	rec = kmalloc(HLD_RECORD_MAX, GFP_KERNEL);
 	if (!rec)
 		return -ENOMEM;
-	for (i = 0; i < HLD_STREAMS; i++) {
-		struct hld_ring __percpu *rings = READ_ONCE(hld_rings[i]);
+	for_each_ring(r, streams, i, cpu) {
+		u32 n;
 
-		if (!(streams & BIT_ULL(i)) || !rings)
-			continue;
-		for_each_possible_cpu(cpu) {
-			struct hld_ring *r = per_cpu_ptr(rings, cpu);
-			u32 n;
-
-			while ((n = ring_take(r, rec, min_t(size_t, len - done, HLD_RECORD_MAX)))) {
-				if (copy_to_user(buf + done, rec, n)) {
-					kfree(rec);
-					return done ? done : -EFAULT;
-				}
-				done += n;
+		while ((n = ring_take(r, rec, min_t(size_t, len - done, HLD_RECORD_MAX)))) {
+			if (copy_to_user(buf + done, rec, n)) {
+				kfree(rec);
+				return done ? done : -EFAULT;
 			}
+			done += n;
 		}
 	}
 	kfree(rec);
