@@ -173,6 +173,210 @@ void stats__summarize(const double *v, size_t n, struct stats_summary *s)
 	s->mad = stats__mad(v, n);
 }
 
+/*
+ * The null distribution of T+ for @n pairs, as probabilities P(T+ = t),
+ * t = 0..n(n+1)/2: c(t) counts the subsets of {1..n} summing to t, built
+ * one rank at a time (c_j(t) = c_{j-1}(t) + c_{j-1}(t - j)), in doubles
+ * (2^200 overflows any integer) and divided by 2^n. NULL for n out of
+ * 1..STATS_SIGNRANK_MAX_N or no memory.
+ */
+static double *signrank_pmf(int n)
+{
+	int m, j, t;
+	double *c;
+
+	if (n < 1 || n > STATS_SIGNRANK_MAX_N)
+		return NULL;
+	m = n * (n + 1) / 2;
+	c = calloc((size_t)m + 1, sizeof(*c));
+	if (!c)
+		return NULL;
+	c[0] = 1;
+	for (j = 1; j <= n; j++)
+		for (t = j * (j + 1) / 2; t >= j; t--)
+			c[t] += c[t - j];
+	for (t = 0; t <= m; t++)
+		c[t] = ldexp(c[t], -n);
+	return c;
+}
+
+/* P(T+ <= t), exact. */
+double stats__signrank_cdf(int n, int t)
+{
+	double *p = signrank_pmf(n), sum = 0;
+	int m = n * (n + 1) / 2;
+
+	if (!p)
+		return NAN;
+	if (t >= m) {
+		free(p);
+		return 1;
+	}
+	for (int i = 0; i <= t; i++)
+		sum += p[i];
+	free(p);
+	return sum;
+}
+
+/* Largest t with P(T+ <= t) <= alpha / 2, or -1. */
+int stats__signrank_critical(int n, double alpha)
+{
+	double *p = signrank_pmf(n), sum = 0;
+	int m = n * (n + 1) / 2, t;
+
+	if (!p)
+		return -1;
+	for (t = 0; t <= m; t++) {
+		sum += p[t];
+		/* a relative slack: the sums of 2^-n multiples are exact up to rounding */
+		if (sum > alpha / 2 * (1 + 1e-12))
+			break;
+	}
+	free(p);
+	return t - 1;
+}
+
+/* T+ with midranks for ties, zeros dropped. */
+double stats__signrank_tplus(const double *d, size_t n)
+{
+	double *a = malloc((n ? n : 1) * sizeof(*a)), tplus = 0;
+	size_t m = 0, i, j;
+
+	if (!a)
+		return NAN;
+	for (i = 0; d && i < n; i++)
+		if (!isnan(d[i]) && d[i] != 0)
+			a[m++] = fabs(d[i]);
+	qsort(a, m, sizeof(*a), cmp_double);
+	for (i = 0; i < n && m; i++) {
+		size_t first = m, last = 0;
+
+		if (isnan(d[i]) || d[i] <= 0)
+			continue;
+		for (j = 0; j < m; j++) {
+			if (a[j] != fabs(d[i]))
+				continue;
+			if (first == m)
+				first = j;
+			last = j;
+		}
+		tplus += (first + last) / 2.0 + 1;
+	}
+	free(a);
+	return m ? tplus : NAN;
+}
+
+/* Hodges-Lehmann estimate and signed-rank interval (see stats.h). */
+int stats__hodges_lehmann(const double *d, size_t n, double want, struct stats_hl *r)
+{
+	double *x, *w = NULL, *p = NULL, cdf;
+	size_t m, nw, i, j, a = 0;
+	int k, err = 0;
+
+	r->n = 0;
+	r->estimate = r->lo = r->hi = r->confidence = NAN;
+	r->k = 0;
+	if (!(want > 0 && want < 1))
+		return -EINVAL;
+	x = sorted_copy(d, n, &m);
+	if (!x)
+		return -ENODATA;
+	if (m > STATS_SIGNRANK_MAX_N) {
+		err = -EINVAL;
+		goto out;
+	}
+	nw = m * (m + 1) / 2;
+	w = malloc(nw * sizeof(*w));
+	p = signrank_pmf((int)m);
+	if (!w || !p) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < m; i++)
+		for (j = i; j < m; j++)
+			w[a++] = (x[i] + x[j]) / 2;
+	qsort(w, nw, sizeof(*w), cmp_double);
+
+	/* The largest k whose level 1 - 2 P(T+ <= k - 1) still reaches @want. */
+	cdf = p[0];
+	k = 1;
+	if (1 - 2 * cdf >= want) {
+		while ((size_t)k < (nw + 1) / 2 && 1 - 2 * (cdf + p[k]) >= want) {
+			cdf += p[k];
+			k++;
+		}
+	}
+	r->n = m;
+	r->k = k;
+	r->estimate = percentile_sorted(w, nw, 50);
+	r->lo = w[k - 1];
+	r->hi = w[nw - (size_t)k];
+	r->confidence = m == 1 ? 0 : 1 - 2 * cdf;
+out:
+	free(x);
+	free(w);
+	free(p);
+	return err;
+}
+
+/* Classify an overhead interval; see stats.h for the order of the tests. */
+enum stats_verdict stats__verdict(const struct stats_hl *ci, double want, double noise_floor)
+{
+	if (!ci->n || isnan(ci->lo))
+		return STATS_NO_DATA;
+	if (ci->confidence < want)
+		return STATS_TOO_FEW;
+	if (ci->lo > 0)
+		return STATS_OVERHEAD;
+	if (ci->hi < 0)
+		return STATS_BELOW_ZERO;
+	if (!isnan(noise_floor) && ci->lo >= -noise_floor && ci->hi <= noise_floor)
+		return STATS_WITHIN_NOISE;
+	return STATS_TOO_NOISY;
+}
+
+const char *stats__verdict_name(enum stats_verdict v)
+{
+	switch (v) {
+	case STATS_NO_DATA:
+		return "no data";
+	case STATS_TOO_FEW:
+		return "too few pairs to conclude";
+	case STATS_OVERHEAD:
+		return "overhead";
+	case STATS_BELOW_ZERO:
+		return "below zero";
+	case STATS_WITHIN_NOISE:
+		return "within noise";
+	case STATS_TOO_NOISY:
+		return "too noisy to conclude";
+	}
+	return "?";
+}
+
+double stats__noise_floor(const struct stats_hl *null)
+{
+	if (!null->n || isnan(null->lo) || isnan(null->hi))
+		return NAN;
+	return fmax(fabs(null->lo), fabs(null->hi));
+}
+
+size_t stats__null_differences(const double *b, size_t n, double *out)
+{
+	size_t i, m = 0, prev = n;
+
+	for (i = 0; i < n; i++) {
+		if (isnan(b[i]) || b[i] <= 0)
+			continue;
+		if (prev < n) {
+			out[m] = (b[prev] - b[i]) / b[prev] * 100 * (m % 2 ? -1 : 1);
+			m++;
+		}
+		prev = i;
+	}
+	return m;
+}
+
 /* One kernel loadavg update, in floating point. */
 double loadavg__step(double load, double active, double period_s, double tau_s)
 {

@@ -303,6 +303,205 @@ START_TEST(test_predict_invalid)
 }
 END_TEST
 
+/* --- paired comparisons: signed rank, Hodges-Lehmann ------------------ */
+
+/* Two-sided critical values of Wilcoxon's signed-rank test, as printed in
+ * the usual tables (e.g. Hollander & Wolfe, table A.4). */
+static const struct crit_case {
+	int n;
+	double alpha;
+	int t;
+} crit_cases[] = {
+	{ 5, 0.05, -1 },	/* 5 pairs cannot reach 95% */
+	{ 6, 0.05, 0 }, { 7, 0.05, 2 }, { 8, 0.05, 3 }, { 9, 0.05, 5 },
+	{ 10, 0.05, 8 }, { 20, 0.05, 52 }, { 8, 0.01, 0 }, { 10, 0.01, 3 },
+};
+
+START_TEST(test_signrank_critical)
+{
+	const struct crit_case *c = &crit_cases[_i];
+
+	ck_assert_msg(stats__signrank_critical(c->n, c->alpha) == c->t,
+		      "n %d alpha %g: critical %d, want %d", c->n, c->alpha,
+		      stats__signrank_critical(c->n, c->alpha), c->t);
+}
+END_TEST
+
+/* The distribution of a subset sum of {1..5}: 1 1 1 2 2 3 3 3 3 3 3 2 2 1 1 1 (/32). */
+START_TEST(test_signrank_cdf)
+{
+	static const int counts5[] = { 1, 1, 1, 2, 2, 3, 3, 3, 3, 3, 3, 2, 2, 1, 1, 1 };
+	int cum = 0;
+
+	for (int t = 0; t < 16; t++) {
+		cum += counts5[t];
+		check_close("n=5", "cdf", stats__signrank_cdf(5, t), cum / 32.0);
+	}
+	check_close("n=5", "cdf(-1)", stats__signrank_cdf(5, -1), 0);
+	check_close("n=5", "cdf(99)", stats__signrank_cdf(5, 99), 1);
+	check_close("n=10", "cdf(8)", stats__signrank_cdf(10, 8), 25 / 1024.0);
+	/* symmetric about n(n+1)/4 */
+	check_close("n=12", "symmetry", stats__signrank_cdf(12, 30),
+		    1 - stats__signrank_cdf(12, 77 - 30));
+	ck_assert(isnan(stats__signrank_cdf(0, 1)));
+	ck_assert(isnan(stats__signrank_cdf(STATS_SIGNRANK_MAX_N + 1, 1)));
+}
+END_TEST
+
+/*
+ * R's ?wilcox.test example (Hollander & Wolfe, depression scale, 9 patients):
+ * wilcox.test(x, y, paired = TRUE, alternative = "greater") gives V = 40,
+ * p-value = 0.01953 = P(T+ >= 40) = P(T+ <= 5).
+ */
+START_TEST(test_signrank_r_example)
+{
+	static const double x[] = { 1.83, 0.50, 1.62, 2.48, 1.68, 1.88, 1.55, 3.06, 1.30 };
+	static const double y[] = { 0.878, 0.647, 0.598, 2.05, 1.06, 1.29, 1.06, 3.14, 1.29 };
+	double d[9];
+
+	for (int i = 0; i < 9; i++)
+		d[i] = x[i] - y[i];
+	check_close("depression", "V", stats__signrank_tplus(d, 9), 40);
+	ck_assert_msg(fabs(stats__signrank_cdf(9, 5) - 0.01953) < 5e-6, "p = %.6f",
+		      stats__signrank_cdf(9, 5));
+}
+END_TEST
+
+START_TEST(test_signrank_ties)
+{
+	/* |d| = 1 1 2 3: ranks 1.5 1.5 3 4; positives 1, 3 -> 1.5 + 4; the zero is dropped */
+	static const double d[] = { 1, -1, 0, -2, 3 };
+
+	check_close("ties", "T+", stats__signrank_tplus(d, 5), 5.5);
+	ck_assert(isnan(stats__signrank_tplus(d + 2, 1)));
+}
+END_TEST
+
+static const struct hl_case {
+	const char *what;
+	double d[10];
+	size_t n;
+	double estimate, lo, hi, confidence;
+	int k;
+} hl_cases[] = {
+	/* Walsh averages 1 1.5 2 2 2.5 3: median 2; 3 pairs reach 1 - 2/8 */
+	{ "three", { 1, 2, 3 }, 3, 2, 1, 3, 0.75, 1 },
+	/* 0 2 4 5 7 10 */
+	{ "three uneven", { 0, 4, 10 }, 3, 4.5, 0, 10, 0.75, 1 },
+	/* 5 pairs: at best 1 - 2/32, the whole range */
+	{ "five", { 3, -1, 4, 1, 5 }, 5, 2.5, -1, 5, 0.9375, 1 },
+	/* 6 pairs: 1 - 2/64 >= 95% with the whole range */
+	{ "six", { 5, -3, 2, 7, 1, 4 }, 6, 3, -3, 7, 0.96875, 1 },
+	/* critical value 3 -> k = 4 of 36 Walsh averages; level 1 - 2 * 5/256 */
+	{ "eight", { 1, 2, 3, 4, 5, 6, 7, 8 }, 8, 4.5, 2, 7, 0.9609375, 4 },
+	/* critical value 8 -> k = 9 of 55; level 1 - 2 * 25/1024 */
+	{ "ten", { 2.1, -0.4, 1.3, 0.8, 3.5, -1.2, 0.9, 1.7, 2.6, 0.2 }, 10,
+	  1.15, 0.2, 2.15, 0.951171875, 9 },
+	{ "one", { 2.5 }, 1, 2.5, 2.5, 2.5, 0, 1 },
+	{ "NaN skipped", { NAN, 1, 2, NAN, 3 }, 5, 2, 1, 3, 0.75, 1 },
+};
+
+START_TEST(test_hodges_lehmann)
+{
+	const struct hl_case *c = &hl_cases[_i];
+	struct stats_hl r;
+
+	ck_assert_int_eq(stats__hodges_lehmann(c->d, c->n, 0.95, &r), 0);
+	check_close(c->what, "estimate", r.estimate, c->estimate);
+	check_close(c->what, "lo", r.lo, c->lo);
+	check_close(c->what, "hi", r.hi, c->hi);
+	check_close(c->what, "confidence", r.confidence, c->confidence);
+	ck_assert_int_eq(r.k, c->k);
+}
+END_TEST
+
+/*
+ * The interval is the set of medians the signed-rank test does not reject:
+ * just inside lo, T+ of (d - theta) is within the critical values, just
+ * outside it is not. T+ is computed here from ranks, not Walsh averages.
+ */
+START_TEST(test_hl_inverts_test)
+{
+	const struct hl_case *c = &hl_cases[5];
+	int crit = stats__signrank_critical(10, 0.05), m = 55;
+	double shifted[10];
+	struct stats_hl r;
+
+	ck_assert_int_eq(stats__hodges_lehmann(c->d, c->n, 0.95, &r), 0);
+	for (int side = 0; side < 2; side++) {
+		double bound = side ? r.hi : r.lo;
+
+		for (int in = 0; in < 2; in++) {
+			double theta = bound + (side ? -1 : 1) * (in ? 1e-6 : -1e-6);
+			double t;
+
+			for (int i = 0; i < 10; i++)
+				shifted[i] = c->d[i] - theta;
+			t = stats__signrank_tplus(shifted, 10);
+			if (in)
+				ck_assert_msg(t > crit && t < m - crit, "theta %g: T+ %g", theta, t);
+			else
+				ck_assert_msg(t <= crit || t >= m - crit, "theta %g: T+ %g", theta, t);
+		}
+	}
+}
+END_TEST
+
+START_TEST(test_hl_errors)
+{
+	static const double d[] = { NAN, NAN };
+	struct stats_hl r;
+
+	ck_assert_int_eq(stats__hodges_lehmann(d, 2, 0.95, &r), -ENODATA);
+	ck_assert(isnan(r.estimate) && isnan(r.lo) && r.n == 0);
+	ck_assert_int_eq(stats__hodges_lehmann(d, 0, 0.95, &r), -ENODATA);
+	ck_assert_int_eq(stats__hodges_lehmann(hl_cases[0].d, 3, 1.0, &r), -EINVAL);
+	ck_assert_int_eq(stats__hodges_lehmann(hl_cases[0].d, 3, 0, &r), -EINVAL);
+}
+END_TEST
+
+static const struct verdict_case {
+	double lo, hi, confidence, floor;
+	size_t n;
+	enum stats_verdict v;
+} verdict_cases[] = {
+	{ 0.5, 3, 0.96, 1, 6, STATS_OVERHEAD },
+	{ -3, -0.5, 0.96, 1, 6, STATS_BELOW_ZERO },
+	{ -0.8, 0.9, 0.96, 1, 6, STATS_WITHIN_NOISE },
+	{ -0.8, 1.5, 0.96, 1, 6, STATS_TOO_NOISY },	/* wider than the floor */
+	{ -0.8, 0.9, 0.96, NAN, 6, STATS_TOO_NOISY },	/* no floor to compare with */
+	{ 0.5, 3, 0.9375, 1, 5, STATS_TOO_FEW },	/* 5 pairs cannot reach 95% */
+	{ NAN, NAN, NAN, 1, 0, STATS_NO_DATA },
+};
+
+START_TEST(test_verdict)
+{
+	const struct verdict_case *c = &verdict_cases[_i];
+	struct stats_hl r = { .n = c->n, .lo = c->lo, .hi = c->hi, .confidence = c->confidence };
+
+	ck_assert_int_eq(stats__verdict(&r, 0.95, c->floor), c->v);
+	ck_assert_ptr_nonnull(stats__verdict_name(c->v));
+}
+END_TEST
+
+START_TEST(test_noise_floor)
+{
+	/* baselines 100 102 99 101: 100->102 -2%, 102->99 +2.94% negated, 99->101 -2.02% */
+	static const double b[] = { 100, 102, NAN, 99, 101 };
+	double out[5];
+	struct stats_hl r = { .n = 3, .lo = -2.5, .hi = 1.2 };
+
+	ck_assert_uint_eq(stats__null_differences(b, 5, out), 3);
+	check_close("null", "d0", out[0], -2);
+	check_close("null", "d1", out[1], -300.0 / 102);
+	check_close("null", "d2", out[2], -200.0 / 99);
+	check_close("floor", "max(|lo|,|hi|)", stats__noise_floor(&r), 2.5);
+	r.n = 0;
+	ck_assert(isnan(stats__noise_floor(&r)));
+	ck_assert_uint_eq(stats__null_differences(b, 1, out), 0);
+}
+END_TEST
+
 static Suite *stats_suite(void)
 {
 	Suite *s = suite_create("stats");
@@ -326,6 +525,19 @@ static Suite *stats_suite(void)
 	tcase_add_test(tc, test_predict_nan);
 	tcase_add_test(tc, test_predict_active_before);
 	tcase_add_test(tc, test_predict_invalid);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("paired");
+	tcase_add_loop_test(tc, test_signrank_critical, 0,
+			    sizeof(crit_cases) / sizeof(crit_cases[0]));
+	tcase_add_test(tc, test_signrank_cdf);
+	tcase_add_test(tc, test_signrank_r_example);
+	tcase_add_test(tc, test_signrank_ties);
+	tcase_add_loop_test(tc, test_hodges_lehmann, 0, sizeof(hl_cases) / sizeof(hl_cases[0]));
+	tcase_add_test(tc, test_hl_inverts_test);
+	tcase_add_test(tc, test_hl_errors);
+	tcase_add_loop_test(tc, test_verdict, 0, sizeof(verdict_cases) / sizeof(verdict_cases[0]));
+	tcase_add_test(tc, test_noise_floor);
 	suite_add_tcase(s, tc);
 	return s;
 }
