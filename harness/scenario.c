@@ -42,6 +42,9 @@ static const struct opt scenario_opts[] = {
 	  .help = "how often the /proc sampler reads the load" },
 	{ "repeat", OPT_UINT, SC(repeat), 0, 1, 100, "3",
 	  .help = "number of baseline/diagnosed phase pairs" },
+	{ "warmup-phases", OPT_UINT, SC(warmup_phases), 0, 0, 10, "1",
+	  .help = "whole phases run before the measured ones, reported but left out of "
+		  "every statistic (they rotate through baseline and tools like the rest)" },
 	OPT_END
 };
 
@@ -69,12 +72,19 @@ static const struct opt load_opts[] = {
 /* [diag] keys that are not feature settings; applied to struct scenario afterwards. */
 struct diag_keys {
 	char features[FEATURES_LEN];
+	char tools[SCEN_TOOLS_LEN];
+	uint64_t max_drops;
 };
 
 static const struct opt diag_opts[] = {
 	{ "features", OPT_STR, offsetof(struct diag_keys, features), FEATURES_LEN,
 	  .def = "load-monitor perf",
 	  .help = "diagnosis features to run, separated by blanks or commas; none: no feature" },
+	{ "tools", OPT_STR, offsetof(struct diag_keys, tools), SCEN_TOOLS_LEN, .def = "hldbench",
+	  .help = "what to compare with the baseline, each in its own phases: hldbench (the "
+		  "backend of --backend) or a backend by name (bpf, kmod); up to 4" },
+	{ "max-drops", OPT_UINT, offsetof(struct diag_keys, max_drops), 0, 0, 1e15, "0",
+	  .help = "events each feature may drop before `hldbench check` fails the run" },
 	OPT_END
 };
 
@@ -250,6 +260,33 @@ static int parser__features(struct parser *p, int line)
 	return 0;
 }
 
+/*
+ * Check the [diag] tools list: 1 to SCEN_MAX_TOOLS names separated by blanks
+ * or commas, none twice. Whether each names a backend is for `hldbench run`.
+ */
+static int parser__tools(struct parser *p, int line)
+{
+	char list[SCEN_TOOLS_LEN], *save = NULL, *name;
+	const char *seen[SCEN_MAX_TOOLS];
+	int n = 0;
+
+	snprintf(list, sizeof(list), "%s", p->diag.tools);
+	for (name = strtok_r(list, " \t,", &save); name; name = strtok_r(NULL, " \t,", &save)) {
+		if (n == SCEN_MAX_TOOLS)
+			return parser__error(p, line, "tools", "more than %d tools",
+					     SCEN_MAX_TOOLS);
+		for (int i = 0; i < n; i++)
+			if (!strcmp(seen[i], name))
+				return parser__error(p, line, "tools", "\"%s\" named twice",
+						     name);
+		seen[n++] = name;
+	}
+	if (!n)
+		return parser__error(p, line, "tools",
+				     "empty: name what to compare with the baseline, e.g. hldbench");
+	return 0;
+}
+
 /* Check a cpu-split: 2..8 positive integers separated by ':', summing to 100. */
 static int parser__split(struct parser *p, int line)
 {
@@ -293,10 +330,14 @@ static int parser__diag_key(struct parser *p, const char *key, const char *val, 
 	if (!dot) {
 		if (!opts__find(diag_opts, key))
 			return parser__error(p, line, key,
-					     "unknown key in [diag] (known: features, FEATURE.key)");
+					     "unknown key in [diag] (known: features, tools, max-drops, FEATURE.key)");
 		if (!parser__set(p, diag_opts, &p->diag, &p->ks_diag, "in [diag]",
 				 key, key, val, line))
 			return -EINVAL;
+		if (!strcmp(key, "tools"))
+			return parser__tools(p, line);
+		if (strcmp(key, "features"))
+			return 0;
 		return parser__features(p, line);
 	}
 	snprintf(feature, sizeof(feature), "%.*s", (int)(dot - key), key);
@@ -544,6 +585,9 @@ static int parser__finish(struct parser *p)
 		if (rc)
 			return rc;
 	}
+	snprintf(sc->tools, sizeof(sc->tools), "%s", p->diag.tools);
+	sc->tools_line = keyset__line(&p->ks_diag, diag_opts, "tools");
+	sc->max_drops = p->diag.max_drops;
 	sc->truth = p->truth.enabled;
 	snprintf(sc->truth_split, sizeof(sc->truth_split), "%s", p->truth.split);
 	sc->truth_ms = p->truth.duration_ms;

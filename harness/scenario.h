@@ -23,6 +23,8 @@
 #define SCEN_MAX_LOADS 8
 #define SCEN_NAME_LEN 64
 #define SCEN_ARGS_LEN 512
+#define SCEN_TOOLS_LEN 128
+#define SCEN_MAX_TOOLS 4
 
 enum load_tool {
 	LOAD_STRESS_NG,
@@ -52,6 +54,7 @@ struct scenario {
 	uint64_t warmup_ms;		/* start of each phase left out of the steady part */
 	uint64_t sample_ms;		/* sampler interval, 10 ms .. 10 s */
 	uint64_t repeat;		/* baseline/diagnosed phase pairs */
+	uint64_t warmup_phases;		/* whole phases run first and left out of statistics */
 
 	/* [load.NAME] */
 	struct load_spec loads[SCEN_MAX_LOADS];
@@ -60,6 +63,11 @@ struct scenario {
 	/* [diag] */
 	bool enabled[DIAG_FEATURE__MAX];	/* from "features = a b" */
 	void *settings[DIAG_FEATURE__MAX];	/* every feature, defaults applied */
+	char tools[SCEN_TOOLS_LEN];	/* "tools = hldbench ...": what is compared with the
+					   baseline, names separated by blanks (checked by
+					   `hldbench run`, which knows the backends) */
+	int tools_line;			/* where tools was given, 0: the default */
+	uint64_t max_drops;		/* events each tool's features may drop (hldbench check) */
 
 	/* [truth] */
 	bool truth;			/* run the ground-truth phase */

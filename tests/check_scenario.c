@@ -27,7 +27,9 @@
 struct want {
 	const char *name, *description;
 	double target_load, tolerance;
-	uint64_t duration_ms, warmup_ms, sample_ms, repeat;
+	uint64_t duration_ms, warmup_ms, sample_ms, repeat, warmup_phases;
+	const char *tools;
+	uint64_t max_drops;
 	int nr_loads;
 	struct load_spec loads[3];
 	const char *features;		/* enabled features, blank-separated */
@@ -47,7 +49,7 @@ struct want {
  */
 #pragma GCC diagnostic ignored "-Woverride-init"
 #define DEFAULTS .description = "", .tolerance = 10, .duration_ms = 20000, .warmup_ms = 3000, \
-	.sample_ms = 100, .repeat = 3, .features = "load-monitor perf", .truth = true,      \
+	.sample_ms = 100, .repeat = 3, .warmup_phases = 1, .tools = "hldbench", .features = "load-monitor perf", .truth = true,      \
 	.split = "70:30", .truth_ms = 5000, .lm_interval_ms = 10, .perf_freq = 99,            \
 	.perf_cpu = -1, .perf_comm = ""
 
@@ -69,6 +71,7 @@ static const struct { const char *what, *text; struct want want; } good[] = {
 	  "warmup = 500ms\n"
 	  "sample-interval = 50ms\n"
 	  "repeat = 7\n"
+	  "warmup-phases = 2\n"
 	  "[load.io_1]\r\n"
 	  "tool = fio\r\n"
 	  "args = --name=r --filename={dev} --rw=randread --direct=1 --ioengine=psync\n"
@@ -77,6 +80,8 @@ static const struct { const char *what, *text; struct want want; } good[] = {
 	  "write-iops = 20\n"
 	  "[diag]\n"
 	  "features = load-monitor, perf,sys-cost\n"
+	  "tools = hldbench, bpf\n"
+	  "max-drops = 12\n"
 	  "load-monitor.load = 5\n"
 	  "load-monitor.load.d = 2\n"
 	  "load-monitor.interval = 20ms\n"
@@ -90,10 +95,11 @@ static const struct { const char *what, *text; struct want want; } good[] = {
 	  "duration = 10s\n", {
 		.name = "full", .description = "every key, once", .target_load = 12.5,
 		.tolerance = 5, .duration_ms = 90000, .warmup_ms = 500, .sample_ms = 50,
-		.repeat = 7, .nr_loads = 1,
+		.repeat = 7, .warmup_phases = 2, .tools = "hldbench, bpf", .max_drops = 12,
+		.nr_loads = 1,
 		.loads = { { .name = "io_1", .tool = LOAD_FIO,
 			     .args = "--name=r --filename={dev} --rw=randread --direct=1 --ioengine=psync",
-			     .loop_size = 256 << 20, .read_iops = 50, .write_iops = 20, .line = 13 } },
+			     .loop_size = 256 << 20, .read_iops = 50, .write_iops = 20, .line = 14 } },
 		.features = "load-monitor sys-cost perf", .truth = false, .split = "50:30:20",
 		.truth_ms = 10000, .lm_load = 5, .lm_load_d = 2, .lm_interval_ms = 20,
 		.perf_freq = 999, .perf_cpu = 1, .perf_comm = "stress-ng",
@@ -216,6 +222,9 @@ static void check_want(const struct scenario *sc, const struct want *w)
 	ck_assert_uint_eq(sc->warmup_ms, w->warmup_ms);
 	ck_assert_uint_eq(sc->sample_ms, w->sample_ms);
 	ck_assert_uint_eq(sc->repeat, w->repeat);
+	ck_assert_uint_eq(sc->warmup_phases, w->warmup_phases);
+	ck_assert_str_eq(sc->tools, w->tools);
+	ck_assert_uint_eq(sc->max_drops, w->max_drops);
 	ck_assert_int_eq(sc->nr_loads, w->nr_loads);
 	for (int i = 0; i < sc->nr_loads && i < 3; i++) {
 		const struct load_spec *got = &sc->loads[i], *want = &w->loads[i];
@@ -272,7 +281,15 @@ static const struct { const char *what, *text, *msg; } bad[] = {
 	  "x.conf:4: [lod.cpu]: unknown section (known: scenario, load.NAME, diag, truth)" },
 	{ "unknown key", HEAD "durtion = 5s\n" LOAD,
 	  "x.conf:4: durtion: unknown key in [scenario] (known: name, description, target-load, "
-	  "tolerance, duration, warmup, sample-interval, repeat)" },
+	  "tolerance, duration, warmup, sample-interval, repeat, warmup-phases)" },
+	{ "tools: empty", HEAD LOAD "[diag]\ntools = ,\n",
+	  "x.conf:8: tools: empty: name what to compare with the baseline, e.g. hldbench" },
+	{ "tools: twice", HEAD LOAD "[diag]\ntools = hldbench bpf hldbench\n",
+	  "x.conf:8: tools: \"hldbench\" named twice" },
+	{ "tools: too many", HEAD LOAD "[diag]\ntools = a b c d e\n",
+	  "x.conf:8: tools: more than 4 tools" },
+	{ "warmup-phases out of range", HEAD "warmup-phases = 11\n" LOAD,
+	  "x.conf:4: warmup-phases: out of range: 11 (accepted 0..10)" },
 	{ "unknown key in a load", HEAD LOAD "iops = 5\n",
 	  "x.conf:7: iops: unknown key in [load.cpu] (known: tool, args, loop-size, read-iops, "
 	  "write-iops, memory-limit)" },
@@ -365,7 +382,7 @@ static const struct { const char *what, *text, *msg; } bad[] = {
 	  "irq-delay, run-trace, perf, kprobe, tracepoint, exit-monitor, mutex-monitor, exec-monitor, "
 	  "alloc-top, high-order, reboot)" },
 	{ "unknown [diag] key", HEAD LOAD "[diag]\nfeature = perf\n",
-	  "x.conf:8: feature: unknown key in [diag] (known: features, FEATURE.key)" },
+	  "x.conf:8: feature: unknown key in [diag] (known: features, tools, max-drops, FEATURE.key)" },
 	{ "bad feature value", HEAD LOAD "[diag]\nload-monitor.interval = 1ms\n",
 	  "x.conf:8: load-monitor.interval: out of range: 1ms (accepted 10ms..10s)" },
 	{ "bad feature number", HEAD LOAD "[diag]\nperf.freq = fast\n",
@@ -388,7 +405,7 @@ static const struct { const char *what, *text, *msg; } bad[] = {
 	  "x.conf:2: name: too long: 64 characters (at most 63)" },
 	{ "first error only", HEAD "a = 1\nb = 2\n",
 	  "x.conf:4: a: unknown key in [scenario] (known: name, description, target-load, "
-	  "tolerance, duration, warmup, sample-interval, repeat)" },
+	  "tolerance, duration, warmup, sample-interval, repeat, warmup-phases)" },
 	{ "empty file", "",
 	  "x.conf:1: [scenario]: section missing: a scenario needs a name and a target-load" },
 };
