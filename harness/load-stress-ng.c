@@ -178,6 +178,12 @@ const struct load_ops load_stress_ng_ops = {
 	.package = "stress-ng",
 	.ext = "yaml",
 	.unit = "bogo-ops/s",
+	/*
+	 * stress-ng(1), EXIT STATUS: "7: The bogo ops metrics maybe untrustworthy.
+	 * This is most likely to occur when a stress test is terminated during
+	 * the update of a bogo-ops counter such as when it has been OOM killed."
+	 */
+	.untrusted_status = 7,
 	.phase_argv = sng__phase_argv,
 	.parse = load__parse_stress_ng_yaml,
 };

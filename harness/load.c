@@ -354,6 +354,15 @@ int load__stop(struct load *l, struct load_result *res)
 				 "no results", measured_s, how);
 		return err;
 	}
+	if (WIFEXITED(l->cp.status) && l->ops->untrusted_status &&
+	    WEXITSTATUS(l->cp.status) == l->ops->untrusted_status) {
+		res->valid = false;
+		res->untrusted = true;
+		snprintf(res->note, sizeof(res->note), "%s exited with status %d: its metrics may be "
+			 "untrustworthy (%s(1))", l->ops->name, l->ops->untrusted_status,
+			 l->ops->name);
+		return -EIO;
+	}
 	if (!WIFEXITED(l->cp.status) || WEXITSTATUS(l->cp.status)) {
 		res->valid = false;
 		snprintf(res->note, sizeof(res->note), "%s: %s (see %.60s)", l->ops->name, how,

@@ -32,6 +32,8 @@ struct load_result {
 	double wall_s;		/* the tool's own run time; measured by us if it has none */
 	uint64_t ops;		/* bogo-ops, or I/Os completed */
 	bool valid;		/* output parsed and the tool exited cleanly */
+	bool untrusted;		/* the tool said its own counters are unreliable (stress-ng's
+				   exit status 7): not valid, whatever its output says */
 	char note[128];		/* why not valid, or what to know ("stopped after 3.2s") */
 };
 
@@ -64,6 +66,8 @@ int load__poll(struct load *l);
  * its time it is given a few seconds to finish by itself. Returns 0 when
  * @res->valid, else -EIO (the tool failed: died by a signal, exited
  * non-zero) or -EINVAL (no usable output), with @res->note saying why.
+ * -EIO with @res->untrusted when the tool exited with its
+ * ops->untrusted_status: its rate is kept, for the record, but not valid.
  */
 int load__stop(struct load *l, struct load_result *res);
 
@@ -112,6 +116,8 @@ struct load_ops {
 	const char *package;	/* Debian package that installs it */
 	const char *ext;	/* extension of its machine-readable output */
 	const char *unit;	/* unit of load_result.rate */
+	/* The exit status by which the tool says its metrics are untrustworthy; 0: none. */
+	int untrusted_status;
 	/* Append the phase arguments (timeout, output file) and the user's @args. */
 	int (*phase_argv)(struct load_argv *a, uint64_t secs, const char *out_path,
 			  const char *args, const char *dev);

@@ -284,6 +284,49 @@ START_TEST(test_stress_ng_cut_short)
 }
 END_TEST
 
+/*
+ * stress-ng's exit status 7 ("bogo ops metrics maybe untrustworthy"): a
+ * stand-in stress-ng first in PATH writes a well-formed YAML, as the real one
+ * does, and exits 7. The phase is not valid and says why; its rate is kept.
+ */
+START_TEST(test_stress_ng_untrusted)
+{
+	struct load_spec spec = { .name = "cpu", .tool = LOAD_STRESS_NG, .args = "--cpu 1" };
+	char dir[] = "/tmp/check_load.XXXXXX", err[256], fake[600], path[4096], cwd[1024];
+	struct load_result res;
+	struct load *l;
+	FILE *f;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(fake, sizeof(fake), "%s/stress-ng", dir);
+	f = fopen(fake, "w");
+	ck_assert_ptr_nonnull(f);
+	/* the YAML path follows --yaml */
+	fprintf(f, "#!/bin/sh\nwhile [ $# -gt 0 ]; do\n"
+		"  [ \"$1\" = --yaml ] && cp %s/tests/fixtures/load/stress-ng-cpu.yaml \"$2\"\n"
+		"  shift\ndone\nexit 7\n", getcwd(cwd, sizeof(cwd)));
+	fclose(f);
+	ck_assert_int_eq(chmod(fake, 0755), 0);
+	snprintf(path, sizeof(path), "%s:%s", dir, getenv("PATH") ? getenv("PATH") : "/usr/bin:/bin");
+	setenv("PATH", path, 1);
+
+	l = load__new(&spec, err, sizeof(err));
+	ck_assert_msg(l, "%s", err);
+	ck_assert_int_eq(load__start(l, 1000, dir, "t"), 0);
+	while (!load__poll(l))
+		usleep(10000);
+	ck_assert_int_eq(load__stop(l, &res), -EIO);
+	ck_assert(!res.valid);
+	ck_assert(res.untrusted);
+	ck_assert(res.rate > 0);
+	ck_assert_msg(strstr(res.note, "exited with status 7: its metrics may be untrustworthy"),
+		      "note: %s", res.note);
+	load__free(l);
+	unlink(fake);
+	rmtree(dir);
+}
+END_TEST
+
 /* --- the throttled loop device ---------------------------------------------------------- */
 
 START_TEST(test_blkdev)
@@ -605,6 +648,7 @@ static Suite *load_suite(void)
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_stress_ng_phase);
 	tcase_add_test(tc, test_stress_ng_cut_short);
+	tcase_add_test(tc, test_stress_ng_untrusted);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("blkdev");
