@@ -48,7 +48,8 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: hldbench run [SCENARIO] [-o DIR] [--duration SEC] [--repeat N]\n"
-		"                    [--backend auto|bpf|kmod] [--quiet]\n\n"
+		"                    [--warmup-phases N] [--backend auto|bpf|kmod]\n"
+		"                    [--aa | --noise AA_RUN_DIR] [--quiet]\n\n"
 		"Drive the scenario's load to its target level, run the diagnosis features\n"
 		"alongside in interleaved baseline/diagnosed phases, and report whether the\n"
 		"target was reached, the overhead and the accuracy.\n\n"
@@ -56,7 +57,13 @@ static void usage(FILE *f)
 		"  -o, --output DIR  result directory (default results/<UTC time>-<name>)\n"
 		"  --duration D      length of each phase, e.g. 20s, 500ms, 2m (a bare number\n"
 		"                    is seconds; default: the scenario's duration)\n"
-		"  --repeat N        baseline/diagnosed phase pairs (default: the scenario's)\n"
+		"  --repeat N        rounds of baseline + each tool (default: the scenario's)\n"
+		"  --warmup-phases N phases run first and left out of every statistic\n"
+		"                    (default: the scenario's warmup-phases, 1)\n"
+		"  --aa              A/A: the tools' phases run without diagnosis, so the\n"
+		"                    overhead measured is pure noise (the noise floor)\n"
+		"  --noise DIR       take the noise floor from the A/A run in DIR (its\n"
+		"                    run.json) instead of this run's baseline phases\n"
 		"  --backend B       auto (kernel module if usable, else eBPF), bpf or kmod\n"
 		"  --quiet           no progress line and no summary, only errors\n\n"
 		"Exit status: 0 target reached, 1 target missed or run failed, 2 bad usage or\n"
@@ -72,6 +79,9 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 		{ "duration", required_argument, NULL, 'd' },
 		{ "repeat", required_argument, NULL, 'r' },
 		{ "backend", required_argument, NULL, 'b' },
+		{ "warmup-phases", required_argument, NULL, 'w' },
+		{ "aa", no_argument, NULL, 'A' },
+		{ "noise", required_argument, NULL, 'N' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
@@ -80,6 +90,7 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 	int c;
 
 	o->backend = "auto";
+	o->warmup_phases = -1;
 	while ((c = getopt_long(argc, argv, "o:qh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'o':
@@ -101,6 +112,22 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 					optarg);
 				return -EINVAL;
 			}
+			break;
+		case 'w':
+			errno = 0;
+			o->warmup_phases = strtol(optarg, &end, 10);
+			if (errno || *end || end == optarg || o->warmup_phases < 0 ||
+			    o->warmup_phases > 10) {
+				fprintf(stderr, "hldbench run: --warmup-phases: bad count '%s' "
+					"(accepted 0..10)\n", optarg);
+				return -EINVAL;
+			}
+			break;
+		case 'A':
+			o->aa = true;
+			break;
+		case 'N':
+			o->noise = optarg;
 			break;
 		case 'b':
 			if (strcmp(optarg, "auto") && strcmp(optarg, "bpf") && strcmp(optarg, "kmod")) {
@@ -124,6 +151,11 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 	if (argc - optind > 1) {
 		fprintf(stderr, "hldbench run: one scenario at a time ('%s' is extra)\n",
 			argv[optind + 1]);
+		return -EINVAL;
+	}
+	if (o->aa && o->noise) {
+		fprintf(stderr, "hldbench run: --aa measures the noise floor, --noise takes it "
+			"from an A/A run: use one or the other\n");
 		return -EINVAL;
 	}
 	o->scenario = optind < argc ? argv[optind] : NULL;
@@ -150,10 +182,17 @@ static int make_outdir(struct run *run, const char *requested)
 	return 0;
 }
 
-/* Open and probe each feature the scenario enables, on the chosen backend. */
-static int open_features(struct run *run)
+/*
+ * Open and probe each feature the scenario enables on @t's backend. For
+ * the first tool, a feature that cannot run here stops the run (-ENOTSUP),
+ * as a bad setting does (-EINVAL); another tool runs what it can, lists the
+ * rest in t->missing, and is unavailable (not -errno: the run goes on) when
+ * it can run none.
+ */
+static int open_features(struct run *run, struct run_tool *t, bool required)
 {
 	char why[512];
+	size_t nm = 0;
 
 	for (int id = 0; id < DIAG_FEATURE__MAX; id++) {
 		const struct diag_ops *ops;
@@ -161,11 +200,17 @@ static int open_features(struct run *run)
 
 		if (!run->sc->enabled[id])
 			continue;
-		ops = diag__find(run->backend, diag_descs[id].name, why, sizeof(why));
+		ops = diag__find(t->backend, diag_descs[id].name, why, sizeof(why));
 		if (!ops || (ops->probe && ops->probe(why, sizeof(why)))) {
-			fprintf(stderr, "hldbench run: %s cannot run here: %s\n",
-				diag_descs[id].name, why);
-			return -ENOTSUP;
+			if (required) {
+				fprintf(stderr, "hldbench run: %s cannot run here: %s\n",
+					diag_descs[id].name, why);
+				return -ENOTSUP;
+			}
+			nm += snprintf(t->missing + nm, nm < sizeof(t->missing) ?
+				       sizeof(t->missing) - nm : 0, "%s%s: %s", nm ? "; " : "",
+				       diag_descs[id].name, why);
+			continue;
 		}
 		if (ops->check && ops->check(run->sc->settings[id], why, sizeof(why))) {
 			fprintf(stderr, "hldbench run: [diag] %s.%s\n", diag_descs[id].name, why);
@@ -174,7 +219,58 @@ static int open_features(struct run *run)
 		f = diag__open(ops, run->sc->settings[id]);
 		if (!f)
 			return -ENOMEM;
-		run->feats[run->nr_feats++] = f;
+		t->feats[t->nr_feats++] = f;
+	}
+	if (!t->nr_feats && !required) {
+		snprintf(t->why, sizeof(t->why), "none of the scenario's features runs on it "
+			 "(features_missing says why)");
+		return 0;
+	}
+	t->available = true;
+	return 0;
+}
+
+/*
+ * The [diag] tools: "hldbench" is the --backend one and must work; other
+ * names are backends, and one that cannot run here is kept as unavailable
+ * with the reason (the run goes on). Returns 0, -EINVAL (unknown name, with
+ * the scenario's file:line), -ENOTSUP or -ENOMEM.
+ */
+static int open_tools(struct run *run, const char *backend)
+{
+	char list[SCEN_TOOLS_LEN], *save = NULL, *name, why[512];
+	int err;
+
+	snprintf(list, sizeof(list), "%s", run->sc->tools);
+	for (name = strtok_r(list, " \t,", &save); name; name = strtok_r(NULL, " \t,", &save)) {
+		struct run_tool *t = &run->tools[run->nr_tools++];
+		bool primary = !strcmp(name, "hldbench");
+
+		snprintf(t->name, sizeof(t->name), "%s", name);
+		t->backend = diag__backend(primary ? backend : name, why, sizeof(why));
+		if (!t->backend && !strncmp(why, "unknown backend", 15)) {
+			fprintf(stderr, "%s:%d: tools: unknown tool \"%s\" (known: hldbench, bpf, "
+				"kmod)\n", run->sc->path, run->sc->tools_line, name);
+			return -EINVAL;
+		}
+		if (!t->backend && primary) {
+			fprintf(stderr, "hldbench run: %s\n", why);
+			return -ENOTSUP;
+		}
+		if (!t->backend) {
+			snprintf(t->why, sizeof(t->why), "%s", why);
+			continue;
+		}
+		err = open_features(run, t, primary);
+		if (err)
+			return err;
+		if (!run->backend && t->available)
+			run->backend = t->backend;
+	}
+	if (!run->backend) {
+		fprintf(stderr, "hldbench run: none of the tools (%s) can run here: %s\n",
+			run->sc->tools, run->tools[0].why);
+		return -ENOTSUP;
 	}
 	return 0;
 }
@@ -203,8 +299,9 @@ static void progress(const struct run *run, const struct phase *ph, uint64_t now
 	if (!run->tty)
 		return;
 	sampler__latest(run->sampler, &s);
-	fprintf(stderr, "\r\033[K[%d/%d %-9s] %5.1f/%.0fs  R+D %4u  load1 %5.2f  target %g",
-		ph->index, run->nr_phases_planned, ph->diagnosed ? "diagnosed" : "baseline",
+	fprintf(stderr, "\r\033[K[%d/%d %s%-9s] %5.1f/%.0fs  R+D %4u  load1 %5.2f  target %g",
+		ph->index, run->nr_phases_planned, ph->warmup ? "warm-up " : "",
+		ph->tool < 0 ? "baseline" : !ph->diagnosed ? "A/A" : run->tools[ph->tool].name,
 		(now - ph->start_ns) / 1e9, ph->planned_ms / 1e3, s.r + s.d, s.load1,
 		run->sc->target_load);
 	fflush(stderr);
@@ -217,6 +314,9 @@ static void progress(const struct run *run, const struct phase *ph, uint64_t now
  */
 static int run_phase(struct run *run, struct phase *ph)
 {
+	struct run_tool *t = ph->diagnosed ? &run->tools[ph->tool] : NULL;
+	struct diag_feature **feats = t ? t->feats : NULL;
+	int nr_feats = t ? t->nr_feats : 0;
 	struct diag_runner *runner = NULL;
 	uint64_t deadline, last_progress = 0;
 	char buf[64];
@@ -225,17 +325,17 @@ static int run_phase(struct run *run, struct phase *ph)
 	ph->planned_ms = run->duration_ms;
 	ph->start_ns = now_ns();
 	sampler__set_phase(run->sampler, ph->index);
-	if (ph->diagnosed) {
-		for (int i = 0; i < run->nr_feats; i++) {
-			err = run->feats[i]->ops->activate(run->feats[i]);
+	if (t) {
+		for (int i = 0; i < nr_feats; i++) {
+			err = feats[i]->ops->activate(feats[i]);
 			if (err) {
-				snprintf(run->reason, sizeof(run->reason), "cannot activate %s: %s",
-					 diag_descs[run->feats[i]->ops->id].name, strerror(-err));
+				snprintf(run->reason, sizeof(run->reason), "cannot activate %s (%s): %s",
+					 diag_descs[feats[i]->ops->id].name, t->name, strerror(-err));
 				goto out_deactivate;
 			}
-			run->feats[i]->active = true;
+			feats[i]->active = true;
 		}
-		runner = diag_runner__start(run->feats, run->nr_feats, &err);
+		runner = diag_runner__start(feats, nr_feats, &err);
 		if (!runner) {
 			snprintf(run->reason, sizeof(run->reason),
 				 "cannot start the diagnosis thread: %s", strerror(-err));
@@ -243,7 +343,14 @@ static int run_phase(struct run *run, struct phase *ph)
 		}
 	}
 	for (int i = 0; i < run->sc->nr_loads; i++) {
-		snprintf(buf, sizeof(buf), "phase%d-%s", ph->index, ph->diagnosed ? "diag" : "base");
+		if (ph->tool < 0)
+			snprintf(buf, sizeof(buf), "phase%d-base", ph->index);
+		else if (!ph->diagnosed)
+			snprintf(buf, sizeof(buf), "phase%d-aa", ph->index);
+		else if (ph->tool == 0)
+			snprintf(buf, sizeof(buf), "phase%d-diag", ph->index);
+		else
+			snprintf(buf, sizeof(buf), "phase%d-diag-%s", ph->index, t->name);
 		err = load__start(run->loads[i], run->duration_ms, run->dir, buf);
 		if (err) {
 			snprintf(run->reason, sizeof(run->reason), "cannot start load.%s: %s",
@@ -289,9 +396,9 @@ out_stop:
 	ph->end_ns = now_ns();
 	if (runner) {
 		uint64_t cpu_ns;
-		int perr = diag_runner__stop(runner, &cpu_ns, &run->diag_realtime);
+		int perr = diag_runner__stop(runner, &cpu_ns, &t->diag_realtime);
 
-		run->diag_thread_ns += cpu_ns;
+		t->diag_thread_ns += cpu_ns;
 		if (perr && !err) {
 			snprintf(run->reason, sizeof(run->reason), "diagnosis poll failed: %s",
 				 strerror(-perr));
@@ -299,10 +406,10 @@ out_stop:
 		}
 	}
 out_deactivate:
-	for (int i = 0; i < run->nr_feats; i++) {
-		if (run->feats[i]->active) {
-			run->feats[i]->ops->deactivate(run->feats[i]);
-			run->feats[i]->active = false;
+	for (int i = 0; i < nr_feats; i++) {
+		if (feats[i]->active) {
+			feats[i]->ops->deactivate(feats[i]);
+			feats[i]->active = false;
 		}
 	}
 	sampler__set_phase(run->sampler, -1);
@@ -310,19 +417,50 @@ out_deactivate:
 	return err ? -EINTR : 0;
 }
 
-/* Interleave baseline and diagnosed phases, alternating which goes first. */
+/*
+ * The phases' kinds: -1 (baseline) and each available tool, in @conf.
+ * Returns how many.
+ */
+static int run_configs(const struct run *run, int *conf)
+{
+	int n = 0;
+
+	conf[n++] = -1;
+	for (int i = 0; i < run->nr_tools; i++)
+		if (run->tools[i].available)
+			conf[n++] = i;
+	return n;
+}
+
+/*
+ * Warm-up phases first (baseline, then each tool, and round again), then
+ * `repeat` rounds of one phase of each kind, the order rotated by one
+ * every round (B T, T B, ... with one tool; B T1 T2, T1 T2 B, T2 B T1 with
+ * two) so that a drift of the machine does not favour one kind.
+ */
 static int run_phases(struct run *run)
 {
-	int err = 0;
+	int conf[1 + RUN_MAX_TOOLS], nc = run_configs(run, conf), err = 0;
 
-	run->nr_phases_planned = 2 * run->repeat;
+	run->nr_phases_planned = (int)run->warmup_phases + (int)run->repeat * nc;
+	for (int w = 0; w < (int)run->warmup_phases && !err; w++) {
+		struct phase *ph = &run->phases[run->nr_phases];
+
+		ph->index = ++run->nr_phases;
+		ph->rep = -1;
+		ph->warmup = true;
+		ph->tool = conf[w % nc];
+		ph->diagnosed = ph->tool >= 0 && !run->aa;
+		err = run_phase(run, ph);
+	}
 	for (int rep = 0; rep < (int)run->repeat && !err; rep++) {
-		for (int k = 0; k < 2 && !err; k++) {
+		for (int k = 0; k < nc && !err; k++) {
 			struct phase *ph = &run->phases[run->nr_phases];
 
 			ph->index = ++run->nr_phases;
 			ph->rep = rep;
-			ph->diagnosed = (rep % 2 == 0) ? k == 1 : k == 0;
+			ph->tool = conf[(k + rep) % nc];
+			ph->diagnosed = ph->tool >= 0 && !run->aa;
 			err = run_phase(run, ph);
 		}
 	}
@@ -392,8 +530,18 @@ int cmd_run(int argc, char **argv)
 		scenario__free(&sc);
 		return HLD_EXIT_USAGE;
 	}
+	run.warmup_phases = opts.warmup_phases >= 0 ? (uint64_t)opts.warmup_phases :
+			    sc.warmup_phases;
+	run.aa = opts.aa;
+	run.noise_dir = opts.noise;
+	run.inject_spin_us = diag__inject_spin_us();
 	run.quiet = opts.quiet;
 	run.tty = !opts.quiet && isatty(STDERR_FILENO);
+	if (run.noise_dir && run__read_noise(&run, err, sizeof(err))) {
+		fprintf(stderr, "hldbench run: --noise: %s\n", err);
+		scenario__free(&sc);
+		return HLD_EXIT_USAGE;
+	}
 
 	if (geteuid() != 0) {
 		fprintf(stderr, "hldbench run: needs root (BPF, perf events, cgroups); "
@@ -401,13 +549,27 @@ int cmd_run(int argc, char **argv)
 		scenario__free(&sc);
 		return HLD_EXIT_UNSUPPORTED;
 	}
-	ret = HLD_EXIT_UNSUPPORTED;
-	run.backend = diag__backend(opts.backend, err, sizeof(err));
-	if (!run.backend) {
-		fprintf(stderr, "hldbench run: %s\n", err);
+	ret = open_tools(&run, opts.backend);
+	if (ret) {
+		ret = ret == -EINVAL ? HLD_EXIT_USAGE : HLD_EXIT_UNSUPPORTED;
 		goto out;
 	}
-	if (open_features(&run) || open_loads(&run))
+	{
+		int conf[1 + RUN_MAX_TOOLS], nc = run_configs(&run, conf);
+		uint64_t total = run.warmup_phases + run.repeat * nc;
+
+		if (total > RUN_MAX_PHASES) {
+			fprintf(stderr, "hldbench run: %llu warm-up + %llu rounds x %d phases = %llu "
+				"phases, more than %d: use fewer rounds (--repeat)\n",
+				(unsigned long long)run.warmup_phases,
+				(unsigned long long)run.repeat, nc, (unsigned long long)total,
+				RUN_MAX_PHASES);
+			ret = HLD_EXIT_USAGE;
+			goto out;
+		}
+	}
+	ret = HLD_EXIT_UNSUPPORTED;
+	if (open_loads(&run))
 		goto out;
 	if (make_outdir(&run, opts.outdir)) {
 		fprintf(stderr, "hldbench run: cannot create %s: %s\n", run.dir, strerror(errno));
@@ -436,13 +598,23 @@ int cmd_run(int argc, char **argv)
 	}
 	run.t0_ns = now_ns();
 	if (!run.quiet)
-		fprintf(stderr, "hldbench: %s on %s backend, %d x (baseline + diagnosed) x %.0fs, "
-			"results in %s\n", sc.name, run.backend->name, (int)run.repeat,
+		fprintf(stderr, "hldbench: %s%s on %s backend, %d warm-up + %d x (baseline + %s) x "
+			"%.0fs, results in %s\n", sc.name, run.aa ? " (A/A: no diagnosis)" : "",
+			run.backend->name, (int)run.warmup_phases, (int)run.repeat, sc.tools,
 			run.duration_ms / 1e3, run.dir);
+	if (!run.quiet && run.inject_spin_us)
+		fprintf(stderr, "hldbench: %s=%llu: the diagnosis thread busy-loops %llu us per poll "
+			"(a deliberate regression, for testing the gate)\n", DIAG_INJECT_SPIN_ENV,
+			(unsigned long long)run.inject_spin_us,
+			(unsigned long long)run.inject_spin_us);
 
 	run.interrupted = run_phases(&run) != 0;
-	if (!run.interrupted && sc.truth)
+	if (!run.interrupted && sc.truth && !run.aa)
 		run.interrupted = run_truth(&run, &stop_signal) != 0;
+	else if (!sc.truth)
+		snprintf(run.truth.note, sizeof(run.truth.note), "[truth] enabled = false");
+	else if (run.aa)
+		snprintf(run.truth.note, sizeof(run.truth.note), "an A/A run diagnoses nothing");
 	if (run.tty)
 		fprintf(stderr, "\r\033[K");
 	sampler__stop(run.sampler);
@@ -462,8 +634,9 @@ out:
 	for (int i = 0; i < sc.nr_loads; i++)
 		load__free(run.loads[i]);
 	reap_orphans();
-	for (int i = 0; i < run.nr_feats; i++)
-		diag__close(run.feats[i]);
+	for (int t = 0; t < run.nr_tools; t++)
+		for (int i = 0; i < run.tools[t].nr_feats; i++)
+			diag__close(run.tools[t].feats[i]);
 	sampler__free(run.sampler);
 	scenario__free(&sc);
 	return ret;

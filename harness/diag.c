@@ -177,6 +177,7 @@ double diag_feature__metric(const struct diag_feature *f, const char *name)
 
 struct diag_runner {
 	pthread_t thread;
+	uint64_t spin_ns;	/* injected busy loop per poll (testing the gate) */
 	struct diag_feature **feats;
 	int n;
 	atomic_bool stop;
@@ -206,6 +207,28 @@ static void prefault_stack(void)
 		stack[i] = 0;
 }
 
+uint64_t diag__inject_spin_us(void)
+{
+	const char *s = getenv(DIAG_INJECT_SPIN_ENV);
+	unsigned long long v;
+	char *end;
+
+	if (!s || !*s)
+		return 0;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	return errno || *end || v > 1000000 ? 0 : v;
+}
+
+/* The injected regression: spin on the thread's own CPU clock. */
+static void spin(uint64_t ns)
+{
+	uint64_t until = thread_cpu_ns() + ns;
+
+	while (thread_cpu_ns() < until)
+		;
+}
+
 /* Poll every feature on an absolute 10 ms schedule until told to stop. */
 static void *runner_main(void *arg)
 {
@@ -226,6 +249,8 @@ static void *runner_main(void *arg)
 			if (err && !r->err)
 				r->err = err;
 		}
+		if (r->spin_ns)
+			spin(r->spin_ns);
 		next.tv_nsec += DIAG_POLL_MS * 1000000L;
 		if (next.tv_nsec >= 1000000000L) {
 			next.tv_nsec -= 1000000000L;
@@ -251,6 +276,7 @@ struct diag_runner *diag_runner__start(struct diag_feature **feats, int n, int *
 	}
 	r->feats = feats;
 	r->n = n;
+	r->spin_ns = diag__inject_spin_us() * 1000;
 	*err = -pthread_create(&r->thread, NULL, runner_main, r);
 	if (*err) {
 		free(r);

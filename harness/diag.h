@@ -170,6 +170,16 @@ void diag__close(struct diag_feature *f);
  * overloaded machine. Its CPU time is the user-space cost of diagnosis.
  */
 struct diag_runner;
+
+/*
+ * For testing the overhead gate only (`hldbench check`, tests/ci-gate.sh):
+ * HLDBENCH_INJECT_READER_SPIN_US=N makes the diagnosis thread busy-loop N
+ * microseconds on every poll, a deliberate regression. 0 when unset; a value
+ * that is not a number 0..1000000 is ignored (0). run.json records it.
+ */
+#define DIAG_INJECT_SPIN_ENV "HLDBENCH_INJECT_READER_SPIN_US"
+uint64_t diag__inject_spin_us(void);
+
 struct diag_runner *diag_runner__start(struct diag_feature **feats, int n, int *err);
 /* Stop and join; returns the first poll error seen (0 if none). */
 int diag_runner__stop(struct diag_runner *r, uint64_t *cpu_ns, bool *realtime);

@@ -12,10 +12,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
 #include <bpf/libbpf.h>
+#include <json-c/json.h>
 
 #include "flamegraph.h"
 #include "hld_settings.h"
@@ -29,12 +31,30 @@
 
 #define NS 1e9
 
-/* Overhead of the diagnosis on one load generator, over the repetitions. */
+#define MAX_PAIRS (RUN_MAX_PHASES / 2)
+
+/* The noise floor beside an overhead figure, and where it came from. */
+struct noise_floor {
+	double pct;			/* NaN: none */
+	const char *source;		/* "this run's baselines", "A/A run DIR", "this A/A run" */
+	double lo, hi, confidence;	/* the null interval it comes from */
+	int n;				/* its differences (or pairs) */
+};
+
+/* Overhead of one tool on one load generator, over the rounds. */
 struct load_overhead {
-	int n;				/* complete baseline/diagnosed pairs */
-	double base[RUN_MAX_PHASES / 2], diag[RUN_MAX_PHASES / 2], loss_pct[RUN_MAX_PHASES / 2];
+	int n;				/* complete, valid baseline/tool pairs */
+	int excluded;			/* measured phases of either kind left out: not valid */
+	int excluded_phase[RUN_MAX_PHASES];	/* their indices */
+	double base[MAX_PAIRS], diag[MAX_PAIRS], loss_pct[MAX_PAIRS];
 	double loss_median, loss_min, loss_max, loss_stddev;
 	const char *unit;
+	/* each phase kind over its valid measured phases, paired or not */
+	int nb, nd;
+	double base_median, base_mad, diag_median, diag_mad;
+	struct stats_hl ci;		/* Hodges-Lehmann overhead and its interval */
+	struct noise_floor noise;
+	enum stats_verdict verdict;
 };
 
 static double t_rel(const struct run *run, uint64_t ns)
@@ -65,7 +85,7 @@ static void check_load(struct run *run)
 		if (s[i].phase < 1 || s[i].phase > run->nr_phases)
 			continue;
 		ph = &run->phases[s[i].phase - 1];
-		if (s[i].t_ns < ph->start_ns + run->sc->warmup_ms * 1000000ull)
+		if (ph->warmup || s[i].t_ns < ph->start_ns + run->sc->warmup_ms * 1000000ull)
 			continue;
 		rd[m] = s[i].r + s[i].d;
 		r[m] = s[i].r;
@@ -93,26 +113,106 @@ out:
 	free(rd), free(r), free(d), free(ts), free(act), free(obs), free(pred);
 }
 
-/* Throughput lost to diagnosis, pairing the phases of each repetition. */
-static void overhead_of(const struct run *run, int li, struct load_overhead *o)
+/* A phase's result for load @li, if the phase is measured and valid. */
+static const struct load_result *measured(const struct phase *ph, int li)
 {
+	if (ph->warmup || !ph->completed || !ph->load[li].valid)
+		return NULL;
+	return &ph->load[li];
+}
+
+/*
+ * The noise floor of load @li: from the A/A run given with --noise; in an
+ * A/A run, from its own overhead interval; else from the null differences
+ * of this run's consecutive baselines (stats__null_differences).
+ */
+static void noise_of(const struct run *run, int li, const struct load_overhead *o,
+		     struct noise_floor *nf)
+{
+	static char source[600];
+	double b[RUN_MAX_PHASES], d[RUN_MAX_PHASES];
+	struct stats_hl null;
+	size_t nb = 0, m;
+
+	nf->pct = nf->lo = nf->hi = nf->confidence = NAN;
+	nf->n = 0;
+	if (run->noise_dir) {
+		const struct noise_ref *r = &run->noise[li];
+
+		snprintf(source, sizeof(source), "A/A run %s", run->noise_dir);
+		nf->source = source;
+		if (r->found) {
+			nf->pct = r->floor_pct;
+			nf->lo = r->lo;
+			nf->hi = r->hi;
+			nf->confidence = r->confidence;
+			nf->n = r->pairs;
+		}
+		return;
+	}
+	if (run->aa) {
+		nf->source = "this A/A run";
+		nf->pct = stats__noise_floor(&o->ci);
+		nf->lo = o->ci.lo;
+		nf->hi = o->ci.hi;
+		nf->confidence = o->ci.confidence;
+		nf->n = (int)o->ci.n;
+		return;
+	}
+	nf->source = "this run's baselines";
+	for (int p = 0; p < run->nr_phases; p++) {
+		const struct load_result *lr = measured(&run->phases[p], li);
+
+		if (lr && run->phases[p].tool < 0)
+			b[nb++] = lr->rate;
+	}
+	m = stats__null_differences(b, nb, d);
+	if (stats__hodges_lehmann(d, m, RUN_CONFIDENCE, &null))
+		return;
+	nf->pct = stats__noise_floor(&null);
+	nf->lo = null.lo;
+	nf->hi = null.hi;
+	nf->confidence = null.confidence;
+	nf->n = (int)null.n;
+}
+
+/* Throughput lost to tool @ti on load @li, pairing its phase with the baseline of each round. */
+static void overhead_of(const struct run *run, int ti, int li, struct load_overhead *o)
+{
+	double kb[RUN_MAX_PHASES], kd[RUN_MAX_PHASES];
+
 	memset(o, 0, sizeof(*o));
+	for (int p = 0; p < run->nr_phases; p++) {
+		const struct phase *ph = &run->phases[p];
+		const struct load_result *lr = measured(ph, li);
+
+		if (ph->warmup || (ph->tool != -1 && ph->tool != ti))
+			continue;
+		if (!lr) {
+			o->excluded_phase[o->excluded++] = ph->index;
+			continue;
+		}
+		o->unit = lr->unit;
+		if (ph->tool < 0)
+			kb[o->nb++] = lr->rate;
+		else
+			kd[o->nd++] = lr->rate;
+	}
 	for (int rep = 0; rep < (int)run->repeat; rep++) {
 		const struct load_result *b = NULL, *dg = NULL;
 
 		for (int p = 0; p < run->nr_phases; p++) {
 			const struct phase *ph = &run->phases[p];
 
-			if (ph->rep != rep || !ph->completed || !ph->load[li].valid)
+			if (ph->rep != rep || !measured(ph, li))
 				continue;
-			if (ph->diagnosed)
+			if (ph->tool == ti)
 				dg = &ph->load[li];
-			else
+			else if (ph->tool < 0)
 				b = &ph->load[li];
 		}
 		if (!b || !dg || b->rate <= 0)
 			continue;
-		o->unit = b->unit;
 		o->base[o->n] = b->rate;
 		o->diag[o->n] = dg->rate;
 		o->loss_pct[o->n] = (b->rate - dg->rate) / b->rate * 100;
@@ -122,32 +222,86 @@ static void overhead_of(const struct run *run, int li, struct load_overhead *o)
 	o->loss_min = stats__min(o->loss_pct, o->n);
 	o->loss_max = stats__max(o->loss_pct, o->n);
 	o->loss_stddev = stats__stddev(o->loss_pct, o->n);
+	o->base_median = stats__median(kb, o->nb);
+	o->base_mad = stats__mad(kb, o->nb);
+	o->diag_median = stats__median(kd, o->nd);
+	o->diag_mad = stats__mad(kd, o->nd);
+	stats__hodges_lehmann(o->loss_pct, o->n, RUN_CONFIDENCE, &o->ci);
+	noise_of(run, li, o, &o->noise);
+	o->verdict = stats__verdict(&o->ci, RUN_CONFIDENCE, o->noise.pct);
 }
 
-/* Seconds the diagnosis was active. */
-static double diagnosed_seconds(const struct run *run)
+/*
+ * One sentence for the verdict, for summary.md, the terminal and run.json's
+ * "conclusion".
+ */
+static void conclusion(const struct load_overhead *o, char *buf, size_t len)
+{
+	switch (o->verdict) {
+	case STATS_NO_DATA:
+		snprintf(buf, len, "no valid pair: nothing to conclude");
+		break;
+	case STATS_TOO_FEW:
+		snprintf(buf, len, "too few pairs to conclude: %zu pair(s) reach at most %.1f%% "
+			 "confidence (%.0f%% needs 6 or more)", o->ci.n, o->ci.confidence * 100,
+			 RUN_CONFIDENCE * 100);
+		break;
+	case STATS_OVERHEAD:
+		snprintf(buf, len, "overhead: the interval lies above zero");
+		break;
+	case STATS_BELOW_ZERO:
+		snprintf(buf, len, "the diagnosed phases did more work (interval below zero): "
+			 "drift or noise the interval does not model; nothing to conclude");
+		break;
+	case STATS_WITHIN_NOISE:
+		snprintf(buf, len, "no overhead beyond the noise floor (the interval lies within "
+			 "±%.2f%%)", o->noise.pct);
+		break;
+	case STATS_TOO_NOISY:
+		if (isnan(o->noise.pct))
+			snprintf(buf, len, "too noisy to conclude: the interval spans zero and "
+				 "there is no noise floor to compare it with");
+		else
+			snprintf(buf, len, "too noisy to conclude: the interval spans zero and "
+				 "reaches beyond the noise floor ±%.2f%%", o->noise.pct);
+		break;
+	}
+}
+
+/* Seconds tool @ti's diagnosis was active. */
+static double diagnosed_seconds(const struct run *run, int ti)
 {
 	double s = 0;
 
 	for (int p = 0; p < run->nr_phases; p++)
-		if (run->phases[p].diagnosed)
+		if (run->phases[p].diagnosed && run->phases[p].tool == ti)
 			s += (run->phases[p].end_ns - run->phases[p].start_ns) / NS;
 	return s;
 }
 
-/* Kernel-side diagnosis time not already inside the diagnosis thread's CPU time. */
-static uint64_t kernel_extra_ns(const struct run *run)
+/* Kernel-side diagnosis time of tool @ti not already inside its thread's CPU time. */
+static uint64_t kernel_extra_ns(const struct run *run, int ti)
 {
+	const struct run_tool *t = &run->tools[ti];
 	uint64_t ns = 0;
 
-	for (int i = 0; i < run->nr_feats; i++)
-		if (!run->feats[i]->kernel_cost_in_thread)
-			ns += run->feats[i]->kernel_run_ns;
+	for (int i = 0; i < t->nr_feats; i++)
+		if (!t->feats[i]->kernel_cost_in_thread)
+			ns += t->feats[i]->kernel_run_ns;
 	return ns;
 }
 
-/* Mean of the sampler's R (or D) over the diagnosed phases. */
-static double sampler_mean_in_diag(const struct run *run, bool want_d)
+/* Tool @ti's diagnosis CPU over its diagnosed seconds, percent of one CPU. */
+static double diag_cpu_pct(const struct run *run, int ti)
+{
+	double s = diagnosed_seconds(run, ti);
+
+	return s > 0 ? (run->tools[ti].diag_thread_ns + kernel_extra_ns(run, ti)) / (s * NS) * 100 :
+		       NAN;
+}
+
+/* Mean of the sampler's R (or D) over tool @ti's diagnosed phases. */
+static double sampler_mean_in_diag(const struct run *run, int ti, bool want_d)
 {
 	size_t n;
 	const struct sample *s = sampler__samples(run->sampler, &n);
@@ -155,8 +309,12 @@ static double sampler_mean_in_diag(const struct run *run, bool want_d)
 	size_t m = 0;
 
 	for (size_t i = 0; i < n; i++) {
-		if (s[i].phase < 1 || s[i].phase > run->nr_phases ||
-		    !run->phases[s[i].phase - 1].diagnosed)
+		const struct phase *ph;
+
+		if (s[i].phase < 1 || s[i].phase > run->nr_phases)
+			continue;
+		ph = &run->phases[s[i].phase - 1];
+		if (!ph->diagnosed || ph->tool != ti)
 			continue;
 		sum += want_d ? s[i].d : s[i].r;
 		m++;
@@ -164,11 +322,16 @@ static double sampler_mean_in_diag(const struct run *run, bool want_d)
 	return m ? sum / m : NAN;
 }
 
-static struct diag_feature *find_feature(const struct run *run, enum diag_feature_id id)
+struct diag_feature *run__feature(const struct run *run, int tool, enum diag_feature_id id)
 {
-	for (int i = 0; i < run->nr_feats; i++)
-		if (run->feats[i]->ops->id == id)
-			return run->feats[i];
+	const struct run_tool *t;
+
+	if (tool < 0 || tool >= run->nr_tools)
+		return NULL;
+	t = &run->tools[tool];
+	for (int i = 0; i < t->nr_feats; i++)
+		if (t->feats[i]->ops->id == id)
+			return t->feats[i];
 	return NULL;
 }
 
@@ -221,6 +384,23 @@ static void json_environment(const struct run *run, struct json_writer *j)
 	json__end_object(j);
 }
 
+/* Why @ph's measurement cannot be used, or NULL: not completed, or a load's result not valid. */
+static const char *phase_invalid(const struct run *run, const struct phase *ph)
+{
+	static char buf[200];
+
+	if (!ph->completed)
+		return "did not run its full length";
+	for (int l = 0; l < run->sc->nr_loads; l++) {
+		if (ph->load[l].valid)
+			continue;
+		snprintf(buf, sizeof(buf), "load.%s: %s", run->sc->loads[l].name,
+			 ph->load[l].note[0] ? ph->load[l].note : "no valid result");
+		return buf;
+	}
+	return NULL;
+}
+
 static void json_phases(const struct run *run, struct json_writer *j)
 {
 	json__begin_array(j, "phases");
@@ -229,11 +409,19 @@ static void json_phases(const struct run *run, struct json_writer *j)
 
 		json__begin_object(j, NULL);
 		json__int(j, "index", ph->index);
+		const char *why = phase_invalid(run, ph);
+
 		json__int(j, "repeat", ph->rep + 1);
-		json__str(j, "kind", ph->diagnosed ? "diagnosed" : "baseline");
+		json__str(j, "kind", ph->tool >= 0 ? "diagnosed" : "baseline");
+		json__str(j, "tool", ph->tool >= 0 ? run->tools[ph->tool].name : NULL);
+		json__bool(j, "diagnosis_active", ph->diagnosed);
+		json__bool(j, "warmup", ph->warmup);
 		json__double(j, "start_s", t_rel(run, ph->start_ns));
 		json__double(j, "end_s", t_rel(run, ph->end_ns));
 		json__bool(j, "completed", ph->completed);
+		json__bool(j, "valid", !why);
+		json__str(j, "invalid_reason", why);
+		json__bool(j, "in_statistics", !why && !ph->warmup);
 		json__begin_array(j, "loads");
 		for (int l = 0; l < run->sc->nr_loads; l++) {
 			const struct load_result *lr = &ph->load[l];
@@ -241,6 +429,7 @@ static void json_phases(const struct run *run, struct json_writer *j)
 			json__begin_object(j, NULL);
 			json__str(j, "name", run->sc->loads[l].name);
 			json__bool(j, "valid", lr->valid);
+			json__bool(j, "untrusted", lr->untrusted);
 			json__double(j, "rate", lr->valid ? lr->rate : NAN);
 			json__str(j, "unit", lr->unit);
 			json__uint(j, "ops", lr->ops);
@@ -264,7 +453,7 @@ static void json_load(const struct run *run, struct json_writer *j)
 	json__bool(j, "load_reached", run->load_reached);
 	json__double(j, "load_miss_pct", c->miss_pct);
 	json__begin_object(j, "load");
-	json__str(j, "definition", "mean of R+D over the steady part of every phase; "
+	json__str(j, "definition", "mean of R+D over the steady part of every measured (not warm-up) phase; "
 		  "R = procs_running - 1 (the sampler itself), D = procs_blocked");
 	json__double(j, "mean_r", c->mean_r);
 	json__double(j, "mean_d", c->mean_d);
@@ -285,18 +474,57 @@ static void json_load(const struct run *run, struct json_writer *j)
 	json__end_object(j);
 }
 
-static void json_overhead(const struct run *run, struct json_writer *j)
+/* The overhead interval, the noise floor and the verdict of one throughput entry. */
+static void json_overhead_stats(const struct run *run, const struct load_overhead *o,
+				struct json_writer *j)
 {
-	struct rusage ru;
-	double diag_s = diagnosed_seconds(run);
-	uint64_t kns = kernel_extra_ns(run);
+	char buf[256];
 
-	json__begin_object(j, "overhead");
+	json__int(j, "excluded_phases", o->excluded);
+	json__begin_array(j, "excluded");
+	for (int i = 0; i < o->excluded; i++) {
+		const struct phase *ph = &run->phases[o->excluded_phase[i] - 1];
+
+		json__begin_object(j, NULL);
+		json__int(j, "phase", ph->index);
+		json__str(j, "reason", phase_invalid(run, ph));
+		json__end_object(j);
+	}
+	json__end_array(j);
+	json__int(j, "baseline_phases", o->nb);
+	json__double(j, "baseline_median", o->base_median);
+	json__double(j, "baseline_mad", o->base_mad);
+	json__int(j, "diagnosed_phases", o->nd);
+	json__double(j, "diagnosed_median", o->diag_median);
+	json__double(j, "diagnosed_mad", o->diag_mad);
+	json__double(j, "overhead_pct", o->ci.estimate);
+	json__double(j, "ci_lo_pct", o->ci.lo);
+	json__double(j, "ci_hi_pct", o->ci.hi);
+	json__double(j, "confidence", o->ci.confidence);
+	json__double(j, "confidence_asked", RUN_CONFIDENCE);
+	json__str(j, "ci_method", "Hodges-Lehmann estimate of the median paired loss_pct; "
+		  "exact Wilcoxon signed-rank interval (Walsh averages)");
+	json__begin_object(j, "noise_floor");
+	json__double(j, "pct", o->noise.pct);
+	json__str(j, "source", o->noise.source);
+	json__double(j, "ci_lo_pct", o->noise.lo);
+	json__double(j, "ci_hi_pct", o->noise.hi);
+	json__double(j, "confidence", o->noise.confidence);
+	json__int(j, "n", o->noise.n);
+	json__end_object(j);
+	json__str(j, "verdict", stats__verdict_name(o->verdict));
+	conclusion(o, buf, sizeof(buf));
+	json__str(j, "conclusion", buf);
+}
+
+/* Tool @ti's throughput losses, one entry per load. */
+static void json_throughput(const struct run *run, int ti, struct json_writer *j)
+{
 	json__begin_array(j, "throughput");
 	for (int l = 0; l < run->sc->nr_loads; l++) {
 		struct load_overhead o;
 
-		overhead_of(run, l, &o);
+		overhead_of(run, ti, l, &o);
 		json__begin_object(j, NULL);
 		json__str(j, "load", run->sc->loads[l].name);
 		json__str(j, "unit", o.unit);
@@ -317,19 +545,32 @@ static void json_overhead(const struct run *run, struct json_writer *j)
 		json__double(j, "loss_pct_min", o.loss_min);
 		json__double(j, "loss_pct_max", o.loss_max);
 		json__double(j, "loss_pct_stddev", o.loss_stddev);
+		json_overhead_stats(run, &o, j);
 		json__end_object(j);
 	}
 	json__end_array(j);
+}
+
+/* Tool @ti's "overhead" object: throughput losses and the diagnosis's own CPU. */
+static void json_overhead(const struct run *run, int ti, struct json_writer *j)
+{
+	const struct run_tool *t = &run->tools[ti];
+	struct rusage ru;
+	double diag_s = diagnosed_seconds(run, ti);
+	uint64_t kns = kernel_extra_ns(run, ti);
+
+	json__begin_object(j, "overhead");
+	json_throughput(run, ti, j);
 
 	json__begin_object(j, "diag_cpu");
 	json__double(j, "diagnosed_s", diag_s);
-	json__uint(j, "thread_cpu_ns", run->diag_thread_ns);
-	json__bool(j, "thread_realtime", run->diag_realtime);
+	json__uint(j, "thread_cpu_ns", t->diag_thread_ns);
+	json__bool(j, "thread_realtime", t->diag_realtime);
 	json__bool(j, "memory_locked", run->memory_locked);
 	json__bool(j, "kernel_cost_measured", run->kernel_cost_measured);
 	json__begin_array(j, "kernel");
-	for (int i = 0; i < run->nr_feats; i++) {
-		const struct diag_feature *f = run->feats[i];
+	for (int i = 0; i < t->nr_feats; i++) {
+		const struct diag_feature *f = t->feats[i];
 
 		json__begin_object(j, NULL);
 		json__str(j, "feature", diag_descs[f->ops->id].name);
@@ -339,9 +580,8 @@ static void json_overhead(const struct run *run, struct json_writer *j)
 		json__end_object(j);
 	}
 	json__end_array(j);
-	json__uint(j, "total_ns", run->diag_thread_ns + kns);
-	json__double(j, "pct_of_one_cpu",
-		     diag_s > 0 ? (run->diag_thread_ns + kns) / (diag_s * NS) * 100 : NAN);
+	json__uint(j, "total_ns", t->diag_thread_ns + kns);
+	json__double(j, "pct_of_one_cpu", diag_cpu_pct(run, ti));
 	json__str(j, "definition", "diagnosis thread CPU time (user+sys, which includes BPF "
 		  "iterator programs run from its read()) plus BPF run_time_ns of programs run "
 		  "elsewhere (perf_event), over the diagnosed phases");
@@ -354,14 +594,16 @@ static void json_overhead(const struct run *run, struct json_writer *j)
 	json__end_object(j);
 }
 
-static void json_accuracy(const struct run *run, struct json_writer *j)
+/* Tool @ti's "accuracy" object; the truth phase profiles the first tool's perf only. */
+static void json_accuracy(const struct run *run, int ti, struct json_writer *j)
 {
-	const struct diag_feature *lm = find_feature(run, DIAG_load_monitor);
+	const struct diag_feature *lm = run__feature(run, ti, DIAG_load_monitor);
 	const struct truth *t = &run->truth;
 
 	json__begin_object(j, "accuracy");
 	if (lm) {
-		double sr = sampler_mean_in_diag(run, false), sd = sampler_mean_in_diag(run, true);
+		double sr = sampler_mean_in_diag(run, ti, false);
+		double sd = sampler_mean_in_diag(run, ti, true);
 		double lr = diag_feature__metric(lm, "mean_r"), ld = diag_feature__metric(lm, "mean_d");
 
 		json__begin_object(j, "load_monitor");
@@ -379,8 +621,10 @@ static void json_accuracy(const struct run *run, struct json_writer *j)
 		json__end_object(j);
 	}
 	json__begin_object(j, "perf");
-	json__bool(j, "measured", t->ran);
-	if (t->ran) {
+	json__bool(j, "measured", t->ran && ti == 0);
+	if (ti > 0) {
+		json__str(j, "note", "the truth phase profiles the first tool's perf only");
+	} else if (t->ran) {
 		json__str(j, "workload", run->sc->truth_split);
 		json__begin_array(j, "expected_pct");
 		for (int i = 0; i < t->nr_parts; i++)
@@ -399,13 +643,20 @@ static void json_accuracy(const struct run *run, struct json_writer *j)
 	json__end_object(j);
 }
 
-/* Each feature's report, then the drops they counted (known once they reported). */
-static void json_features(const struct run *run, struct json_writer *j)
+/*
+ * Tool @ti's features' reports into @dir (the run's directory for the first
+ * tool, a subdirectory named for the tool for the others: their files have
+ * the same names).
+ */
+static void json_features(const struct run *run, int ti, const char *dir,
+			  struct json_writer *j)
 {
+	const struct run_tool *t = &run->tools[ti];
+
 	json__begin_object(j, "features");
-	for (int i = 0; i < run->nr_feats; i++) {
-		struct diag_feature *f = run->feats[i];
-		struct diag_outputs out = { .dir = run->dir, .json = j };
+	for (int i = 0; i < t->nr_feats; i++) {
+		struct diag_feature *f = t->feats[i];
+		struct diag_outputs out = { .dir = dir, .json = j };
 
 		json__begin_object(j, diag_descs[f->ops->id].name);
 		if (f->ops->report(f, &out))
@@ -415,12 +666,60 @@ static void json_features(const struct run *run, struct json_writer *j)
 		json__end_object(j);
 	}
 	json__end_object(j);
+}
+
+/* Tool @ti's drops per feature (known once its features reported). */
+static void json_drops(const struct run *run, int ti, struct json_writer *j)
+{
+	const struct run_tool *t = &run->tools[ti];
 
 	json__begin_object(j, "drops");
-	for (int i = 0; i < run->nr_feats; i++)
-		json__uint(j, diag_descs[run->feats[i]->ops->id].name, run->feats[i]->drops);
+	for (int i = 0; i < t->nr_feats; i++)
+		json__uint(j, diag_descs[t->feats[i]->ops->id].name, t->feats[i]->drops);
 	json__uint(j, "sampler_missed_ticks", sampler__missed(run->sampler));
 	json__end_object(j);
+}
+
+/*
+ * "tools": every configuration compared with the baseline, each with the
+ * same overhead, accuracy and drops objects as the first tool's top-level
+ * ones. The first tool's feature reports are the top-level "features".
+ */
+static void json_tools(const struct run *run, struct json_writer *j)
+{
+	char dir[PATH_MAX];
+
+	json__begin_array(j, "tools");
+	for (int ti = 0; ti < run->nr_tools; ti++) {
+		const struct run_tool *t = &run->tools[ti];
+
+		json__begin_object(j, NULL);
+		json__str(j, "name", t->name);
+		json__str(j, "backend", t->backend ? t->backend->name : NULL);
+		json__bool(j, "available", t->available);
+		json__str(j, "unavailable_reason", t->available ? NULL : t->why);
+		json__str(j, "features_missing", t->missing[0] ? t->missing : NULL);
+		json__begin_array(j, "features_run");
+		for (int i = 0; i < t->nr_feats; i++)
+			json__str(j, NULL, diag_descs[t->feats[i]->ops->id].name);
+		json__end_array(j);
+		if (!t->available) {
+			json__end_object(j);
+			continue;
+		}
+		json_overhead(run, ti, j);
+		if (ti > 0) {
+			snprintf(dir, sizeof(dir), "%s/%s", run->dir, t->name);
+			if (mkdir(dir, 0755) && errno != EEXIST)
+				snprintf(dir, sizeof(dir), "%s", run->dir);
+			json__str(j, "files", t->name);
+			json_features(run, ti, dir, j);
+		}
+		json_drops(run, ti, j);
+		json_accuracy(run, ti, j);
+		json__end_object(j);
+	}
+	json__end_array(j);
 }
 
 static int write_run_json(struct run *run)
@@ -440,19 +739,26 @@ static int write_run_json(struct run *run)
 	json__bool(&j, "interrupted", run->interrupted);
 	json__str(&j, "interrupt_reason", run->interrupted ? run->reason : NULL);
 	json__str(&j, "backend", run->backend->name);
+	json__bool(&j, "aa", run->aa);
+	json__uint(&j, "injected_reader_spin_us", run->inject_spin_us);
 	json__begin_object(&j, "scenario");
 	json__str(&j, "name", run->sc->name);
 	json__str(&j, "path", run->sc->path);
 	json__uint(&j, "phase_ms", run->duration_ms);
 	json__uint(&j, "repeat", run->repeat);
+	json__uint(&j, "warmup_phases", run->warmup_phases);
+	json__str(&j, "tools", run->sc->tools);
+	json__uint(&j, "max_drops", run->sc->max_drops);
 	json__str(&j, "text", run->sc->text);
 	json__end_object(&j);
 	json_environment(run, &j);
 	json_load(run, &j);
 	json_phases(run, &j);
-	json_overhead(run, &j);
-	json_features(run, &j);	/* reports first: they set the metrics accuracy reads */
-	json_accuracy(run, &j);
+	json_overhead(run, 0, &j);
+	json_features(run, 0, run->dir, &j);	/* reports first: they set the metrics accuracy reads */
+	json_drops(run, 0, &j);
+	json_accuracy(run, 0, &j);
+	json_tools(run, &j);
 	json__end_object(&j);
 	fputc('\n', f);
 	return fclose(f) ? -errno : 0;
@@ -462,7 +768,7 @@ static int write_run_json(struct run *run)
 static int draw_chart(const struct run *run)
 {
 	struct plot_phase ph[RUN_MAX_PHASES];
-	const struct diag_feature *lm = find_feature(run, DIAG_load_monitor);
+	const struct diag_feature *lm = run__feature(run, 0, DIAG_load_monitor);
 	struct plot_opts o = {
 		.title = run->sc->name,
 		.target = run->sc->target_load,
@@ -528,13 +834,47 @@ static void fmt_pct(char *buf, size_t len, double v)
 		snprintf(buf, len, "%+.2f%%", v);
 }
 
+/*
+ * "+1.23% (95.0% CI -0.50..+2.90, 6 pairs; noise floor ±1.80% from this
+ * run's baselines): too noisy to conclude: ...": an overhead figure, always
+ * with its interval and the noise floor beside it.
+ */
+static void fmt_overhead(const struct load_overhead *o, char *buf, size_t len)
+{
+	char est[32], lo[32], hi[32], nf[160], concl[256];
+
+	fmt_pct(est, sizeof(est), o->ci.estimate);
+	fmt_pct(lo, sizeof(lo), o->ci.lo);
+	fmt_pct(hi, sizeof(hi), o->ci.hi);
+	if (isnan(o->noise.pct))
+		snprintf(nf, sizeof(nf), "no noise floor (%s: too few)", o->noise.source);
+	else
+		snprintf(nf, sizeof(nf), "noise floor ±%.2f%% from %s", o->noise.pct,
+			 o->noise.source);
+	conclusion(o, concl, sizeof(concl));
+	snprintf(buf, len, "%s (%.1f%% CI %s..%s, %d pairs%s; %s): %s", est,
+		 o->ci.confidence * 100, lo, hi, o->n, o->excluded ? ", phases excluded" : "", nf,
+		 concl);
+}
+
+/* Why each excluded phase was left out, as "phase 3 (reason), ...". */
+static void fmt_excluded(const struct run *run, const struct load_overhead *o, char *buf,
+			 size_t len)
+{
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (int i = 0; i < o->excluded && n < len; i++)
+		n += snprintf(buf + n, len - n, "%sphase %d (%s)", i ? ", " : "", o->excluded_phase[i],
+			      phase_invalid(run, &run->phases[o->excluded_phase[i] - 1]));
+}
+
 /* summary.md: the same figures as run.json, for people. */
 static int write_summary(const struct run *run)
 {
 	const struct load_check *c = &run->check;
 	const struct truth *t = &run->truth;
-	const struct diag_feature *lm = find_feature(run, DIAG_load_monitor);
-	double diag_s = diagnosed_seconds(run);
+	const struct diag_feature *lm = run__feature(run, 0, DIAG_load_monitor);
 	char path[PATH_MAX], a[32], b[32];
 	FILE *f;
 
@@ -565,32 +905,78 @@ static int write_summary(const struct run *run)
 		c->ewma_final_obs);
 	fprintf(f, "![load trend](load-trend.png)\n\n");
 
-	fprintf(f, "## Overhead\n\n| load | unit | baseline | diagnosed | loss median | "
-		"loss min..max |\n|---|---|---|---|---|---|\n");
-	for (int l = 0; l < run->sc->nr_loads; l++) {
-		struct load_overhead o;
+	fprintf(f, "## Overhead\n\n");
+	if (run->aa)
+		fprintf(f, "**A/A run**: the tools' phases ran without diagnosis, so every overhead "
+			"below is pure noise: this run is a noise floor (`hldbench run --noise %s`).\n\n",
+			run->dir);
+	fprintf(f, "%llu warm-up phase(s) first, not in any statistic; then %llu round(s) of one "
+		"baseline and one phase per tool, the order rotated each round.\n\n",
+		(unsigned long long)run->warmup_phases, (unsigned long long)run->repeat);
+	fprintf(f, "| tool | load | unit | baseline median (MAD) | diagnosed median (MAD) | "
+		"overhead | CI | confidence | pairs | noise floor | verdict |\n"
+		"|---|---|---|---|---|---|---|---|---|---|---|\n");
+	for (int ti = 0; ti < run->nr_tools; ti++) {
+		if (!run->tools[ti].available) {
+			fprintf(f, "| %s | - | - | - | - | - | - | - | - | - | not run: %s |\n",
+				run->tools[ti].name, run->tools[ti].why);
+			continue;
+		}
+		for (int l = 0; l < run->sc->nr_loads; l++) {
+			struct load_overhead o;
+			char concl[256];
 
-		overhead_of(run, l, &o);
-		fmt_pct(a, sizeof(a), o.loss_min);
-		fmt_pct(b, sizeof(b), o.loss_max);
-		fprintf(f, "| %s | %s | %.1f | %.1f | %.2f%% | %s..%s |\n", run->sc->loads[l].name,
-			o.unit ? o.unit : "-", stats__median(o.base, o.n), stats__median(o.diag, o.n),
-			o.loss_median, a, b);
+			overhead_of(run, ti, l, &o);
+			fmt_pct(a, sizeof(a), o.ci.lo);
+			fmt_pct(b, sizeof(b), o.ci.hi);
+			conclusion(&o, concl, sizeof(concl));
+			fprintf(f, "| %s | %s | %s | %.1f (%.1f) | %.1f (%.1f) | %+.2f%% | %s..%s | "
+				"%.1f%% | %d | ±%.2f%% (%s) | %s |\n", run->tools[ti].name,
+				run->sc->loads[l].name, o.unit ? o.unit : "-", o.base_median,
+				o.base_mad, o.diag_median, o.diag_mad, o.ci.estimate, a, b,
+				o.ci.confidence * 100, o.n, o.noise.pct, o.noise.source, concl);
+		}
 	}
-	fprintf(f, "\nLoss is (baseline - diagnosed) / baseline for each repetition (phase "
-		"order alternates between repetitions).\n\n");
-	fprintf(f, "Diagnosis CPU: thread %.3f s + kernel (BPF, outside the thread) %.3f s over "
-		"%.1f s diagnosed = %.2f%% of one CPU%s.\n\n", run->diag_thread_ns / NS,
-		kernel_extra_ns(run) / NS, diag_s,
-		diag_s > 0 ? (run->diag_thread_ns + kernel_extra_ns(run)) / (diag_s * NS) * 100 : NAN,
-		run->kernel_cost_measured ? "" : " (BPF run time not measured: stats unavailable)");
+	for (int ti = 0; ti < run->nr_tools; ti++) {
+		for (int l = 0; run->tools[ti].available && l < run->sc->nr_loads; l++) {
+			struct load_overhead o;
+			char ex[1024];
+
+			overhead_of(run, ti, l, &o);
+			if (!o.excluded)
+				continue;
+			fmt_excluded(run, &o, ex, sizeof(ex));
+			fprintf(f, "\n%s, load.%s: %d phase(s) excluded: %s.\n", run->tools[ti].name,
+				run->sc->loads[l].name, o.excluded, ex);
+		}
+	}
+	fprintf(f, "\nLoss is (baseline - diagnosed) / baseline for each round; the overhead is "
+		"the Hodges-Lehmann estimate of its median with the exact Wilcoxon signed-rank "
+		"interval, and the noise floor is the largest |bound| of the interval that pure "
+		"noise gives (docs/run.md).\n\n");
+	for (int ti = 0; ti < run->nr_tools; ti++) {
+		double diag_s = diagnosed_seconds(run, ti);
+
+		if (!run->tools[ti].available)
+			continue;
+		fprintf(f, "Diagnosis CPU (%s): thread %.3f s + kernel (BPF, outside the thread) "
+			"%.3f s over %.1f s diagnosed = %.2f%% of one CPU%s.\n\n", run->tools[ti].name,
+			run->tools[ti].diag_thread_ns / NS, kernel_extra_ns(run, ti) / NS, diag_s,
+			diag_cpu_pct(run, ti), run->kernel_cost_measured ? "" :
+			" (BPF run time not measured: stats unavailable)");
+	}
+	if (run->inject_spin_us)
+		fprintf(f, "**Injected regression**: %s=%llu made the diagnosis thread busy-loop "
+			"%llu µs per poll (for testing `hldbench check`).\n\n", DIAG_INJECT_SPIN_ENV,
+			(unsigned long long)run->inject_spin_us,
+			(unsigned long long)run->inject_spin_us);
 
 	fprintf(f, "## Accuracy\n\n");
 	if (lm)
 		fprintf(f, "load-monitor mean R %.2f vs sampler %.2f; mean D %.2f vs sampler %.2f "
 			"(%.0f checks).\n\n", diag_feature__metric(lm, "mean_r"),
-			sampler_mean_in_diag(run, false), diag_feature__metric(lm, "mean_d"),
-			sampler_mean_in_diag(run, true), diag_feature__metric(lm, "checks"));
+			sampler_mean_in_diag(run, 0, false), diag_feature__metric(lm, "mean_d"),
+			sampler_mean_in_diag(run, 0, true), diag_feature__metric(lm, "checks"));
 	if (t->ran) {
 		fprintf(f, "perf against `hldbench workload cpu-split %s`: ", run->sc->truth_split);
 		for (int i = 0; i < t->nr_parts; i++)
@@ -603,10 +989,12 @@ static int write_summary(const struct run *run)
 	}
 
 	fprintf(f, "## Drops\n\n");
-	for (int i = 0; i < run->nr_feats; i++) {
-		const struct diag_feature *ft = run->feats[i];
+	for (int ti = 0; ti < run->nr_tools; ti++)
+	for (int i = 0; i < run->tools[ti].nr_feats; i++) {
+		const struct diag_feature *ft = run->tools[ti].feats[i];
 
-		fprintf(f, "- %s: %llu events, %llu dropped%s%s%s\n", diag_descs[ft->ops->id].name,
+		fprintf(f, "- %s%s%s: %llu events, %llu dropped%s%s%s\n", ti ? run->tools[ti].name : "",
+			ti ? " " : "", diag_descs[ft->ops->id].name,
 			(unsigned long long)ft->events, (unsigned long long)ft->drops,
 			ft->drops_detail[0] ? " (" : "", ft->drops_detail,
 			ft->drops_detail[0] ? ")" : "");
@@ -617,6 +1005,79 @@ static int write_summary(const struct run *run)
 		"- truth/: the ground-truth workload and its profile\n"
 		"- phaseN-*.yaml/.json/.log: the load generators' own output\n");
 	return fclose(f) ? -errno : 0;
+}
+
+/* The member @key of @o, or NULL. */
+static struct json_object *member(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+
+	return o && json_object_object_get_ex(o, key, &v) ? v : NULL;
+}
+
+/* A number member, NaN when missing or null. */
+static double member_num(struct json_object *o, const char *key)
+{
+	struct json_object *v = member(o, key);
+
+	return v && !json_object_is_type(v, json_type_null) ? json_object_get_double(v) : NAN;
+}
+
+/*
+ * The A/A run's noise floor per load, by name, from the first tool's
+ * overhead.throughput (see run.h). It must be an A/A run that completed.
+ */
+int run__read_noise(struct run *run, char *err, size_t len)
+{
+	char path[PATH_MAX];
+	struct json_object *root, *tp;
+	int rc = 0;
+
+	snprintf(path, sizeof(path), "%s/run.json", run->noise_dir);
+	root = json_object_from_file(path);
+	if (!root) {
+		snprintf(err, len, "cannot read %s: %s", path, json_util_get_last_err());
+		return -EINVAL;
+	}
+	if (!member(root, "aa") || !json_object_get_boolean(member(root, "aa"))) {
+		snprintf(err, len, "%s is not an A/A run (made with hldbench run --aa)", path);
+		rc = -EINVAL;
+		goto out;
+	}
+	if (json_object_get_boolean(member(root, "interrupted"))) {
+		snprintf(err, len, "%s was interrupted: its noise floor is partial; run it again",
+			 path);
+		rc = -EINVAL;
+		goto out;
+	}
+	tp = member(member(root, "overhead"), "throughput");
+	for (int l = 0; l < run->sc->nr_loads; l++) {
+		struct noise_ref *r = &run->noise[l];
+
+		for (size_t i = 0; tp && i < json_object_array_length(tp); i++) {
+			struct json_object *e = json_object_array_get_idx(tp, i);
+			struct json_object *nf = member(e, "noise_floor");
+
+			if (!member(e, "load") ||
+			    strcmp(json_object_get_string(member(e, "load")), run->sc->loads[l].name))
+				continue;
+			r->floor_pct = member_num(nf, "pct");
+			r->lo = member_num(nf, "ci_lo_pct");
+			r->hi = member_num(nf, "ci_hi_pct");
+			r->confidence = member_num(nf, "confidence");
+			r->pairs = (int)member_num(nf, "n");
+			r->found = !isnan(r->floor_pct);
+		}
+		if (!r->found) {
+			snprintf(err, len, "%s has no noise floor for load.%s (a scenario with the "
+				 "same loads is needed)", path, run->sc->loads[l].name);
+			rc = -EINVAL;
+			goto out;
+		}
+	}
+out:
+	json_object_put(root);
+	return rc;
 }
 
 void run_report(struct run *run)
@@ -637,7 +1098,7 @@ void run_report(struct run *run)
 	if (err)
 		fprintf(stderr, "hldbench run: cannot draw %s/load-trend.png: %s "
 			"(the gnuplot script is in load-trend.gp)\n", run->dir, strerror(-err));
-	if (find_feature(run, DIAG_perf)) {
+	if (run__feature(run, 0, DIAG_perf)) {
 		err = draw_flame(run);
 		if (err)
 			fprintf(stderr, "hldbench run: cannot draw %s/flame.svg: %s\n", run->dir,
@@ -653,7 +1114,7 @@ void run_print_summary(const struct run *run, FILE *f)
 {
 	const struct load_check *c = &run->check;
 	const struct truth *t = &run->truth;
-	double diag_s = diagnosed_seconds(run);
+	char buf[1024];
 
 	if (run->interrupted)
 		fprintf(f, "INTERRUPTED (%s): partial results\n", run->reason);
@@ -662,22 +1123,41 @@ void run_print_summary(const struct run *run, FILE *f)
 		run->load_reached ? "reached" : "MISSED", c->miss_pct, run->sc->tolerance_pct);
 	fprintf(f, "loadavg   1-min %.2f observed, %.2f predicted by EWMA (mean |err| %.3f)\n",
 		c->ewma_final_obs, c->ewma_final_pred, c->ewma_mean_abs_err);
-	for (int l = 0; l < run->sc->nr_loads; l++) {
-		struct load_overhead o;
+	if (run->aa)
+		fprintf(f, "A/A       no diagnosis in any phase: the overheads below are pure noise\n");
+	if (run->inject_spin_us)
+		fprintf(f, "INJECTED  %s=%llu: a deliberate regression in the diagnosis thread\n",
+			DIAG_INJECT_SPIN_ENV, (unsigned long long)run->inject_spin_us);
+	for (int ti = 0; ti < run->nr_tools; ti++) {
+		if (!run->tools[ti].available) {
+			fprintf(f, "overhead  %s: not run: %s\n", run->tools[ti].name,
+				run->tools[ti].why);
+			continue;
+		}
+		for (int l = 0; l < run->sc->nr_loads; l++) {
+			struct load_overhead o;
 
-		overhead_of(run, l, &o);
-		fprintf(f, "overhead  load.%s: %.2f%% median throughput loss (%d pairs, %.2f..%.2f)\n",
-			run->sc->loads[l].name, o.loss_median, o.n, o.loss_min, o.loss_max);
+			overhead_of(run, ti, l, &o);
+			fmt_overhead(&o, buf, sizeof(buf));
+			fprintf(f, "overhead  load.%s %s: %s\n", run->sc->loads[l].name,
+				run->tools[ti].name, buf);
+			if (o.excluded) {
+				fmt_excluded(run, &o, buf, sizeof(buf));
+				fprintf(f, "excluded  %d phase(s): %s\n", o.excluded, buf);
+			}
+		}
+		fprintf(f, "diag cpu  %s: %.2f%% of one CPU while diagnosing\n", run->tools[ti].name,
+			diag_cpu_pct(run, ti));
 	}
-	fprintf(f, "diag cpu  %.2f%% of one CPU while diagnosing\n",
-		diag_s > 0 ? (run->diag_thread_ns + kernel_extra_ns(run)) / (diag_s * NS) * 100 : NAN);
 	if (t->ran)
 		fprintf(f, "accuracy  perf %.2f pp off the cpu-split %s ground truth (%llu samples)\n",
 			t->error_pp, run->sc->truth_split, (unsigned long long)t->samples);
-	for (int i = 0; i < run->nr_feats; i++) {
-		const struct diag_feature *ft = run->feats[i];
+	for (int ti = 0; ti < run->nr_tools; ti++)
+	for (int i = 0; i < run->tools[ti].nr_feats; i++) {
+		const struct diag_feature *ft = run->tools[ti].feats[i];
 
-		fprintf(f, "drops     %s: %llu%s%s%s\n", diag_descs[ft->ops->id].name,
+		fprintf(f, "drops     %s%s%s: %llu%s%s%s\n", ti ? run->tools[ti].name : "",
+			ti ? " " : "", diag_descs[ft->ops->id].name,
 			(unsigned long long)ft->drops, ft->drops_detail[0] ? " (" : "",
 			ft->drops_detail, ft->drops_detail[0] ? ")" : "");
 	}

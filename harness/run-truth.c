@@ -132,9 +132,8 @@ int run_truth(struct run *run, volatile sig_atomic_t *stop)
 	ssize_t n;
 	int err;
 
-	for (int i = 0; i < run->nr_feats; i++)
-		if (run->feats[i]->ops->id == DIAG_perf)
-			perf = run->feats[i];
+	/* the first tool's perf: run.json's accuracy.perf */
+	perf = run__feature(run, 0, DIAG_perf);
 	if (!perf) {
 		snprintf(t->note, sizeof(t->note), "perf is not among the scenario's features");
 		return 0;
