@@ -19,6 +19,7 @@ extern const struct command commands[];
 extern const size_t nr_commands;
 
 int cmd_run(int argc, char **argv);
+int cmd_check(int argc, char **argv);
 int cmd_workload(int argc, char **argv);
 int cmd_diag(int argc, char **argv);
 int cmd_flamegraph(int argc, char **argv);

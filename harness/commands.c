@@ -7,6 +7,7 @@
 
 const struct command commands[] = {
 	{ "run", cmd_run, "run a load scenario with diagnosis alongside" },
+	{ "check", cmd_check, "the CI gate: check a run against a recorded baseline" },
 	{ "diag", cmd_diag, "list diagnosis features and their availability" },
 	{ "workload", cmd_workload, "run a built-in ground-truth workload" },
 	{ "bench", cmd_bench, "measure what the diagnosis costs against a floor" },
