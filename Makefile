@@ -3,6 +3,8 @@
 #   make            build build/hldbench (and the BPF objects it embeds)
 #   make run        install what is missing, build, run the default scenario
 #   make test       install what is missing, build, run every test
+#   make check-overhead  the CI overhead gate: scenarios/ci-overhead.conf against
+#                   tests/baselines/ci-overhead.json (hldbench check)
 #   make bench      overhead benchmarks (figures and ratios, no assertions)
 #   make kmod       build the kernel module against KDIR
 #   make bench-vm   the benchmarks in a QEMU guest: none, hld.ko, eBPF, perf, bpftrace
@@ -55,7 +57,7 @@ LIB       := $(BUILD)/libhld.a
 TEST_SRCS := $(wildcard tests/check_*.c)
 TEST_BINS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
 
-.PHONY: all run test check bench deps kmod clean help
+.PHONY: all run test check bench deps kmod clean help check-overhead check-gate ci-baseline
 
 all: $(BUILD)/hldbench
 
@@ -150,7 +152,28 @@ run: deps
 VM_TEST_TESTS ?= check_syscost check_kprobe check_exitmon
 test: deps
 	$(Q)$(MAKE) --no-print-directory check
+	$(Q)$(MAKE) --no-print-directory check-gate
 	$(Q)$(MAKE) --no-print-directory check-vm VM_TESTS="$(VM_TEST_TESTS)"
+
+# The CI overhead gate (tests/ci-gate.sh, docs/run.md): check-overhead runs
+# scenarios/ci-overhead.conf and `hldbench check`s it against the committed
+# baseline; check-gate (in make test) also shows that a deliberate regression
+# (HLDBENCH_INJECT_READER_SPIN_US) fails it. ci-baseline records the baseline
+# anew, with the limits below (commit the file, and say how it was recorded).
+CI_BASELINE := tests/baselines/ci-overhead.json
+CI_LIMITS ?= --max-overhead 10 --max-accuracy-error 5 --max-loadmon-error 1 --max-diag-cpu 5
+CI_NOTE ?= recorded with make ci-baseline
+check-overhead: all
+	$(Q)bash tests/ci-gate.sh $(BUILD)/hldbench --clean-only
+
+check-gate: all
+	$(Q)bash tests/ci-gate.sh $(BUILD)/hldbench
+
+ci-baseline: all
+	$(Q)rm -rf $(BUILD)/ci-baseline
+	$(BUILD)/hldbench run scenarios/ci-overhead.conf -o $(BUILD)/ci-baseline
+	$(BUILD)/hldbench check $(BUILD)/ci-baseline --write-baseline $(CI_BASELINE) \
+		$(CI_LIMITS) --note "$(CI_NOTE)"
 
 # Every Check binary, the end-to-end one (check_integration) included; each
 # prints its own summary line.

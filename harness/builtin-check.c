@@ -25,13 +25,14 @@
 #define DEF_MAX_OVERHEAD_PCT	10.0
 #define DEF_MAX_ACCURACY_PP	5.0
 #define DEF_MAX_LOADMON_R	1.0
+#define DEF_MAX_DIAG_CPU_PCT	5.0
 
 struct check_opts {
 	const char *run;		/* directory, or its run.json */
 	const char *baseline;
 	const char *write_baseline;
 	const char *note;
-	double max_overhead, max_accuracy, max_loadmon;	/* NaN: not given */
+	double max_overhead, max_accuracy, max_loadmon, max_diag_cpu;	/* NaN: not given */
 };
 
 struct checker {
@@ -43,6 +44,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: hldbench check RUN --baseline FILE [--max-overhead PCT]\n"
 		"                      [--max-accuracy-error PP] [--max-loadmon-error R]\n"
+		"                      [--max-diag-cpu PCT]\n"
 		"       hldbench check RUN --write-baseline FILE [--note TEXT] [limits as above]\n\n"
 		"The CI gate: check the run in directory RUN (its run.json) against a baseline\n"
 		"recorded from an earlier run. Every check prints PASS, FAIL or SKIP with the\n"
@@ -52,6 +54,7 @@ static void usage(FILE *f)
 		"    the baseline's overhead plus the noise floor (the larger of the run's\n"
 		"    and the baseline's);\n"
 		"  - fewer than 2 valid baseline/tool pairs are left;\n"
+		"  - the diagnosis's own CPU time exceeds --max-diag-cpu percent of one CPU;\n"
 		"  - perf's error against ground truth exceeds --max-accuracy-error, or\n"
 		"    load-monitor's mean R is further than --max-loadmon-error from the\n"
 		"    sampler's;\n"
@@ -63,13 +66,15 @@ static void usage(FILE *f)
 		"                         the baseline's, else %.0f)\n"
 		"  --max-loadmon-error R  allowed |load-monitor R - sampler R| (default: the\n"
 		"                         baseline's, else %.1f)\n"
+		"  --max-diag-cpu PCT     allowed diagnosis CPU, percent of one CPU (default:\n"
+		"                         the baseline's, else %.0f)\n"
 		"  --write-baseline FILE  record RUN's figures, these limits and where and\n"
 		"                         when they were recorded into FILE, then check RUN\n"
 		"                         against the limits alone\n"
 		"  --note TEXT            how the baseline was recorded, kept in FILE\n\n"
 		"Exit status: 0 every check passed, 1 a check failed, 2 bad usage or an\n"
 		"unreadable run.json or baseline. docs/run.md describes each check.\n",
-		DEF_MAX_OVERHEAD_PCT, DEF_MAX_ACCURACY_PP, DEF_MAX_LOADMON_R);
+		DEF_MAX_OVERHEAD_PCT, DEF_MAX_ACCURACY_PP, DEF_MAX_LOADMON_R, DEF_MAX_DIAG_CPU_PCT);
 }
 
 /* A non-negative number option; prints the error and returns -EINVAL. */
@@ -95,12 +100,13 @@ static int parse_args(int argc, char **argv, struct check_opts *o)
 		{ "max-overhead", required_argument, NULL, 'o' },
 		{ "max-accuracy-error", required_argument, NULL, 'a' },
 		{ "max-loadmon-error", required_argument, NULL, 'l' },
+		{ "max-diag-cpu", required_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
 	int c;
 
-	o->max_overhead = o->max_accuracy = o->max_loadmon = NAN;
+	o->max_overhead = o->max_accuracy = o->max_loadmon = o->max_diag_cpu = NAN;
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'b':
@@ -122,6 +128,10 @@ static int parse_args(int argc, char **argv, struct check_opts *o)
 			break;
 		case 'l':
 			if (parse_limit("max-loadmon-error", optarg, &o->max_loadmon))
+				return -EINVAL;
+			break;
+		case 'c':
+			if (parse_limit("max-diag-cpu", optarg, &o->max_diag_cpu))
 				return -EINVAL;
 			break;
 		case 'h':
@@ -368,6 +378,7 @@ static int check_all(struct json_object *r, struct json_object *b, const struct 
 	double max_ov = limit_of(o->max_overhead, b, "max_overhead_pct", DEF_MAX_OVERHEAD_PCT);
 	double max_pp = limit_of(o->max_accuracy, b, "max_accuracy_error_pp", DEF_MAX_ACCURACY_PP);
 	double max_r = limit_of(o->max_loadmon, b, "max_loadmon_error_r", DEF_MAX_LOADMON_R);
+	double max_cpu = limit_of(o->max_diag_cpu, b, "max_diag_cpu_pct", DEF_MAX_DIAG_CPU_PCT);
 	double allowed = num(get(r, "scenario"), "max_drops");
 	struct checker c = { 0 };
 	struct json_object *t;
@@ -392,6 +403,9 @@ static int check_all(struct json_object *r, struct json_object *b, const struct 
 		for (size_t l = 0; (tp = at(get(t, "overhead"), "throughput", l)); l++)
 			check_overhead(&c, name, tp, find(bt, "loads", "load", str(tp, "load")),
 				       max_ov);
+		snprintf(what, sizeof(what), "diag cpu %s <= max", name);
+		check_le(&c, what, "CPU", num(get(get(t, "overhead"), "diag_cpu"), "pct_of_one_cpu"),
+			 max_cpu, "%", "(of one CPU, diagnosis thread + BPF programs)");
 		check_accuracy(&c, name, get(t, "accuracy"), get(bt, "accuracy"), max_pp, max_r);
 		check_drops(&c, name, get(t, "drops"), allowed);
 	}
@@ -448,6 +462,9 @@ static int write_baseline(struct json_object *r, const char *run_path, const str
 	json__str(&j, "run_started_utc", str(r, "started_utc"));
 	json__str(&j, "scenario", str(get(r, "scenario"), "name"));
 	json__str(&j, "backend", str(r, "backend"));
+	json__bool(&j, "load_reached", boolean(r, "load_reached"));
+	json__double(&j, "achieved_load", num(r, "achieved_load"));
+	json__double(&j, "target_load", num(r, "target_load"));
 	json__str(&j, "kernel", str(env, "kernel"));
 	json__int(&j, "cpus_online", (int64_t)num(env, "cpus_online"));
 	json__str(&j, "hostname", str(env, "hostname"));
@@ -461,6 +478,8 @@ static int write_baseline(struct json_object *r, const char *run_path, const str
 		     DEF_MAX_ACCURACY_PP);
 	json__double(&j, "max_loadmon_error_r", !isnan(o->max_loadmon) ? o->max_loadmon :
 		     DEF_MAX_LOADMON_R);
+	json__double(&j, "max_diag_cpu_pct", !isnan(o->max_diag_cpu) ? o->max_diag_cpu :
+		     DEF_MAX_DIAG_CPU_PCT);
 	json__end_object(&j);
 	json__begin_array(&j, "tools");
 	for (size_t i = 0; (t = at(r, "tools", i)); i++) {
@@ -482,6 +501,8 @@ static int write_baseline(struct json_object *r, const char *run_path, const str
 			json__end_object(&j);
 		}
 		json__end_array(&j);
+		json__double(&j, "diag_cpu_pct", num(get(get(t, "overhead"), "diag_cpu"),
+						     "pct_of_one_cpu"));
 		acc = get(t, "accuracy");
 		json__begin_object(&j, "accuracy");
 		json__double(&j, "perf_error_pp", boolean(get(acc, "perf"), "measured") ?
@@ -535,6 +556,11 @@ int cmd_check(int argc, char **argv)
 		       (int)num(get(b, "recorded"), "cpus_online"),
 		       str(get(b, "recorded"), "hldbench_git") ?
 		       str(get(b, "recorded"), "hldbench_git") : "unknown");
+	} else if (boolean(r, "interrupted") || boolean(r, "aa")) {
+		fprintf(stderr, "hldbench check: %s is %s: not a baseline\n", path,
+			boolean(r, "aa") ? "an A/A run" : "an interrupted run");
+		json_object_put(r);
+		return HLD_EXIT_FAIL;
 	} else if (write_baseline(r, path, &o)) {
 		json_object_put(r);
 		return HLD_EXIT_FAIL;

@@ -23,13 +23,13 @@ struct fig {
 	bool interrupted, load_reached, aa;
 	double overhead, ci_lo, ci_hi, floor;
 	int pairs, excluded;
-	double perf_error_pp, lm_error_r;
+	double perf_error_pp, lm_error_r, diag_cpu;
 	int drops, max_drops;
 };
 
 static const struct fig good = {
 	.load_reached = true, .overhead = 1.0, .ci_lo = -0.5, .ci_hi = 2.5, .floor = 2.0,
-	.pairs = 6, .perf_error_pp = 0.8, .lm_error_r = 0.1,
+	.pairs = 6, .perf_error_pp = 0.8, .lm_error_r = 0.1, .diag_cpu = 0.6,
 };
 
 static const char *in(const char *name)
@@ -48,8 +48,9 @@ static void write_tool(FILE *f, const struct fig *g)
 	fprintf(f, "\"overhead\": {\"throughput\": [{\"load\": \"cpu\", \"pairs\": %d, "
 		"\"excluded_phases\": %d, \"overhead_pct\": %g, \"ci_lo_pct\": %g, "
 		"\"ci_hi_pct\": %g, \"confidence\": 0.96875, \"verdict\": \"within noise\", "
-		"\"noise_floor\": {\"pct\": %g, \"source\": \"this run's baselines\"}}]},\n",
-		g->pairs, g->excluded, g->overhead, g->ci_lo, g->ci_hi, g->floor);
+		"\"noise_floor\": {\"pct\": %g, \"source\": \"this run's baselines\"}}], "
+		"\"diag_cpu\": {\"pct_of_one_cpu\": %g}},\n",
+		g->pairs, g->excluded, g->overhead, g->ci_lo, g->ci_hi, g->floor, g->diag_cpu);
 	fprintf(f, "\"accuracy\": {\"perf\": {\"measured\": true, \"samples\": 4000, "
 		"\"error_pp\": %g}, \"load_monitor\": {\"monitor_mean_r\": 4.1, "
 		"\"sampler_mean_r\": 4.0, \"error_r\": %g}},\n", g->perf_error_pp, g->lm_error_r);
@@ -173,6 +174,10 @@ static const struct gate_case {
 	{ "--max-overhead overrides the baseline's", { .ci_lo = 2, .overhead = 2.5, .ci_hi = 3 },
 	  "--max-overhead", "1.5", 1, "FAIL  overhead hldbench load.cpu <= max  CI low 2.00%  "
 	  "limit 1.50%" },
+	{ "diagnosis CPU", { .diag_cpu = 48 }, NULL, NULL, 1,
+	  "FAIL  diag cpu hldbench <= max           CPU 48.00%  limit 5.00%" },
+	{ "diagnosis CPU limit given", { .diag_cpu = 0.9 }, "--max-diag-cpu", "0.5", 1,
+	  "FAIL  diag cpu hldbench <= max" },
 	{ "perf accuracy", { .perf_error_pp = 5.5 }, NULL, NULL, 1,
 	  "FAIL  accuracy hldbench perf             error 5.50 pp  limit 5.00 pp" },
 	{ "perf accuracy limit given", { .perf_error_pp = 1.2 }, "--max-accuracy-error", "1", 1,
@@ -215,6 +220,8 @@ static struct fig fig_of(const struct gate_case *c)
 		g.perf_error_pp = c->fig.perf_error_pp;
 	if (c->fig.lm_error_r)
 		g.lm_error_r = c->fig.lm_error_r;
+	if (c->fig.diag_cpu)
+		g.diag_cpu = c->fig.diag_cpu;
 	g.excluded = c->fig.excluded;
 	g.drops = c->fig.drops;
 	g.max_drops = c->fig.max_drops;

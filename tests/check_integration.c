@@ -123,14 +123,20 @@ END_TEST
 START_TEST(test_phases_and_overhead)
 {
 	struct json_object *r = load_run_json(outdir), *phases = get(r, "phases");
-	struct json_object *tp, *b, *d, *l;
+	struct json_object *tp, *b, *d, *l, *w;
 	int nb = 0, nd = 0;
 
-	ck_assert_int_eq(json_object_array_length(phases), 2);
-	for (int i = 0; i < 2; i++) {
+	/* one warm-up phase (the default), then one baseline and one diagnosed */
+	ck_assert_int_eq(json_object_array_length(phases), 3);
+	w = json_object_array_get_idx(phases, 0);
+	ck_assert(json_object_get_boolean(get(w, "warmup")));
+	ck_assert(!json_object_get_boolean(get(w, "in_statistics")));
+	ck_assert_str_eq(json_object_get_string(get(w, "kind")), "baseline");
+	for (int i = 1; i < 3; i++) {
 		struct json_object *ph = json_object_array_get_idx(phases, i);
 
 		ck_assert(json_object_get_boolean(get(ph, "completed")));
+		ck_assert(json_object_get_boolean(get(ph, "in_statistics")));
 		if (!strcmp(json_object_get_string(get(ph, "kind")), "baseline"))
 			nb++;
 		else
@@ -151,7 +157,15 @@ START_TEST(test_phases_and_overhead)
 
 	ck_assert(vb > 0 && vd > 0);
 	ck_assert_double_eq_tol(vl, (vb - vd) / vb * 100, 1e-6);
+	/* one pair: the estimate is that loss, at no confidence, and the run says so */
+	ck_assert_double_eq_tol(num(tp, "overhead_pct"), vl, 1e-9);
+	ck_assert_double_eq_tol(num(tp, "confidence"), 0, 1e-12);
+	ck_assert_str_eq(json_object_get_string(get(tp, "verdict")), "too few pairs to conclude");
+	ck_assert_double_eq_tol(num(tp, "baseline_median"), vb, 1e-9);
 	ck_assert(num(r, "overhead.diag_cpu.thread_cpu_ns") > 0);
+	/* the same objects per tool */
+	ck_assert_str_eq(json_object_get_string(get(json_object_array_get_idx(get(r, "tools"), 0),
+						    "name")), "hldbench");
 	json_object_put(r);
 }
 END_TEST
