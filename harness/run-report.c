@@ -869,6 +869,31 @@ static void fmt_excluded(const struct run *run, const struct load_overhead *o, c
 			      phase_invalid(run, &run->phases[o->excluded_phase[i] - 1]));
 }
 
+/*
+ * One line per feature of every tool after @prefix: "perf: 0" (with
+ * @events, "perf: 812 events, 0 dropped"), the drops' causes in brackets.
+ */
+static void print_drops(const struct run *run, FILE *f, const char *prefix, bool events)
+{
+	for (int ti = 0; ti < run->nr_tools; ti++) {
+		const struct run_tool *t = &run->tools[ti];
+
+		for (int i = 0; i < t->nr_feats; i++) {
+			const struct diag_feature *ft = t->feats[i];
+
+			fprintf(f, "%s%s%s%s: ", prefix, ti ? t->name : "", ti ? " " : "",
+				diag_descs[ft->ops->id].name);
+			if (events)
+				fprintf(f, "%llu events, %llu dropped", (unsigned long long)ft->events,
+					(unsigned long long)ft->drops);
+			else
+				fprintf(f, "%llu", (unsigned long long)ft->drops);
+			fprintf(f, "%s%s%s\n", ft->drops_detail[0] ? " (" : "", ft->drops_detail,
+				ft->drops_detail[0] ? ")" : "");
+		}
+	}
+}
+
 /* summary.md: the same figures as run.json, for people. */
 static int write_summary(const struct run *run)
 {
@@ -989,16 +1014,7 @@ static int write_summary(const struct run *run)
 	}
 
 	fprintf(f, "## Drops\n\n");
-	for (int ti = 0; ti < run->nr_tools; ti++)
-	for (int i = 0; i < run->tools[ti].nr_feats; i++) {
-		const struct diag_feature *ft = run->tools[ti].feats[i];
-
-		fprintf(f, "- %s%s%s: %llu events, %llu dropped%s%s%s\n", ti ? run->tools[ti].name : "",
-			ti ? " " : "", diag_descs[ft->ops->id].name,
-			(unsigned long long)ft->events, (unsigned long long)ft->drops,
-			ft->drops_detail[0] ? " (" : "", ft->drops_detail,
-			ft->drops_detail[0] ? ")" : "");
-	}
+	print_drops(run, f, "- ", true);
 	fprintf(f, "\n## Files\n\n- run.json, samples.csv, load-trend.png/.svg/.gp\n"
 		"- perf.folded, flame.svg ([flame graph](flame.svg))\n"
 		"- loadmon.txt, loadmon.json, loadmon-checks.csv, loadmon.folded\n"
@@ -1152,14 +1168,6 @@ void run_print_summary(const struct run *run, FILE *f)
 	if (t->ran)
 		fprintf(f, "accuracy  perf %.2f pp off the cpu-split %s ground truth (%llu samples)\n",
 			t->error_pp, run->sc->truth_split, (unsigned long long)t->samples);
-	for (int ti = 0; ti < run->nr_tools; ti++)
-	for (int i = 0; i < run->tools[ti].nr_feats; i++) {
-		const struct diag_feature *ft = run->tools[ti].feats[i];
-
-		fprintf(f, "drops     %s%s%s: %llu%s%s%s\n", ti ? run->tools[ti].name : "",
-			ti ? " " : "", diag_descs[ft->ops->id].name,
-			(unsigned long long)ft->drops, ft->drops_detail[0] ? " (" : "",
-			ft->drops_detail, ft->drops_detail[0] ? ")" : "");
-	}
+	print_drops(run, f, "drops     ", false);
 	fprintf(f, "results   %s/summary.md\n", run->dir);
 }
