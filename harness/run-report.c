@@ -1162,8 +1162,9 @@ void run_print_summary(const struct run *run, FILE *f)
 				fprintf(f, "excluded  %d phase(s): %s\n", o.excluded, buf);
 			}
 		}
-		fprintf(f, "diag cpu  %s: %.2f%% of one CPU while diagnosing\n", run->tools[ti].name,
-			diag_cpu_pct(run, ti));
+		if (!run->aa)
+			fprintf(f, "diag cpu  %s: %.2f%% of one CPU while diagnosing\n",
+				run->tools[ti].name, diag_cpu_pct(run, ti));
 	}
 	if (t->ran)
 		fprintf(f, "accuracy  perf %.2f pp off the cpu-split %s ground truth (%llu samples)\n",
