@@ -8,7 +8,6 @@
  */
 #include <errno.h>
 #include <getopt.h>
-#include <json-c/json.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
@@ -19,6 +18,7 @@
 
 #include "builtin.h"
 #include "json.h"
+#include "json-read.h"
 #include "run-command.h"
 
 /* Limits when neither the command line nor the baseline gives one. */
@@ -160,57 +160,7 @@ static int parse_args(int argc, char **argv, struct check_opts *o)
 	return 0;
 }
 
-/* --- reading JSON ------------------------------------------------------- */
-
-static struct json_object *get(struct json_object *o, const char *key)
-{
-	struct json_object *v;
-
-	return o && json_object_object_get_ex(o, key, &v) ? v : NULL;
-}
-
-/* A number, NaN when missing or null. */
-static double num(struct json_object *o, const char *key)
-{
-	struct json_object *v = get(o, key);
-
-	return v && (json_object_is_type(v, json_type_double) ||
-		     json_object_is_type(v, json_type_int)) ? json_object_get_double(v) : NAN;
-}
-
-static const char *str(struct json_object *o, const char *key)
-{
-	struct json_object *v = get(o, key);
-
-	return v && json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
-}
-
-static bool boolean(struct json_object *o, const char *key)
-{
-	return json_object_get_boolean(get(o, key));
-}
-
-/* Element @i of array member @key, NULL past its end. */
-static struct json_object *at(struct json_object *o, const char *key, size_t i)
-{
-	struct json_object *a = get(o, key);
-
-	if (!a || !json_object_is_type(a, json_type_array) || i >= json_object_array_length(a))
-		return NULL;
-	return json_object_array_get_idx(a, i);
-}
-
-/* The entry of array @key whose member @field is @value. */
-static struct json_object *find(struct json_object *o, const char *key, const char *field,
-				const char *value)
-{
-	struct json_object *e;
-
-	for (size_t i = 0; (e = at(o, key, i)); i++)
-		if (str(e, field) && !strcmp(str(e, field), value))
-			return e;
-	return NULL;
-}
+/* --- reading run.json -------------------------------------------------- */
 
 /* RUN is a directory with run.json, or the file itself. */
 static struct json_object *read_run(const char *run, char *path, size_t len)
@@ -266,7 +216,7 @@ static void skip(struct checker *c, const char *what, const char *why)
 /* A limit: the command line's, else the baseline's, else the default. */
 static double limit_of(double given, struct json_object *base, const char *key, double def)
 {
-	double b = num(get(base, "limits"), key);
+	double b = jr__num(jr__get(base, "limits"), key);
 
 	return !isnan(given) ? given : !isnan(b) ? b : def;
 }
@@ -276,38 +226,38 @@ static void check_run(struct checker *c, struct json_object *r)
 {
 	char buf[256];
 
-	snprintf(buf, sizeof(buf), "%s", boolean(r, "interrupted") ?
-		 (str(r, "interrupt_reason") ? str(r, "interrupt_reason") : "interrupted") :
+	snprintf(buf, sizeof(buf), "%s", jr__bool(r, "interrupted") ?
+		 (jr__str(r, "interrupt_reason") ? jr__str(r, "interrupt_reason") : "interrupted") :
 		 "not interrupted");
-	check_true(c, "run completed", !boolean(r, "interrupted"), buf);
-	snprintf(buf, sizeof(buf), "achieved %.2f, target %.2f ±%.0f%%", num(r, "achieved_load"),
-		 num(r, "target_load"), num(r, "tolerance_pct"));
-	check_true(c, "load reached", boolean(r, "load_reached"), buf);
-	if (num(r, "injected_reader_spin_us") > 0)
+	check_true(c, "run completed", !jr__bool(r, "interrupted"), buf);
+	snprintf(buf, sizeof(buf), "achieved %.2f, target %.2f ±%.0f%%", jr__num(r, "achieved_load"),
+		 jr__num(r, "target_load"), jr__num(r, "tolerance_pct"));
+	check_true(c, "load reached", jr__bool(r, "load_reached"), buf);
+	if (jr__num(r, "injected_reader_spin_us") > 0)
 		printf("NOTE  the run was made with HLDBENCH_INJECT_READER_SPIN_US=%.0f "
-		       "(a deliberate regression)\n", num(r, "injected_reader_spin_us"));
+		       "(a deliberate regression)\n", jr__num(r, "injected_reader_spin_us"));
 }
 
 /* One tool's overhead on one load, against the maximum and against the baseline. */
 static void check_overhead(struct checker *c, const char *tool, struct json_object *tp,
 			   struct json_object *btp, double max)
 {
-	const char *load = str(tp, "load") ? str(tp, "load") : "?";
-	double lo = num(tp, "ci_lo_pct"), est = num(tp, "overhead_pct");
-	double floor = num(get(tp, "noise_floor"), "pct");
+	const char *load = jr__str(tp, "load") ? jr__str(tp, "load") : "?";
+	double lo = jr__num(tp, "ci_lo_pct"), est = jr__num(tp, "overhead_pct");
+	double floor = jr__num(jr__get(tp, "noise_floor"), "pct");
 	char what[96], detail[256];
 
 	snprintf(detail, sizeof(detail), "(overhead %+.2f%%, %.1f%% CI %+.2f..%+.2f%%, %.0f pairs; "
-		 "%s)", est, num(tp, "confidence") * 100, lo, num(tp, "ci_hi_pct"),
-		 num(tp, "pairs"), str(tp, "verdict") ? str(tp, "verdict") :
+		 "%s)", est, jr__num(tp, "confidence") * 100, lo, jr__num(tp, "ci_hi_pct"),
+		 jr__num(tp, "pairs"), jr__str(tp, "verdict") ? jr__str(tp, "verdict") :
 		 "run.json without statistics: an older hldbench");
 	snprintf(what, sizeof(what), "overhead %s load.%s <= max", tool, load);
 	check_le(c, what, "CI low", lo, max, "%", detail);
 
 	snprintf(what, sizeof(what), "pairs %s load.%s >= 2", tool, load);
 	snprintf(detail, sizeof(detail), "%.0f valid pairs, %.0f phase(s) excluded",
-		 num(tp, "pairs"), num(tp, "excluded_phases"));
-	check_true(c, what, num(tp, "pairs") >= 2, detail);
+		 jr__num(tp, "pairs"), jr__num(tp, "excluded_phases"));
+	check_true(c, what, jr__num(tp, "pairs") >= 2, detail);
 
 	snprintf(what, sizeof(what), "overhead %s load.%s vs baseline", tool, load);
 	if (!btp) {
@@ -315,8 +265,8 @@ static void check_overhead(struct checker *c, const char *tool, struct json_obje
 		return;
 	}
 	{
-		double bfloor = num(btp, "noise_floor_pct"), noise;
-		double bl = num(btp, "overhead_pct");
+		double bfloor = jr__num(btp, "noise_floor_pct"), noise;
+		double bl = jr__num(btp, "overhead_pct");
 
 		noise = isnan(floor) ? bfloor : isnan(bfloor) ? floor : fmax(floor, bfloor);
 		if (isnan(noise))
@@ -332,23 +282,23 @@ static void check_overhead(struct checker *c, const char *tool, struct json_obje
 static void check_accuracy(struct checker *c, const char *tool, struct json_object *acc,
 			   struct json_object *bacc, double max_pp, double max_r)
 {
-	struct json_object *perf = get(acc, "perf"), *lm = get(acc, "load_monitor");
+	struct json_object *perf = jr__get(acc, "perf"), *lm = jr__get(acc, "load_monitor");
 	char what[96], detail[160];
 
 	snprintf(what, sizeof(what), "accuracy %s perf", tool);
-	if (boolean(perf, "measured")) {
-		snprintf(detail, sizeof(detail), "(%.0f samples)", num(perf, "samples"));
-		check_le(c, what, "error", num(perf, "error_pp"), max_pp, " pp", detail);
-	} else if (!isnan(num(bacc, "perf_error_pp"))) {
-		check_le(c, what, "error", NAN, max_pp, " pp", str(perf, "note"));
+	if (jr__bool(perf, "measured")) {
+		snprintf(detail, sizeof(detail), "(%.0f samples)", jr__num(perf, "samples"));
+		check_le(c, what, "error", jr__num(perf, "error_pp"), max_pp, " pp", detail);
+	} else if (!isnan(jr__num(bacc, "perf_error_pp"))) {
+		check_le(c, what, "error", NAN, max_pp, " pp", jr__str(perf, "note"));
 	} else {
-		skip(c, what, str(perf, "note") ? str(perf, "note") : "not measured");
+		skip(c, what, jr__str(perf, "note") ? jr__str(perf, "note") : "not measured");
 	}
 	snprintf(what, sizeof(what), "accuracy %s load-monitor", tool);
 	if (lm) {
 		snprintf(detail, sizeof(detail), "(monitor R %.2f vs sampler R %.2f)",
-			 num(lm, "monitor_mean_r"), num(lm, "sampler_mean_r"));
-		check_le(c, what, "|R error|", fabs(num(lm, "error_r")), max_r, "", detail);
+			 jr__num(lm, "monitor_mean_r"), jr__num(lm, "sampler_mean_r"));
+		check_le(c, what, "|R error|", fabs(jr__num(lm, "error_r")), max_r, "", detail);
 	} else {
 		skip(c, what, "load-monitor did not run");
 	}
@@ -379,35 +329,35 @@ static int check_all(struct json_object *r, struct json_object *b, const struct 
 	double max_pp = limit_of(o->max_accuracy, b, "max_accuracy_error_pp", DEF_MAX_ACCURACY_PP);
 	double max_r = limit_of(o->max_loadmon, b, "max_loadmon_error_r", DEF_MAX_LOADMON_R);
 	double max_cpu = limit_of(o->max_diag_cpu, b, "max_diag_cpu_pct", DEF_MAX_DIAG_CPU_PCT);
-	double allowed = num(get(r, "scenario"), "max_drops");
+	double allowed = jr__num(jr__get(r, "scenario"), "max_drops");
 	struct checker c = { 0 };
 	struct json_object *t;
 
 	if (isnan(allowed))
 		allowed = 0;
 	check_run(&c, r);
-	if (boolean(r, "aa"))
+	if (jr__bool(r, "aa"))
 		check_true(&c, "not an A/A run", false, "an A/A run has no diagnosis to check");
-	if (!get(r, "tools"))
+	if (!jr__get(r, "tools"))
 		check_true(&c, "run.json has tools[]", false, "made by an older hldbench");
-	for (size_t i = 0; (t = at(r, "tools", i)); i++) {
-		const char *name = str(t, "name") ? str(t, "name") : "?";
-		struct json_object *bt = find(b, "tools", "name", name), *tp;
+	for (size_t i = 0; (t = jr__at(r, "tools", i)); i++) {
+		const char *name = jr__str(t, "name") ? jr__str(t, "name") : "?";
+		struct json_object *bt = jr__find(b, "tools", "name", name), *tp;
 		char what[96];
 
-		if (!boolean(t, "available")) {
+		if (!jr__bool(t, "available")) {
 			snprintf(what, sizeof(what), "tool %s", name);
-			skip(&c, what, str(t, "unavailable_reason"));
+			skip(&c, what, jr__str(t, "unavailable_reason"));
 			continue;
 		}
-		for (size_t l = 0; (tp = at(get(t, "overhead"), "throughput", l)); l++)
-			check_overhead(&c, name, tp, find(bt, "loads", "load", str(tp, "load")),
+		for (size_t l = 0; (tp = jr__at(jr__get(t, "overhead"), "throughput", l)); l++)
+			check_overhead(&c, name, tp, jr__find(bt, "loads", "load", jr__str(tp, "load")),
 				       max_ov);
 		snprintf(what, sizeof(what), "diag cpu %s <= max", name);
-		check_le(&c, what, "CPU", num(get(get(t, "overhead"), "diag_cpu"), "pct_of_one_cpu"),
+		check_le(&c, what, "CPU", jr__num(jr__get(jr__get(t, "overhead"), "diag_cpu"), "pct_of_one_cpu"),
 			 max_cpu, "%", "(of one CPU, diagnosis thread + BPF programs)");
-		check_accuracy(&c, name, get(t, "accuracy"), get(bt, "accuracy"), max_pp, max_r);
-		check_drops(&c, name, get(t, "drops"), allowed);
+		check_accuracy(&c, name, jr__get(t, "accuracy"), jr__get(bt, "accuracy"), max_pp, max_r);
+		check_drops(&c, name, jr__get(t, "drops"), allowed);
 	}
 	printf("%d checks: %d passed, %d failed, %d skipped\n", c.passed + c.failed + c.skipped,
 	       c.passed, c.failed, c.skipped);
@@ -439,7 +389,7 @@ static char *git_describe(void)
 /* The baseline: RUN's figures per tool and load, the limits, and provenance. */
 static int write_baseline(struct json_object *r, const char *run_path, const struct check_opts *o)
 {
-	struct json_object *env = get(r, "environment"), *t, *tp, *acc;
+	struct json_object *env = jr__get(r, "environment"), *t, *tp, *acc;
 	struct json_writer j;
 	char now[32], *git = git_describe();
 	time_t tt = time(NULL);
@@ -459,15 +409,15 @@ static int write_baseline(struct json_object *r, const char *run_path, const str
 	json__begin_object(&j, "recorded");
 	json__str(&j, "utc", now);
 	json__str(&j, "from_run", run_path);
-	json__str(&j, "run_started_utc", str(r, "started_utc"));
-	json__str(&j, "scenario", str(get(r, "scenario"), "name"));
-	json__str(&j, "backend", str(r, "backend"));
-	json__bool(&j, "load_reached", boolean(r, "load_reached"));
-	json__double(&j, "achieved_load", num(r, "achieved_load"));
-	json__double(&j, "target_load", num(r, "target_load"));
-	json__str(&j, "kernel", str(env, "kernel"));
-	json__int(&j, "cpus_online", (int64_t)num(env, "cpus_online"));
-	json__str(&j, "hostname", str(env, "hostname"));
+	json__str(&j, "run_started_utc", jr__str(r, "started_utc"));
+	json__str(&j, "scenario", jr__str(jr__get(r, "scenario"), "name"));
+	json__str(&j, "backend", jr__str(r, "backend"));
+	json__bool(&j, "load_reached", jr__bool(r, "load_reached"));
+	json__double(&j, "achieved_load", jr__num(r, "achieved_load"));
+	json__double(&j, "target_load", jr__num(r, "target_load"));
+	json__str(&j, "kernel", jr__str(env, "kernel"));
+	json__int(&j, "cpus_online", (int64_t)jr__num(env, "cpus_online"));
+	json__str(&j, "hostname", jr__str(env, "hostname"));
 	json__str(&j, "hldbench_git", git);
 	json__str(&j, "note", o->note);
 	json__end_object(&j);
@@ -482,32 +432,32 @@ static int write_baseline(struct json_object *r, const char *run_path, const str
 		     DEF_MAX_DIAG_CPU_PCT);
 	json__end_object(&j);
 	json__begin_array(&j, "tools");
-	for (size_t i = 0; (t = at(r, "tools", i)); i++) {
-		if (!boolean(t, "available"))
+	for (size_t i = 0; (t = jr__at(r, "tools", i)); i++) {
+		if (!jr__bool(t, "available"))
 			continue;
 		json__begin_object(&j, NULL);
-		json__str(&j, "name", str(t, "name"));
+		json__str(&j, "name", jr__str(t, "name"));
 		json__begin_array(&j, "loads");
-		for (size_t l = 0; (tp = at(get(t, "overhead"), "throughput", l)); l++) {
+		for (size_t l = 0; (tp = jr__at(jr__get(t, "overhead"), "throughput", l)); l++) {
 			json__begin_object(&j, NULL);
-			json__str(&j, "load", str(tp, "load"));
-			json__double(&j, "overhead_pct", num(tp, "overhead_pct"));
-			json__double(&j, "ci_lo_pct", num(tp, "ci_lo_pct"));
-			json__double(&j, "ci_hi_pct", num(tp, "ci_hi_pct"));
-			json__double(&j, "confidence", num(tp, "confidence"));
-			json__int(&j, "pairs", (int64_t)num(tp, "pairs"));
-			json__double(&j, "noise_floor_pct", num(get(tp, "noise_floor"), "pct"));
-			json__str(&j, "noise_floor_source", str(get(tp, "noise_floor"), "source"));
+			json__str(&j, "load", jr__str(tp, "load"));
+			json__double(&j, "overhead_pct", jr__num(tp, "overhead_pct"));
+			json__double(&j, "ci_lo_pct", jr__num(tp, "ci_lo_pct"));
+			json__double(&j, "ci_hi_pct", jr__num(tp, "ci_hi_pct"));
+			json__double(&j, "confidence", jr__num(tp, "confidence"));
+			json__int(&j, "pairs", (int64_t)jr__num(tp, "pairs"));
+			json__double(&j, "noise_floor_pct", jr__num(jr__get(tp, "noise_floor"), "pct"));
+			json__str(&j, "noise_floor_source", jr__str(jr__get(tp, "noise_floor"), "source"));
 			json__end_object(&j);
 		}
 		json__end_array(&j);
-		json__double(&j, "diag_cpu_pct", num(get(get(t, "overhead"), "diag_cpu"),
+		json__double(&j, "diag_cpu_pct", jr__num(jr__get(jr__get(t, "overhead"), "diag_cpu"),
 						     "pct_of_one_cpu"));
-		acc = get(t, "accuracy");
+		acc = jr__get(t, "accuracy");
 		json__begin_object(&j, "accuracy");
-		json__double(&j, "perf_error_pp", boolean(get(acc, "perf"), "measured") ?
-			     num(get(acc, "perf"), "error_pp") : NAN);
-		json__double(&j, "loadmon_error_r", num(get(acc, "load_monitor"), "error_r"));
+		json__double(&j, "perf_error_pp", jr__bool(jr__get(acc, "perf"), "measured") ?
+			     jr__num(jr__get(acc, "perf"), "error_pp") : NAN);
+		json__double(&j, "loadmon_error_r", jr__num(jr__get(acc, "load_monitor"), "error_r"));
 		json__end_object(&j);
 		json__end_object(&j);
 	}
@@ -542,7 +492,7 @@ int cmd_check(int argc, char **argv)
 	}
 	if (o.baseline) {
 		b = json_object_from_file(o.baseline);
-		if (!b || strcmp(str(b, "hldbench") ? str(b, "hldbench") : "", "check-baseline")) {
+		if (!b || strcmp(jr__str(b, "hldbench") ? jr__str(b, "hldbench") : "", "check-baseline")) {
 			fprintf(stderr, "hldbench check: %s is not a baseline (made with hldbench "
 				"check RUN --write-baseline FILE)%s%s\n", o.baseline,
 				b ? "" : ": ", b ? "" : json_util_get_last_err());
@@ -551,14 +501,14 @@ int cmd_check(int argc, char **argv)
 			return HLD_EXIT_USAGE;
 		}
 		printf("check     %s against %s (recorded %s from %s, kernel %s, %d CPUs, "
-		       "hldbench %s)\n", path, o.baseline, str(get(b, "recorded"), "utc"),
-		       str(get(b, "recorded"), "from_run"), str(get(b, "recorded"), "kernel"),
-		       (int)num(get(b, "recorded"), "cpus_online"),
-		       str(get(b, "recorded"), "hldbench_git") ?
-		       str(get(b, "recorded"), "hldbench_git") : "unknown");
-	} else if (boolean(r, "interrupted") || boolean(r, "aa")) {
+		       "hldbench %s)\n", path, o.baseline, jr__str(jr__get(b, "recorded"), "utc"),
+		       jr__str(jr__get(b, "recorded"), "from_run"), jr__str(jr__get(b, "recorded"), "kernel"),
+		       (int)jr__num(jr__get(b, "recorded"), "cpus_online"),
+		       jr__str(jr__get(b, "recorded"), "hldbench_git") ?
+		       jr__str(jr__get(b, "recorded"), "hldbench_git") : "unknown");
+	} else if (jr__bool(r, "interrupted") || jr__bool(r, "aa")) {
 		fprintf(stderr, "hldbench check: %s is %s: not a baseline\n", path,
-			boolean(r, "aa") ? "an A/A run" : "an interrupted run");
+			jr__bool(r, "aa") ? "an A/A run" : "an interrupted run");
 		json_object_put(r);
 		return HLD_EXIT_FAIL;
 	} else if (write_baseline(r, path, &o)) {

@@ -17,10 +17,10 @@
 #include <unistd.h>
 
 #include <bpf/libbpf.h>
-#include <json-c/json.h>
 
 #include "flamegraph.h"
 #include "hld_settings.h"
+#include "json-read.h"
 #include "folded.h"
 #include "plot.h"
 #include "procfs.h"
@@ -1023,22 +1023,6 @@ static int write_summary(const struct run *run)
 	return fclose(f) ? -errno : 0;
 }
 
-/* The member @key of @o, or NULL. */
-static struct json_object *member(struct json_object *o, const char *key)
-{
-	struct json_object *v;
-
-	return o && json_object_object_get_ex(o, key, &v) ? v : NULL;
-}
-
-/* A number member, NaN when missing or null. */
-static double member_num(struct json_object *o, const char *key)
-{
-	struct json_object *v = member(o, key);
-
-	return v && !json_object_is_type(v, json_type_null) ? json_object_get_double(v) : NAN;
-}
-
 /*
  * The A/A run's noise floor per load, by name, from the first tool's
  * overhead.throughput (see run.h). It must be an A/A run that completed.
@@ -1055,33 +1039,29 @@ int run__read_noise(struct run *run, char *err, size_t len)
 		snprintf(err, len, "cannot read %s: %s", path, json_util_get_last_err());
 		return -EINVAL;
 	}
-	if (!member(root, "aa") || !json_object_get_boolean(member(root, "aa"))) {
+	if (!jr__bool(root, "aa")) {
 		snprintf(err, len, "%s is not an A/A run (made with hldbench run --aa)", path);
 		rc = -EINVAL;
 		goto out;
 	}
-	if (json_object_get_boolean(member(root, "interrupted"))) {
+	if (jr__bool(root, "interrupted")) {
 		snprintf(err, len, "%s was interrupted: its noise floor is partial; run it again",
 			 path);
 		rc = -EINVAL;
 		goto out;
 	}
-	tp = member(member(root, "overhead"), "throughput");
+	tp = jr__get(root, "overhead");
 	for (int l = 0; l < run->sc->nr_loads; l++) {
+		struct json_object *e = jr__find(tp, "throughput", "load", run->sc->loads[l].name);
+		struct json_object *nf = jr__get(e, "noise_floor");
 		struct noise_ref *r = &run->noise[l];
 
-		for (size_t i = 0; tp && i < json_object_array_length(tp); i++) {
-			struct json_object *e = json_object_array_get_idx(tp, i);
-			struct json_object *nf = member(e, "noise_floor");
-
-			if (!member(e, "load") ||
-			    strcmp(json_object_get_string(member(e, "load")), run->sc->loads[l].name))
-				continue;
-			r->floor_pct = member_num(nf, "pct");
-			r->lo = member_num(nf, "ci_lo_pct");
-			r->hi = member_num(nf, "ci_hi_pct");
-			r->confidence = member_num(nf, "confidence");
-			r->pairs = (int)member_num(nf, "n");
+		if (e) {
+			r->floor_pct = jr__num(nf, "pct");
+			r->lo = jr__num(nf, "ci_lo_pct");
+			r->hi = jr__num(nf, "ci_hi_pct");
+			r->confidence = jr__num(nf, "confidence");
+			r->pairs = (int)jr__num(nf, "n");
 			r->found = !isnan(r->floor_pct);
 		}
 		if (!r->found) {
