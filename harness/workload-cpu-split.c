@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/resource.h>
 
 #include "builtin.h"
 #include "workload.h"
@@ -79,10 +80,18 @@ int cpu_split__parse(struct cpu_split *s, const char *text)
 	return s->nr && sum == 100 ? 0 : -EINVAL;
 }
 
+/* The calling thread's involuntary context switches so far. */
+static uint64_t preemptions(void)
+{
+	struct rusage ru;
+
+	return getrusage(RUSAGE_THREAD, &ru) ? 0 : (uint64_t)ru.ru_nivcsw;
+}
+
 void cpu_split__run(struct cpu_split *s, uint64_t cpu_limit_ns, uint64_t deadline_ns)
 {
 	uint64_t start = workload__clock_ns(CLOCK_THREAD_CPUTIME_ID);
-	uint64_t rnd = workload__now_ns() | 1;
+	uint64_t rnd = workload__now_ns() | 1, nivcsw = preemptions();
 
 	while (!workload_stop && workload__now_ns() < deadline_ns &&
 	       (!cpu_limit_ns ||
@@ -101,6 +110,7 @@ void cpu_split__run(struct cpu_split *s, uint64_t cpu_limit_ns, uint64_t deadlin
 		}
 		s->blocks += !workload_stop;
 	}
+	s->preempted += preemptions() - nivcsw;
 }
 
 struct cpu_split_wl {
@@ -167,6 +177,7 @@ static void cpu_split_report(const void *obj, struct json_writer *j)
 		json__double(j, NULL, total ? 100.0 * s->cpu_ns[k] / total : 0.0 / 0.0);
 	json__end_array(j);
 	json__uint(j, "blocks", s->blocks);
+	json__uint(j, "preempted", s->preempted);
 	json__int(j, "tid", gettid());
 }
 
@@ -190,7 +201,9 @@ const struct workload workload_cpu_split = {
 		"workload cannot lock in phase with a sampling profiler. It measures the CPU\n"
 		"time it really spent in each part with CLOCK_THREAD_CPUTIME_ID: that, not\n"
 		"the request, is the truth. JSON: requested, functions, cpu_ns and share_pct\n"
-		"(measured) per part, whole blocks done, the thread's id.",
+		"(measured) per part, whole blocks done, the thread's involuntary context\n"
+		"switches (each one moves the phase of a periodic sampler: docs/accuracy.md),\n"
+		"the thread's id.",
 	.positional = "SHARES",
 	.opts = cpu_split_opts,
 	.size = sizeof(struct cpu_split_wl),

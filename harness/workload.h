@@ -87,6 +87,7 @@ struct cpu_split {
 	int nr;
 	uint64_t cpu_ns[CPU_SPLIT_MAX_PARTS];	/* measured */
 	uint64_t blocks;			/* whole blocks done */
+	uint64_t preempted;			/* involuntary context switches meanwhile */
 };
 
 /* Parse "70:30" into @s: 1..8 whole percentages, each >= 1, summing to 100. */
