@@ -19,6 +19,7 @@
 #include <sys/syscall.h>
 
 #include "builtin.h"
+#include "procfs.h"
 #include "workload.h"
 
 #define MUTEX_TIMEOUT_MS 5000		/* for the fault and each waiter to show up */
@@ -66,21 +67,10 @@ static void *waiter(void *arg)
 /* The state letter of thread @tid of this process, or 0. */
 static char thread_state(int tid)
 {
-	char path[64], buf[512], *p;
-	ssize_t n;
-	int fd;
+	char path[64];
 
 	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", tid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	p = strrchr(buf, ')');
-	return p && p[1] == ' ' ? p[2] : 0;
+	return procfs__state(path);
 }
 
 /* Sleep @ms milliseconds, through signals. */

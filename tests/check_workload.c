@@ -25,6 +25,7 @@
 #include "bpf-util.h"
 #include "diag-test.h"
 #include "diag.h"
+#include "procfs.h"
 #include "run-command.h"
 
 #define OUT	"/tmp/check_workload.json"
@@ -386,19 +387,10 @@ END_TEST
 /* The state letter of /proc/@pid/stat, or 0. */
 static char state_of(pid_t pid)
 {
-	char path[64], buf[512], *p;
-	size_t n;
-	FILE *f;
+	char path[64];
 
 	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	f = fopen(path, "r");
-	if (!f)
-		return 0;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	p = strrchr(buf, ')');
-	return p && p[1] == ' ' ? p[2] : 0;
+	return procfs__state(path);
 }
 
 /* Start `hldbench workload ARGS --json OUT --sigstop` and wait until it has stopped. */
@@ -491,6 +483,21 @@ static json_object *run_watched(struct diag_test *t, const struct diag_ops *ops,
 	return r;
 }
 
+/* The sum of "count" over the rows of @arr whose "name" is @name. */
+static double count_named(json_object *arr, const char *name)
+{
+	double n = 0;
+
+	for (size_t i = 0; arr && i < json_object_array_length(arr); i++) {
+		json_object *e = json_object_array_get_idx(arr, i);
+		const char *s = json_object_get_string(get(e, "name"));
+
+		if (s && !strcmp(s, name))
+			n += num(e, "count");
+	}
+	return n;
+}
+
 static void watched_free(struct diag_test *t)
 {
 	diag__close(t->f);
@@ -502,21 +509,15 @@ static void watched_free(struct diag_test *t)
 START_TEST(test_syscalls_syscost)
 {
 	struct diag_test t;
-	json_object *r, *rep, *arr;
-	double got = -1;
+	json_object *r, *rep;
+	double got;
 
 	if (!bpf_ready(&bpf_sys_cost_ops, "syscalls against sys-cost"))
 		return;
 	r = run_watched(&t, &bpf_sys_cost_ops, "tgid=%d",
 			(const char *[]){ "syscalls", "20000", NULL });
 	rep = diag_test__json(&t, "syscost.json");
-	arr = get(rep, "by_syscall");
-	for (size_t i = 0; arr && i < json_object_array_length(arr); i++) {
-		json_object *e = json_object_array_get_idx(arr, i);
-
-		if (!strcmp(json_object_get_string(get(e, "name")), "getppid"))
-			got = num(e, "count");
-	}
+	got = count_named(get(rep, "by_syscall"), "getppid");
 	printf("workload syscalls: %.0f calls made, sys-cost counted %.0f getppid\n",
 	       num(r, "calls"), got);
 	ck_assert_double_eq(got, num(r, "calls"));
@@ -534,21 +535,15 @@ END_TEST
 START_TEST(test_timers_irqstats)
 {
 	struct diag_test t;
-	json_object *r, *rep, *arr;
-	double got = 0;
+	json_object *r, *rep;
+	double got;
 
 	if (!bpf_ready(&bpf_irq_stats_ops, "timers against irq-stats"))
 		return;
 	r = run_watched(&t, &bpf_irq_stats_ops, "top-timers=10000",
 			(const char *[]){ "timers", "--rate", "1000", "--duration", "200ms", NULL });
 	rep = diag_test__json(&t, "irq-stats.json");
-	arr = get(rep, "timers");
-	for (size_t i = 0; arr && i < json_object_array_length(arr); i++) {
-		json_object *e = json_object_array_get_idx(arr, i);
-
-		if (!strcmp(json_object_get_string(get(e, "name")), "timerfd_tmrproc"))
-			got += num(e, "count");
-	}
+	got = count_named(get(rep, "timers"), "timerfd_tmrproc");
 	printf("workload timers: %.0f timers fired, irq-stats counted %.0f timerfd_tmrproc\n",
 	       num(r, "fired"), got);
 	ck_assert_double_ge(num(r, "fired"), 1);
