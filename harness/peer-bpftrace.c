@@ -690,6 +690,23 @@ static int bt_reset(struct bt_priv *b, enum diag_feature_id id)
 	}
 }
 
+/* @f's state, made with empty views on first use. 0 or -ENOMEM. */
+static int bt_priv_get(struct diag_feature *f, struct bt_priv **bp)
+{
+	struct bt_priv *b = f->priv;
+
+	if (!b) {
+		b = calloc(1, sizeof(*b));
+		if (!b)
+			return -ENOMEM;
+		f->priv = b;
+		if (bt_reset(b, f->ops->id))
+			return -ENOMEM;
+	}
+	*bp = b;
+	return 0;
+}
+
 static int bt_activate(struct diag_feature *f)
 {
 	enum diag_feature_id id = f->ops->id;
@@ -700,11 +717,7 @@ static int bt_activate(struct diag_feature *f)
 	int err;
 
 	if (!b) {
-		b = calloc(1, sizeof(*b));
-		if (!b)
-			return -ENOMEM;
-		f->priv = b;
-		err = bt_reset(b, id);
+		err = bt_priv_get(f, &b);
 		if (err)
 			return err;
 	}
@@ -767,11 +780,7 @@ static int bt_report(struct diag_feature *f, const struct diag_outputs *out)
 	int err;
 
 	if (!b) {		/* never activated: empty views */
-		b = calloc(1, sizeof(*b));
-		if (!b)
-			return -ENOMEM;
-		f->priv = b;
-		err = bt_reset(b, id);
+		err = bt_priv_get(f, &b);
 		if (err)
 			return err;
 	}
