@@ -514,16 +514,10 @@ static void draw_trends(struct cmp_ctx *c)
 }
 
 /*
- * INTEGRATION POINT (branch flame): flamegraph__write_diff() is being added
- * to analysis/flamegraph.h by the flame graph work of issue 5. Until it is
- * merged this weak declaration keeps compare building, and the report says
- * the differential graph is not available in this build; once merged, the
- * strong definition in flamegraph.o is used and this line can go.
+ * diff-flame-X.svg: perf from A to run @i (flamegraph__write_diff(): widths
+ * are X's samples, A scaled to X's total, red for growth, blue for
+ * shrinkage). Returns 0 or -errno.
  */
-int flamegraph__write_diff(const struct folded *a, const struct folded *b,
-			   FILE *out, const struct flamegraph_opts *o) __attribute__((weak));
-
-/* diff-flame-X.svg: perf from A to run @i. Returns 0 or -errno. */
 static int draw_diff(const struct cmp_ctx *c, int i)
 {
 	struct folded *fa = folded__new(), *fb = folded__new();
@@ -533,10 +527,6 @@ static int draw_diff(const struct cmp_ctx *c, int i)
 	FILE *f;
 	int err;
 
-	if (!flamegraph__write_diff) {
-		err = -ENOSYS;
-		goto out;
-	}
 	if (!fa || !fb) {
 		err = -ENOMEM;
 		goto out;
@@ -580,10 +570,7 @@ static void draw_diffs(struct cmp_ctx *c)
 			continue;
 		}
 		err = draw_diff(c, i);
-		if (err == -ENOSYS)
-			snprintf(c->flame_note[i], sizeof(c->flame_note[i]), "this build has no "
-				 "differential flame graph (flamegraph__write_diff)");
-		else if (err)
+		if (err)
 			snprintf(c->flame_note[i], sizeof(c->flame_note[i]), "%s",
 				 err == -ENOENT ? "a run has no perf.folded" : strerror(-err));
 	}
