@@ -29,9 +29,12 @@ Q = @
 msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
-# Debian packages the build, the run and the tests need.
+# Debian packages the build, the run and the tests need. chromium renders
+# report.html and compare.html headless in check_report (about 360 MB with
+# its libraries; 31 s to install here with the package lists fresh).
 DEPS_PKGS := stress-ng fio gnuplot-nox check libbpf-dev bpftool clang llvm \
-	     libelf-dev zlib1g-dev libjson-c-dev pkg-config util-linux procps jq
+	     libelf-dev zlib1g-dev libjson-c-dev pkg-config util-linux procps jq \
+	     chromium
 
 # Peers that `make bench` measures against, installed by it alone.
 BENCH_PKGS := bpftrace linux-perf

@@ -330,28 +330,9 @@ static void drops_table(const struct cmp_ctx *c, struct rtable *t)
 
 	rtable__init(t, 5, head);
 	for (int i = 0; i < c->n; i++) {
-		const struct run_result *r = c->runs[i];
+		char run[2] = { label(i), 0 };
 
-		for (int f = 0; f < r->nr_feats; f++) {
-			const struct rr_feature *ft = &r->feats[f];
-
-			rtable__row(t);
-			rtable__cell(t, "%s%s%s", ft->name, strcmp(ft->tool, r->tools[0].name) ?
-				     " of " : "", strcmp(ft->tool, r->tools[0].name) ? ft->tool : "");
-			rtable__cell(t, "%c", label(i));
-			rtable__cell(t, "%llu", (unsigned long long)ft->events);
-			if (ft->drops)
-				rtable__strong(t, "%llu", (unsigned long long)ft->drops);
-			else
-				rtable__cell(t, "0");
-			rtable__cell(t, "%s", ft->drops_detail[0] ? ft->drops_detail : "-");
-		}
-		rtable__row(t);
-		rtable__cell(t, "sampler (late ticks)");
-		rtable__cell(t, "%c", label(i));
-		rtable__cell(t, "%llu samples", (unsigned long long)r->steady_samples);
-		rtable__cell(t, "%llu", (unsigned long long)r->missed_ticks);
-		rtable__cell(t, "-");
+		report__drops_rows(c->runs[i], run, t);
 	}
 }
 

@@ -133,28 +133,34 @@ static void accuracy_table(const struct run_result *r, struct rtable *t)
 	}
 }
 
-/* "perf", or "bpf perf" for a feature of a tool other than the first. */
+/* "perf", or "perf of bpf" for a feature of a tool other than the first. */
 static const char *feat_name(const struct run_result *r, const struct rr_feature *ft,
 			     char *buf, size_t len)
 {
 	bool first = !strcmp(ft->tool, r->tools[0].name);
 
-	snprintf(buf, len, "%s%s%s", first ? "" : ft->tool, first ? "" : " ", ft->name);
+	snprintf(buf, len, "%s%s%s", ft->name, first ? "" : " of ", first ? "" : ft->tool);
 	return buf;
 }
 
-/* Every feature's events and drops (zero included), and the sampler's late ticks. */
-static void drops_table(const struct run_result *r, struct rtable *t)
+void report__drops_rows(const struct run_result *r, const char *run, struct rtable *t)
 {
-	static const char *const head[] = { "source", "events", "dropped", "by cause" };
 	char name[160];
 
-	rtable__init(t, 4, head);
-	for (int i = 0; i < r->nr_feats; i++) {
+	for (int i = 0; i <= r->nr_feats; i++) {
 		const struct rr_feature *ft = &r->feats[i];
 
 		rtable__row(t);
-		rtable__cell(t, "%s", feat_name(r, ft, name, sizeof(name)));
+		rtable__cell(t, "%s", i < r->nr_feats ? feat_name(r, ft, name, sizeof(name)) :
+			     "sampler (late ticks)");
+		if (run)
+			rtable__cell(t, "%s", run);
+		if (i == r->nr_feats) {
+			rtable__cell(t, "%llu samples", (unsigned long long)r->steady_samples);
+			rtable__cell(t, "%llu", (unsigned long long)r->missed_ticks);
+			rtable__cell(t, "-");
+			break;
+		}
 		rtable__cell(t, "%llu", (unsigned long long)ft->events);
 		if (ft->drops)
 			rtable__strong(t, "%llu", (unsigned long long)ft->drops);
@@ -162,11 +168,15 @@ static void drops_table(const struct run_result *r, struct rtable *t)
 			rtable__cell(t, "0");
 		rtable__cell(t, "%s", ft->drops_detail[0] ? ft->drops_detail : "-");
 	}
-	rtable__row(t);
-	rtable__cell(t, "sampler (late ticks)");
-	rtable__cell(t, "%llu samples", (unsigned long long)r->steady_samples);
-	rtable__cell(t, "%llu", (unsigned long long)r->missed_ticks);
-	rtable__cell(t, "-");
+}
+
+/* Every feature's events and drops (zero included), and the sampler's late ticks. */
+static void drops_table(const struct run_result *r, struct rtable *t)
+{
+	static const char *const head[] = { "source", "events", "dropped", "by cause" };
+
+	rtable__init(t, 4, head);
+	report__drops_rows(r, NULL, t);
 }
 
 /* --- prose shared by both formats ---------------------------------------------- */

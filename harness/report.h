@@ -78,6 +78,13 @@ int report__summary_md(const struct run_result *r, FILE *f);
 int report__html(const struct run_result *r, FILE *f);
 
 /*
+ * Append to @t a row per feature of @r (source, [@run,] events, dropped, by
+ * cause; zero drops included) and one for the sampler's late ticks. @run,
+ * when not NULL, fills a second column (the run's label in a comparison).
+ */
+void report__drops_rows(const struct run_result *r, const char *run, struct rtable *t);
+
+/*
  * Draw the flame graph of the folded stacks in @folded into @svg, titled
  * @title, subtitled "@what, N samples". Returns 0 or -errno (a partial @svg
  * is removed).
