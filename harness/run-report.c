@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * run-report.c - after the run: verify the load, compute overhead and
- * accuracy, and write run.json, samples.csv, the charts, the flame graph and
- * summary.md. Every figure here comes from a measurement of this run; one
+ * accuracy, and write run.json, samples.csv, the charts and the flame graph;
+ * summary.md and report.html are then made from those files (report-run.c),
+ * as `hldbench report` makes them. Every figure here comes from a measurement of this run; one
  * that could not be measured is written as null and said so.
  */
 #include <errno.h>
@@ -22,6 +23,7 @@
 #include "folded.h"
 #include "plot.h"
 #include "procfs.h"
+#include "report.h"
 #include "run-command.h"
 #include "run.h"
 #include "sampler.h"
@@ -412,6 +414,7 @@ static void json_features(const struct run *run, struct json_writer *j)
 			json__str(j, "report_error", "the feature could not write its report");
 		json__uint(j, "events", f->events);
 		json__uint(j, "drops", f->drops);
+		json__str(j, "drops_detail", f->drops_detail);
 		json__end_object(j);
 	}
 	json__end_object(j);
@@ -442,6 +445,7 @@ static int write_run_json(struct run *run)
 	json__str(&j, "backend", run->backend->name);
 	json__begin_object(&j, "scenario");
 	json__str(&j, "name", run->sc->name);
+	json__str(&j, "description", run->sc->description);
 	json__str(&j, "path", run->sc->path);
 	json__uint(&j, "phase_ms", run->duration_ms);
 	json__uint(&j, "repeat", run->repeat);
@@ -485,143 +489,17 @@ static int draw_chart(const struct run *run)
 /* flame.svg from perf.folded. */
 static int draw_flame(const struct run *run)
 {
-	char in[PATH_MAX], out[PATH_MAX], sub[256];
-	struct flamegraph_opts o = { 0 };
-	struct folded_error fe;
-	struct folded *f;
-	FILE *fp;
-	int err;
+	char in[PATH_MAX], out[PATH_MAX], what[256];
 
 	snprintf(in, sizeof(in), "%s/perf.folded", run->dir);
-	f = folded__new();
-	if (!f)
-		return -ENOMEM;
-	err = folded__load(f, in, &fe);
-	if (err) {
-		folded__free(f);
-		return err;
-	}
 	snprintf(out, sizeof(out), "%s/flame.svg", run->dir);
-	snprintf(sub, sizeof(sub), "%s, diagnosed phases, %llu samples", run->sc->name,
-		 (unsigned long long)folded__total(f));
-	fp = fopen(out, "w");
-	if (!fp) {
-		err = -errno;
-		folded__free(f);
-		return err;
-	}
-	flamegraph_opts__init(&o);
-	o.title = "hldbench perf";
-	o.subtitle = sub;
-	err = flamegraph__write(f, fp, &o);
-	if (fclose(fp) && !err)
-		err = -errno;
-	folded__free(f);
-	return err;
-}
-
-static void fmt_pct(char *buf, size_t len, double v)
-{
-	if (isnan(v))
-		snprintf(buf, len, "n/a");
-	else
-		snprintf(buf, len, "%+.2f%%", v);
-}
-
-/* summary.md: the same figures as run.json, for people. */
-static int write_summary(const struct run *run)
-{
-	const struct load_check *c = &run->check;
-	const struct truth *t = &run->truth;
-	const struct diag_feature *lm = find_feature(run, DIAG_load_monitor);
-	double diag_s = diagnosed_seconds(run);
-	char path[PATH_MAX], a[32], b[32];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/summary.md", run->dir);
-	f = fopen(path, "w");
-	if (!f)
-		return -errno;
-	fprintf(f, "# hldbench run: %s\n\n", run->sc->name);
-	fprintf(f, "%s  \nStarted %s, backend %s, %d phase(s) of %.0f s.%s\n\n",
-		run->sc->description, run->started_utc, run->backend->name, run->nr_phases,
-		run->duration_ms / 1e3, run->interrupted ? " **Interrupted: partial results.**" : "");
-	if (run->interrupted)
-		fprintf(f, "Interrupted: %s.\n\n", run->reason);
-
-	fprintf(f, "## Load\n\n");
-	fprintf(f, "Target %.2f ±%.0f%%: achieved **%.2f** (R %.2f + D %.2f), %s by %.1f%%: "
-		"**%s**.\n\n", run->sc->target_load, run->sc->tolerance_pct, c->achieved,
-		c->mean_r, c->mean_d, c->miss_pct < 0 ? "under" : "over", fabs(c->miss_pct),
-		run->load_reached ? "target reached" : "target missed");
-	fprintf(f, "Achieved load is the mean of R+D (procs_running - 1, procs_blocked) over "
-		"the steady part of each phase (after a %.1f s warm-up), from %zu samples every "
-		"%llu ms; %llu sampler ticks were late.\n\n", run->sc->warmup_ms / 1e3,
-		c->steady_samples, (unsigned long long)run->sc->sample_ms,
-		(unsigned long long)sampler__missed(run->sampler));
-	fprintf(f, "1-min loadavg against the kernel's EWMA predicted from the samples: "
-		"%d updates, mean |error| %.3f, max %.3f; final predicted %.2f, observed %.2f.\n\n",
-		c->ewma_updates, c->ewma_mean_abs_err, c->ewma_max_abs_err, c->ewma_final_pred,
-		c->ewma_final_obs);
-	fprintf(f, "![load trend](load-trend.png)\n\n");
-
-	fprintf(f, "## Overhead\n\n| load | unit | baseline | diagnosed | loss median | "
-		"loss min..max |\n|---|---|---|---|---|---|\n");
-	for (int l = 0; l < run->sc->nr_loads; l++) {
-		struct load_overhead o;
-
-		overhead_of(run, l, &o);
-		fmt_pct(a, sizeof(a), o.loss_min);
-		fmt_pct(b, sizeof(b), o.loss_max);
-		fprintf(f, "| %s | %s | %.1f | %.1f | %.2f%% | %s..%s |\n", run->sc->loads[l].name,
-			o.unit ? o.unit : "-", stats__median(o.base, o.n), stats__median(o.diag, o.n),
-			o.loss_median, a, b);
-	}
-	fprintf(f, "\nLoss is (baseline - diagnosed) / baseline for each repetition (phase "
-		"order alternates between repetitions).\n\n");
-	fprintf(f, "Diagnosis CPU: thread %.3f s + kernel (BPF, outside the thread) %.3f s over "
-		"%.1f s diagnosed = %.2f%% of one CPU%s.\n\n", run->diag_thread_ns / NS,
-		kernel_extra_ns(run) / NS, diag_s,
-		diag_s > 0 ? (run->diag_thread_ns + kernel_extra_ns(run)) / (diag_s * NS) * 100 : NAN,
-		run->kernel_cost_measured ? "" : " (BPF run time not measured: stats unavailable)");
-
-	fprintf(f, "## Accuracy\n\n");
-	if (lm)
-		fprintf(f, "load-monitor mean R %.2f vs sampler %.2f; mean D %.2f vs sampler %.2f "
-			"(%.0f checks).\n\n", diag_feature__metric(lm, "mean_r"),
-			sampler_mean_in_diag(run, false), diag_feature__metric(lm, "mean_d"),
-			sampler_mean_in_diag(run, true), diag_feature__metric(lm, "checks"));
-	if (t->ran) {
-		fprintf(f, "perf against `hldbench workload cpu-split %s`: ", run->sc->truth_split);
-		for (int i = 0; i < t->nr_parts; i++)
-			fprintf(f, "%spart%d %.1f%% measured vs %.1f%% true", i ? ", " : "", i,
-				t->measured_pct[i], t->expected_pct[i]);
-		fprintf(f, " (%llu samples): error **%.2f pp**.\n\n",
-			(unsigned long long)t->samples, t->error_pp);
-	} else {
-		fprintf(f, "perf accuracy not measured: %s.\n\n", t->note);
-	}
-
-	fprintf(f, "## Drops\n\n");
-	for (int i = 0; i < run->nr_feats; i++) {
-		const struct diag_feature *ft = run->feats[i];
-
-		fprintf(f, "- %s: %llu events, %llu dropped%s%s%s\n", diag_descs[ft->ops->id].name,
-			(unsigned long long)ft->events, (unsigned long long)ft->drops,
-			ft->drops_detail[0] ? " (" : "", ft->drops_detail,
-			ft->drops_detail[0] ? ")" : "");
-	}
-	fprintf(f, "\n## Files\n\n- run.json, samples.csv, load-trend.png/.svg/.gp\n"
-		"- perf.folded, flame.svg ([flame graph](flame.svg))\n"
-		"- loadmon.txt, loadmon.json, loadmon-checks.csv, loadmon.folded\n"
-		"- truth/: the ground-truth workload and its profile\n"
-		"- phaseN-*.yaml/.json/.log: the load generators' own output\n");
-	return fclose(f) ? -errno : 0;
+	snprintf(what, sizeof(what), "%s, diagnosed phases", run->sc->name);
+	return report__flame_svg(in, out, "hldbench perf", what);
 }
 
 void run_report(struct run *run)
 {
-	char path[PATH_MAX];
+	char path[PATH_MAX], why[PATH_MAX + 64];
 	int err;
 
 	check_load(run);
@@ -643,10 +521,10 @@ void run_report(struct run *run)
 			fprintf(stderr, "hldbench run: cannot draw %s/flame.svg: %s\n", run->dir,
 				strerror(-err));
 	}
-	err = write_summary(run);
+	err = report__write(run->dir, why, sizeof(why));	/* summary.md, report.html */
 	if (err)
-		fprintf(stderr, "hldbench run: cannot write %s/summary.md: %s\n", run->dir,
-			strerror(-err));
+		fprintf(stderr, "hldbench run: cannot write the report: %s: %s\n",
+			why[0] ? why : run->dir, strerror(-err));
 }
 
 void run_print_summary(const struct run *run, FILE *f)
