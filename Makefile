@@ -31,11 +31,16 @@ Q = @
 msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
-# Debian packages the build, the run and the tests need.
+# Debian packages the build, the run and the tests need. The peer tools
+# (perf, bpftrace, strace: docs/peers.md) are among them: runs and tests
+# measure them against the same ground truth as hldbench. chromium renders
+# report.html and compare.html headless in check_report (about 360 MB with
+# its libraries; 31 s to install here with the package lists fresh).
 DEPS_PKGS := stress-ng fio gnuplot-nox check libbpf-dev bpftool clang llvm \
-	     libelf-dev zlib1g-dev libjson-c-dev pkg-config util-linux procps jq
+	     libelf-dev zlib1g-dev libjson-c-dev pkg-config util-linux procps jq \
+	     bpftrace linux-perf strace chromium
 
-# Peers that `make bench` measures against, installed by it alone.
+# Peers that `make bench` measures against (now in DEPS_PKGS too).
 BENCH_PKGS := bpftrace linux-perf
 
 ARCH      := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')

@@ -6,9 +6,13 @@
  * to each other with siblings in name order; one pass over them then builds
  * the merged tree in pre-order (the order frames are drawn in), each node
  * knowing its depth, its sample offset from the left and its sample count.
+ * A differential graph feeds both profiles' stacks into the same pass, each
+ * carrying its count in the drawn profile and in the other one, so that a
+ * stack in both lands on one node holding both sums.
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,9 +27,18 @@ struct fg_node {
 	const char *name;	/* not NUL-terminated: @len bytes */
 	size_t len;
 	uint64_t value;		/* samples of every stack through this node */
+	uint64_t other;		/* diff: the same in the profile not drawn */
 	uint64_t off;		/* samples left of this node at its depth */
 	uint64_t child_used;	/* samples already given to children */
 	unsigned int depth;
+	bool end;		/* some stack ends here (its last frame) */
+};
+
+/* One stack to draw: its text and counts (see struct fg_node). */
+struct fg_item {
+	const char *stack;
+	size_t len;
+	uint64_t value, other;
 };
 
 struct fg_tree {
@@ -72,8 +85,8 @@ static int fg_rank(unsigned char c)
 /* qsort() comparator: stacks frame by frame. */
 static int fg_cmp_stack(const void *a, const void *b)
 {
-	const unsigned char *x = (const unsigned char *)(*(const struct folded_entry *const *)a)->stack;
-	const unsigned char *y = (const unsigned char *)(*(const struct folded_entry *const *)b)->stack;
+	const unsigned char *x = (const unsigned char *)((const struct fg_item *)a)->stack;
+	const unsigned char *y = (const unsigned char *)((const struct fg_item *)b)->stack;
 
 	while (*x && *x == *y) {
 		x++;
@@ -101,41 +114,39 @@ static ssize_t fg_tree__push(struct fg_tree *t, const char *name, size_t len,
 	n->name = name;
 	n->len = len;
 	n->value = 0;
+	n->other = 0;
 	n->off = off;
 	n->child_used = 0;
 	n->depth = depth;
+	n->end = false;
 	if (depth > t->max_depth)
 		t->max_depth = depth;
 	return t->nr++;
 }
 
 /*
- * Build the merged tree. @path holds the node index at each depth of the
- * previous stack; a stack reuses the longest common prefix of frames and
- * opens new nodes for the rest, placed after the children already laid out.
+ * Build the merged tree from the @nr @items (sorted here). @path holds the
+ * node index at each depth of the previous stack; a stack reuses the longest
+ * common prefix of frames and opens new nodes for the rest, placed after the
+ * children already laid out.
  */
-static int fg_tree__build(struct fg_tree *t, const struct folded *f)
+static int fg_tree__build(struct fg_tree *t, struct fg_item *items, size_t nr)
 {
-	size_t nr = folded__nr_stacks(f), depth_cap = 64, path_len = 1;
-	const struct folded_entry **v = NULL;
+	size_t depth_cap = 64, path_len = 1;
 	size_t *path = NULL;
 	int err = -ENOMEM;
 
 	if (fg_tree__push(t, "all", 3, 0, 0) < 0)
 		return -ENOMEM;
 	path = malloc(depth_cap * sizeof(*path));
-	if (nr)
-		v = malloc(nr * sizeof(*v));
-	if (!path || (nr && !v))
+	if (!path)
 		goto out;
 	path[0] = 0;
-	for (size_t i = 0; i < nr; i++)
-		v[i] = folded__entry(f, i);
 	if (nr)
-		qsort(v, nr, sizeof(*v), fg_cmp_stack);
+		qsort(items, nr, sizeof(*items), fg_cmp_stack);
 
 	for (size_t i = 0; i < nr; i++) {
-		const char *p = v[i]->stack, *end = p + v[i]->len;
+		const char *p = items[i].stack, *end = p + items[i].len;
 		size_t depth = 1;
 		bool same = true;
 
@@ -171,16 +182,37 @@ next:
 		}
 		path_len = depth;
 		for (size_t d = 0; d < path_len; d++) {
-			t->nodes[path[d]].value += v[i]->count;
+			t->nodes[path[d]].value += items[i].value;
+			t->nodes[path[d]].other += items[i].other;
 			if (d + 1 < path_len)
-				t->nodes[path[d]].child_used += v[i]->count;
+				t->nodes[path[d]].child_used += items[i].value;
 		}
+		t->nodes[path[path_len - 1]].end = true;
 	}
 	err = 0;
 out:
-	free(v);
 	free(path);
 	return err;
+}
+
+/*
+ * Append @f's stacks to @v from index @n, with their count as the drawn
+ * value (@drawn) or as the other profile's. Returns the new count of items.
+ */
+static size_t fg_items__add(struct fg_item *v, size_t n, const struct folded *f,
+			    bool drawn)
+{
+	const struct folded_entry *e;
+	size_t i;
+
+	folded__for_each(f, e, i) {
+		v[n].stack = e->stack;
+		v[n].len = e->len;
+		v[n].value = drawn ? e->count : 0;
+		v[n].other = drawn ? 0 : e->count;
+		n++;
+	}
+	return n;
 }
 
 /*
@@ -314,19 +346,28 @@ static bool fg_is_kernel(const struct fg_node *n)
 }
 
 /*
+ * True for a comm (the first frame of a stack by convention): depth 1, or
+ * with reversed stacks the last frame of one.
+ */
+static bool fg_is_comm(const struct fg_node *n, bool reverse)
+{
+	return reverse ? n->depth > 0 && n->end : n->depth == 1;
+}
+
+/*
  * Fill colour of a frame: grey root, green comms, blue kernel frames and
  * red-to-yellow user frames; three bytes of the name's hash vary the shade
  * inside each family, so a function keeps its colour across graphs.
  */
 static void fg_color(const struct fg_node *n, enum flamegraph_colors scheme,
-		     unsigned int *r, unsigned int *g, unsigned int *b)
+		     bool reverse, unsigned int *r, unsigned int *g, unsigned int *b)
 {
 	uint32_t h = fg_hash(n->name, n->len);
 	unsigned int v1 = h & 0xff, v2 = (h >> 8) & 0xff, v3 = (h >> 16) & 0xff;
 
 	if (n->depth == 0) {
 		*r = *g = *b = 190;
-	} else if (n->depth == 1) {
+	} else if (fg_is_comm(n, reverse)) {
 		*r = 90 + v1 * 50 / 255;
 		*g = 180 + v2 * 50 / 255;
 		*b = 90 + v3 * 50 / 255;
@@ -546,7 +587,7 @@ static const char fg_script[] =
 static const char fg_style[] =
 "text { font-family: Verdana, sans-serif; font-size: 12px; fill: rgb(0,0,0); }\n"
 "#title { text-anchor: middle; font-size: 17px; }\n"
-"#subtitle { text-anchor: middle; fill: rgb(110,110,110); }\n"
+"#subtitle, #note { text-anchor: middle; fill: rgb(110,110,110); }\n"
 "#matched { text-anchor: end; }\n"
 "#search { text-anchor: end; }\n"
 ".btn { cursor: pointer; fill: rgb(60,60,160); }\n"
@@ -561,25 +602,109 @@ struct fg_geom {
 	double usable, min_width;
 	unsigned int top;	/* pixels above the frames (title, controls) */
 	unsigned int bottom;	/* pixels below them (details line) */
+	bool inverted;
 };
 
-/* Top edge of the frame row at @depth: the root is the bottom row. */
+/* A differential graph: the totals, A's scale and what is drawn. */
+struct fg_diff {
+	uint64_t total_a, total_b;
+	double scale;		/* A's counts times this compare with B's */
+	bool widths_a;		/* node values are A's counts (others B's) */
+	double max_delta;	/* largest |delta| of a drawn frame below the root */
+};
+
+/* Top edge of the frame row at @depth: the root is the bottom row (top row inverted). */
 static double fg_row_y(const struct fg_geom *gm, unsigned int depth)
 {
+	if (gm->inverted)
+		return (double)gm->top + (double)depth * gm->frame_height;
 	return (double)gm->height - gm->bottom - (double)(depth + 1) * gm->frame_height;
 }
 
-/* True if node @n is drawn: wide enough (an empty graph still shows "all"). */
+/*
+ * True if node @n is drawn: it has samples and is wide enough (an empty
+ * graph still shows "all").
+ */
 static bool fg_drawn(const struct fg_node *n, uint64_t total, const struct fg_geom *gm)
 {
 	if (!total)
 		return n->depth == 0;
-	return (double)n->value / total * gm->usable >= gm->min_width;
+	return n->value && (double)n->value / total * gm->usable >= gm->min_width;
+}
+
+/* A's and B's counts of node @n. */
+static void fg_diff_counts(const struct fg_diff *d, const struct fg_node *n,
+			   uint64_t *a, uint64_t *b)
+{
+	*a = d->widths_a ? n->value : n->other;
+	*b = d->widths_a ? n->other : n->value;
+}
+
+/*
+ * B - A * scale for node @n. Below a billionth of the counts compared it is
+ * rounding in the scale, not a change: 0, so that equal shares are white.
+ */
+static double fg_diff_delta(const struct fg_diff *d, const struct fg_node *n)
+{
+	uint64_t a, b;
+	double sa, delta;
+
+	fg_diff_counts(d, n, &a, &b);
+	sa = (double)a * d->scale;
+	delta = (double)b - sa;
+	return fabs(delta) <= 1e-9 * ((double)b + sa) ? 0 : delta;
+}
+
+/*
+ * flamegraph.pl's differential fill: white for no change, red for growth,
+ * blue for shrinkage, the other two channels going from 210 (a change near
+ * zero) to 0 (the largest change in the graph; larger ones, the root's
+ * without scaling, are clamped to it).
+ */
+static void fg_diff_color(const struct fg_diff *d, double delta, unsigned int *r,
+			  unsigned int *g, unsigned int *b)
+{
+	double mag = fabs(delta);
+	unsigned int v;
+
+	*r = *g = *b = 255;
+	if (!delta || !d->max_delta)
+		return;
+	if (mag > d->max_delta)
+		mag = d->max_delta;
+	v = (unsigned int)(210 * (d->max_delta - mag) / d->max_delta);
+	if (delta > 0)
+		*g = *b = v;
+	else
+		*r = *g = v;
+}
+
+/*
+ * The title of a diff frame after its name: both counts, A scaled, the
+ * delta and its share of A's (scaled) count.
+ */
+static void fg_diff_title(FILE *out, const struct fg_diff *d, const struct fg_node *n)
+{
+	double delta = fg_diff_delta(d, n), sa;
+	uint64_t a, b;
+
+	fg_diff_counts(d, n, &a, &b);
+	sa = (double)a * d->scale;
+	fprintf(out, " (A %" PRIu64 ", B %" PRIu64 " samples; ", a, b);
+	if (d->scale != 1.0 && a)
+		fprintf(out, "A x%.3f = %.2f; delta %+.2f, ", d->scale, sa, delta);
+	else
+		fprintf(out, "delta %+.*f, ", d->scale != 1.0 ? 2 : 0, delta);
+	if (a)
+		fprintf(out, "%+.2f%%)", 100.0 * delta / sa);
+	else
+		fputs(b ? "new)" : "none)", out);
 }
 
 /* One frame: <g> with the data attributes, <title>, <rect> and <text>. */
 static void fg_write_frame(FILE *out, const struct fg_node *n, uint64_t total,
-			   const struct fg_geom *gm, enum flamegraph_colors scheme)
+			   const struct fg_geom *gm, const struct flamegraph_opts *o,
+			   const struct fg_diff *d)
 {
 	double x, w, y = fg_row_y(gm, n->depth);
 	double pct = total ? 100.0 * n->value / total : 0.0;
@@ -592,11 +717,26 @@ static void fg_write_frame(FILE *out, const struct fg_node *n, uint64_t total,
 		x = FLAMEGRAPH_XPAD;
 		w = gm->usable;
 	}
-	fg_color(n, scheme, &r, &g, &b);
 	fprintf(out, "<g class=\"f\" data-samples=\"%" PRIu64 "\" data-off=\"%" PRIu64
-		"\" data-depth=\"%u\"><title>", n->value, n->off, n->depth);
+		"\" data-depth=\"%u\"", n->value, n->off, n->depth);
+	if (d) {
+		double delta = fg_diff_delta(d, n);
+		uint64_t a, bc;
+
+		fg_diff_counts(d, n, &a, &bc);
+		fprintf(out, " data-a=\"%" PRIu64 "\" data-b=\"%" PRIu64 "\" data-delta=\"%.3f\"",
+			a, bc, delta);
+		fg_diff_color(d, delta, &r, &g, &b);
+	} else {
+		fg_color(n, o->colors, o->reverse, &r, &g, &b);
+	}
+	fputs("><title>", out);
 	fg_escape(out, n->name, n->len);
-	fprintf(out, " (%" PRIu64 " samples, %.2f%%)</title>", n->value, pct);
+	if (d)
+		fg_diff_title(out, d, n);
+	else
+		fprintf(out, " (%" PRIu64 " samples, %.2f%%)", n->value, pct);
+	fputs("</title>", out);
 	fprintf(out, "<rect x=\"%.2f\" y=\"%.1f\" width=\"%.2f\" height=\"%u\" "
 		"fill=\"rgb(%u,%u,%u)\" rx=\"2\" ry=\"2\"/>",
 		x, y, w, gm->frame_height - 1, r, g, b);
@@ -606,10 +746,18 @@ static void fg_write_frame(FILE *out, const struct fg_node *n, uint64_t total,
 	fputs("</text></g>\n", out);
 }
 
-/* Head of the document: size, data for the script, style, script, background. */
+/*
+ * Head of the document: size, data for the script, style, script,
+ * background, title, then the subtitle and @note lines under it (either
+ * may be NULL).
+ */
 static void fg_write_head(FILE *out, const struct fg_geom *gm, uint64_t total,
-			  const struct flamegraph_opts *o)
+			  const struct flamegraph_opts *o, const char *title,
+			  const char *note)
 {
+	const char *lines[2] = { o->subtitle, note };
+	int y = 24;
+
 	fprintf(out, "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"no\"?>\n"
 		"<svg version=\"1.1\" xmlns=\"http://www.w3.org/2000/svg\" "
 		"width=\"%u\" height=\"%u\" viewBox=\"0 0 %u %u\" "
@@ -626,13 +774,16 @@ static void fg_write_head(FILE *out, const struct fg_geom *gm, uint64_t total,
 	      "</linearGradient></defs>\n", out);
 	fprintf(out, "<rect x=\"0\" y=\"0\" width=\"%u\" height=\"%u\" fill=\"url(#bg)\"/>\n",
 		gm->width, gm->height);
-	fprintf(out, "<text id=\"title\" x=\"%.1f\" y=\"24\">", gm->width / 2.0);
-	fg_escape_str(out, o->title ? o->title : "Flame Graph");
+	fprintf(out, "<text id=\"title\" x=\"%.1f\" y=\"%d\">", gm->width / 2.0, y);
+	fg_escape_str(out, o->title ? o->title : title);
 	fputs("</text>\n", out);
-	if (o->subtitle) {
-		fprintf(out, "<text id=\"subtitle\" x=\"%.1f\" y=\"%d\">",
-			gm->width / 2.0, 24 + 2 * FG_FONT_SIZE);
-		fg_escape_str(out, o->subtitle);
+	for (int i = 0; i < 2; i++) {
+		if (!lines[i])
+			continue;
+		y += 2 * FG_FONT_SIZE;
+		fprintf(out, "<text id=\"%s\" x=\"%.1f\" y=\"%d\">",
+			i ? "note" : "subtitle", gm->width / 2.0, y);
+		fg_escape_str(out, lines[i]);
 		fputs("</text>\n", out);
 	}
 	fprintf(out, "<text id=\"unzoom\" class=\"btn\" x=\"%d\" y=\"24\" "
@@ -653,54 +804,174 @@ void flamegraph_opts__init(struct flamegraph_opts *o)
 	o->frame_height = FLAMEGRAPH_DEF_FRAME_HEIGHT;
 	o->min_width = FLAMEGRAPH_DEF_MIN_WIDTH;
 	o->colors = FLAMEGRAPH_COLORS_KERNEL_USER;
+	o->diff_widths = FLAMEGRAPH_DIFF_WIDTHS_B;
 }
 
-/* Check and default the options, build the tree, then print it in pre-order. */
-int flamegraph__write(const struct folded *f, FILE *out,
-		      const struct flamegraph_opts *o)
+/* Check and default the options shared by every graph into @gm. 0 or -EINVAL. */
+static int fg_geom__init(struct fg_geom *gm, const struct flamegraph_opts *o)
 {
-	static const struct flamegraph_opts defaults;
-	uint64_t total = folded__total(f);
+	if ((unsigned int)o->colors >= FLAMEGRAPH_COLORS__MAX ||
+	    (unsigned int)o->diff_widths >= FLAMEGRAPH_DIFF_WIDTHS__MAX)
+		return -EINVAL;
+	memset(gm, 0, sizeof(*gm));
+	gm->width = o->width ? o->width : FLAMEGRAPH_DEF_WIDTH;
+	gm->frame_height = o->frame_height ? o->frame_height : FLAMEGRAPH_DEF_FRAME_HEIGHT;
+	if (gm->width <= 2 * FLAMEGRAPH_XPAD + 10 || gm->width > 1000000 ||
+	    gm->frame_height < 2 || gm->frame_height > 1000)
+		return -EINVAL;
+	gm->usable = gm->width - 2 * FLAMEGRAPH_XPAD;
+	if (o->min_width < 0)
+		gm->min_width = 0;
+	else
+		gm->min_width = o->min_width ? o->min_width : FLAMEGRAPH_DEF_MIN_WIDTH;
+	gm->inverted = o->inverted;
+	return 0;
+}
+
+/*
+ * Build the tree of the @nr @items whose drawn values sum to @total, size
+ * the image to the deepest drawn frame, then print it in pre-order. @d is
+ * NULL for a plain graph; for a diff its max_delta is filled in here.
+ */
+static int fg_draw(struct fg_item *items, size_t nr, uint64_t total,
+		   struct fg_geom *gm, const struct flamegraph_opts *o,
+		   struct fg_diff *d, const char *title, const char *note, FILE *out)
+{
 	struct fg_tree t = { 0 };
-	struct fg_geom gm;
 	unsigned int max_depth = 0;
 	int err;
 
-	if (!o)
-		o = &defaults;
-	if ((unsigned int)o->colors >= FLAMEGRAPH_COLORS__MAX)
-		return -EINVAL;
-	gm.width = o->width ? o->width : FLAMEGRAPH_DEF_WIDTH;
-	gm.frame_height = o->frame_height ? o->frame_height : FLAMEGRAPH_DEF_FRAME_HEIGHT;
-	if (gm.width <= 2 * FLAMEGRAPH_XPAD + 10 || gm.width > 1000000 ||
-	    gm.frame_height < 2 || gm.frame_height > 1000)
-		return -EINVAL;
-	gm.usable = gm.width - 2 * FLAMEGRAPH_XPAD;
-	if (o->min_width < 0)
-		gm.min_width = 0;
-	else
-		gm.min_width = o->min_width ? o->min_width : FLAMEGRAPH_DEF_MIN_WIDTH;
-
-	err = fg_tree__build(&t, f);
+	err = fg_tree__build(&t, items, nr);
 	if (err)
 		goto out;
-	for (size_t i = 0; i < t.nr; i++)
-		if (fg_drawn(&t.nodes[i], total, &gm) && t.nodes[i].depth > max_depth)
-			max_depth = t.nodes[i].depth;
+	for (size_t i = 0; i < t.nr; i++) {
+		const struct fg_node *n = &t.nodes[i];
 
-	gm.top = 3 * FG_FONT_SIZE + (o->subtitle ? 2 * FG_FONT_SIZE : 0);
-	gm.bottom = 2 * FG_FONT_SIZE + 10;
-	gm.height = gm.top + gm.bottom + (max_depth + 1) * gm.frame_height;
+		if (!fg_drawn(n, total, gm))
+			continue;
+		if (n->depth > max_depth)
+			max_depth = n->depth;
+		if (d && n->depth && fabs(fg_diff_delta(d, n)) > d->max_delta)
+			d->max_delta = fabs(fg_diff_delta(d, n));
+	}
 
-	fg_write_head(out, &gm, total, o);
+	gm->top = 3 * FG_FONT_SIZE + (o->subtitle ? 2 * FG_FONT_SIZE : 0) +
+		  (note ? 2 * FG_FONT_SIZE : 0);
+	gm->bottom = 2 * FG_FONT_SIZE + 10;
+	gm->height = gm->top + gm->bottom + (max_depth + 1) * gm->frame_height;
+
+	fg_write_head(out, gm, total, o, title, note);
 	fputs("<g id=\"frames\">\n", out);
 	for (size_t i = 0; i < t.nr; i++)
-		if (fg_drawn(&t.nodes[i], total, &gm))
-			fg_write_frame(out, &t.nodes[i], total, &gm, o->colors);
+		if (fg_drawn(&t.nodes[i], total, gm))
+			fg_write_frame(out, &t.nodes[i], total, gm, o, d);
 	fputs("</g>\n</svg>\n", out);
 	if (fflush(out) || ferror(out))
 		err = -EIO;
 out:
 	free(t.nodes);
 	return err;
+}
+
+/*
+ * @f itself, or with o->reverse a reversed copy in *@owned (which the caller
+ * frees; NULL otherwise). NULL if the copy cannot be made.
+ */
+static const struct folded *fg_input(const struct folded *f,
+				     const struct flamegraph_opts *o,
+				     struct folded **owned)
+{
+	*owned = NULL;
+	if (!o->reverse)
+		return f;
+	*owned = folded__reversed(f);
+	return *owned;
+}
+
+/* The line under a diff's title: both totals, A's scale, whose widths. */
+static void fg_diff_note(char *buf, size_t len, const struct fg_diff *d, bool raw)
+{
+	int n = snprintf(buf, len, "A %" PRIu64 " samples, B %" PRIu64 "; ",
+			 d->total_a, d->total_b);
+
+	if (n < 0 || (size_t)n >= len)
+		return;
+	if (!d->total_a)
+		n += snprintf(buf + n, len - n, "A is empty: every frame is new in B; ");
+	else if (d->scale != 1.0)
+		n += snprintf(buf + n, len - n, "A scaled x%.3f to B's total; ", d->scale);
+	else if (raw && d->total_a != d->total_b)
+		n += snprintf(buf + n, len - n, "raw counts, not scaled; ");
+	if ((size_t)n < len)
+		snprintf(buf + n, len - n, "widths from %s; red grew, blue shrank",
+			 d->widths_a ? "A" : "B");
+}
+
+/*
+ * Draw @b, or with @a the differential graph from @a to @b: check the
+ * options, reverse the stacks if asked, and turn them into items (for a
+ * diff each stack once per profile it is in, the tree merging them, with A
+ * scaled to B's total unless o->diff_raw).
+ */
+static int fg_write(const struct folded *a, const struct folded *b, FILE *out,
+		    const struct flamegraph_opts *o)
+{
+	static const struct flamegraph_opts defaults;
+	struct folded *rev_a = NULL, *rev_b = NULL;
+	struct fg_item *items = NULL;
+	struct fg_diff d = { 0 };
+	struct fg_geom gm;
+	char note[256];
+	size_t nr;
+	int err;
+
+	if (!o)
+		o = &defaults;
+	err = fg_geom__init(&gm, o);
+	if (err)
+		return err;
+	err = -ENOMEM;
+	b = fg_input(b, o, &rev_b);
+	if (!b || (a && !(a = fg_input(a, o, &rev_a))))
+		goto out;
+	nr = (a ? folded__nr_stacks(a) : 0) + folded__nr_stacks(b);
+	items = malloc((nr ? nr : 1) * sizeof(*items));
+	if (!items)
+		goto out;
+	if (!a) {
+		nr = fg_items__add(items, 0, b, true);
+		err = fg_draw(items, nr, folded__total(b), &gm, o, NULL, "Flame Graph",
+			      NULL, out);
+		goto out;
+	}
+	d.total_a = folded__total(a);
+	d.total_b = folded__total(b);
+	d.widths_a = o->diff_widths == FLAMEGRAPH_DIFF_WIDTHS_A;
+	d.scale = 1.0;
+	if (!o->diff_raw && d.total_a && d.total_a != d.total_b)
+		d.scale = (double)d.total_b / d.total_a;
+	nr = fg_items__add(items, 0, a, d.widths_a);
+	nr = fg_items__add(items, nr, b, !d.widths_a);
+	fg_diff_note(note, sizeof(note), &d, o->diff_raw);
+	err = fg_draw(items, nr, d.widths_a ? d.total_a : d.total_b, &gm, o, &d,
+		      "Differential Flame Graph", note, out);
+out:
+	free(items);
+	folded__free(rev_a);
+	folded__free(rev_b);
+	return err;
+}
+
+int flamegraph__write(const struct folded *f, FILE *out,
+		      const struct flamegraph_opts *o)
+{
+	return fg_write(NULL, f, out, o);
+}
+
+int flamegraph__write_diff(const struct folded *a, const struct folded *b,
+			   FILE *out, const struct flamegraph_opts *o)
+{
+	if (!a || !b)
+		return -EINVAL;
+	return fg_write(a, b, out, o);
 }

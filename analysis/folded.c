@@ -342,20 +342,27 @@ static int folded__cmp_entry(const void *a, const void *b)
 	return strcmp((*x)->stack, (*y)->stack);
 }
 
-/* Sort pointers to the entries (the set itself stays const) and print them. */
-int folded__write(const struct folded *f, FILE *out)
+/* Pointers to the entries, sorted (the set itself stays const). */
+const struct folded_entry **folded__sorted(const struct folded *f)
 {
-	const struct folded_entry **v = NULL;
+	const struct folded_entry **v = malloc((f->nr ? f->nr : 1) * sizeof(*v));
 
-	if (f->nr) {
-		v = malloc(f->nr * sizeof(*v));
-		if (!v)
-			return -ENOMEM;
-	}
+	if (!v)
+		return NULL;
 	for (size_t i = 0; i < f->nr; i++)
 		v[i] = &f->ents[i];
 	if (f->nr)
 		qsort(v, f->nr, sizeof(*v), folded__cmp_entry);
+	return v;
+}
+
+/* Print the entries in sorted order. */
+int folded__write(const struct folded *f, FILE *out)
+{
+	const struct folded_entry **v = folded__sorted(f);
+
+	if (!v)
+		return -ENOMEM;
 	for (size_t i = 0; i < f->nr; i++)
 		fprintf(out, "%s %llu\n", v[i]->stack,
 			(unsigned long long)v[i]->count);
@@ -408,4 +415,61 @@ uint64_t folded__count_matching(const struct folded *f, const char *frame)
 		if (folded__has_frame(&f->ents[i], frame, flen))
 			sum += f->ents[i].count;
 	return sum;
+}
+
+/* Look the stack up through the hash table, as folded__add() does. */
+ssize_t folded__find(const struct folded *f, const char *stack, size_t len)
+{
+	const struct folded_slot *s = folded__slot(f, stack, len, folded__hash(stack, len));
+
+	return s->idx ? (ssize_t)(s->idx - 1) : -ENOENT;
+}
+
+/*
+ * Copy every stack with its frames swapped end for end. Reversal maps
+ * distinct stacks to distinct stacks, so nothing merges here; the merging by
+ * leaf happens when the reversed stacks are drawn.
+ */
+struct folded *folded__reversed(const struct folded *f)
+{
+	struct folded *r = folded__new();
+	size_t cap = 0;
+	char *buf = NULL;
+
+	if (!r)
+		return NULL;
+	for (size_t i = 0; i < f->nr; i++) {
+		const struct folded_entry *e = &f->ents[i];
+		const char *end = e->stack + e->len;
+		size_t pos = 0;
+
+		if (e->len + 1 > cap) {
+			char *nb = realloc(buf, e->len + 1);
+
+			if (!nb)
+				goto fail;
+			buf = nb;
+			cap = e->len + 1;
+		}
+		while (end > e->stack) {
+			const char *start = end;
+
+			while (start > e->stack && start[-1] != ';')
+				start--;
+			memcpy(buf + pos, start, end - start);
+			pos += end - start;
+			if (start > e->stack)
+				buf[pos++] = ';';
+			end = start > e->stack ? start - 1 : start;
+		}
+		if (folded__add_len(r, buf, pos, e->count))
+			goto fail;
+	}
+	free(buf);
+	return r;
+fail:
+	free(buf);
+	folded__free(r);
+	errno = ENOMEM;
+	return NULL;
 }

@@ -19,6 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 struct folded;
 
@@ -73,6 +74,13 @@ int folded__load(struct folded *f, const char *path, struct folded_error *err);
  */
 int folded__write(const struct folded *f, FILE *out);
 
+/*
+ * The entries sorted by stack text (strcmp), as folded__write() prints them:
+ * a malloc()ed array of folded__nr_stacks() pointers the caller frees. NULL
+ * (errno ENOMEM) on failure. Adding stacks invalidates it.
+ */
+const struct folded_entry **folded__sorted(const struct folded *f);
+
 /* Sum of all counts, and number of unique stacks. */
 uint64_t folded__total(const struct folded *f);
 size_t folded__nr_stacks(const struct folded *f);
@@ -85,6 +93,20 @@ const struct folded_entry *folded__entry(const struct folded *f, size_t i);
 
 #define folded__for_each(f, e, i) \
 	for ((i) = 0; ((e) = folded__entry((f), (i))) != NULL; (i)++)
+
+/*
+ * Index of the entry whose stack is exactly the @len bytes at @stack (for
+ * folded__entry()), or -ENOENT. O(1): the same hash lookup folded__add() does.
+ */
+ssize_t folded__find(const struct folded *f, const char *stack, size_t len);
+
+/*
+ * A new set holding each stack of @f with its frames in reverse order, leaf
+ * first ("a;b;c 5" becomes "c;b;a 5"), in the same entry order. A flame
+ * graph of it merges stacks by their leaf (flamegraph.pl --reverse). NULL
+ * (errno ENOMEM) on failure.
+ */
+struct folded *folded__reversed(const struct folded *f);
 
 /*
  * Samples whose stack has at least one frame exactly equal to @frame (a

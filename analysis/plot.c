@@ -96,6 +96,42 @@ static void gp_phases(FILE *f, const struct plot_opts *o, double span)
 	}
 }
 
+/* The look every chart shares: data format, title, axes, grid, key. */
+static void gp_style(FILE *f, const char *title, double t_min, double t_max)
+{
+	fputs("set encoding utf8\n"
+	      "set datafile separator \",\"\n"
+	      "set datafile missing \"NaN\"\n", f);
+	fputs("set title ", f);
+	gp_str(f, title);
+	fputs(" font \",14\" noenhanced\n", f);
+	fputs("set xlabel \"time since start (s)\"\n"
+	      "set ylabel \"tasks (R, D) and load average\"\n", f);
+	fprintf(f, "set xrange [%.3f:%.3f]\n", t_min, t_max);
+	fputs("set yrange [0:*]\n"
+	      "set offsets 0, 0, graph 0.10, 0\n"
+	      "set grid xtics ytics lc rgb \"#cccccc\" lw 1 dt 3\n"
+	      "set border 3 lc rgb \"#444444\"\n"
+	      "set tics nomirror out\n"
+	      "set mxtics 2\n"
+	      "set key outside right top vertical Left reverse spacing 1.3 samplen 3\n"
+	      "set lmargin 10\n", f);
+}
+
+/* Switch to the PNG terminal writing @name.png, and start the plot command. */
+static void gp_png(FILE *f, const char *name)
+{
+	fprintf(f, "\nset terminal pngcairo size 1200,600 noenhanced font \"DejaVu Sans,11\" "
+		"linewidth 1\nset output \"%s.png\"\nplot \\\n", name);
+}
+
+/* Re-plot the same chart as @name.svg. */
+static void gp_svg(FILE *f, const char *name)
+{
+	fprintf(f, "\nset terminal svg size 1200,600 dynamic noenhanced font \"DejaVu Sans,11\" "
+		"linewidth 1\nset output \"%s.svg\"\nreplot\nunset output\n", name);
+}
+
 /*
  * The script. Columns are addressed by their names in samples.csv's header
  * so the script survives column reordering.
@@ -122,23 +158,7 @@ static void gp_script(FILE *f, const char *dir, const struct plot_opts *o,
 	fprintf(f, "#   cd %s && gnuplot load-trend.gp\n", dir);
 	fputs("# Reads samples.csv; writes load-trend.png and load-trend.svg.\n\n", f);
 
-	fputs("set encoding utf8\n"
-	      "set datafile separator \",\"\n"
-	      "set datafile missing \"NaN\"\n", f);
-	fputs("set title ", f);
-	gp_str(f, o->title && *o->title ? o->title : "load trend");
-	fputs(" font \",14\" noenhanced\n", f);
-	fputs("set xlabel \"time since start (s)\"\n"
-	      "set ylabel \"tasks (R, D) and load average\"\n", f);
-	fprintf(f, "set xrange [%.3f:%.3f]\n", t_min, t_max);
-	fputs("set yrange [0:*]\n"
-	      "set offsets 0, 0, graph 0.10, 0\n"
-	      "set grid xtics ytics lc rgb \"#cccccc\" lw 1 dt 3\n"
-	      "set border 3 lc rgb \"#444444\"\n"
-	      "set tics nomirror out\n"
-	      "set mxtics 2\n"
-	      "set key outside right top vertical Left reverse spacing 1.3 samplen 3\n"
-	      "set lmargin 10\n", f);
+	gp_style(f, o->title && *o->title ? o->title : "load trend", t_min, t_max);
 	gp_phases(f, o, t_max - t_min);
 
 	if (has_target)
@@ -146,9 +166,7 @@ static void gp_script(FILE *f, const char *dir, const struct plot_opts *o,
 			o->target * (1 - tol / 100), o->target * (1 + tol / 100));
 	if (has_thresh)
 		fprintf(f, "threshold = %.6g\n", o->threshold);
-	fputs("\nset terminal pngcairo size 1200,600 noenhanced font \"DejaVu Sans,11\" linewidth 1\n"
-	      "set output \"load-trend.png\"\n"
-	      "plot \\\n", f);
+	gp_png(f, "load-trend");
 	if (has_base)
 		fputs("  keyentry with boxes fillstyle solid 1.0 noborder fc rgb \"" COL_BASE
 		      "\" title \"baseline phase\", \\\n", f);
@@ -177,10 +195,7 @@ static void gp_script(FILE *f, const char *dir, const struct plot_opts *o,
 	      "title \"loadavg 1 min\", \\\n"
 	      "  \"\" using \"t_s\":\"pred_load1\" with lines dt (6,4) lw 2 lc rgb \"" COL_PRED "\" "
 	      "title \"load1 predicted from R+D\"\n", f);
-	fputs("\nset terminal svg size 1200,600 dynamic noenhanced font \"DejaVu Sans,11\" linewidth 1\n"
-	      "set output \"load-trend.svg\"\n"
-	      "replot\n"
-	      "unset output\n", f);
+	gp_svg(f, "load-trend");
 }
 
 /* Remove @path if it exists and is empty (a quiet gnuplot's log). */
@@ -193,14 +208,54 @@ static void unlink_if_empty(const char *path)
 }
 
 /*
- * Write the script, then run gnuplot in @dir (via its own "cd" command, as
+ * Run gnuplot on @dir/@name.gp in @dir (via its own "cd" command, as
  * run-command has no working-directory option) so that the script's file
- * names are relative and it can be re-run by hand.
+ * names are relative and it can be re-run by hand; it must make @name.png.
  */
+static int gp_render(const char *dir, const char *name)
+{
+	char script[NAME_MAX + 4], log[PATH_MAX], png[PATH_MAX], cd[PATH_MAX + 8];
+	const char *const argv[] = { "gnuplot", "-e", cd, script, NULL };
+	int err;
+
+	snprintf(script, sizeof(script), "%s.gp", name);
+	snprintf(log, sizeof(log), "%s/%s.log", dir, name);
+	snprintf(png, sizeof(png), "%s/%s.png", dir, name);
+	snprintf(cd, sizeof(cd), "cd '%s'", dir);
+	err = run_command(argv, log, log);
+	if (err < 0)
+		return err;
+	if (err > 0 || access(png, F_OK))
+		return -EIO;
+	unlink_if_empty(log);
+	return 0;
+}
+
+/* Open @dir/@name.gp for writing; NULL with errno set. */
+static FILE *gp_open(const char *dir, const char *name)
+{
+	char gp[PATH_MAX];
+
+	if (snprintf(gp, sizeof(gp), "%s/%s.gp", dir, name) >= (int)sizeof(gp)) {
+		errno = ENAMETOOLONG;
+		return NULL;
+	}
+	return fopen(gp, "w");
+}
+
+/* Close a script; 0 or -errno. */
+static int gp_close(FILE *f)
+{
+	if (ferror(f)) {
+		fclose(f);
+		return -EIO;
+	}
+	return fclose(f) ? -errno : 0;
+}
+
 int plot__load_trend(const char *dir, const struct plot_opts *o)
 {
-	char csv[PATH_MAX], gp[PATH_MAX], log[PATH_MAX], png[PATH_MAX], cd[PATH_MAX + 8];
-	const char *const argv[] = { "gnuplot", "-e", cd, "load-trend.gp", NULL };
+	char csv[PATH_MAX];
 	double t_min = 0, t_max = 0;
 	size_t rows = 0;
 	FILE *f;
@@ -209,36 +264,84 @@ int plot__load_trend(const char *dir, const struct plot_opts *o)
 	if (!dir || !o || strpbrk(dir, "'\n") || (o->nr_phases && !o->phases))
 		return -EINVAL;
 	if (snprintf(csv, sizeof(csv), "%s/samples.csv", dir) >= (int)sizeof(csv) ||
-	    snprintf(gp, sizeof(gp), "%s/load-trend.gp", dir) >= (int)sizeof(gp) ||
-	    snprintf(log, sizeof(log), "%s/load-trend.log", dir) >= (int)sizeof(log) ||
-	    snprintf(png, sizeof(png), "%s/load-trend.png", dir) >= (int)sizeof(png))
+	    strlen(dir) > PATH_MAX - 32)
 		return -ENAMETOOLONG;
-	snprintf(cd, sizeof(cd), "cd '%s'", dir);
 
 	err = csv_span(csv, &t_min, &t_max, &rows);
 	if (err)
 		return err;
 
-	f = fopen(gp, "w");
+	f = gp_open(dir, "load-trend");
 	if (!f)
 		return -errno;
 	gp_script(f, dir, o, rows ? t_min : 0, rows ? t_max : 1);
-	if (ferror(f)) {
-		fclose(f);
-		return -EIO;
-	}
-	if (fclose(f))
-		return -errno;
+	err = gp_close(f);
+	if (err)
+		return err;
 	if (!rows)
 		return -ENODATA;
+	return gp_render(dir, "load-trend");
+}
 
-	err = run_command(argv, log, log);
-	if (err < 0)
-		return err;
-	if (err > 0)
-		return -EIO;
-	if (access(png, F_OK))
-		return -EIO;
-	unlink_if_empty(log);
-	return 0;
+/* Colours of the runs in an overlaid chart, in order. */
+static const char *const run_colors[] = {
+	COL_LOAD1, "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf",
+};
+
+int plot__load_trends(const char *dir, const char *name, const char *title,
+		      const struct plot_series *s, int n)
+{
+	double t_min = INFINITY, t_max = -INFINITY;
+	size_t rows = 0;
+	FILE *f;
+	int err;
+
+	if (!dir || !name || n < 1 || strpbrk(dir, "'\n") || strpbrk(name, "/'\"\n"))
+		return -EINVAL;
+	if (strlen(dir) > PATH_MAX - NAME_MAX - 8)
+		return -ENAMETOOLONG;
+	for (int i = 0; i < n; i++) {
+		char csv[PATH_MAX];
+		double lo, hi;
+		size_t r;
+
+		if (strpbrk(s[i].csv, "/\"\n"))
+			return -EINVAL;
+		snprintf(csv, sizeof(csv), "%s/%s", dir, s[i].csv);
+		err = csv_span(csv, &lo, &hi, &r);
+		if (err)
+			return err;
+		rows += r;
+		if (r && lo < t_min)
+			t_min = lo;
+		if (r && hi > t_max)
+			t_max = hi;
+	}
+	if (!rows)
+		return -ENODATA;
+	if (!(t_max > t_min))
+		t_max = t_min + 1;
+
+	f = gp_open(dir, name);
+	if (!f)
+		return -errno;
+	fprintf(f, "# %s.gp - written by hldbench compare; re-run with:\n"
+		"#   cd %s && gnuplot %s.gp\n\n", name, dir, name);
+	gp_style(f, title, t_min, t_max);
+	gp_png(f, name);
+	for (int i = 0; i < n; i++) {
+		const char *col = run_colors[i % (sizeof(run_colors) / sizeof(run_colors[0]))];
+
+		fprintf(f, "  \"%s\" using \"t_s\":(column(\"r\") + column(\"d\")) with steps "
+			"lw 0.8 lc rgb \"%s\" dt 3 title ", s[i].csv, col);
+		gp_str(f, s[i].label);
+		fputs(" . \": R+D\", \\\n", f);
+		fprintf(f, "  \"%s\" using \"t_s\":\"load1\" with lines lw 2.5 lc rgb \"%s\" "
+			"title ", s[i].csv, col);
+		gp_str(f, s[i].label);
+		fprintf(f, " . \": loadavg 1 min\"%s\n", i + 1 < n ? ", \\" : "");
+	}
+	gp_svg(f, name);
+	err = gp_close(f);
+	return err ? err : gp_render(dir, name);
 }

@@ -41,4 +41,20 @@ struct plot_opts {
  */
 int plot__load_trend(const char *dir, const struct plot_opts *o);
 
+/* One run of an overlaid chart. */
+struct plot_series {
+	const char *label;	/* key title, e.g. "A: cpu-load6 (bpf)" */
+	const char *csv;	/* a samples.csv copy, a file name inside the chart's DIR */
+};
+
+/*
+ * Overlay the load of @n runs on one chart, in the load-trend chart's style:
+ * each run's 1-min loadavg (solid) and instantaneous R+D (dotted steps) in
+ * its own colour, on each run's own time since start. Writes DIR/NAME.gp
+ * and runs gnuplot for DIR/NAME.png and DIR/NAME.svg. Returns as
+ * plot__load_trend() (-ENODATA when no series has a row).
+ */
+int plot__load_trends(const char *dir, const char *name, const char *title,
+		      const struct plot_series *s, int n);
+
 #endif /* HLD_PLOT_H */

@@ -88,6 +88,8 @@ static inline __u32 syscost_hash(__u64 key)
  * @buf (@len bytes) when the table has no name for it. Returns the name.
  */
 const char *syscost__name(unsigned int nr, char *buf, size_t len);
+/* The number of the syscall named @name ("getppid", or "sys_N"), or -1. */
+int syscost__nr(const char *name);
 #endif
 
 #endif /* HLD_SYSCOST_BPF_H */

@@ -44,6 +44,7 @@
 #include "diag.h"
 #include "floor.h"
 #include "kmod-dev.h"
+#include "peer.h"
 #include "hld_settings.h"
 #include "profile.h"
 #include "run-command.h"
@@ -309,22 +310,9 @@ struct profiler {
 	struct diag_runner *runner;
 	uint64_t bpf_ns, bpf_runs;		/* its BPF run time, once stopped */
 	struct child_process cp;		/* perf record */
-	int ctl, ack;
-	char dir[64], ctl_path[96], ack_path[96], data[96], control[256];
+	struct perf_ctl ctl;			/* its control fifos */
+	char dir[64], data[96];
 };
-
-/* Send perf record a control command and wait for its acknowledgement. */
-static int perf_record_cmd(struct profiler *pr, const char *cmd)
-{
-	struct pollfd pfd = { .fd = pr->ack, .events = POLLIN };
-	char buf[16];
-
-	if (write(pr->ctl, cmd, strlen(cmd)) != (ssize_t)strlen(cmd))
-		return -errno;
-	if (poll(&pfd, 1, PROFILE_ACK_MS) != 1)
-		return -ETIMEDOUT;
-	return read(pr->ack, buf, sizeof(buf)) > 0 ? 0 : -EIO;
-}
 
 /*
  * `perf record -a -g` started with its events disabled and a control fifo
@@ -333,22 +321,15 @@ static int perf_record_cmd(struct profiler *pr, const char *cmd)
 static int perf_record_start(struct profiler *pr)
 {
 	static const char *argv[12];
+	int err;
 
 	strcpy(pr->dir, "/tmp/hldbench-perf-XXXXXX");
 	if (!mkdtemp(pr->dir))
 		return -errno;
-	snprintf(pr->ctl_path, sizeof(pr->ctl_path), "%s/ctl", pr->dir);
-	snprintf(pr->ack_path, sizeof(pr->ack_path), "%s/ack", pr->dir);
 	snprintf(pr->data, sizeof(pr->data), "%s/perf.data", pr->dir);
-	snprintf(pr->control, sizeof(pr->control), "--control=fifo:%s,%s", pr->ctl_path,
-		 pr->ack_path);
-	if (mkfifo(pr->ctl_path, 0600) || mkfifo(pr->ack_path, 0600))
-		return -errno;
-	/* O_RDWR: neither open waits for perf to open the other end. */
-	pr->ctl = open(pr->ctl_path, O_RDWR | O_CLOEXEC);
-	pr->ack = open(pr->ack_path, O_RDWR | O_CLOEXEC);
-	if (pr->ctl < 0 || pr->ack < 0)
-		return -errno;
+	err = peer__perf_ctl_open(&pr->ctl, pr->dir);
+	if (err)
+		return err;
 	argv[0] = "perf";
 	argv[1] = "record";
 	argv[2] = "-F999";
@@ -356,14 +337,14 @@ static int perf_record_start(struct profiler *pr)
 	argv[4] = "-a";
 	argv[5] = "-D";
 	argv[6] = "-1";
-	argv[7] = pr->control;
+	argv[7] = pr->ctl.arg;
 	argv[8] = "-o";
 	argv[9] = pr->data;
 	argv[10] = NULL;
 	pr->cp.argv = argv;
 	if (child__start(&pr->cp))
 		return -ENOENT;
-	return perf_record_cmd(pr, "disable");
+	return peer__perf_ctl_cmd(&pr->ctl, "disable", PROFILE_ACK_MS);
 }
 
 /* Switch the profiler's sampling on or off; it stays set up. */
@@ -380,7 +361,7 @@ static int profiler__set(struct profiler *pr, bool on)
 	case PCFG_KMODPERF:
 		return kmod_perf__enable(pr->f, on);
 	case PCFG_PERFREC:
-		return perf_record_cmd(pr, on ? "enable" : "disable");
+		return peer__perf_ctl_cmd(&pr->ctl, on ? "enable" : "disable", PROFILE_ACK_MS);
 	default:
 		return -EINVAL;
 	}
@@ -395,7 +376,6 @@ static int profiler__start(struct profiler *pr, enum profile_config kind,
 
 	memset(pr, 0, sizeof(*pr));
 	pr->kind = kind;
-	pr->ctl = pr->ack = -1;
 	switch (kind) {
 	case PCFG_CLOCK:
 		for (int cpu = 0; cpu < n && cpu < PROFILE_MAX_CPUS && !err; cpu++) {
@@ -452,13 +432,8 @@ static void profiler__stop(struct profiler *pr)
 		kill(pr->cp.pid, SIGINT);
 		child__wait(&pr->cp);
 	}
-	if (pr->ctl >= 0)
-		close(pr->ctl);
-	if (pr->ack >= 0)
-		close(pr->ack);
+	peer__perf_ctl_close(&pr->ctl);
 	if (pr->dir[0]) {
-		unlink(pr->ctl_path);
-		unlink(pr->ack_path);
 		unlink(pr->data);
 		rmdir(pr->dir);
 	}

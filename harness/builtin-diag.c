@@ -48,7 +48,25 @@ static int feature_status(const struct diag_backend *b, const char *feature,
 	return ops->probe ? ops->probe(why, len) : 0;
 }
 
-static void list_text(void)
+/* Is @name one of the peer backends? */
+static bool peer_named(const char *name)
+{
+	for (const struct diag_backend *const *p = diag_peer_backends; *p; p++)
+		if (!strcmp((*p)->name, name))
+			return true;
+	return false;
+}
+
+/* Does peer backend @b implement feature @id? */
+static bool peer_has(const struct diag_backend *b, int id)
+{
+	for (const struct diag_ops *const *o = b->features; *o; o++)
+		if ((int)(*o)->id == id)
+			return true;
+	return false;
+}
+
+static void list_text(bool peers)
 {
 	char why[512];
 
@@ -60,13 +78,34 @@ static void list_text(void)
 			printf("  %-5s %s%s%s\n", backends[b]->name, err ? "unavailable" : "available",
 			       why[0] ? ": " : "", why);
 		}
+		for (const struct diag_backend *const *p = diag_peer_backends; peers && *p; p++) {
+			int err;
+
+			if (!peer_has(*p, i))
+				continue;
+			err = feature_status(*p, diag_descs[i].name, why, sizeof(why));
+			printf("  peer %-8s %s%s%s\n", (*p)->name, err ? "unavailable" : "available",
+			       why[0] ? ": " : "", why);
+		}
 	}
 }
 
-static void list_json(void)
+/* The availability of @b for feature @i, as the JSON object named after @b. */
+static void list_json_backend(struct json_writer *j, const struct diag_backend *b, int i)
+{
+	char why[512];
+	int err = feature_status(b, diag_descs[i].name, why, sizeof(why));
+
+	json__begin_object(j, b->name);
+	json__bool(j, "available", !err);
+	json__str(j, "reason", err ? why : NULL);
+	json__str(j, "note", !err && why[0] ? why : NULL);
+	json__end_object(j);
+}
+
+static void list_json(bool peers)
 {
 	struct json_writer j;
-	char why[512];
 
 	json__init(&j, stdout, true);
 	json__begin_array(&j, NULL);
@@ -75,16 +114,16 @@ static void list_json(void)
 		json__str(&j, "name", diag_descs[i].name);
 		json__str(&j, "summary", diag_descs[i].summary);
 		json__begin_object(&j, "backends");
-		for (int b = 0; b < NR_BACKENDS; b++) {
-			int err = feature_status(backends[b], diag_descs[i].name, why, sizeof(why));
-
-			json__begin_object(&j, backends[b]->name);
-			json__bool(&j, "available", !err);
-			json__str(&j, "reason", err ? why : NULL);
-			json__str(&j, "note", !err && why[0] ? why : NULL);
+		for (int b = 0; b < NR_BACKENDS; b++)
+			list_json_backend(&j, backends[b], i);
+		json__end_object(&j);
+		if (peers) {
+			json__begin_object(&j, "peers");
+			for (const struct diag_backend *const *p = diag_peer_backends; *p; p++)
+				if (peer_has(*p, i))
+					list_json_backend(&j, *p, i);
 			json__end_object(&j);
 		}
-		json__end_object(&j);
 		json__end_object(&j);
 	}
 	json__end_array(&j);
@@ -93,15 +132,18 @@ static void list_json(void)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: hldbench diag list [--json]\n"
+	fprintf(f, "usage: hldbench diag list [--json] [--peers]\n"
 		   "       hldbench diag FEATURE [--backend=bpf|kmod] [--activate[=\"key=value ...\"]]\n"
 		   "                             [--settings] [--deactivate] [--test]\n"
 		   "                             [--report[=\"json=1 flame=FILE.svg folded=FILE\"]]\n\n"
 		   "  list          each diagnosis feature, on each backend: available, or why not\n"
 		   "  --json        machine-readable output\n"
+		   "  --peers       also the peer tools under test (perf, bpftrace, strace)\n"
+		   "                that do FEATURE's job, and whether they can run here\n"
 		   "  --backend     bpf (eBPF) or kmod (hld.ko, /dev/hld); default: the backend\n"
 		   "                FEATURE is active on, else kmod where hld.ko is loaded and\n"
-		   "                has FEATURE, else bpf\n"
+		   "                has FEATURE, else bpf; with --test also a peer: perf,\n"
+		   "                bpftrace or strace (docs/peers.md)\n"
 		   "  --activate    start FEATURE with these settings; it stays active after\n"
 		   "                the command exits (bpf: pinned under " DIAG_PIN_ROOT ";\n"
 		   "                kmod: kept by the module until --deactivate or rmmod)\n"
@@ -537,8 +579,9 @@ static const struct diag_backend *feature_backend(const char *name, const char *
 	const struct diag_ops *kops = NULL, *bops;
 	char kwhy[512], dir[PATH_MAX];
 
-	if (name && strcmp(name, "bpf") && strcmp(name, "kmod")) {
-		snprintf(why, len, "--backend: unknown backend '%s' (accepted: bpf, kmod)", name);
+	if (name && strcmp(name, "bpf") && strcmp(name, "kmod") && !peer_named(name)) {
+		snprintf(why, len, "--backend: unknown backend '%s' (accepted: bpf, kmod, and the "
+			 "peers perf, bpftrace, strace)", name);
 		return NULL;
 	}
 	if (name)
@@ -597,7 +640,8 @@ static int cmd_feature(int argc, char **argv)
 	}
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--backend") && i + 1 == argc) {
-			fprintf(stderr, "hldbench diag %s: --backend: needs a value (bpf or kmod)\n",
+			fprintf(stderr, "hldbench diag %s: --backend: needs a value (bpf, kmod, "
+				"perf, bpftrace or strace)\n",
 				argv[0]);
 			return HLD_EXIT_USAGE;
 		}
@@ -627,6 +671,12 @@ static int cmd_feature(int argc, char **argv)
 		fprintf(stderr, "hldbench diag %s: unavailable on the %s backend: %s\n", argv[0],
 			b->name, why);
 		return HLD_EXIT_UNSUPPORTED;
+	}
+	if (persistent && b->peer) {
+		fprintf(stderr, "hldbench diag %s: the %s peer runs only in --test and in "
+			"'hldbench run' (a scenario's [diag]); it has no persistent activation\n",
+			argv[0], b->name);
+		return HLD_EXIT_USAGE;
 	}
 	if (persistent && !ops->reopen) {
 		fprintf(stderr, "hldbench diag %s: persistent activation is not implemented for "
@@ -675,10 +725,11 @@ int cmd_diag(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, 'j' },
+		{ "peers", no_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
-	bool json = false;
+	bool json = false, peers = false;
 	int c;
 
 	if (argc > 1 && strcmp(argv[1], "list") && argv[1][0] != '-')
@@ -687,6 +738,9 @@ int cmd_diag(int argc, char **argv)
 		switch (c) {
 		case 'j':
 			json = true;
+			break;
+		case 'p':
+			peers = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -701,8 +755,8 @@ int cmd_diag(int argc, char **argv)
 		return HLD_EXIT_USAGE;
 	}
 	if (json)
-		list_json();
+		list_json(peers);
 	else
-		list_text();
+		list_text(peers);
 	return HLD_EXIT_OK;
 }

@@ -249,8 +249,15 @@ static int open_tools(struct run *run, const char *backend)
 		snprintf(t->name, sizeof(t->name), "%s", name);
 		t->backend = diag__backend(primary ? backend : name, why, sizeof(why));
 		if (!t->backend && !strncmp(why, "unknown backend", 15)) {
-			fprintf(stderr, "%s:%d: tools: unknown tool \"%s\" (known: hldbench, bpf, "
-				"kmod)\n", run->sc->path, run->sc->tools_line, name);
+			char known[256];
+			size_t n = snprintf(known, sizeof(known), "hldbench, bpf, kmod");
+
+			for (const struct diag_backend *const *p = diag_peer_backends; *p; p++)
+				if (n < sizeof(known))
+					n += snprintf(known + n, sizeof(known) - n, ", %s",
+						      (*p)->name);
+			fprintf(stderr, "%s:%d: tools: unknown tool \"%s\" (known: %s)\n",
+				run->sc->path, run->sc->tools_line, name, known);
 			return -EINVAL;
 		}
 		if (!t->backend && primary) {

@@ -1,57 +1,89 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * builtin-workload.c - `hldbench workload NAME ...`: built-in workloads
- * whose behaviour is known exactly, to score the diagnosis features.
+ * builtin-workload.c - `hldbench workload NAME [ARG] [--KEY VALUE ...]`: the
+ * ground-truth workloads (harness/workload-<name>.c), each doing an exactly
+ * known amount of work and writing what it did as one JSON object.
  *
- *   cpu-split SHARES   one thread spins in cpu_split_part0, _part1, ... for
- *                      SHARES[k]% of every block (5-15 ms) of its CPU time, and
- *                      reports the CPU time it measured in each part: the
- *                      ground truth for the perf profiler.
- *   dstate N           N processes held in uninterruptible sleep (D) for the
- *                      duration: each waits for a vfork-style child, which
- *                      is a killable D wait.
+ * The frame is the same for all: the options come from the workload's
+ * table (a bad key or value is refused with exit 2, naming it), the common
+ * options below, then the work, then the JSON:
  *
- * Both start at once, end cleanly on SIGTERM or SIGINT and still write
- * their JSON summary.
+ *	{ "workload": NAME, "pid": TGID, "comm": NAME-WHILE-WORKING,
+ *	  "options": { every option, as used },
+ *	  ...what the workload did (its report()),
+ *	  "wall_s": wall time of the work, measured,
+ *	  "cpu_s": CPU time of the process (user + system) during the work,
+ *	  "stopped_by": null or the signal that cut it short ("TERM"),
+ *	  "error": null or why the work failed }
+ *
+ * and a one-line summary on stderr unless --quiet. Exit 0 when the work was
+ * done (even cut short by SIGTERM/SIGINT: the JSON says so), 1 when it
+ * failed (the JSON says what was done), 2 on a bad option (nothing done),
+ * 3 when it cannot run on this machine (said why, no JSON).
  */
 #include <errno.h>
-#include <getopt.h>
-#include <sched.h>
-#include <signal.h>
-#include <stdint.h>
+#include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <sys/mman.h>
 #include <sys/prctl.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
+#include <sys/resource.h>
 
 #include "builtin.h"
-#include "dstate.h"
-#include "json.h"
-#include "options.h"
+#include "workload.h"
 
-#define SPLIT_MAX_PARTS 8
-/*
- * The shares apply to each block of CPU time. Blocks last 5 to 15 ms, drawn
- * at random: a fixed block would be nearly periodic in wall time and could
- * lock in phase with a sampling profiler (99 Hz is 10.1 ms), which then sees
- * the same part at every sample. Measured: a 10 ms block gave 60.9/39.1
- * against a true 70.3/29.7 at 99 Hz.
- */
-#define SPLIT_BLOCK_MIN_NS 5000000ull
-#define SPLIT_BLOCK_SPAN_NS 10000000ull
-#define SPLIT_CHUNK 8192		/* spin iterations between clock reads (~10-20 us) */
+volatile sig_atomic_t workload_stop;
 
-static volatile sig_atomic_t stop_signal;
+/* The options every workload takes. */
+struct workload_common {
+	char json[PATH_MAX];
+	bool quiet;
+	bool sigstop;
+	uint64_t linger_ms;
+};
+
+#define COMMON(f) offsetof(struct workload_common, f)
+static const struct opt common_opts[] = {
+	{ "json", OPT_STR, COMMON(json), .len = PATH_MAX, .def = "",
+	  .help = "write the JSON to this file instead of stdout" },
+	{ "quiet", OPT_BOOL, COMMON(quiet), .def = "false",
+	  .help = "no summary line on stderr (a bare --quiet means true)" },
+	{ "sigstop", OPT_BOOL, COMMON(sigstop), .def = "false",
+	  .help = "stop (SIGSTOP) before the work, so that a tool can be attached to the pid; "
+		  "it starts on SIGCONT (a bare --sigstop means true)" },
+	{ "linger", OPT_DURATION, COMMON(linger_ms), .min = 0, .max = 3600000, .def = "0s",
+	  .help = "stay alive this long after writing the JSON (a profiler can still name "
+		  "the process's frames), or until SIGTERM" },
+	OPT_END
+};
+
+static const struct workload *const workloads[] = {
+#define X(name) &workload_##name,
+	WORKLOADS(X)
+#undef X
+};
+#define NR_WORKLOADS (sizeof(workloads) / sizeof(workloads[0]))
+
+uint64_t workload__clock_ns(int clockid)
+{
+	struct timespec ts;
+
+	clock_gettime(clockid, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+uint64_t workload__now_ns(void)
+{
+	return workload__clock_ns(CLOCK_MONOTONIC);
+}
 
 /* SIGTERM/SIGINT: finish the current step and write the results. */
 static void on_stop(int sig)
 {
-	stop_signal = sig;
+	workload_stop = sig;
 }
 
 static void install_stop_handlers(void)
@@ -59,340 +91,287 @@ static void install_stop_handlers(void)
 	struct sigaction sa;
 
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_stop;
+	sa.sa_handler = on_stop;	/* no SA_RESTART: a blocking wait returns EINTR */
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 }
 
-static uint64_t clock_ns(clockid_t id)
+static void workload__usage(const struct workload *w, FILE *f)
 {
-	struct timespec ts;
+	const struct opt *pos = w->positional ? opts__find(w->opts, w->positional) : NULL;
 
-	clock_gettime(id, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+	fprintf(f, "usage: hldbench workload %s%s%s [--KEY VALUE | --KEY=VALUE ...]\n\n%s\n",
+		w->name, pos ? " " : "", pos ? pos->name : "", w->help);
+	if (pos)
+		fprintf(f, "\nargument:\n");
+	for (const struct opt *o = w->opts; pos && o->name; o++)
+		if (o == pos)
+			opts__help(f, (const struct opt[]){ *o, OPT_END }, "  ");
+	fprintf(f, "\noptions:\n");
+	for (const struct opt *o = w->opts; o->name; o++)
+		if (o != pos)
+			opts__help(f, (const struct opt[]){ *o, OPT_END }, "  --");
+	opts__help(f, common_opts, "  --");
+	fprintf(f, "\nExit status: 0 done (also when cut short by SIGTERM: the JSON says so), "
+		   "1 failed,\n2 bad option, 3 cannot run on this machine (it says why).\n");
+}
+
+static void workloads__usage(FILE *f)
+{
+	fprintf(f, "usage: hldbench workload NAME [ARG] [OPTIONS]\n\n"
+		   "Work of an exactly known amount, written as JSON (stdout or --json FILE),\n"
+		   "to score the diagnosis features against (docs/accuracy.md).\n\nworkloads:\n");
+	for (size_t i = 0; i < NR_WORKLOADS; i++)
+		fprintf(f, "  %-10s %s\n", workloads[i]->name, workloads[i]->summary);
+	fprintf(f, "\n'hldbench workload NAME --help' shows its arguments.\n");
+}
+
+/* A usage error: say it and where to look; always HLD_EXIT_USAGE. */
+static int __attribute__((format(printf, 2, 3)))
+usage_error(const struct workload *w, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "hldbench workload %s: ", w->name);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, " (see 'hldbench workload %s --help')\n", w->name);
+	return HLD_EXIT_USAGE;
 }
 
 /*
- * The parts of cpu-split. Each is a separate, non-static, never-inlined,
- * never-cloned function with its own constant, so that the compiler keeps
- * them apart and they keep their names in the symbol table (-rdynamic).
- * Each spins until the thread's CPU clock reaches @until_ns.
+ * Parse @argv (after NAME) into @obj and @c. Returns 0, HLD_EXIT_USAGE
+ * after saying why, or -1 when --help was printed.
  */
-#define CPU_SPLIT_PART(k, mul)								\
-	void cpu_split_part##k(uint64_t until_ns);					\
-	__attribute__((noinline, noclone, used)) void cpu_split_part##k(uint64_t until_ns) \
-	{										\
-		volatile uint64_t x = (k) + 1;						\
-											\
-		do {									\
-			for (int i = 0; i < SPLIT_CHUNK; i++)				\
-				x = x * (mul) + i;					\
-		} while (clock_ns(CLOCK_THREAD_CPUTIME_ID) < until_ns && !stop_signal);	\
-	}
-
-CPU_SPLIT_PART(0, 6364136223846793005ull)
-CPU_SPLIT_PART(1, 1442695040888963407ull)
-CPU_SPLIT_PART(2, 2862933555777941757ull)
-CPU_SPLIT_PART(3, 3202034522624059733ull)
-CPU_SPLIT_PART(4, 3935559000370003845ull)
-CPU_SPLIT_PART(5, 2685821657736338717ull)
-CPU_SPLIT_PART(6, 1181783497276652981ull)
-CPU_SPLIT_PART(7, 7664345821815920749ull)
-
-static void (*const split_parts[SPLIT_MAX_PARTS])(uint64_t) = {
-	cpu_split_part0, cpu_split_part1, cpu_split_part2, cpu_split_part3,
-	cpu_split_part4, cpu_split_part5, cpu_split_part6, cpu_split_part7,
-};
-
-/* Parse "70:30" into @shares: 1..8 whole percentages, each >= 1, summing to 100. */
-static int split__parse(const char *s, int *shares, int *nr)
+static int workload__parse(const struct workload *w, int argc, char **argv, void *obj,
+			   struct workload_common *c)
 {
-	int sum = 0;
+	const struct opt *pos = w->positional ? opts__find(w->opts, w->positional) : NULL;
+	bool given[64] = { false };
+	char why[256];
+	int i;
 
-	*nr = 0;
-	while (*s) {
-		char *end;
-		long v;
+	for (i = 1; i < argc; i++) {
+		const char *arg = argv[i], *val;
+		const struct opt *o;
+		char key[64];
+		void *dst = obj;
+		size_t klen;
 
-		if (*nr == SPLIT_MAX_PARTS || *s < '0' || *s > '9')
-			return -EINVAL;
-		v = strtol(s, &end, 10);
-		if (v < 1 || v > 100 || (*end && *end != ':') || (*end == ':' && !end[1]))
-			return -EINVAL;
-		shares[(*nr)++] = (int)v;
-		sum += (int)v;
-		s = *end ? end + 1 : end;
+		if (!strcmp(arg, "--help") || !strcmp(arg, "-h")) {
+			workload__usage(w, stdout);
+			return -1;
+		}
+		if (arg[0] == '-' && (arg[1] != '-' || !arg[2]))
+			return usage_error(w, "unknown option '%s'", arg);
+		if (arg[0] != '-') {
+			if (!pos)
+				return usage_error(w, "unexpected argument '%s'", arg);
+			if (given[pos - w->opts])
+				return usage_error(w, "a second %s '%s'", pos->name, arg);
+			o = pos;
+			val = arg;
+		} else {
+			val = strchr(arg + 2, '=');
+			klen = val ? (size_t)(val - arg - 2) : strlen(arg + 2);
+			if (klen >= sizeof(key))
+				return usage_error(w, "unknown option '%s'", arg);
+			memcpy(key, arg + 2, klen);
+			key[klen] = '\0';
+			o = opts__find(w->opts, key);
+			if (!o || o == pos) {
+				o = opts__find(common_opts, key);
+				dst = c;
+			}
+			if (!o)
+				return usage_error(w, "unknown option '--%s'", key);
+			if (val)
+				val++;
+			else if (o->type == OPT_BOOL)
+				val = "true";
+			else if (i + 1 < argc && strncmp(argv[i + 1], "--", 2))
+				val = argv[++i];
+			else
+				return usage_error(w, "--%s needs a value", key);
+		}
+		if (opts__set(o, dst, val, why, sizeof(why)))
+			return usage_error(w, "%s%s: %s", o == pos ? "" : "--", o->name, why);
+		if (dst == obj)
+			given[o - w->opts] = true;
 	}
-	return *nr && sum == 100 ? 0 : -EINVAL;
-}
-
-/* Open @path for the JSON summary, or stdout when NULL. */
-static FILE *open_json(const char *path, const char *cmd)
-{
-	FILE *f;
-
-	if (!path)
-		return stdout;
-	f = fopen(path, "we");
-	if (!f)
-		fprintf(stderr, "hldbench workload %s: cannot open %s: %s\n", cmd, path,
-			strerror(errno));
-	return f;
-}
-
-/* Close what open_json() opened; -1 if writing failed. */
-static int close_json(FILE *f, const char *path, const char *cmd)
-{
-	int bad = ferror(f);
-
-	if (f != stdout)
-		bad |= fclose(f);
-	else
-		bad |= fflush(f);
-	if (bad) {
-		fprintf(stderr, "hldbench workload %s: cannot write %s: %s\n", cmd,
-			path ? path : "stdout", strerror(errno));
-		return -1;
-	}
+	for (const struct opt *o = w->opts; o->name; o++)
+		if (o->required && !given[o - w->opts])
+			return o == pos ? usage_error(w, "missing %s", o->name) :
+					  usage_error(w, "--%s is required", o->name);
+	if (w->check && w->check(obj, why, sizeof(why)))
+		return usage_error(w, "%s", why);
 	return 0;
 }
 
-/* Write the cpu-split result: requested and measured shares. */
-static void split__report(FILE *f, const int *shares, int nr, const uint64_t *cpu_ns, double wall_s)
+/* The options as used, typed: numbers as numbers, durations and words as text. */
+static void options__json(const struct opt *tab, const void *obj, struct json_writer *j)
 {
-	struct json_writer j;
-	uint64_t total = 0;
+	json__begin_object(j, "options");
+	for (const struct opt *o = tab; o->name; o++) {
+		const char *src = (const char *)obj + o->off;
+		char buf[256];
+		int64_t i64;
+		uint64_t u64;
+		double d;
 
-	for (int k = 0; k < nr; k++)
-		total += cpu_ns[k];
-	json__init(&j, f, true);
-	json__begin_object(&j, NULL);
-	json__str(&j, "workload", "cpu-split");
-	json__begin_array(&j, "requested");
-	for (int k = 0; k < nr; k++)
-		json__int(&j, NULL, shares[k]);
-	json__end_array(&j);
-	json__begin_array(&j, "functions");
-	for (int k = 0; k < nr; k++) {
-		char name[32];
-
-		snprintf(name, sizeof(name), "cpu_split_part%d", k);
-		json__str(&j, NULL, name);
-	}
-	json__end_array(&j);
-	json__begin_array(&j, "cpu_ns");
-	for (int k = 0; k < nr; k++)
-		json__uint(&j, NULL, cpu_ns[k]);
-	json__end_array(&j);
-	json__begin_array(&j, "share_pct");
-	for (int k = 0; k < nr; k++)
-		json__double(&j, NULL, total ? 100.0 * cpu_ns[k] / total : 0.0 / 0.0);
-	json__end_array(&j);
-	json__double(&j, "wall_s", wall_s);
-	json__str(&j, "stopped_by", stop_signal ? sigabbrev_np(stop_signal) : NULL);
-	json__end_object(&j);
-}
-
-static void split__usage(FILE *f)
-{
-	fprintf(f, "usage: hldbench workload cpu-split SHARES [--duration 5s] [--json FILE]\n"
-		   "  SHARES      percentages of CPU time per part, e.g. 70:30 or 50:30:20 (sum 100)\n"
-		   "  --duration  how long to run (default 5s)\n"
-		   "  --json      write the measured split to FILE instead of stdout\n");
-}
-
-/* Parse --duration and --json shared by the workloads; returns optind or -1. */
-static int workload__opts(int argc, char **argv, uint64_t *ms, const char **json,
-			  const char *cmd, void (*usage)(FILE *))
-{
-	static const struct option longopts[] = {
-		{ "duration", required_argument, NULL, 'd' },
-		{ "json", required_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	int c;
-
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "d:j:h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'd':
-			if (parse_duration_ms(optarg, ms) || !*ms) {
-				fprintf(stderr, "hldbench workload %s: bad duration \"%s\": use a "
-					"number with ms, s, m or h\n", cmd, optarg);
-				return -1;
-			}
+		switch (o->type) {
+		case OPT_INT:
+			memcpy(&i64, src, sizeof(i64));
+			json__int(j, o->name, i64);
 			break;
-		case 'j':
-			*json = optarg;
+		case OPT_UINT:
+		case OPT_SIZE:
+			memcpy(&u64, src, sizeof(u64));
+			json__uint(j, o->name, u64);
 			break;
-		case 'h':
-			usage(stdout);
-			exit(HLD_EXIT_OK);
+		case OPT_DOUBLE:
+			memcpy(&d, src, sizeof(d));
+			json__double(j, o->name, d);
+			break;
+		case OPT_BOOL:
+			json__bool(j, o->name, *(const bool *)src);
+			break;
 		default:
-			usage(stderr);
-			return -1;
+			json__str(j, o->name, opts__format(o, obj, buf, sizeof(buf)) ? NULL : buf);
+			break;
 		}
 	}
-	return optind;
+	json__end_object(j);
 }
 
-/*
- * cpu-split: alternate between the parts for their share of each 5-15 ms
- * block of thread CPU time, until the wall-clock duration is over or a stop signal.
- * The truth is the CPU time measured around each part, not the request.
- */
-static int workload_cpu_split(int argc, char **argv)
+/* The process's CPU time (user + system) in us. */
+static int64_t rusage_cpu_us(void)
 {
-	uint64_t duration_ms = 5000, cpu_ns[SPLIT_MAX_PARTS] = { 0 }, t_start, deadline;
-	uint64_t rnd, block;
-	int shares[SPLIT_MAX_PARTS], nr, idx;
-	const char *json = NULL;
-	FILE *f;
+	struct rusage ru;
 
-	idx = workload__opts(argc, argv, &duration_ms, &json, "cpu-split", split__usage);
-	if (idx < 0)
-		return HLD_EXIT_USAGE;
-	if (idx != argc - 1) {
-		split__usage(stderr);
-		return HLD_EXIT_USAGE;
-	}
-	if (split__parse(argv[idx], shares, &nr)) {
-		fprintf(stderr, "hldbench workload cpu-split: bad shares \"%s\": use 1 to %d whole "
-			"percentages separated by ':' that sum to 100, e.g. 70:30\n",
-			argv[idx], SPLIT_MAX_PARTS);
-		return HLD_EXIT_USAGE;
-	}
-	f = open_json(json, "cpu-split");
-	if (!f)
-		return HLD_EXIT_FAIL;
-	install_stop_handlers();
-
-	t_start = clock_ns(CLOCK_MONOTONIC);
-	deadline = t_start + duration_ms * 1000000ull;
-	rnd = t_start | 1;
-	while (!stop_signal && clock_ns(CLOCK_MONOTONIC) < deadline) {
-		/* xorshift64: cheap, and good enough to break the periodicity */
-		rnd ^= rnd << 13;
-		rnd ^= rnd >> 7;
-		rnd ^= rnd << 17;
-		block = SPLIT_BLOCK_MIN_NS + rnd % SPLIT_BLOCK_SPAN_NS;
-		for (int k = 0; k < nr && !stop_signal; k++) {
-			uint64_t t0 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
-
-			split_parts[k](t0 + block * shares[k] / 100);
-			cpu_ns[k] += clock_ns(CLOCK_THREAD_CPUTIME_ID) - t0;
-		}
-	}
-	split__report(f, shares, nr, cpu_ns, (clock_ns(CLOCK_MONOTONIC) - t_start) / 1e9);
-	return close_json(f, json, "cpu-split") ? HLD_EXIT_FAIL : HLD_EXIT_OK;
+	getrusage(RUSAGE_SELF, &ru);
+	return (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000ll + ru.ru_utime.tv_usec +
+	       ru.ru_stime.tv_usec;
 }
 
-static void dstate__usage(FILE *f)
+/* Write the JSON object: the common members around the workload's own. */
+static int workload__write(const struct workload *w, const void *obj, const char *path,
+			   FILE *f, const struct workload_ctx *ctx, double wall_s, double cpu_s)
 {
-	fprintf(f, "usage: hldbench workload dstate N [--duration 5s] [--json FILE]\n"
-		   "  N           processes to hold in D state (1..%d), named hld-dstate\n"
-		   "  --duration  how long (default 5s)\n"
-		   "  --json      write a summary to FILE instead of stdout\n"
-		   "Note: a vfork wait is D state and counts in the load average, but is not\n"
-		   "I/O wait, so /proc/stat procs_blocked does not count these tasks.\n",
-		DSTATE_MAX);
-}
-
-/*
- * dstate: fork N workers that each block in a vfork wait, then wait for
- * the duration or a stop signal, release them through the shared flag and
- * reap them.
- */
-static int workload_dstate(int argc, char **argv)
-{
-	uint64_t duration_ms = 5000, t_start;
-	const struct timespec tick = { .tv_nsec = 20 * 1000 * 1000 };
 	struct json_writer j;
-	const char *json = NULL;
-	struct dstate *d;
-	int n, idx, err, failed;
-	char *end;
-	FILE *f;
-
-	idx = workload__opts(argc, argv, &duration_ms, &json, "dstate", dstate__usage);
-	if (idx < 0)
-		return HLD_EXIT_USAGE;
-	if (idx != argc - 1) {
-		dstate__usage(stderr);
-		return HLD_EXIT_USAGE;
-	}
-	n = (int)strtol(argv[idx], &end, 10);
-	if (*end || n < 1 || n > DSTATE_MAX) {
-		fprintf(stderr, "hldbench workload dstate: bad task count \"%s\": use 1 to %d\n",
-			argv[idx], DSTATE_MAX);
-		return HLD_EXIT_USAGE;
-	}
-	f = open_json(json, "dstate");
-	if (!f)
-		return HLD_EXIT_FAIL;
-	install_stop_handlers();
-	t_start = clock_ns(CLOCK_MONOTONIC);
-	d = dstate__hold(n, "hld-dstate", duration_ms, &err);
-	if (!d) {
-		fprintf(stderr, "hldbench workload dstate: cannot start %d processes: %s\n", n,
-			strerror(-err));
-		return HLD_EXIT_FAIL;
-	}
-	while (!stop_signal && clock_ns(CLOCK_MONOTONIC) < t_start + duration_ms * 1000000ull)
-		nanosleep(&tick, NULL);
-	failed = dstate__release(d);
+	int bad;
 
 	json__init(&j, f, true);
 	json__begin_object(&j, NULL);
-	json__str(&j, "workload", "dstate");
-	json__int(&j, "requested", n);
-	json__int(&j, "tasks", n - failed);
-	json__str(&j, "method", "vfork wait (killable, D state; not I/O wait)");
-	json__double(&j, "wall_s", (clock_ns(CLOCK_MONOTONIC) - t_start) / 1e9);
-	json__str(&j, "stopped_by", stop_signal ? sigabbrev_np(stop_signal) : NULL);
+	json__str(&j, "workload", w->name);
+	json__int(&j, "pid", getpid());
+	json__str(&j, "comm", w->comm);
+	options__json(w->opts, obj, &j);
+	w->report(obj, &j);
+	json__double(&j, "wall_s", wall_s);
+	json__double(&j, "cpu_s", cpu_s);
+	json__str(&j, "stopped_by", workload_stop ? sigabbrev_np(workload_stop) : NULL);
+	json__str(&j, "error", ctx->error[0] ? ctx->error : NULL);
 	json__end_object(&j);
-	if (close_json(f, json, "dstate"))
-		return HLD_EXIT_FAIL;
-	return failed ? HLD_EXIT_FAIL : HLD_EXIT_OK;
+	fputc('\n', f);
+	bad = ferror(f);
+	bad |= f == stdout ? fflush(f) : fclose(f);
+	if (bad)
+		fprintf(stderr, "hldbench workload %s: cannot write %s: %s\n", w->name,
+			*path ? path : "stdout", strerror(errno));
+	return bad ? -1 : 0;
 }
 
-struct workload {
-	const char *name;
-	int (*fn)(int argc, char **argv);
-	const char *summary;
-};
-
-static const struct workload workloads[] = {
-	{ "cpu-split", workload_cpu_split,
-	  "spin in cpu_split_part0.. for given shares of CPU time; report the measured split" },
-	{ "dstate", workload_dstate, "hold N processes in D state (vfork waits) for a while" },
-};
-
-static void workload_usage(FILE *f)
+/* Stay alive @ms after the JSON (or until a stop signal). */
+static void linger(uint64_t ms)
 {
-	fprintf(f, "usage: hldbench workload NAME [ARGS]\n\nworkloads:\n");
-	for (size_t i = 0; i < sizeof(workloads) / sizeof(workloads[0]); i++)
-		fprintf(f, "  %-12s %s\n", workloads[i].name, workloads[i].summary);
-	fprintf(f, "\n'hldbench workload NAME --help' shows its arguments.\n");
+	uint64_t end = workload__now_ns() + ms * 1000000ull;
+	const struct timespec tick = { .tv_nsec = 20 * 1000 * 1000 };
+
+	while (!workload_stop && workload__now_ns() < end)
+		nanosleep(&tick, NULL);
+}
+
+/* Parse, do the work with the frame around it, write the JSON. */
+static int workload__main(const struct workload *w, int argc, char **argv)
+{
+	struct workload_common c;
+	struct workload_ctx ctx = { "", "" };
+	double wall_s, cpu_s;
+	int64_t cpu0;
+	uint64_t t0;
+	FILE *f = stdout;
+	void *obj;
+	int rc;
+
+	obj = calloc(1, w->size);
+	if (!obj || opts__defaults(w->opts, obj) || opts__defaults(common_opts, &c)) {
+		fprintf(stderr, "hldbench workload %s: out of memory\n", w->name);
+		free(obj);
+		return HLD_EXIT_FAIL;
+	}
+	rc = workload__parse(w, argc, argv, obj, &c);
+	if (rc) {
+		free(obj);
+		return rc < 0 ? HLD_EXIT_OK : rc;
+	}
+	if (c.json[0]) {
+		f = fopen(c.json, "we");
+		if (!f) {
+			fprintf(stderr, "hldbench workload %s: cannot open %s: %s\n", w->name,
+				c.json, strerror(errno));
+			free(obj);
+			return HLD_EXIT_FAIL;
+		}
+	}
+	install_stop_handlers();
+	prctl(PR_SET_NAME, w->comm);
+	if (c.sigstop)
+		raise(SIGSTOP);
+	t0 = workload__now_ns();
+	cpu0 = rusage_cpu_us();
+	rc = w->run(obj, &ctx);
+	wall_s = (workload__now_ns() - t0) / 1e9;
+	cpu_s = (rusage_cpu_us() - cpu0) / 1e6;
+	if (rc == HLD_EXIT_UNSUPPORTED) {
+		fprintf(stderr, "hldbench workload %s: cannot run here: %s\n", w->name, ctx.error);
+		if (f != stdout) {
+			fclose(f);
+			unlink(c.json);
+		}
+		free(obj);
+		return rc;
+	}
+	if (workload__write(w, obj, c.json, f, &ctx, wall_s, cpu_s))
+		rc = HLD_EXIT_FAIL;
+	if (ctx.error[0])
+		fprintf(stderr, "hldbench workload %s: %s\n", w->name, ctx.error);
+	if (!c.quiet && ctx.summary[0])
+		fprintf(stderr, "hldbench workload %s: %s%s%s\n", w->name, ctx.summary,
+			workload_stop ? "; stopped by SIG" : "",
+			workload_stop ? sigabbrev_np(workload_stop) : "");
+	free(obj);
+	linger(c.linger_ms);
+	return rc;
 }
 
 /* `hldbench workload NAME ...`: dispatch to the named workload. */
 int cmd_workload(int argc, char **argv)
 {
 	if (argc < 2) {
-		workload_usage(stderr);
+		workloads__usage(stderr);
 		return HLD_EXIT_USAGE;
 	}
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-		workload_usage(stdout);
+		workloads__usage(stdout);
 		return HLD_EXIT_OK;
 	}
-	for (size_t i = 0; i < sizeof(workloads) / sizeof(workloads[0]); i++)
-		if (!strcmp(argv[1], workloads[i].name))
-			return workloads[i].fn(argc - 1, argv + 1);
+	for (size_t i = 0; i < NR_WORKLOADS; i++)
+		if (!strcmp(argv[1], workloads[i]->name))
+			return workload__main(workloads[i], argc - 1, argv + 1);
 	fprintf(stderr, "hldbench workload: unknown workload '%s'\n\n", argv[1]);
-	workload_usage(stderr);
+	workloads__usage(stderr);
 	return HLD_EXIT_USAGE;
 }

@@ -25,6 +25,16 @@ int cmd_diag(int argc, char **argv);
 int cmd_flamegraph(int argc, char **argv);
 int cmd_help(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
+int cmd_report(int argc, char **argv);
+int cmd_compare(int argc, char **argv);
+
+/*
+ * Print why result directory @dir could not be read or reported on (@err
+ * from report__write() or run_result__load(), @why its text) as command
+ * @cmd, and return the exit code: HLD_EXIT_USAGE for a directory that is not
+ * a run, HLD_EXIT_FAIL for a file that could not be written.
+ */
+int report__error(const char *cmd, const char *dir, int err, const char *why);
 
 /* Exit codes shared by all commands. */
 enum {

@@ -11,6 +11,8 @@ const struct command commands[] = {
 	{ "diag", cmd_diag, "list diagnosis features and their availability" },
 	{ "workload", cmd_workload, "run a built-in ground-truth workload" },
 	{ "bench", cmd_bench, "measure what the diagnosis costs against a floor" },
+	{ "report", cmd_report, "regenerate a run's summary.md and report.html" },
+	{ "compare", cmd_compare, "compare runs: overhead, accuracy, load, differential flame graph" },
 	{ "flamegraph", cmd_flamegraph, "draw a flame graph SVG from folded stacks" },
 	{ "help", cmd_help, "show help for a command or for scenario files" },
 };

@@ -44,7 +44,16 @@ const struct diag_backend *diag__backend(const char *name, char *why, size_t len
 			snprintf(why, len, "no backend available: kmod: %s; bpf: %s", kwhy, bwhy);
 		return NULL;
 	}
-	snprintf(why, len, "unknown backend '%s' (one of auto, bpf, kmod)", name);
+	for (const struct diag_backend *const *p = diag_peer_backends; *p; p++) {
+		if (strcmp(name, (*p)->name))
+			continue;
+		if (!(*p)->probe(bwhy, sizeof(bwhy)))
+			return *p;
+		snprintf(why, len, "%s backend unavailable: %s", name, bwhy);
+		return NULL;
+	}
+	snprintf(why, len, "unknown backend '%s' (one of auto, bpf, kmod, perf, bpftrace, strace)",
+		 name);
 	return NULL;
 }
 

@@ -119,6 +119,16 @@ struct diag_feature {
 	uint64_t kernel_run_cnt;
 	bool kernel_cost_in_thread;	/* the cost is already in the diag thread's CPU time */
 	/*
+	 * A peer backend (perf, bpftrace, strace: harness/peer.h) runs the tool
+	 * as child processes: tool_cpu_ns is their CPU time (user + system,
+	 * wait4() rusage) over the activations, a cost of the diagnosis like
+	 * the diag thread's; tool_post_cpu_ns is the CPU time spent after a
+	 * deactivation turning the tool's output into the report (perf
+	 * script), outside every phase. Both 0 on the built-in backends.
+	 */
+	uint64_t tool_cpu_ns;
+	uint64_t tool_post_cpu_ns;
+	/*
 	 * Set for a persistent activation: its bpffs directory, or for a backend
 	 * with active_settings() the device that keeps it. NULL: private.
 	 */
@@ -128,7 +138,9 @@ struct diag_feature {
 };
 
 struct diag_backend {
-	const char *name;		/* "bpf", "kmod" */
+	const char *name;		/* "bpf", "kmod"; peers: "perf", "bpftrace", "strace" */
+	/* A peer tool under test, not hldbench's own: never picked by "auto". */
+	bool peer;
 	/* 0 if the backend can run here, else -errno and a reason. */
 	int (*probe)(char *why, size_t len);
 	const struct diag_ops *const *features;	/* NULL-terminated */
@@ -149,8 +161,16 @@ struct diag_backend {
 
 extern const struct diag_backend diag_backend_bpf;
 extern const struct diag_backend diag_backend_kmod;
+/* The peer tools as backends (harness/peer-*.c), NULL-terminated. */
+extern const struct diag_backend diag_backend_perf;
+extern const struct diag_backend diag_backend_bpftrace;
+extern const struct diag_backend diag_backend_strace;
+extern const struct diag_backend *const diag_peer_backends[];
 
-/* Pick a backend by name ("auto", "bpf", "kmod"); NULL and a reason on failure. */
+/*
+ * Pick a backend by name ("auto", "bpf", "kmod", or a peer's name); NULL
+ * and a reason on failure.
+ */
 const struct diag_backend *diag__backend(const char *name, char *why, size_t len);
 
 /* The backend's ops for @feature, or NULL (with a reason) when it has none. */

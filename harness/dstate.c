@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 
 #include "dstate.h"
+#include "procfs.h"
 
 /* Shared by every process of the set (MAP_SHARED): the stop flag. */
 struct dstate_shared {
@@ -126,19 +127,10 @@ int dstate__nr(const struct dstate *d)
 /* The state letter of /proc/@pid/stat ('D', 'S', ...), or 0 if unreadable. */
 static char dstate__state_of(pid_t pid)
 {
-	char path[64], buf[512], *p;
-	size_t len;
-	FILE *f;
+	char path[64];
 
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	f = fopen(path, "re");
-	if (!f)
-		return 0;
-	len = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[len] = '\0';
-	p = strrchr(buf, ')');		/* comm may hold spaces and parentheses */
-	return p && p[1] == ' ' ? p[2] : 0;
+	return procfs__state(path);
 }
 
 /* Poll every process's state every 5 ms until all are D. */

@@ -60,6 +60,17 @@ int procfs__read(const char *path, char *buf, size_t len)
 	return err;
 }
 
+char procfs__state(const char *path)
+{
+	char buf[512], *p;
+	int err = procfs__read(path, buf, sizeof(buf));
+
+	if (err && err != -EFBIG)	/* a long comm: the start is enough */
+		return 0;
+	p = strrchr(buf, ')');		/* comm may hold spaces and parentheses */
+	return p && p[1] == ' ' ? p[2] : 0;
+}
+
 /*
  * Parse an unsigned decimal at *p after blanks (not newlines), advancing *p.
  * Unlike bare strtoull this rejects signs and empty fields, and requires the

@@ -72,6 +72,12 @@ struct psi {
 int procfs__read(const char *path, char *buf, size_t len);
 
 /*
+ * The state letter ('R', 'S', 'D', 'T', ...) in the stat file @path
+ * (/proc/PID/stat, /proc/self/task/TID/stat), or 0 if it cannot be read.
+ */
+char procfs__state(const char *path);
+
+/*
  * Read the whole file @path like procfs__read(), but in a helper thread,
  * waiting at most @timeout_ms for it. Reads of /proc/PID/{maps,cmdline,
  * environ} take the target's mmap lock and can hang for seconds on a

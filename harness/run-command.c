@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 
 #include "run-command.h"
@@ -176,6 +177,7 @@ int child__start(struct child_process *cp)
 
 	cp->pid = 0;
 	cp->status = 0;
+	cp->cpu_ns = 0;
 	cp->running = false;
 	if (!cp->argv || !cp->argv[0])
 		return -EINVAL;
@@ -222,9 +224,11 @@ int child__start(struct child_process *cp)
 }
 
 /* Bookkeeping after the leader was reaped: kill leftovers, free the slot. */
-static void child__reaped(struct child_process *cp, int status)
+static void child__reaped(struct child_process *cp, int status, const struct rusage *ru)
 {
 	cp->status = status;
+	cp->cpu_ns = (ru->ru_utime.tv_sec + ru->ru_stime.tv_sec) * 1000000000ull +
+		     (ru->ru_utime.tv_usec + ru->ru_stime.tv_usec) * 1000ull;
 	cp->running = false;
 	kill(-cp->pid, SIGKILL);	/* stragglers; ESRCH when the group is empty */
 	registry__del(cp->pid);
@@ -233,14 +237,15 @@ static void child__reaped(struct child_process *cp, int status)
 /* Non-blocking reap of the group leader: 1 once it has exited, else 0. */
 int child__poll(struct child_process *cp)
 {
+	struct rusage ru;
 	int status;
 	pid_t r;
 
 	if (!cp->running)
 		return 1;
-	r = waitpid(cp->pid, &status, WNOHANG);
+	r = wait4(cp->pid, &status, WNOHANG, &ru);
 	if (r == cp->pid) {
-		child__reaped(cp, status);
+		child__reaped(cp, status, &ru);
 		return 1;
 	}
 	if (r < 0 && errno == ECHILD) {
@@ -254,13 +259,14 @@ int child__poll(struct child_process *cp)
 /* Block until the leader exits; 0, or -errno if it cannot be waited for. */
 int child__wait(struct child_process *cp)
 {
+	struct rusage ru;
 	int status;
 	pid_t r;
 
 	if (!cp->running)
 		return 0;
 	do {
-		r = waitpid(cp->pid, &status, 0);
+		r = wait4(cp->pid, &status, 0, &ru);
 	} while (r < 0 && errno == EINTR);
 	if (r < 0) {
 		int err = -errno;
@@ -269,7 +275,7 @@ int child__wait(struct child_process *cp)
 		registry__del(cp->pid);
 		return err;
 	}
-	child__reaped(cp, status);
+	child__reaped(cp, status, &ru);
 	return 0;
 }
 

@@ -22,6 +22,8 @@ struct child_process {
 	pid_t pid;			/* also the process group id */
 	int status;			/* wait status once reaped */
 	bool running;
+	/* once reaped: its CPU time, user + system, with its reaped descendants' (wait4) */
+	unsigned long long cpu_ns;
 };
 
 /* fork + exec in a new process group. Returns 0 or -errno (exec failure included). */

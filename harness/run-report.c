@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * run-report.c - after the run: verify the load, compute overhead and
- * accuracy, and write run.json, samples.csv, the charts, the flame graph and
- * summary.md. Every figure here comes from a measurement of this run; one
+ * accuracy, and write run.json, samples.csv, the charts and the flame graph;
+ * summary.md and report.html are then made from those files (report-run.c),
+ * as `hldbench report` makes them. Every figure here comes from a measurement of this run; one
  * that could not be measured is written as null and said so.
  */
 #include <errno.h>
@@ -24,6 +25,7 @@
 #include "folded.h"
 #include "plot.h"
 #include "procfs.h"
+#include "report.h"
 #include "run-command.h"
 #include "run.h"
 #include "sampler.h"
@@ -291,13 +293,29 @@ static uint64_t kernel_extra_ns(const struct run *run, int ti)
 	return ns;
 }
 
+/* CPU time of tool @ti's own processes during its phases (a peer's perf, bpftrace, strace). */
+static uint64_t peer_tool_ns(const struct run *run, int ti)
+{
+	const struct run_tool *t = &run->tools[ti];
+	uint64_t ns = 0;
+
+	for (int i = 0; i < t->nr_feats; i++)
+		ns += t->feats[i]->tool_cpu_ns;
+	return ns;
+}
+
+/* Everything tool @ti's diagnosis cost in CPU time over its phases. */
+static uint64_t diag_total_ns(const struct run *run, int ti)
+{
+	return run->tools[ti].diag_thread_ns + kernel_extra_ns(run, ti) + peer_tool_ns(run, ti);
+}
+
 /* Tool @ti's diagnosis CPU over its diagnosed seconds, percent of one CPU. */
 static double diag_cpu_pct(const struct run *run, int ti)
 {
 	double s = diagnosed_seconds(run, ti);
 
-	return s > 0 ? (run->tools[ti].diag_thread_ns + kernel_extra_ns(run, ti)) / (s * NS) * 100 :
-		       NAN;
+	return s > 0 ? diag_total_ns(run, ti) / (s * NS) * 100 : NAN;
 }
 
 /* Mean of the sampler's R (or D) over tool @ti's diagnosed phases. */
@@ -557,7 +575,6 @@ static void json_overhead(const struct run *run, int ti, struct json_writer *j)
 	const struct run_tool *t = &run->tools[ti];
 	struct rusage ru;
 	double diag_s = diagnosed_seconds(run, ti);
-	uint64_t kns = kernel_extra_ns(run, ti);
 
 	json__begin_object(j, "overhead");
 	json_throughput(run, ti, j);
@@ -580,11 +597,13 @@ static void json_overhead(const struct run *run, int ti, struct json_writer *j)
 		json__end_object(j);
 	}
 	json__end_array(j);
-	json__uint(j, "total_ns", t->diag_thread_ns + kns);
+	json__uint(j, "tool_cpu_ns", peer_tool_ns(run, ti));
+	json__uint(j, "total_ns", diag_total_ns(run, ti));
 	json__double(j, "pct_of_one_cpu", diag_cpu_pct(run, ti));
 	json__str(j, "definition", "diagnosis thread CPU time (user+sys, which includes BPF "
 		  "iterator programs run from its read()) plus BPF run_time_ns of programs run "
-		  "elsewhere (perf_event), over the diagnosed phases");
+		  "elsewhere (perf_event) plus a peer tool's own processes (tool_cpu_ns), over "
+		  "the diagnosed phases");
 	json__end_object(j);
 	if (!getrusage(RUSAGE_SELF, &ru)) {
 		json__double(j, "hldbench_process_cpu_s",
@@ -663,6 +682,7 @@ static void json_features(const struct run *run, int ti, const char *dir,
 			json__str(j, "report_error", "the feature could not write its report");
 		json__uint(j, "events", f->events);
 		json__uint(j, "drops", f->drops);
+		json__str(j, "drops_detail", f->drops_detail);
 		json__end_object(j);
 	}
 	json__end_object(j);
@@ -743,6 +763,7 @@ static int write_run_json(struct run *run)
 	json__uint(&j, "injected_reader_spin_us", run->inject_spin_us);
 	json__begin_object(&j, "scenario");
 	json__str(&j, "name", run->sc->name);
+	json__str(&j, "description", run->sc->description);
 	json__str(&j, "path", run->sc->path);
 	json__uint(&j, "phase_ms", run->duration_ms);
 	json__uint(&j, "repeat", run->repeat);
@@ -791,39 +812,12 @@ static int draw_chart(const struct run *run)
 /* flame.svg from perf.folded. */
 static int draw_flame(const struct run *run)
 {
-	char in[PATH_MAX], out[PATH_MAX], sub[256];
-	struct flamegraph_opts o = { 0 };
-	struct folded_error fe;
-	struct folded *f;
-	FILE *fp;
-	int err;
+	char in[PATH_MAX], out[PATH_MAX], what[256];
 
 	snprintf(in, sizeof(in), "%s/perf.folded", run->dir);
-	f = folded__new();
-	if (!f)
-		return -ENOMEM;
-	err = folded__load(f, in, &fe);
-	if (err) {
-		folded__free(f);
-		return err;
-	}
 	snprintf(out, sizeof(out), "%s/flame.svg", run->dir);
-	snprintf(sub, sizeof(sub), "%s, diagnosed phases, %llu samples", run->sc->name,
-		 (unsigned long long)folded__total(f));
-	fp = fopen(out, "w");
-	if (!fp) {
-		err = -errno;
-		folded__free(f);
-		return err;
-	}
-	flamegraph_opts__init(&o);
-	o.title = "hldbench perf";
-	o.subtitle = sub;
-	err = flamegraph__write(f, fp, &o);
-	if (fclose(fp) && !err)
-		err = -errno;
-	folded__free(f);
-	return err;
+	snprintf(what, sizeof(what), "%s, diagnosed phases", run->sc->name);
+	return report__flame_svg(in, out, "hldbench perf", what);
 }
 
 static void fmt_pct(char *buf, size_t len, double v)
@@ -894,135 +888,6 @@ static void print_drops(const struct run *run, FILE *f, const char *prefix, bool
 	}
 }
 
-/* summary.md: the same figures as run.json, for people. */
-static int write_summary(const struct run *run)
-{
-	const struct load_check *c = &run->check;
-	const struct truth *t = &run->truth;
-	const struct diag_feature *lm = run__feature(run, 0, DIAG_load_monitor);
-	char path[PATH_MAX], a[32], b[32];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/summary.md", run->dir);
-	f = fopen(path, "w");
-	if (!f)
-		return -errno;
-	fprintf(f, "# hldbench run: %s\n\n", run->sc->name);
-	fprintf(f, "%s  \nStarted %s, backend %s, %d phase(s) of %.0f s.%s\n\n",
-		run->sc->description, run->started_utc, run->backend->name, run->nr_phases,
-		run->duration_ms / 1e3, run->interrupted ? " **Interrupted: partial results.**" : "");
-	if (run->interrupted)
-		fprintf(f, "Interrupted: %s.\n\n", run->reason);
-
-	fprintf(f, "## Load\n\n");
-	fprintf(f, "Target %.2f ±%.0f%%: achieved **%.2f** (R %.2f + D %.2f), %s by %.1f%%: "
-		"**%s**.\n\n", run->sc->target_load, run->sc->tolerance_pct, c->achieved,
-		c->mean_r, c->mean_d, c->miss_pct < 0 ? "under" : "over", fabs(c->miss_pct),
-		run->load_reached ? "target reached" : "target missed");
-	fprintf(f, "Achieved load is the mean of R+D (procs_running - 1, procs_blocked) over "
-		"the steady part of each phase (after a %.1f s warm-up), from %zu samples every "
-		"%llu ms; %llu sampler ticks were late.\n\n", run->sc->warmup_ms / 1e3,
-		c->steady_samples, (unsigned long long)run->sc->sample_ms,
-		(unsigned long long)sampler__missed(run->sampler));
-	fprintf(f, "1-min loadavg against the kernel's EWMA predicted from the samples: "
-		"%d updates, mean |error| %.3f, max %.3f; final predicted %.2f, observed %.2f.\n\n",
-		c->ewma_updates, c->ewma_mean_abs_err, c->ewma_max_abs_err, c->ewma_final_pred,
-		c->ewma_final_obs);
-	fprintf(f, "![load trend](load-trend.png)\n\n");
-
-	fprintf(f, "## Overhead\n\n");
-	if (run->aa)
-		fprintf(f, "**A/A run**: the tools' phases ran without diagnosis, so every overhead "
-			"below is pure noise: this run is a noise floor (`hldbench run --noise %s`).\n\n",
-			run->dir);
-	fprintf(f, "%llu warm-up phase(s) first, not in any statistic; then %llu round(s) of one "
-		"baseline and one phase per tool, the order rotated each round.\n\n",
-		(unsigned long long)run->warmup_phases, (unsigned long long)run->repeat);
-	fprintf(f, "| tool | load | unit | baseline median (MAD) | diagnosed median (MAD) | "
-		"overhead | CI | confidence | pairs | noise floor | verdict |\n"
-		"|---|---|---|---|---|---|---|---|---|---|---|\n");
-	for (int ti = 0; ti < run->nr_tools; ti++) {
-		if (!run->tools[ti].available) {
-			fprintf(f, "| %s | - | - | - | - | - | - | - | - | - | not run: %s |\n",
-				run->tools[ti].name, run->tools[ti].why);
-			continue;
-		}
-		for (int l = 0; l < run->sc->nr_loads; l++) {
-			struct load_overhead o;
-			char concl[256];
-
-			overhead_of(run, ti, l, &o);
-			fmt_pct(a, sizeof(a), o.ci.lo);
-			fmt_pct(b, sizeof(b), o.ci.hi);
-			conclusion(&o, concl, sizeof(concl));
-			fprintf(f, "| %s | %s | %s | %.1f (%.1f) | %.1f (%.1f) | %+.2f%% | %s..%s | "
-				"%.1f%% | %d | ±%.2f%% (%s) | %s |\n", run->tools[ti].name,
-				run->sc->loads[l].name, o.unit ? o.unit : "-", o.base_median,
-				o.base_mad, o.diag_median, o.diag_mad, o.ci.estimate, a, b,
-				o.ci.confidence * 100, o.n, o.noise.pct, o.noise.source, concl);
-		}
-	}
-	for (int ti = 0; ti < run->nr_tools; ti++) {
-		for (int l = 0; run->tools[ti].available && l < run->sc->nr_loads; l++) {
-			struct load_overhead o;
-			char ex[1024];
-
-			overhead_of(run, ti, l, &o);
-			if (!o.excluded)
-				continue;
-			fmt_excluded(run, &o, ex, sizeof(ex));
-			fprintf(f, "\n%s, load.%s: %d phase(s) excluded: %s.\n", run->tools[ti].name,
-				run->sc->loads[l].name, o.excluded, ex);
-		}
-	}
-	fprintf(f, "\nLoss is (baseline - diagnosed) / baseline for each round; the overhead is "
-		"the Hodges-Lehmann estimate of its median with the exact Wilcoxon signed-rank "
-		"interval, and the noise floor is the largest |bound| of the interval that pure "
-		"noise gives (docs/run.md).\n\n");
-	for (int ti = 0; ti < run->nr_tools; ti++) {
-		double diag_s = diagnosed_seconds(run, ti);
-
-		if (!run->tools[ti].available)
-			continue;
-		fprintf(f, "Diagnosis CPU (%s): thread %.3f s + kernel (BPF, outside the thread) "
-			"%.3f s over %.1f s diagnosed = %.2f%% of one CPU%s.\n\n", run->tools[ti].name,
-			run->tools[ti].diag_thread_ns / NS, kernel_extra_ns(run, ti) / NS, diag_s,
-			diag_cpu_pct(run, ti), run->kernel_cost_measured ? "" :
-			" (BPF run time not measured: stats unavailable)");
-	}
-	if (run->inject_spin_us)
-		fprintf(f, "**Injected regression**: %s=%llu made the diagnosis thread busy-loop "
-			"%llu µs per poll (for testing `hldbench check`).\n\n", DIAG_INJECT_SPIN_ENV,
-			(unsigned long long)run->inject_spin_us,
-			(unsigned long long)run->inject_spin_us);
-
-	fprintf(f, "## Accuracy\n\n");
-	if (lm)
-		fprintf(f, "load-monitor mean R %.2f vs sampler %.2f; mean D %.2f vs sampler %.2f "
-			"(%.0f checks).\n\n", diag_feature__metric(lm, "mean_r"),
-			sampler_mean_in_diag(run, 0, false), diag_feature__metric(lm, "mean_d"),
-			sampler_mean_in_diag(run, 0, true), diag_feature__metric(lm, "checks"));
-	if (t->ran) {
-		fprintf(f, "perf against `hldbench workload cpu-split %s`: ", run->sc->truth_split);
-		for (int i = 0; i < t->nr_parts; i++)
-			fprintf(f, "%spart%d %.1f%% measured vs %.1f%% true", i ? ", " : "", i,
-				t->measured_pct[i], t->expected_pct[i]);
-		fprintf(f, " (%llu samples): error **%.2f pp**.\n\n",
-			(unsigned long long)t->samples, t->error_pp);
-	} else {
-		fprintf(f, "perf accuracy not measured: %s.\n\n", t->note);
-	}
-
-	fprintf(f, "## Drops\n\n");
-	print_drops(run, f, "- ", true);
-	fprintf(f, "\n## Files\n\n- run.json, samples.csv, load-trend.png/.svg/.gp\n"
-		"- perf.folded, flame.svg ([flame graph](flame.svg))\n"
-		"- loadmon.txt, loadmon.json, loadmon-checks.csv, loadmon.folded\n"
-		"- truth/: the ground-truth workload and its profile\n"
-		"- phaseN-*.yaml/.json/.log: the load generators' own output\n");
-	return fclose(f) ? -errno : 0;
-}
-
 /*
  * The A/A run's noise floor per load, by name, from the first tool's
  * overhead.throughput (see run.h). It must be an A/A run that completed.
@@ -1078,7 +943,7 @@ out:
 
 void run_report(struct run *run)
 {
-	char path[PATH_MAX];
+	char path[PATH_MAX], why[PATH_MAX + 64];
 	int err;
 
 	check_load(run);
@@ -1100,10 +965,10 @@ void run_report(struct run *run)
 			fprintf(stderr, "hldbench run: cannot draw %s/flame.svg: %s\n", run->dir,
 				strerror(-err));
 	}
-	err = write_summary(run);
+	err = report__write(run->dir, why, sizeof(why));	/* summary.md, report.html */
 	if (err)
-		fprintf(stderr, "hldbench run: cannot write %s/summary.md: %s\n", run->dir,
-			strerror(-err));
+		fprintf(stderr, "hldbench run: cannot write the report: %s: %s\n",
+			why[0] ? why : run->dir, strerror(-err));
 }
 
 void run_print_summary(const struct run *run, FILE *f)

@@ -82,7 +82,8 @@ static const struct opt diag_opts[] = {
 	  .help = "diagnosis features to run, separated by blanks or commas; none: no feature" },
 	{ "tools", OPT_STR, offsetof(struct diag_keys, tools), SCEN_TOOLS_LEN, .def = "hldbench",
 	  .help = "what to compare with the baseline, each in its own phases: hldbench (the "
-		  "backend of --backend) or a backend by name (bpf, kmod); up to 4" },
+		  "backend of --backend) or a backend by name (bpf, kmod, perf, bpftrace, "
+		  "strace); up to 4" },
 	{ "max-drops", OPT_UINT, offsetof(struct diag_keys, max_drops), 0, 0, 1e15, "0",
 	  .help = "events each feature may drop before `hldbench check` fails the run" },
 	OPT_END

@@ -29,6 +29,20 @@ const char *syscost__name(unsigned int nr, char *buf, size_t len)
 	return buf;
 }
 
+int syscost__nr(const char *name)
+{
+	size_t n = sizeof(syscall_names_x86_64) / sizeof(syscall_names_x86_64[0]);
+	unsigned int nr;
+	char end;
+
+	for (size_t i = 0; i < n; i++)
+		if (syscall_names_x86_64[i] && !strcmp(syscall_names_x86_64[i], name))
+			return i;
+	if (sscanf(name, "sys_%u%c", &nr, &end) == 1 && nr < SYSCOST_NR_SLOTS)
+		return nr;
+	return -1;
+}
+
 /* Fold per-CPU copy @c into @sum: counts and times add, the maximum is the largest. */
 void syscost__add(struct syscost_val *sum, const struct syscost_val *c)
 {

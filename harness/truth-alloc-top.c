@@ -16,31 +16,20 @@
 #include <errno.h>
 #include <json-c/json.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include "diag-test.h"
+#include "workload.h"
 
 #define TRUTH_PAGES	10000
-#define TRUTH_PAGE	4096
 #define TRUTH_COMM	"hld-alloc"
 /* Page tables (N/512 + 2) and 64 pages of copy-on-write and slab refills, doubled. */
 #define TRUTH_SLACK(n)	(2 * ((n) / 512 + 2 + 64))
 
-/* The child: map N pages, no huge pages, write one byte to each. */
+/* The child: map N pages, no huge pages, write one byte to each (harness/workload-pages.c). */
 static int touch_pages(void *arg)
 {
-	long n = *(long *)arg;
-	char *p;
-
-	p = mmap(NULL, n * TRUTH_PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (p == MAP_FAILED)
-		return 2;
-	if (madvise(p, n * TRUTH_PAGE, MADV_NOHUGEPAGE))
-		return 3;
-	for (long i = 0; i < n; i++)
-		p[i * TRUTH_PAGE] = 1;
-	return 0;
+	return pages__touch(*(long *)arg) ? 0 : 2;
 }
 
 /* The member @key of @o as a number; -1 if it is missing. */

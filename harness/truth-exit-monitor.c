@@ -2,8 +2,8 @@
 /*
  * truth-exit-monitor.c - exit-monitor's ground truth: a child forks
  * processes named "hld-exit" that end in known ways, ROUNDS times each:
- * exit() with the codes of exit_cases[], or killed by the signals of
- * exit_cases[] (raised by themselves, core dumps off). The report, filtered
+ * exit() with the codes of exits_default_cases[], or killed by the signals of
+ * exits_default_cases[] (raised by themselves, core dumps off). The report, filtered
  * to that name, must hold exactly those exits, each case ROUNDS times, each
  * with the child as parent and a user stack whose innermost frame (in
  * raise() or _exit(), in libc) lies in a file the report names, and no
@@ -15,64 +15,27 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "diag-test.h"
+#include "workload.h"
 
 #define TRUTH_COMM	"hld-exit"
 #define TRUTH_ROUNDS	4
 
-/* One way to end: exit(code) if sig is 0, else killed by sig. */
-static const struct exit_case {
-	int code;
-	int sig;
-} exit_cases[] = {
-	{ 0, 0 }, { 1, 0 }, { 2, 0 }, { 42, 0 }, { 127, 0 }, { 255, 0 },
-	{ 0, SIGKILL }, { 0, SIGTERM }, { 0, SIGSEGV }, { 0, SIGABRT }, { 0, SIGUSR1 },
-};
-#define NR_CASES	(int)(sizeof(exit_cases) / sizeof(exit_cases[0]))
+#define NR_CASES	exits_nr_default
 #define TRUTH_EXITS	(NR_CASES * TRUTH_ROUNDS)
 
-/* A grandchild: end as @c says. Not dumpable, so that no signal dumps core. */
-static void __attribute__((noreturn)) exit_as(const struct exit_case *c)
-{
-	prctl(PR_SET_NAME, TRUTH_COMM);
-	prctl(PR_SET_DUMPABLE, 0);
-	if (c->sig) {
-		signal(c->sig, SIG_DFL);
-		raise(c->sig);
-	}
-	_exit(c->code);
-}
-
 /*
- * The child: fork one process per case and round, one at a time, and check
- * that each ended as it should. The number of processes that did not.
+ * The child: fork one process per case and round, one at a time
+ * (harness/workload-exits.c); the number that did not end as asked.
  */
 static int exit_loop(void *arg)
 {
-	int wrong = 0;
+	long done;
+	int wrong = exits__run(exits_default_cases, NR_CASES, TRUTH_EXITS, TRUTH_COMM, NULL,
+			       NULL, &done);
 
-	for (int r = 0; r < TRUTH_ROUNDS; r++) {
-		for (int i = 0; i < NR_CASES; i++) {
-			const struct exit_case *c = &exit_cases[i];
-			int st;
-			pid_t pid = fork();
-
-			if (pid == 0)
-				exit_as(c);
-			if (pid < 0 || waitpid(pid, &st, 0) != pid) {
-				wrong++;
-				continue;
-			}
-			if (c->sig)
-				wrong += !WIFSIGNALED(st) || WTERMSIG(st) != c->sig;
-			else
-				wrong += !WIFEXITED(st) || WEXITSTATUS(st) != c->code;
-		}
-	}
 	return wrong > 125 ? 125 : wrong;
 }
 
@@ -105,23 +68,9 @@ static bool has_file_frame(json_object *rec)
 	       json_object_get_string(obj_get(json_object_array_get_idx(us, 0), "file"));
 }
 
-/* "exited with code 42", "killed by SIGTERM": what one expectation counts. */
-static const char *case_name(const struct exit_case *c, char *buf, size_t len)
-{
-	const char *abbrev = c->sig ? sigabbrev_np(c->sig) : NULL;
-
-	if (!c->sig)
-		snprintf(buf, len, "exited with code %d", c->code);
-	else if (abbrev)
-		snprintf(buf, len, "killed by SIG%s", abbrev);
-	else
-		snprintf(buf, len, "killed by signal %d", c->sig);
-	return buf;
-}
-
 int truth__exit_monitor(struct diag_test *t)
 {
-	int counts[NR_CASES] = { 0 }, nr_codes = 0, ours = 0, unmatched = 0, stacks = 0;
+	int counts[EXITS_MAX_CASES] = { 0 }, nr_codes = 0, ours = 0, unmatched = 0, stacks = 0;
 	int files = 0;
 	struct diag_child c;
 	json_object *rep, *recs;
@@ -130,7 +79,7 @@ int truth__exit_monitor(struct diag_test *t)
 	int err;
 
 	for (int i = 0; i < NR_CASES; i++)
-		nr_codes += !exit_cases[i].sig;
+		nr_codes += !exits_default_cases[i].sig;
 
 	err = diag_test__start_child(t, &c, "hld-exits", exit_loop, NULL);
 	if (!err)
@@ -159,7 +108,7 @@ int truth__exit_monitor(struct diag_test *t)
 		if (json_object_get_int64(obj_get(rec, "ppid")) != c.pid)
 			continue;
 		ours++;
-		for (i = 0; i < NR_CASES && !exit_matches(rec, &exit_cases[i]); i++)
+		for (i = 0; i < NR_CASES && !exit_matches(rec, &exits_default_cases[i]); i++)
 			;
 		if (i == NR_CASES) {
 			unmatched++;
@@ -172,7 +121,7 @@ int truth__exit_monitor(struct diag_test *t)
 	}
 	diag_test__expect(t, "exits of the child's processes", ours, TRUTH_EXITS, TRUTH_EXITS);
 	for (int i = 0; i < NR_CASES; i++)
-		diag_test__expect(t, case_name(&exit_cases[i], what, sizeof(what)), counts[i],
+		diag_test__expect(t, exit_case__name(&exits_default_cases[i], what, sizeof(what)), counts[i],
 				  TRUTH_ROUNDS, TRUTH_ROUNDS);
 	diag_test__expect(t, "exits in no case (wrong code or signal)", unmatched, 0, 0);
 	diag_test__expect(t, "with a user stack", stacks, TRUTH_EXITS, TRUTH_EXITS);

@@ -22,21 +22,16 @@
 #include <json-c/json.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
-#include <bpf/btf.h>
-
 #include "diag-test.h"
+#include "workload.h"
 
 #define TRUTH_PIPES		8
 #define TRUTH_PIPE_BYTES	(1ul << 20)
 #define TRUTH_THP_PAGES		2
-#define TRUTH_HUGE_BYTES	(2ul << 20)
-#define TRUTH_PAGE_BYTES	4096ul
-#define TRUTH_MIN_ORDER		2
-#define TRUTH_THP_ORDER		9
-#define TRUTH_THP_ENABLED	"/sys/kernel/mm/transparent_hugepage/enabled"
+#define TRUTH_MIN_ORDER		PAGES_PIPE_MIN_ORDER
+#define TRUTH_THP_ORDER		PAGES_THP_ORDER
 
 struct ho_work {
 	int done;		/* write end: the child's result, one byte */
@@ -44,96 +39,6 @@ struct ho_work {
 	int spare[2];		/* the parent's ends, closed in the child */
 	bool thp;
 };
-
-/* get_order(): the smallest order whose block holds @bytes. */
-static unsigned int order_of(size_t bytes)
-{
-	unsigned int order = 0;
-
-	while ((TRUTH_PAGE_BYTES << order) < bytes)
-		order++;
-	return order;
-}
-
-/* Order of a 1 MiB pipe's slot array, from sizeof(struct pipe_buffer) in BTF; -1 if unknown. */
-static int pipe_order(void)
-{
-	struct btf *btf = btf__load_vmlinux_btf();
-	__s32 id, size = -1;
-
-	if (!btf)
-		return -1;
-	id = btf__find_by_name_kind(btf, "pipe_buffer", BTF_KIND_STRUCT);
-	if (id > 0)
-		size = btf__resolve_size(btf, id);
-	btf__free(btf);
-	return size > 0 ? (int)order_of(TRUTH_PIPE_BYTES / TRUTH_PAGE_BYTES * size) : -1;
-}
-
-/* Huge pages mapped by @pid (AnonHugePages in smaps_rollup), -1 if unreadable. */
-static long thp_pages_of(pid_t pid)
-{
-	char path[64], line[256];
-	long kb = -1;
-	FILE *in;
-
-	snprintf(path, sizeof(path), "/proc/%d/smaps_rollup", pid);
-	in = fopen(path, "r");
-	if (!in)
-		return -1;
-	while (fgets(line, sizeof(line), in))
-		if (sscanf(line, "AnonHugePages: %ld kB", &kb) == 1)
-			break;
-	fclose(in);
-	return kb < 0 ? -1 : kb / (long)(TRUTH_HUGE_BYTES >> 10);
-}
-
-/* NULL if THP can be used, else why not. */
-static const char *thp_unavailable(void)
-{
-	char line[256];
-	FILE *in = fopen(TRUTH_THP_ENABLED, "r");
-	bool never;
-
-	if (!in)
-		return "no " TRUTH_THP_ENABLED;
-	never = fgets(line, sizeof(line), in) && strstr(line, "[never]");
-	fclose(in);
-	return never ? "transparent huge pages are off (" TRUTH_THP_ENABLED " is never)" : NULL;
-}
-
-/* Grow TRUTH_PIPES pipes to 1 MiB: one kcalloc() of a slot array each. */
-static __attribute__((noinline)) int truth_pipe_resize(void)
-{
-	for (int i = 0; i < TRUTH_PIPES; i++) {
-		int fds[2];
-
-		if (pipe(fds))
-			return -1;
-		if (fcntl(fds[0], F_SETPIPE_SZ, (int)TRUTH_PIPE_BYTES) < 0)
-			return -1;
-		close(fds[0]);
-		close(fds[1]);
-	}
-	return 0;
-}
-
-/* Fault TRUTH_THP_PAGES huge pages into a 2 MiB-aligned MADV_HUGEPAGE region. */
-static __attribute__((noinline)) int truth_thp_touch(void)
-{
-	size_t len = TRUTH_THP_PAGES * TRUTH_HUGE_BYTES;
-	char *p = mmap(NULL, len + TRUTH_HUGE_BYTES, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-
-	if (p == MAP_FAILED)
-		return -1;
-	p = (char *)(((unsigned long)p + TRUTH_HUGE_BYTES - 1) & ~(TRUTH_HUGE_BYTES - 1));
-	if (madvise(p, len, MADV_HUGEPAGE))
-		return -1;
-	for (size_t off = 0; off < len; off += TRUTH_HUGE_BYTES)
-		((volatile char *)p)[off] = 1;
-	return 0;
-}
 
 /* The child: the allocations, then its result on @done, then wait for EOF on @hold. */
 static int ho_child(void *arg)
@@ -143,7 +48,8 @@ static int ho_child(void *arg)
 
 	close(w->spare[0]);
 	close(w->spare[1]);
-	res = truth_pipe_resize() || (w->thp && truth_thp_touch()) ? 'e' : 'k';
+	res = truth_pipe_resize(TRUTH_PIPES, TRUTH_PIPE_BYTES) ||
+	      (w->thp && truth_thp_touch(TRUTH_THP_PAGES, NULL)) ? 'e' : 'k';
 	if (write(w->done, &res, 1) != 1)
 		return 2;
 	while (read(w->hold, &b, 1) > 0)
@@ -219,8 +125,8 @@ static int ho_seen(struct diag_test *t, pid_t pid, int porder, struct ho_seen *s
 
 int truth__high_order(struct diag_test *t)
 {
-	int porder = pipe_order(), done[2], hold[2], err;
-	const char *no_thp = thp_unavailable();
+	int porder = pages__pipe_order(TRUTH_PIPE_BYTES), done[2], hold[2], err;
+	const char *no_thp = pages__thp_unavailable();
 	struct ho_work w = { .thp = !no_thp };
 	struct diag_child c;
 	struct ho_seen seen;
@@ -269,7 +175,7 @@ int truth__high_order(struct diag_test *t)
 		goto out;
 	}
 	if (w.thp) {
-		thp = thp_pages_of(c.pid);
+		thp = pages__thp_of(c.pid);
 		diag_test__say(t, "the child got %ld huge pages (AnonHugePages)", thp);
 	}
 	err = diag_test__collect(t);	/* while the child lives: its user stacks resolve */

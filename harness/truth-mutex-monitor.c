@@ -21,232 +21,24 @@
  * must hold none of these waits: the first drained them.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <json-c/json.h>
-#include <linux/userfaultfd.h>
 #include <math.h>
-#include <poll.h>
-#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/mman.h>
-#include <sys/syscall.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "diag-test.h"
+#include "workload.h"
 
 #define TRUTH_WAITERS	4
 #define TRUTH_HOLD_MS	100		/* held with every waiter queued */
-#define TRUTH_TIMEOUT_MS 5000		/* for the fault and each waiter to show up */
 #define LCB_F_MUTEX	(1u << 5)	/* contention_begin flags, include/trace/events/lock.h */
 
-/* What the child did and measured, in memory shared with the parent. */
-struct mutex_truth {
-	int err;			/* 0, or the errno that stopped the workload */
-	int holder_tid;
-	uint64_t holder_start_ns, holder_end_ns;	/* around the holder's write() */
-	int waiter_tid[TRUTH_WAITERS];
-	uint64_t start_ns[TRUTH_WAITERS];	/* CLOCK_MONOTONIC: before each waiter's write() */
-	uint64_t end_ns[TRUTH_WAITERS];		/* after it */
-	uint64_t blocked_ns[TRUTH_WAITERS];	/* when the waiter was first seen in state D */
-	uint64_t release_ns;			/* just before the fault was resolved */
-};
-
-/* The child's threads and what they share. */
-struct mutex_work {
-	struct mutex_truth *tr;
-	int pipe[2];
-	char *page;			/* the userfaultfd page the holder writes from */
-};
-
-static uint64_t mono_ns(void)
+/* The child: the workload of harness/workload-mutex.c; its measurements in @arg (shared). */
+static int pipe_mutex_child(void *arg)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
-
-/* The holder: one write() whose copy faults on the userfaultfd page, mutex held. */
-static void *holder(void *arg)
-{
-	struct mutex_work *w = arg;
-	long page = sysconf(_SC_PAGESIZE);
-	ssize_t n;
-
-	w->tr->holder_tid = gettid();
-	w->tr->holder_start_ns = mono_ns();
-	n = write(w->pipe[1], w->page, page);
-	w->tr->holder_end_ns = mono_ns();
-	return n == page ? NULL : (void *)1;
-}
-
-struct waiter_arg {
-	struct mutex_work *w;
-	int idx;
-};
-
-/* A waiter: one one-byte write() into the pipe the holder has locked. */
-static void *waiter(void *arg)
-{
-	struct waiter_arg *a = arg;
-	struct mutex_truth *tr = a->w->tr;
-	ssize_t n;
-
-	tr->waiter_tid[a->idx] = gettid();
-	tr->start_ns[a->idx] = mono_ns();
-	n = write(a->w->pipe[1], "x", 1);
-	tr->end_ns[a->idx] = mono_ns();
-	return n == 1 ? NULL : (void *)1;
-}
-
-/* The state letter of thread @tid of this process, or 0. */
-static char thread_state(int tid)
-{
-	char path[64], buf[512], *p;
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", tid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	p = strrchr(buf, ')');
-	return p && p[1] == ' ' ? p[2] : 0;
-}
-
-/* Sleep @ms milliseconds. */
-static void sleep_ms(unsigned int ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) && errno == EINTR)
-		;
-}
-
-/* A userfaultfd with @page registered for missing-page faults; the fd or -errno. */
-static int uffd_open(void *page, long size)
-{
-	struct uffdio_api api = { .api = UFFD_API };
-	struct uffdio_register reg = {
-		.range = { .start = (uintptr_t)page, .len = size },
-		.mode = UFFDIO_REGISTER_MODE_MISSING,
-	};
-	int fd = syscall(SYS_userfaultfd, O_CLOEXEC);
-
-	if (fd < 0)
-		return -errno;
-	if (ioctl(fd, UFFDIO_API, &api) || ioctl(fd, UFFDIO_REGISTER, &reg)) {
-		int err = -errno;
-
-		close(fd);
-		return err;
-	}
-	return fd;
-}
-
-/*
- * The holder's fault reached the handler: it is inside pipe_write() with
- * the mutex held. 0, or -errno (-ETIMEDOUT).
- */
-static int uffd_wait_fault(int uffd)
-{
-	struct pollfd pfd = { .fd = uffd, .events = POLLIN };
-	struct uffd_msg msg;
-
-	if (poll(&pfd, 1, TRUTH_TIMEOUT_MS) != 1)
-		return -ETIMEDOUT;
-	if (read(uffd, &msg, sizeof(msg)) != sizeof(msg))
-		return -errno;
-	return msg.event == UFFD_EVENT_PAGEFAULT ? 0 : -EPROTO;
-}
-
-/* Resolve the fault: map a zero-filled copy of the page. */
-static int uffd_resolve(int uffd, void *page, long size)
-{
-	static char zero[65536];
-	struct uffdio_copy copy = {
-		.dst = (uintptr_t)page, .src = (uintptr_t)zero, .len = size,
-	};
-
-	if (size > (long)sizeof(zero))
-		return -EINVAL;
-	return ioctl(uffd, UFFDIO_COPY, &copy) ? -errno : 0;
-}
-
-/* Wait until waiter @i is blocked (state D), noting when. 0 or -ETIMEDOUT. */
-static int waiter_blocked(struct mutex_truth *tr, int i)
-{
-	for (int ms = 0; ms < TRUTH_TIMEOUT_MS; ms++) {
-		if (tr->waiter_tid[i] && thread_state(tr->waiter_tid[i]) == 'D') {
-			tr->blocked_ns[i] = mono_ns();
-			return 0;
-		}
-		sleep_ms(1);
-	}
-	return -ETIMEDOUT;
-}
-
-/*
- * The child: the holder locks the pipe and stalls in its fault, the
- * waiters queue one by one, the fault is resolved TRUTH_HOLD_MS after the
- * last one queued. Measurements go into @arg; returns 0 or 1.
- */
-static int pipe_mutex_hold(void *arg)
-{
-	struct mutex_work w = { .tr = arg };
-	struct waiter_arg wa[TRUTH_WAITERS];
-	pthread_t h, wt[TRUTH_WAITERS];
-	long size = sysconf(_SC_PAGESIZE);
-	int uffd, nw = 0, err;
-	void *ret;
-
-	w.page = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (w.page == MAP_FAILED || pipe2(w.pipe, O_CLOEXEC)) {
-		w.tr->err = errno;
-		return 1;
-	}
-	uffd = uffd_open(w.page, size);
-	if (uffd < 0) {
-		w.tr->err = -uffd;
-		return 1;
-	}
-	err = pthread_create(&h, NULL, holder, &w);
-	if (err) {
-		w.tr->err = err;
-		return 1;
-	}
-	err = uffd_wait_fault(uffd);
-	for (; !err && nw < TRUTH_WAITERS; nw++) {
-		wa[nw].w = &w;
-		wa[nw].idx = nw;
-		err = -pthread_create(&wt[nw], NULL, waiter, &wa[nw]);
-		if (!err)
-			err = waiter_blocked(w.tr, nw);
-	}
-	if (!err)
-		sleep_ms(TRUTH_HOLD_MS);
-	w.tr->release_ns = mono_ns();
-	if (uffd_resolve(uffd, w.page, size) && !err)
-		err = -errno;
-	pthread_join(h, &ret);
-	if (ret && !err)
-		err = -EIO;
-	for (int i = 0; i < nw; i++) {
-		pthread_join(wt[i], &ret);
-		if (ret && !err)
-			err = -EIO;
-	}
-	w.tr->err = -err;
-	return err ? 1 : 0;
+	return pipe_mutex__contend(arg) ? 1 : 0;
 }
 
 static json_object *obj_get(json_object *o, const char *key)
@@ -331,7 +123,7 @@ static json_object *hold_of(json_object *summary, uint64_t lock)
  * holds against what the child did; else the report must say it is not
  * available. Either way the report must say which.
  */
-static void check_hold(struct diag_test *t, const struct mutex_truth *tr,
+static void check_hold(struct diag_test *t, const struct pipe_mutex *tr,
 		       const struct pipe_rows *p)
 {
 	json_object *avail = obj_get(t->summary, "hold_time_available"), *h;
@@ -362,7 +154,7 @@ static void check_hold(struct diag_test *t, const struct mutex_truth *tr,
 
 int truth__mutex_monitor(struct diag_test *t)
 {
-	struct mutex_truth *tr;
+	struct pipe_mutex *tr;
 	struct diag_child c;
 	struct pipe_rows p;
 	double lo = 0, hi = 0, max_lo = 0, max_hi = 0;
@@ -372,7 +164,9 @@ int truth__mutex_monitor(struct diag_test *t)
 	if (tr == MAP_FAILED)
 		return -errno;
 	memset(tr, 0, sizeof(*tr));
-	err = diag_child__start(&c, "hld-pipemutex", pipe_mutex_hold, tr);
+	tr->waiters = TRUTH_WAITERS;
+	tr->hold_ms = TRUTH_HOLD_MS;
+	err = diag_child__start(&c, "hld-pipemutex", pipe_mutex_child, tr);
 	if (err)
 		goto out_unmap;
 	err = diag_test__activate(t, "tgid=%d", c.pid);

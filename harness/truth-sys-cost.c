@@ -10,22 +10,19 @@
 #include <errno.h>
 #include <json-c/json.h>
 #include <string.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 
 #include "diag-test.h"
+#include "workload.h"
 
 #define TRUTH_GETPPID 100000
 #define TRUTH_COMM "hld-getppid"
 
-/* The child: N raw getppid() system calls (syscall(): no libc caching). */
+/* The child: N raw getppid() system calls (harness/workload-syscalls.c). */
 static int getppid_loop(void *arg)
 {
 	long n = *(long *)arg;
 
-	for (long i = 0; i < n; i++)
-		syscall(SYS_getppid);
-	return 0;
+	return syscalls__getppid(n) == n ? 0 : 1;
 }
 
 /* The "count" of the object named @name in the array @key of @o; 0 if absent, -1 if no array. */

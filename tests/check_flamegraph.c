@@ -3,7 +3,10 @@
  * check_flamegraph.c - draw known folded stacks, read the SVG back with a
  * plain text scan and check the geometry (width proportional to samples,
  * children inside their parent, siblings in name order), the merged counts,
- * escaping, colours, determinism and that the interactive script is there.
+ * escaping, colours, determinism and that the interactive script is there;
+ * the inverted and reversed layouts frame by frame; the differential graph's
+ * counts, deltas and colours against hand-computed ones; and the command
+ * line's options, good and bad ($HLDBENCH, default build/hldbench).
  */
 #include <check.h>
 #include <errno.h>
@@ -12,9 +15,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "flamegraph.h"
 #include "folded.h"
+#include "run-command.h"
 
 #define FIX "tests/fixtures/folded/"
 #define MAX_FRAMES 1024
@@ -29,6 +34,8 @@ struct frame {
 	char title[320];
 	char text[256];
 	unsigned int r, g, b;
+	long long a, bc;	/* diff: data-a, data-b; -1 if absent */
+	double delta;		/* diff: data-delta */
 };
 
 /* Copy the value of attribute @name="..." found in [@p, @end) into @buf. */
@@ -93,6 +100,12 @@ static size_t parse_frames(const char *svg, struct frame *v, size_t max)
 		f->y = attr_num(p, end, "y");
 		f->w = attr_num(p, end, "width");
 		f->h = attr_num(p, end, "height");
+		f->a = f->bc = -1;
+		if (!attr(p, end, "data-a", fill, sizeof(fill))) {
+			f->a = strtoll(fill, NULL, 10);
+			f->bc = (long long)attr_num(p, end, "data-b");
+			f->delta = attr_num(p, end, "data-delta");
+		}
 		ck_assert_int_eq(attr(p, end, "fill", fill, sizeof(fill)), 0);
 		ck_assert_int_eq(sscanf(fill, "rgb(%u,%u,%u)", &f->r, &f->g, &f->b), 3);
 		element_text(p, end, "<title", "</title>", f->title, sizeof(f->title));
@@ -142,17 +155,29 @@ static void check_chardata(const char *s)
 			      !strncmp(a, "&apos;", 6), "bad entity in '%s'", s);
 }
 
-/* Draw @f with @o into a string (caller frees). */
-static char *draw(const struct folded *f, const struct flamegraph_opts *o)
+/*
+ * Draw @b with @o into a string (caller frees); with @a, the differential
+ * graph from @a to @b.
+ */
+static char *draw_diff(const struct folded *a, const struct folded *b,
+		       const struct flamegraph_opts *o)
 {
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *out = open_memstream(&buf, &len);
 
 	ck_assert_ptr_nonnull(out);
-	ck_assert_int_eq(flamegraph__write(f, out, o), 0);
+	if (a)
+		ck_assert_int_eq(flamegraph__write_diff(a, b, out, o), 0);
+	else
+		ck_assert_int_eq(flamegraph__write(b, out, o), 0);
 	fclose(out);
 	return buf;
+}
+
+static char *draw(const struct folded *f, const struct flamegraph_opts *o)
+{
+	return draw_diff(NULL, f, o);
 }
 
 /* A set made from folded text (or the fixture @file when @text is NULL). */
@@ -181,8 +206,10 @@ static struct folded *make(const char *text, const char *file)
  * sibling order, pre-order, labels that fit, escaped character data.
  */
 static void check_geometry(const struct frame *v, size_t n, uint64_t total,
-			   unsigned int width, unsigned int fh)
+			   unsigned int width, unsigned int fh, bool inverted)
 {
+	double dir = inverted ? -1 : 1;	/* rows go up, or down in an icicle */
+
 	double usable = width - 2 * FLAMEGRAPH_XPAD;
 	double fontw = 12 * 0.59;
 
@@ -203,7 +230,7 @@ static void check_geometry(const struct frame *v, size_t n, uint64_t total,
 			      f->title, f->w, want_w);
 		ck_assert_msg(fabs(f->x - want_x) <= EPS, "%s: x %.2f, want %.4f",
 			      f->title, f->x, want_x);
-		ck_assert_msg(fabs(f->y - (v[0].y - f->depth * (double)fh)) <= EPS,
+		ck_assert_msg(fabs(f->y - (v[0].y - dir * f->depth * (double)fh)) <= EPS,
 			      "%s: y %.1f at depth %u", f->title, f->y, f->depth);
 		ck_assert_msg(f->h == fh - 1, "%s: height %.0f", f->title, f->h);
 		check_chardata(f->title);
@@ -307,7 +334,7 @@ START_TEST(test_graph)
 	ck_assert_msg(n == c->nr_frames, "%s: %zu frames, want %zu", c->label, n,
 		      c->nr_frames);
 	check_geometry(v, n, folded__total(f), c->width ? c->width : FLAMEGRAPH_DEF_WIDTH,
-		       c->frame_height ? c->frame_height : FLAMEGRAPH_DEF_FRAME_HEIGHT);
+		       c->frame_height ? c->frame_height : FLAMEGRAPH_DEF_FRAME_HEIGHT, false);
 	for (size_t k = 0; k < 12 && c->want[k].name; k++) {
 		const struct want_frame *w = &c->want[k];
 		size_t i;
@@ -343,7 +370,7 @@ START_TEST(test_deep)
 	svg = draw(f, NULL);
 	n = parse_frames(svg, v, MAX_FRAMES);
 	ck_assert_uint_eq(n, 301);
-	check_geometry(v, n, 7, FLAMEGRAPH_DEF_WIDTH, FLAMEGRAPH_DEF_FRAME_HEIGHT);
+	check_geometry(v, n, 7, FLAMEGRAPH_DEF_WIDTH, FLAMEGRAPH_DEF_FRAME_HEIGHT, false);
 	ck_assert_int_eq(sscanf(strstr(svg, "<svg"), "<svg version=\"1.1\" "
 				"xmlns=\"http://www.w3.org/2000/svg\" width=\"1200\" "
 				"height=\"%u\"", &height), 1);
@@ -352,6 +379,318 @@ START_TEST(test_deep)
 	free(stack);
 	free(svg);
 	folded__free(f);
+}
+END_TEST
+
+
+/* The fill of the first frame named @name at @depth. */
+static const struct frame *find(const struct frame *v, size_t n, unsigned int depth,
+				const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (v[i].depth == depth && !strcmp(v[i].name, name))
+			return &v[i];
+	ck_abort_msg("no frame %s at depth %u", name, depth);
+	return NULL;
+}
+
+/* --- inverted and reversed layouts ------------------------------------- */
+
+/* A frame as drawn at width 1020 (1000 usable pixels). */
+struct want_rect {
+	unsigned int depth;
+	const char *name;
+	uint64_t samples;
+	double x, w;
+};
+
+static const struct layout_case {
+	const char *label;
+	const char *text;
+	bool inverted, reverse;
+	size_t nr;
+	struct want_rect want[12];	/* every frame, in document order */
+} layout_cases[] = {
+	{ "inverted", "a;b 3\na;c 1\nd 4\n", true, false, 5, {
+		{ 0, "all", 8, 10, 1000 }, { 1, "a", 4, 10, 500 }, { 2, "b", 3, 10, 375 },
+		{ 2, "c", 1, 385, 125 }, { 1, "d", 4, 510, 500 } } },
+	/* reversed: "x;a;c 2", "x;b;c 3", "x;d 1", "y;a;c 4"; leaf x merges to 6 */
+	{ "reversed", "c;a;x 2\nc;b;x 3\nd;x 1\nc;a;y 4\n", false, true, 10, {
+		{ 0, "all", 10, 10, 1000 }, { 1, "x", 6, 10, 600 }, { 2, "a", 2, 10, 200 },
+		{ 3, "c", 2, 10, 200 }, { 2, "b", 3, 210, 300 }, { 3, "c", 3, 210, 300 },
+		{ 2, "d", 1, 510, 100 }, { 1, "y", 4, 610, 400 }, { 2, "a", 4, 610, 400 },
+		{ 3, "c", 4, 610, 400 } } },
+	{ "reversed inverted", "c;a;x 2\nc;b;x 3\nd;x 1\nc;a;y 4\n", true, true, 10, {
+		{ 0, "all", 10, 10, 1000 }, { 1, "x", 6, 10, 600 }, { 2, "a", 2, 10, 200 },
+		{ 3, "c", 2, 10, 200 }, { 2, "b", 3, 210, 300 }, { 3, "c", 3, 210, 300 },
+		{ 2, "d", 1, 510, 100 }, { 1, "y", 4, 610, 400 }, { 2, "a", 4, 610, 400 },
+		{ 3, "c", 4, 610, 400 } } },
+	/* "f;solo 1" and "solo 3": the comm-only stack stays a frame of its own */
+	{ "reversed one frame", "solo 3\nsolo;f 1\n", false, true, 4, {
+		{ 0, "all", 4, 10, 1000 }, { 1, "f", 1, 10, 250 }, { 2, "solo", 1, 10, 250 },
+		{ 1, "solo", 3, 260, 750 } } },
+};
+
+/*
+ * Every frame where the table says, in pre-order; and the same stacks drawn
+ * the other way up have the same frames with their rows mirrored: y(depth)
+ * + y'(depth) is one constant (the root at the bottom in one, on top in the
+ * other).
+ */
+START_TEST(test_layout)
+{
+	const struct layout_case *c = &layout_cases[_i];
+	struct flamegraph_opts o = { .width = 1020, .inverted = c->inverted,
+				     .reverse = c->reverse, .min_width = -1 };
+	static struct frame v[MAX_FRAMES], m[MAX_FRAMES];
+	struct folded *f = make(c->text, NULL);
+	char *svg = draw(f, &o), *msvg;
+	size_t n = parse_frames(svg, v, MAX_FRAMES), mn;
+
+	ck_assert_msg(n == c->nr, "%s: %zu frames, want %zu", c->label, n, c->nr);
+	check_geometry(v, n, folded__total(f), 1020, FLAMEGRAPH_DEF_FRAME_HEIGHT, c->inverted);
+	for (size_t i = 0; i < n; i++) {
+		const struct want_rect *w = &c->want[i];
+
+		ck_assert_msg(v[i].depth == w->depth && !strcmp(v[i].name, w->name) &&
+			      v[i].samples == w->samples,
+			      "%s: frame %zu is %s (depth %u, %llu samples), want %s (%u, %llu)",
+			      c->label, i, v[i].name, v[i].depth,
+			      (unsigned long long)v[i].samples, w->name, w->depth,
+			      (unsigned long long)w->samples);
+		ck_assert_msg(fabs(v[i].x - w->x) <= EPS && fabs(v[i].w - w->w) <= EPS,
+			      "%s: %s at x %.2f width %.2f, want %.2f %.2f", c->label,
+			      w->name, v[i].x, v[i].w, w->x, w->w);
+		if (c->inverted)
+			ck_assert_double_gt(v[i].y + EPS, v[0].y);	/* root on top */
+		else
+			ck_assert_double_lt(v[i].y - EPS, v[0].y);	/* root at the bottom */
+	}
+
+	o.inverted = !o.inverted;
+	msvg = draw(f, &o);
+	mn = parse_frames(msvg, m, MAX_FRAMES);
+	ck_assert_uint_eq(mn, n);
+	for (size_t i = 0; i < n; i++) {
+		ck_assert_str_eq(m[i].name, v[i].name);
+		ck_assert(m[i].x == v[i].x && m[i].w == v[i].w);
+		ck_assert_msg(fabs(m[i].y + v[i].y - (m[0].y + v[0].y)) <= EPS,
+			      "%s: %s rows not mirrored", c->label, v[i].name);
+	}
+	free(msvg);
+	free(svg);
+	folded__free(f);
+}
+END_TEST
+
+/*
+ * Reversed stacks keep the kernel-user colours by frame, not by depth: the
+ * comms (now the last frames) green, the kernel leaves blue although they
+ * are at depth 1 where the comms normally are.
+ */
+START_TEST(test_reverse_colors)
+{
+	struct flamegraph_opts o = { .reverse = true };
+	static struct frame v[MAX_FRAMES];
+	struct folded *f = make("cat;main;read_[k];vfs_read_[k] 5\ncat;main;calc 3\n"
+				"cat 1\n", NULL);
+	char *svg = draw(f, &o);
+	size_t n = parse_frames(svg, v, MAX_FRAMES);
+	const struct frame *leaf_k = find(v, n, 1, "vfs_read_[k]");
+	const struct frame *user = find(v, n, 1, "calc");
+	const struct frame *comm = find(v, n, 4, "cat");
+	const struct frame *comm1 = find(v, n, 1, "cat");
+
+	ck_assert(leaf_k->b > leaf_k->r);			/* blue */
+	ck_assert(find(v, n, 2, "read_[k]")->b > find(v, n, 2, "read_[k]")->r);
+	ck_assert(user->r > user->b && user->r >= 205);		/* warm */
+	ck_assert(comm->g > comm->r && comm->g > comm->b);	/* green */
+	ck_assert(comm1->g > comm1->r && comm1->g > comm1->b);	/* a stack of only the comm */
+	free(svg);
+	folded__free(f);
+}
+END_TEST
+
+/* --- differential graphs ----------------------------------------------- */
+
+struct want_diff {
+	unsigned int depth;
+	const char *name;
+	long long a, b;
+	const char *tail;	/* the title after the name */
+	unsigned int r, g, bl;
+};
+
+static const struct diff_case {
+	const char *label;
+	const char *a, *b;
+	enum flamegraph_diff_widths widths;
+	bool raw;
+	const char *note;	/* in the line under the title, as escaped */
+	size_t nr;
+	struct want_diff want[8];	/* every frame, in document order */
+} diff_cases[] = {
+	/* equal totals: deltas in samples; the largest (+3, b) is full red */
+	{ "equal totals", "a;b 3\na;c 2\na;e 2\nd 4\n", "a;b 6\na;c 1\na;e 2\nd 2\n",
+	  FLAMEGRAPH_DIFF_WIDTHS_B, false, "A 11 samples, B 11; widths from B; red grew", 6, {
+		{ 0, "all", 11, 11, " (A 11, B 11 samples; delta +0, +0.00%)", 255, 255, 255 },
+		{ 1, "a", 7, 9, " (A 7, B 9 samples; delta +2, +28.57%)", 255, 70, 70 },
+		{ 2, "b", 3, 6, " (A 3, B 6 samples; delta +3, +100.00%)", 255, 0, 0 },
+		{ 2, "c", 2, 1, " (A 2, B 1 samples; delta -1, -50.00%)", 140, 140, 255 },
+		{ 2, "e", 2, 2, " (A 2, B 2 samples; delta +0, +0.00%)", 255, 255, 255 },
+		{ 1, "d", 4, 2, " (A 4, B 2 samples; delta -2, -50.00%)", 70, 70, 255 } } },
+	/* B has twice the samples: A is scaled x2 before comparing */
+	{ "scaled", "a 10\nb 10\n", "a 30\nb 10\n", FLAMEGRAPH_DIFF_WIDTHS_B, false,
+	  "A 20 samples, B 40; A scaled x2.000 to B&apos;s total; widths from B", 3, {
+		{ 0, "all", 20, 40, " (A 20, B 40 samples; A x2.000 = 40.00; delta +0.00, +0.00%)",
+		  255, 255, 255 },
+		{ 1, "a", 10, 30, " (A 10, B 30 samples; A x2.000 = 20.00; delta +10.00, +50.00%)",
+		  255, 0, 0 },
+		{ 1, "b", 10, 10, " (A 10, B 10 samples; A x2.000 = 20.00; delta -10.00, -50.00%)",
+		  0, 0, 255 } } },
+	/* the same raw: b has not changed, the root grew (clamped to full red) */
+	{ "raw", "a 10\nb 10\n", "a 30\nb 10\n", FLAMEGRAPH_DIFF_WIDTHS_B, true,
+	  "A 20 samples, B 40; raw counts, not scaled; widths from B", 3, {
+		{ 0, "all", 20, 40, " (A 20, B 40 samples; delta +20, +100.00%)", 255, 0, 0 },
+		{ 1, "a", 10, 30, " (A 10, B 30 samples; delta +20, +200.00%)", 255, 0, 0 },
+		{ 1, "b", 10, 10, " (A 10, B 10 samples; delta +0, +0.00%)", 255, 255, 255 } } },
+	/* B is A three times over: after scaling nothing changed */
+	{ "proportional", "x;y 3\nx;z 5\nw 1\n", "x;y 9\nx;z 15\nw 3\n",
+	  FLAMEGRAPH_DIFF_WIDTHS_B, false, "A scaled x3.000", 5, {
+		{ 0, "all", 9, 27, " (A 9, B 27 samples; A x3.000 = 27.00; delta +0.00, +0.00%)",
+		  255, 255, 255 },
+		{ 1, "w", 1, 3, " (A 1, B 3 samples; A x3.000 = 3.00; delta +0.00, +0.00%)",
+		  255, 255, 255 },
+		{ 1, "x", 8, 24, " (A 8, B 24 samples; A x3.000 = 24.00; delta +0.00, +0.00%)",
+		  255, 255, 255 },
+		{ 2, "y", 3, 9, " (A 3, B 9 samples; A x3.000 = 9.00; delta +0.00, +0.00%)",
+		  255, 255, 255 },
+		{ 2, "z", 5, 15, " (A 5, B 15 samples; A x3.000 = 15.00; delta +0.00, +0.00%)",
+		  255, 255, 255 } } },
+	/* B's widths: what is only in A has none and is not drawn */
+	{ "new in B", "a 5\ngone 5\n", "a 5\nnew 5\n", FLAMEGRAPH_DIFF_WIDTHS_B, false,
+	  "A 10 samples, B 10; widths from B", 3, {
+		{ 0, "all", 10, 10, " (A 10, B 10 samples; delta +0, +0.00%)", 255, 255, 255 },
+		{ 1, "a", 5, 5, " (A 5, B 5 samples; delta +0, +0.00%)", 255, 255, 255 },
+		{ 1, "new", 0, 5, " (A 0, B 5 samples; delta +5, new)", 255, 0, 0 } } },
+	/* A's widths: what went away is drawn, what is new is not */
+	{ "gone from A", "a 5\ngone 5\n", "a 5\nnew 5\n", FLAMEGRAPH_DIFF_WIDTHS_A, false,
+	  "A 10 samples, B 10; widths from A", 3, {
+		{ 0, "all", 10, 10, " (A 10, B 10 samples; delta +0, +0.00%)", 255, 255, 255 },
+		{ 1, "a", 5, 5, " (A 5, B 5 samples; delta +0, +0.00%)", 255, 255, 255 },
+		{ 1, "gone", 5, 0, " (A 5, B 0 samples; delta -5, -100.00%)", 0, 0, 255 } } },
+	{ "A empty", "", "a 2\n", FLAMEGRAPH_DIFF_WIDTHS_B, false,
+	  "A 0 samples, B 2; A is empty: every frame is new in B", 2, {
+		{ 0, "all", 0, 2, " (A 0, B 2 samples; delta +2, new)", 255, 0, 0 },
+		{ 1, "a", 0, 2, " (A 0, B 2 samples; delta +2, new)", 255, 0, 0 } } },
+	{ "both empty", "", "", FLAMEGRAPH_DIFF_WIDTHS_B, false, "A 0 samples, B 0", 1, {
+		{ 0, "all", 0, 0, " (A 0, B 0 samples; delta +0, none)", 255, 255, 255 } } },
+};
+
+/*
+ * Each frame's counts, title and fill against hand-computed ones (delta =
+ * B - A * total(B) / total(A); fill 255 and int(210 * (max - |delta|) / max)
+ * for the other channels), the note under the title, and the geometry of the
+ * drawn profile's counts.
+ */
+START_TEST(test_diff)
+{
+	const struct diff_case *c = &diff_cases[_i];
+	struct flamegraph_opts o = { .diff_widths = c->widths, .diff_raw = c->raw };
+	static struct frame v[MAX_FRAMES];
+	struct folded *a = make(c->a, NULL), *b = make(c->b, NULL);
+	char *svg = draw_diff(a, b, &o), want[256];
+	size_t n = parse_frames(svg, v, MAX_FRAMES);
+	const char *note = strstr(svg, "<text id=\"note\"");
+
+	ck_assert_msg(n == c->nr, "%s: %zu frames, want %zu", c->label, n, c->nr);
+	check_geometry(v, n, folded__total(c->widths == FLAMEGRAPH_DIFF_WIDTHS_A ? a : b),
+		       FLAMEGRAPH_DEF_WIDTH, FLAMEGRAPH_DEF_FRAME_HEIGHT, false);
+	for (size_t i = 0; i < n; i++) {
+		const struct want_diff *w = &c->want[i];
+
+		snprintf(want, sizeof(want), "%s%s", w->name, w->tail);
+		ck_assert_msg(!strcmp(v[i].title, want), "%s: frame %zu title '%s', want '%s'",
+			      c->label, i, v[i].title, want);
+		ck_assert_uint_eq(v[i].depth, w->depth);
+		ck_assert_int_eq(v[i].a, w->a);
+		ck_assert_int_eq(v[i].bc, w->b);
+		ck_assert_msg(v[i].r == w->r && v[i].g == w->g && v[i].b == w->bl,
+			      "%s: %s filled rgb(%u,%u,%u), want rgb(%u,%u,%u)", c->label,
+			      w->name, v[i].r, v[i].g, v[i].b, w->r, w->g, w->bl);
+		/* the colour family follows the sign of data-delta */
+		if (v[i].delta > 0)
+			ck_assert(v[i].r == 255 && v[i].g == v[i].b && v[i].b < 255);
+		else if (v[i].delta < 0)
+			ck_assert(v[i].b == 255 && v[i].r == v[i].g && v[i].r < 255);
+		else if (i)
+			ck_assert(v[i].r == 255 && v[i].g == 255 && v[i].b == 255);
+	}
+	ck_assert_ptr_nonnull(note);
+	ck_assert_msg(strstr(note, c->note) && strstr(note, c->note) < strstr(note, "</text>"),
+		      "%s: note lacks '%s'", c->label, c->note);
+	ck_assert_ptr_nonnull(strstr(svg, ">Differential Flame Graph</text>"));
+	free(svg);
+	folded__free(a);
+	folded__free(b);
+}
+END_TEST
+
+/*
+ * The diff of a profile against itself is all white; against itself with
+ * one stack doubled, that stack and its ancestors are full red and every
+ * other frame white in raw counts; reversed and inverted it draws the same
+ * frames the plain reversed, inverted graph of B does.
+ */
+START_TEST(test_diff_fixture)
+{
+	struct flamegraph_opts o = { .diff_raw = true };
+	static struct frame v[MAX_FRAMES], w[MAX_FRAMES];
+	struct folded *a = make(NULL, "good.folded"), *b = make(NULL, "good.folded");
+	char *svg = draw_diff(a, a, NULL), *plain;
+	size_t n = parse_frames(svg, v, MAX_FRAMES), m;
+
+	ck_assert_uint_eq(n, 20);
+	for (size_t i = 0; i < n; i++) {
+		ck_assert(v[i].r == 255 && v[i].g == 255 && v[i].b == 255);
+		ck_assert_int_eq(v[i].a, v[i].bc);
+		ck_assert_uint_eq(v[i].samples, v[i].bc);
+	}
+	free(svg);
+
+	ck_assert_int_eq(folded__add(b, "fio;main;td_io_queue;pwrite64;"
+				     "entry_SYSCALL_64_[k];ext4_file_write_iter_[k]", 400), 0);
+	svg = draw_diff(a, b, &o);
+	n = parse_frames(svg, v, MAX_FRAMES);
+	ck_assert_uint_eq(n, 20);
+	for (size_t i = 0; i < n; i++) {
+		if (v[i].bc - v[i].a == 400) {
+			ck_assert_msg(v[i].r == 255 && v[i].g == 0 && v[i].b == 0,
+				      "%s not full red", v[i].title);
+		} else {
+			ck_assert_int_eq(v[i].a, v[i].bc);
+			ck_assert_msg(v[i].r == 255 && v[i].g == 255 && v[i].b == 255,
+				      "%s not white", v[i].title);
+		}
+	}
+	ck_assert_int_eq(find(v, n, 6, "ext4_file_write_iter_[k]")->bc, 800);
+	free(svg);
+
+	o.reverse = o.inverted = true;
+	svg = draw_diff(a, b, &o);
+	plain = draw(b, &o);
+	n = parse_frames(svg, v, MAX_FRAMES);
+	m = parse_frames(plain, w, MAX_FRAMES);
+	ck_assert_uint_eq(n, m);
+	for (size_t i = 0; i < n; i++) {
+		ck_assert_str_eq(v[i].name, w[i].name);
+		ck_assert(v[i].x == w[i].x && v[i].w == w[i].w);
+		ck_assert(v[i].y - v[0].y == w[i].y - w[0].y);	/* the note moves all rows */
+	}
+	free(plain);
+	free(svg);
+	folded__free(a);
+	folded__free(b);
 }
 END_TEST
 
@@ -444,17 +783,6 @@ END_TEST
 
 /* --- colours ----------------------------------------------------------- */
 
-/* The fill of the first frame named @name at @depth. */
-static const struct frame *find(const struct frame *v, size_t n, unsigned int depth,
-				const char *name)
-{
-	for (size_t i = 0; i < n; i++)
-		if (v[i].depth == depth && !strcmp(v[i].name, name))
-			return &v[i];
-	ck_abort_msg("no frame %s at depth %u", name, depth);
-	return NULL;
-}
-
 static const struct color_case {
 	enum flamegraph_colors scheme;
 	bool kernel_blue;
@@ -514,6 +842,8 @@ static const struct bad_opts_case {
 	{ { .frame_height = 1 } },
 	{ { .frame_height = 1001 } },
 	{ { .colors = FLAMEGRAPH_COLORS__MAX } },
+	{ { .diff_widths = FLAMEGRAPH_DIFF_WIDTHS__MAX } },
+	{ { .inverted = true, .width = 5 } },
 };
 
 START_TEST(test_bad_opts)
@@ -524,6 +854,7 @@ START_TEST(test_bad_opts)
 	FILE *out = open_memstream(&buf, &len);
 
 	ck_assert_int_eq(flamegraph__write(f, out, &bad_opts_cases[_i].o), -EINVAL);
+	ck_assert_int_eq(flamegraph__write_diff(f, f, out, &bad_opts_cases[_i].o), -EINVAL);
 	fclose(out);
 	ck_assert_uint_eq(len, 0);
 	free(buf);
@@ -563,6 +894,131 @@ START_TEST(test_colors_parse)
 }
 END_TEST
 
+/* --- the command line -------------------------------------------------- */
+
+static const char *hldbench = "build/hldbench";
+
+#define CLI_OUT "/tmp/check_flamegraph.out"
+#define CLI_ERR "/tmp/check_flamegraph.err"
+#define CLI_FILE "/tmp/check_flamegraph.file"
+#define GOOD FIX "good.folded"
+#define GOOD_B FIX "good-b.folded"
+
+static const struct cli_case {
+	const char *args[10];
+	int exit;
+	const char *err;	/* in stderr; NULL: stderr empty */
+	const char *file;	/* in CLI_FILE (the -o output); NULL: no file */
+} cli_cases[] = {
+	{ { "--diff", GOOD }, 2,
+	  "--diff: needs two folded files, A (before) then B (after); got 1", NULL },
+	{ { "--diff", GOOD, GOOD_B, GOOD }, 2, "--diff: needs two folded files", NULL },
+	{ { "--diff", "-", "-" }, 2, "--diff: A and B cannot both be standard input", NULL },
+	{ { "--diff-widths", "a", GOOD }, 2, "--diff-widths: only with --diff", NULL },
+	{ { "--diff-raw", GOOD }, 2, "--diff-raw: only with --diff", NULL },
+	{ { "--diff", "--colors", "hot", GOOD, GOOD_B }, 2, "--colors: not with --diff", NULL },
+	{ { "--diff", "--diff-widths", "c", GOOD, GOOD_B }, 2,
+	  "--diff-widths: 'c' is neither a", NULL },
+	{ { "--format", "json", GOOD }, 2,
+	  "--format: unknown format 'json' (one of svg, speedscope)", NULL },
+	{ { "--format", "speedscope", "--width", "500", GOOD }, 2,
+	  "--width: only for SVG output, not with --format speedscope", NULL },
+	{ { "--format", "speedscope", "--inverted", GOOD }, 2,
+	  "--inverted: only for SVG output", NULL },
+	{ { "--format", "speedscope", "--colors", "hot", GOOD }, 2, "--colors: only for SVG", NULL },
+	{ { "--format", "speedscope", "--diff", GOOD, GOOD_B }, 2,
+	  "--format speedscope: not with --diff", NULL },
+	{ { "--inverted=yes", GOOD }, 2, "doesn't allow an argument", NULL },
+	{ { "--width", "12", GOOD }, 2, "--width: bad width '12'", NULL },
+	{ { "--diff", GOOD, FIX "missing.folded", "-o", CLI_FILE }, 2,
+	  "cannot open " FIX "missing.folded", NULL },
+	{ { "--diff", GOOD, FIX "bad-count.folded", "-o", CLI_FILE }, 2,
+	  FIX "bad-count.folded:", NULL },
+	{ { "--diff", GOOD, GOOD_B, "-o", CLI_FILE }, 0, NULL,
+	  "A 1420 samples, B 1420; widths from B" },
+	{ { "--diff", "--diff-widths", "a", "--diff-raw", "--inverted", "--reverse", GOOD, GOOD_B,
+	    "-o", CLI_FILE }, 0, NULL, "widths from A" },
+	{ { "--inverted", "--reverse", "-t", "leaves", GOOD, "-o", CLI_FILE }, 0, NULL,
+	  "<title>stress_cpu_sqrt (525 samples, 36.97%)</title>" },
+	{ { "--format", "speedscope", "--reverse", "-t", "leaves", GOOD, "-o", CLI_FILE }, 0, NULL,
+	  "\"type\":\"sampled\",\"name\":\"leaves\"" },
+	{ { "--format=svg", "--diff", GOOD, GOOD_B, "-o", CLI_FILE }, 0, NULL, "data-delta=" },
+};
+
+/* The first @max bytes of @path, NUL-terminated, in a buffer the caller frees. */
+static char *slurp(const char *path, size_t max)
+{
+	char *buf = calloc(1, max + 1);
+	FILE *f = fopen(path, "r");
+
+	ck_assert_ptr_nonnull(buf);
+	if (f) {
+		size_t n = fread(buf, 1, max, f);
+
+		buf[n] = '\0';
+		fclose(f);
+	}
+	return buf;
+}
+
+START_TEST(test_cli)
+{
+	const struct cli_case *c = &cli_cases[_i];
+	const char *argv[14] = { hldbench, "flamegraph" };
+	char *err, *file;
+	size_t n = 2;
+	int rc;
+
+	if (access(hldbench, X_OK)) {
+		printf("SKIP check_flamegraph cli %d: no hldbench binary (set HLDBENCH)\n", _i);
+		return;
+	}
+	for (size_t i = 0; i < 10 && c->args[i]; i++)
+		argv[n++] = c->args[i];
+	unlink(CLI_FILE);
+	rc = run_command(argv, CLI_OUT, CLI_ERR);
+	err = slurp(CLI_ERR, 4096);
+	ck_assert_msg(rc == c->exit, "%s %s: exit %d, want %d (%s)", c->args[0], c->args[1],
+		      rc, c->exit, err);
+	if (c->err)
+		ck_assert_msg(strstr(err, c->err), "%s %s: stderr '%s' lacks '%s'", c->args[0],
+			      c->args[1], err, c->err);
+	else
+		ck_assert_msg(!*err, "%s: stderr '%s'", c->args[0], err);
+	file = slurp(CLI_FILE, 1 << 20);
+	if (c->file)
+		ck_assert_msg(strstr(file, c->file), "%s %s: output lacks '%s'", c->args[0],
+			      c->args[1], c->file);
+	else
+		ck_assert_int_ne(access(CLI_FILE, F_OK), 0);	/* nothing left behind */
+	free(file);
+	free(err);
+}
+END_TEST
+
+/* --help names every option. */
+START_TEST(test_cli_help)
+{
+	static const char *const opts[] = {
+		"--output", "--title", "--subtitle", "--width", "--height", "--min-width",
+		"--colors", "--inverted", "--reverse", "--format", "--diff", "--diff-widths",
+		"--diff-raw", "speedscope",
+	};
+	const char *argv[] = { hldbench, "flamegraph", "--help", NULL };
+	char *out;
+
+	if (access(hldbench, X_OK)) {
+		printf("SKIP check_flamegraph cli help: no hldbench binary (set HLDBENCH)\n");
+		return;
+	}
+	ck_assert_int_eq(run_command(argv, CLI_OUT, CLI_ERR), 0);
+	out = slurp(CLI_OUT, 16384);
+	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
+		ck_assert_msg(strstr(out, opts[i]), "--help lacks %s", opts[i]);
+	free(out);
+}
+END_TEST
+
 static Suite *flamegraph_suite(void)
 {
 	Suite *s = suite_create("flamegraph");
@@ -578,6 +1034,16 @@ static Suite *flamegraph_suite(void)
 	tcase_add_test(tc, test_deterministic);
 	suite_add_tcase(s, tc);
 
+	tc = tcase_create("layouts");
+	tcase_add_loop_test(tc, test_layout, 0, sizeof(layout_cases) / sizeof(layout_cases[0]));
+	tcase_add_test(tc, test_reverse_colors);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("diff");
+	tcase_add_loop_test(tc, test_diff, 0, sizeof(diff_cases) / sizeof(diff_cases[0]));
+	tcase_add_test(tc, test_diff_fixture);
+	suite_add_tcase(s, tc);
+
 	tc = tcase_create("colors");
 	tcase_add_loop_test(tc, test_colors, 0, sizeof(color_cases) / sizeof(color_cases[0]));
 	suite_add_tcase(s, tc);
@@ -588,14 +1054,22 @@ static Suite *flamegraph_suite(void)
 	tcase_add_test(tc, test_opts_init);
 	tcase_add_test(tc, test_colors_parse);
 	suite_add_tcase(s, tc);
+
+	tc = tcase_create("cli");
+	tcase_add_loop_test(tc, test_cli, 0, sizeof(cli_cases) / sizeof(cli_cases[0]));
+	tcase_add_test(tc, test_cli_help);
+	suite_add_tcase(s, tc);
 	return s;
 }
 
 int main(void)
 {
-	SRunner *sr = srunner_create(flamegraph_suite());
+	SRunner *sr;
 	int failed;
 
+	if (getenv("HLDBENCH"))
+		hldbench = getenv("HLDBENCH");
+	sr = srunner_create(flamegraph_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * check_folded.c - folded stacks: line parsing (good and malformed), merging
- * of duplicates, frame matching, sorted output and a 100k-stack load.
+ * of duplicates, frame matching, sorted output, lookup, reversal and a
+ * 100k-stack load.
  */
 #include <check.h>
 #include <errno.h>
@@ -332,6 +333,86 @@ START_TEST(test_write_empty)
 }
 END_TEST
 
+/* --- lookup and reversal ----------------------------------------------- */
+
+START_TEST(test_find)
+{
+	struct folded *f = folded__new();
+	const struct folded_entry *e;
+	ssize_t i;
+
+	ck_assert_int_eq(folded__add(f, "a;b;c", 3), 0);
+	ck_assert_int_eq(folded__add(f, "a b", 1), 0);
+	i = folded__find(f, "a b", 3);
+	ck_assert_int_eq(i, 1);
+	e = folded__entry(f, i);
+	ck_assert_str_eq(e->stack, "a b");
+	ck_assert_int_eq(folded__find(f, "a;b;c;d", 5), 0);	/* @len bytes only */
+	ck_assert_int_eq(folded__find(f, "a;b", 3), -ENOENT);	/* a prefix is not a stack */
+	ck_assert_int_eq(folded__find(f, "a", 1), -ENOENT);
+	folded__free(f);
+}
+END_TEST
+
+static const struct reverse_case {
+	const char *stack;
+	const char *reversed;
+} reverse_cases[] = {
+	{ "a;b;c", "c;b;a" },
+	{ "a", "a" },
+	{ "comm;x y;z_[k]", "z_[k];x y;comm" },
+	{ "ab;c", "c;ab" },
+	{ "a;bc", "bc;a" },
+	{ "rec;rec;rec", "rec;rec;rec" },
+};
+
+START_TEST(test_reversed)
+{
+	const struct reverse_case *c = &reverse_cases[_i];
+	struct folded *f = folded__new(), *r, *rr;
+
+	ck_assert_int_eq(folded__add(f, c->stack, 7), 0);
+	ck_assert_int_eq(folded__add(f, "other;stack", 2), 0);
+	r = folded__reversed(f);
+	ck_assert_ptr_nonnull(r);
+	ck_assert_uint_eq(folded__nr_stacks(r), 2);
+	ck_assert_uint_eq(folded__total(r), 9);
+	ck_assert_str_eq(folded__entry(r, 0)->stack, c->reversed);
+	ck_assert_uint_eq(folded__entry(r, 0)->len, strlen(c->reversed));
+	ck_assert_uint_eq(folded__entry(r, 0)->count, 7);
+	ck_assert_int_eq(count_of(r, "stack;other"), 2);
+	rr = folded__reversed(r);
+	ck_assert_str_eq(folded__entry(rr, 0)->stack, c->stack);
+	folded__free(rr);
+	folded__free(r);
+	folded__free(f);
+}
+END_TEST
+
+/* Reversing a whole file twice gives back the same stacks and counts. */
+START_TEST(test_reversed_file)
+{
+	struct folded *f = folded__new(), *r, *rr;
+	char *s1, *s2;
+
+	ck_assert_int_eq(folded__load(f, FIX "good.folded", NULL), 0);
+	r = folded__reversed(f);
+	ck_assert_int_eq(count_of(r, "stress_cpu_sqrt;stress_cpu;main;stress-ng"), 525);
+	ck_assert_int_eq(count_of(r, "vfs_write_[k];do_syscall_64_[k];entry_SYSCALL_64_[k];stress-ng"),
+			 150);
+	rr = folded__reversed(r);
+	s1 = write_str(f);
+	s2 = write_str(rr);
+	ck_assert_str_eq(s1, s2);
+	ck_assert_uint_eq(folded__total(r), folded__total(f));
+	free(s1);
+	free(s2);
+	folded__free(rr);
+	folded__free(r);
+	folded__free(f);
+}
+END_TEST
+
 static Suite *folded_suite(void)
 {
 	Suite *s = suite_create("folded");
@@ -359,6 +440,13 @@ static Suite *folded_suite(void)
 	tc = tcase_create("write");
 	tcase_add_test(tc, test_write_sorted);
 	tcase_add_test(tc, test_write_empty);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("reverse");
+	tcase_add_test(tc, test_find);
+	tcase_add_loop_test(tc, test_reversed, 0,
+			    sizeof(reverse_cases) / sizeof(reverse_cases[0]));
+	tcase_add_test(tc, test_reversed_file);
 	suite_add_tcase(s, tc);
 	return s;
 }

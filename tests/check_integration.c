@@ -89,7 +89,7 @@ END_TEST
 
 static const char *const outputs[] = {
 	"run.json", "samples.csv", "load-trend.png", "load-trend.svg", "load-trend.gp",
-	"perf.folded", "flame.svg", "loadmon.txt", "loadmon.json", "summary.md",
+	"perf.folded", "flame.svg", "loadmon.txt", "loadmon.json", "summary.md", "report.html",
 	"truth/cpu-split.json", "truth/perf.folded",
 };
 
