@@ -619,9 +619,9 @@ int cmd_run(int argc, char **argv)
 	if (!run.interrupted && sc.truth && !run.aa)
 		run.interrupted = run_truth(&run, &stop_signal) != 0;
 	else if (!sc.truth)
-		snprintf(run.truth.note, sizeof(run.truth.note), "[truth] enabled = false");
+		run__truth_note(&run, "[truth] enabled = false");
 	else if (run.aa)
-		snprintf(run.truth.note, sizeof(run.truth.note), "an A/A run diagnoses nothing");
+		run__truth_note(&run, "an A/A run diagnoses nothing");
 	if (run.tty)
 		fprintf(stderr, "\r\033[K");
 	sampler__stop(run.sampler);

@@ -133,9 +133,10 @@ int diag_test__collect(struct diag_test *t)
 	t->summary = json_file(path);
 	diag_test__say(t, "report: %llu events, %llu dropped",
 		       (unsigned long long)t->f->events, (unsigned long long)t->f->drops);
-	if (t->f->tool_cpu_ns || t->f->tool_post_cpu_ns)
-		diag_test__say(t, "peer tool CPU time: %.1f ms while active, %.1f ms making the "
-			       "report", t->f->tool_cpu_ns / 1e6, t->f->tool_post_cpu_ns / 1e6);
+	if (t->f->tool_cpu_ns || t->f->tool_startup_cpu_ns || t->f->tool_post_cpu_ns)
+		diag_test__say(t, "peer tool CPU time: %.1f ms getting ready, %.1f ms while active, "
+			       "%.1f ms making the report", t->f->tool_startup_cpu_ns / 1e6,
+			       t->f->tool_cpu_ns / 1e6, t->f->tool_post_cpu_ns / 1e6);
 	return t->summary ? 0 : -EINVAL;
 }
 

@@ -121,12 +121,16 @@ struct diag_feature {
 	/*
 	 * A peer backend (perf, bpftrace, strace: harness/peer.h) runs the tool
 	 * as child processes: tool_cpu_ns is their CPU time (user + system,
-	 * wait4() rusage) over the activations, a cost of the diagnosis like
-	 * the diag thread's; tool_post_cpu_ns is the CPU time spent after a
-	 * deactivation turning the tool's output into the report (perf
-	 * script), outside every phase. Both 0 on the built-in backends.
+	 * wait4() rusage) over the activations once the tool was ready, a cost
+	 * of the diagnosis like the diag thread's; tool_startup_cpu_ns what
+	 * it took to get ready (bpftrace compiles its script: seconds), paid
+	 * once per activation, not per second diagnosed; tool_post_cpu_ns the
+	 * CPU time spent after a deactivation turning the tool's output into
+	 * the report (perf script), outside every phase. All 0 on the built-in
+	 * backends.
 	 */
 	uint64_t tool_cpu_ns;
+	uint64_t tool_startup_cpu_ns;
 	uint64_t tool_post_cpu_ns;
 	/*
 	 * Set for a persistent activation: its bpffs directory, or for a backend

@@ -748,7 +748,7 @@ static int bt_deactivate(struct diag_feature *f)
 
 	if (!b || !b->p.dir[0])
 		return 0;
-	peer__stop(&b->p, SIGINT, PEER_BT_STOP_MS, &f->tool_cpu_ns);
+	peer__stop(&b->p, SIGINT, PEER_BT_STOP_MS, &f->tool_cpu_ns, &f->tool_startup_cpu_ns);
 	text = peer__slurp(b->p.out, NULL);
 	err = text ? 0 : -errno;
 	switch (text ? f->ops->id : DIAG_FEATURE__MAX) {

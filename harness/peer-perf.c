@@ -287,7 +287,7 @@ static int perf_deactivate(struct diag_feature *f)
 
 	if (!pp || !pp->p.dir[0])
 		return 0;
-	peer__stop(&pp->p, SIGINT, 10000, &f->tool_cpu_ns);
+	peer__stop(&pp->p, SIGINT, 10000, &f->tool_cpu_ns, &f->tool_startup_cpu_ns);
 	peer__perf_ctl_close(&pp->ctl);
 	peer__path(&pp->p, "perf.data", data, sizeof(data));
 	peer__path(&pp->p, "script.txt", out, sizeof(out));

@@ -160,7 +160,7 @@ static int strace_deactivate(struct diag_feature *f)
 
 	if (!sp || !sp->p.dir[0])
 		return 0;
-	peer__stop(&sp->p, SIGINT, 5000, &f->tool_cpu_ns);
+	peer__stop(&sp->p, SIGINT, 5000, &f->tool_cpu_ns, &f->tool_startup_cpu_ns);
 	text = peer__slurp(sp->p.out, NULL);
 	err = text ? peer__strace_summary(&sp->d, text, sp->tgid) : -errno;
 	free(text);

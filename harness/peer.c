@@ -124,6 +124,17 @@ static bool file_has(const char *path, const char *what)
 	return has;
 }
 
+/* The CPU time of process @pid so far (all its threads), 0 if unreadable. */
+static uint64_t peer__cpu_ns(pid_t pid)
+{
+	struct timespec ts;
+	clockid_t clk;
+
+	if (clock_getcpuclockid(pid, &clk) || clock_gettime(clk, &ts))
+		return 0;
+	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
 int peer__start(struct peer_proc *p, const char *const *argv, const char *ready,
 		int timeout_ms, char *why, size_t len)
 {
@@ -139,8 +150,10 @@ int peer__start(struct peer_proc *p, const char *const *argv, const char *ready,
 		return err;
 	}
 	for (int waited = 0; ready && waited < timeout_ms; waited += 20) {
-		if (file_has(p->out, ready) || file_has(p->err, ready))
+		if (file_has(p->out, ready) || file_has(p->err, ready)) {
+			p->ready_cpu_ns = peer__cpu_ns(p->cp.pid);
 			return 0;
+		}
 		if (child__poll(&p->cp)) {
 			char line[256];
 
@@ -158,8 +171,10 @@ int peer__start(struct peer_proc *p, const char *const *argv, const char *ready,
 	return -ETIMEDOUT;
 }
 
-int peer__stop(struct peer_proc *p, int sig, int grace_ms, uint64_t *cpu_ns)
+int peer__stop(struct peer_proc *p, int sig, int grace_ms, uint64_t *cpu_ns,
+	       uint64_t *startup_ns)
 {
+	uint64_t startup;
 	const struct timespec tick = { .tv_nsec = 10 * 1000 * 1000 };
 	int err = 0;
 
@@ -172,8 +187,11 @@ int peer__stop(struct peer_proc *p, int sig, int grace_ms, uint64_t *cpu_ns)
 	}
 	if (p->cp.running)
 		err = child__stop(&p->cp, 1000);
+	startup = p->ready_cpu_ns < p->cp.cpu_ns ? p->ready_cpu_ns : p->cp.cpu_ns;
 	if (cpu_ns)
-		*cpu_ns += p->cp.cpu_ns;
+		*cpu_ns += p->cp.cpu_ns - startup;
+	if (startup_ns)
+		*startup_ns += startup;
 	return err ? err : p->cp.status;
 }
 

@@ -39,6 +39,7 @@ int peer__probe_tool(const char *tool, const char *pkg, char *why, size_t len);
 /* One run of a peer tool: its process, and its files in a private directory. */
 struct peer_proc {
 	struct child_process cp;
+	uint64_t ready_cpu_ns;		/* its CPU time when it was ready (getting there) */
 	char dir[64];			/* mkdtemp()'d; removed by peer__cleanup() */
 	char out[96], err[96];		/* its stdout and stderr, in dir */
 };
@@ -58,11 +59,13 @@ int peer__start(struct peer_proc *p, const char *const *argv, const char *ready,
 		int timeout_ms, char *why, size_t len);
 
 /*
- * Send the tool @sig (SIGINT: print what you have and exit), wait up to
- * @grace_ms, then kill it; add its CPU time to *@cpu_ns. Returns its wait
- * status, or -errno.
+ * Stop @p: send @sig, wait for it to exit (its output written) at most
+ * @grace_ms, then kill it; add its CPU time once it was ready to *@cpu_ns
+ * and what getting ready took to *@startup_ns (either may be NULL).
+ * Returns its wait status, or -errno.
  */
-int peer__stop(struct peer_proc *p, int sig, int grace_ms, uint64_t *cpu_ns);
+int peer__stop(struct peer_proc *p, int sig, int grace_ms, uint64_t *cpu_ns,
+	       uint64_t *startup_ns);
 
 /*
  * perf record's control fifos (--control=fifo:CTL,ACK): commands such as

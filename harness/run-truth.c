@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * run-truth.c - perf's accuracy against ground truth.
+ * run-truth.c - perf's accuracy against ground truth, for each tool of the
+ * run in turn (the built-in backend's and each peer's perf).
  *
  * `hldbench workload cpu-split 70:30` spins one thread in cpu_split_part0,
  * cpu_split_part1, ... and measures the CPU time it spent in each with
@@ -113,44 +114,48 @@ static int report_truth_perf(struct diag_feature *f, const char *dir)
 	return err;
 }
 
-/*
- * The truth phase: start the cpu-split workload, profile it alone at
- * TRUTH_FREQ until it exits, write truth/perf.{json,folded} and score them
- * into run->truth (a note says why when it could not be scored).
- */
-int run_truth(struct run *run, volatile sig_atomic_t *stop)
+/* The workload's JSON at @path, once it is whole (it is written before the linger). */
+static bool truth_written(const char *path)
 {
-	struct truth *t = &run->truth;
-	struct diag_feature *perf = NULL, *f;
+	struct json_object *root = json_object_from_file(path);
+
+	json_object_put(root);
+	return root != NULL;
+}
+
+/*
+ * One tool's truth phase: start the cpu-split workload, profile it alone
+ * with @perf's backend at TRUTH_FREQ until it has written its measurement
+ * (it lingers after it, so that a tool naming frames at its report, as
+ * bpftrace does, still finds the process), write DIR/perf.{json,folded}
+ * and score them into @t (a note says why when it could not be scored).
+ */
+static int run_truth_one(struct run *run, struct diag_feature *perf, const char *dir,
+			 struct truth *t, volatile sig_atomic_t *stop)
+{
 	struct hld_perf_settings ps;
-	char dir[PATH_MAX], json[PATH_MAX + 32], log[PATH_MAX + 32], exe[PATH_MAX];
-	char dur[32];
+	char json[PATH_MAX + 32], log[PATH_MAX + 32], exe[PATH_MAX], dur[32];
 	struct child_process cp = { 0 };
 	struct diag_runner *runner;
+	struct diag_feature *f;
 	uint64_t cpu_ns;
 	bool rt;
 	ssize_t n;
 	int err;
 
-	/* the first tool's perf: run.json's accuracy.perf */
-	perf = run__feature(run, 0, DIAG_perf);
-	if (!perf) {
-		snprintf(t->note, sizeof(t->note), "perf is not among the scenario's features");
-		return 0;
-	}
 	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	if (n < 0)
 		return -errno;
 	exe[n] = '\0';
-	snprintf(dir, sizeof(dir), "%s/truth", run->dir);
 	if (mkdir(dir, 0755) && errno != EEXIST)
 		return -errno;
 	snprintf(json, sizeof(json), "%s/cpu-split.json", dir);
 	snprintf(log, sizeof(log), "%s/workload.log", dir);
 	snprintf(dur, sizeof(dur), "%llums", (unsigned long long)run->sc->truth_ms);
+	unlink(json);
 
 	const char *argv[] = { exe, "workload", "cpu-split", run->sc->truth_split,
-			       "--duration", dur, "--json", json, NULL };
+			       "--duration", dur, "--json", json, "--linger", "60s", NULL };
 	cp.argv = argv;
 	cp.out_path = log;
 	cp.err_path = log;
@@ -181,25 +186,24 @@ int run_truth(struct run *run, volatile sig_atomic_t *stop)
 	}
 	f->active = true;
 	runner = diag_runner__start(&f, 1, &err);
-	while (runner && !*stop && !child__poll(&cp))
+	while (runner && !*stop && !child__poll(&cp) && !truth_written(json))
 		usleep(20000);
 	if (runner)
 		diag_runner__stop(runner, &cpu_ns, &rt);
 	f->ops->deactivate(f);
 	f->active = false;
+	if (!*stop)
+		report_truth_perf(f, dir);	/* the workload still lingers: frames are named */
+	child__stop(&cp, 2000);
+	diag__close(f);
 	if (*stop) {
-		child__stop(&cp, 2000);
 		snprintf(run->reason, sizeof(run->reason), "stopped by %s during the truth phase",
 			 strsignal(*stop));
-		diag__close(f);
 		return -EINTR;
 	}
-	child__wait(&cp);
-	report_truth_perf(f, dir);
-	diag__close(f);
 
 	if (read_truth_json(json, t)) {
-		snprintf(t->note, sizeof(t->note), "the workload wrote no usable truth/cpu-split.json");
+		snprintf(t->note, sizeof(t->note), "the workload wrote no usable cpu-split.json");
 		return 0;
 	}
 	snprintf(log, sizeof(log), "%s/perf.folded", dir);
@@ -210,5 +214,44 @@ int run_truth(struct run *run, volatile sig_atomic_t *stop)
 		return 0;
 	}
 	t->ran = true;
+	return 0;
+}
+
+void run__truth_note(struct run *run, const char *note)
+{
+	for (int ti = 0; ti < run->nr_tools; ti++)
+		snprintf(run->tools[ti].truth.note, sizeof(run->tools[ti].truth.note), "%s", note);
+}
+
+int run_truth(struct run *run, volatile sig_atomic_t *stop)
+{
+	for (int ti = 0; ti < run->nr_tools; ti++) {
+		struct run_tool *tool = &run->tools[ti];
+		struct diag_feature *perf = run__feature(run, ti, DIAG_perf);
+		char dir[PATH_MAX];
+		int err;
+
+		if (!tool->available) {
+			snprintf(tool->truth.note, sizeof(tool->truth.note), "not run: %s", tool->why);
+			continue;
+		}
+		if (!perf) {
+			snprintf(tool->truth.note, sizeof(tool->truth.note),
+				 "perf is not among the features this tool ran");
+			continue;
+		}
+		/* the first tool's in truth/, the others' beside their reports */
+		if (ti) {
+			snprintf(dir, sizeof(dir), "%s/%s", run->dir, tool->name);
+			if (mkdir(dir, 0755) && errno != EEXIST)
+				return -errno;
+			snprintf(dir, sizeof(dir), "%s/%s/truth", run->dir, tool->name);
+		} else {
+			snprintf(dir, sizeof(dir), "%s/truth", run->dir);
+		}
+		err = run_truth_one(run, perf, dir, &tool->truth, stop);
+		if (err)
+			return err;
+	}
 	return 0;
 }

@@ -34,6 +34,18 @@ struct run_opts {
 	bool quiet;
 };
 
+/* perf's accuracy against the cpu-split workload. */
+struct truth {
+	bool ran;
+	int nr_parts;
+	double expected_pct[TRUTH_MAX_PARTS];	/* measured by the workload itself */
+	double measured_pct[TRUTH_MAX_PARTS];	/* perf's sample shares */
+	uint64_t part_samples[TRUTH_MAX_PARTS];
+	uint64_t samples;			/* samples in the workload's parts */
+	double error_pp;			/* max |measured - expected|, percentage points */
+	char note[256];				/* why it did not run, if it did not */
+};
+
 /*
  * One configuration compared with the baseline: a backend and the
  * scenario's features on it. "hldbench" is the backend of --backend; other
@@ -49,6 +61,7 @@ struct run_tool {
 	int nr_feats;
 	uint64_t diag_thread_ns;	/* CPU time of its diagnosis thread */
 	bool diag_realtime;		/* that thread ran at SCHED_FIFO */
+	struct truth truth;		/* its perf against the ground truth */
 };
 
 /* Noise floor of one load taken from an A/A run (--noise). */
@@ -68,18 +81,6 @@ struct phase {
 	bool completed;		/* ran its full length */
 	uint64_t start_ns, end_ns, planned_ms;
 	struct load_result load[SCEN_MAX_LOADS];
-};
-
-/* perf's accuracy against the cpu-split workload. */
-struct truth {
-	bool ran;
-	int nr_parts;
-	double expected_pct[TRUTH_MAX_PARTS];	/* measured by the workload itself */
-	double measured_pct[TRUTH_MAX_PARTS];	/* perf's sample shares */
-	uint64_t part_samples[TRUTH_MAX_PARTS];
-	uint64_t samples;			/* samples in the workload's parts */
-	double error_pp;			/* max |measured - expected|, percentage points */
-	char note[256];				/* why it did not run, if it did not */
 };
 
 /* Load verification, computed from the sampler after the run. */
@@ -119,7 +120,6 @@ struct run {
 	bool memory_locked;		/* mlockall() held hldbench's memory in RAM */
 	bool kernel_cost_measured;	/* BPF stats were enabled for the run */
 
-	struct truth truth;
 	struct load_check check;
 	bool load_reached;
 };
@@ -133,8 +133,13 @@ struct diag_feature *run__feature(const struct run *run, int tool, enum diag_fea
  */
 int run__read_noise(struct run *run, char *err, size_t len);
 
-/* The ground-truth phase: cpu-split under perf. 0, or -EINTR if cut short. */
+/*
+ * The ground-truth phase: cpu-split under each tool's perf in turn, into
+ * run->tools[i].truth. 0, or -EINTR if cut short.
+ */
 int run_truth(struct run *run, volatile sig_atomic_t *stop);
+/* Why no tool's truth phase ran: @note for each. */
+void run__truth_note(struct run *run, const char *note);
 
 /* Analyse the run and write every output into run->dir. */
 void run_report(struct run *run);
