@@ -115,6 +115,21 @@ static void accuracy_table(const struct run_result *r, struct rtable *t)
 		rtable__cell(t, "perf");
 		rtable__cell(t, "not measured: %s", r->perf_note[0] ? r->perf_note : "no reason given");
 	}
+	/* the other tools' perf, scored against the same workload in the truth phase */
+	for (int i = 1; i < r->nr_tools; i++) {
+		if (!r->tools[i].available)
+			continue;
+		rtable__row(t);
+		rtable__cell(t, "perf of %s", r->tools[i].name);
+		rtable__cell(t, "largest share error");
+		rtable__cell(t, "-");
+		rtable__cell(t, "-");
+		if (isnan(r->tools[i].error_pp))
+			rtable__cell(t, "not measured");
+		else
+			rtable__strong(t, "%.2f pp", r->tools[i].error_pp);
+		rtable__cell(t, "cpu-split %s", r->perf_workload);
+	}
 	if (r->has_loadmon) {
 		rtable__row(t);
 		rtable__cell(t, "load-monitor");
@@ -329,6 +344,10 @@ int report__summary_md(const struct run_result *r, FILE *f)
 		fprintf(f, "perf accuracy not measured: %s.\n\n",
 			r->perf_note[0] ? r->perf_note : "no reason recorded");
 	}
+	for (int i = 1; i < r->nr_tools; i++)
+		if (r->tools[i].available && !isnan(r->tools[i].error_pp))
+			fprintf(f, "perf of %s against the same workload: error **%.2f pp**.\n\n",
+				r->tools[i].name, r->tools[i].error_pp);
 
 	fprintf(f, "## Drops\n\n");
 	for (int i = 0; i < r->nr_feats; i++) {
