@@ -61,8 +61,16 @@ done
 cp "$build/hldbench" "$root/hld/build/hldbench"
 cp "$work/tests.bpf" "$work/tests.kmod" "$root/hld/"
 # the command /init runs to activate features on the kmod backend while the
-# insmod/rmmod cycles hold /dev/hld open
+# insmod/rmmod cycles hold /dev/hld open, and the test binaries it names
 printf '%s\n' "${VM_KMOD_ACTIVATE:-}" > "$root/hld/kmod-activate.cmd"
+for w in ${VM_KMOD_ACTIVATE:-}; do
+	case $w in
+	/hld/build/tests/*)
+		t=$build/tests/${w#/hld/build/tests/}
+		[ -x "$t" ] || { echo "no $t for VM_KMOD_ACTIVATE: run 'make $t'" >&2; exit 1; }
+		tests+=("$t") bins+=("$t") ;;
+	esac
+done
 printf '%s\n' "${VM_BENCH_CMD:-}" > "$root/hld/bench.cmd"
 for t in "${tests[@]}"; do cp "$t" "$root/hld/build/tests/"; done
 # debug info only makes the image bigger and slower to unpack; .symtab stays
