@@ -49,7 +49,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: hldbench run [SCENARIO] [-o DIR] [--duration SEC] [--repeat N]\n"
 		"                    [--warmup-phases N] [--backend auto|bpf|kmod]\n"
-		"                    [--aa | --noise AA_RUN_DIR] [--quiet]\n\n"
+		"                    [--tools \"TOOL ...\"] [--aa | --noise AA_RUN_DIR] [--quiet]\n\n"
 		"Drive the scenario's load to its target level, run the diagnosis features\n"
 		"alongside in interleaved baseline/diagnosed phases, and report whether the\n"
 		"target was reached, the overhead and the accuracy.\n\n"
@@ -65,6 +65,9 @@ static void usage(FILE *f)
 		"  --noise DIR       take the noise floor from the A/A run in DIR (its\n"
 		"                    run.json) instead of this run's baseline phases\n"
 		"  --backend B       auto (kernel module if usable, else eBPF), bpf or kmod\n"
+		"  --tools LIST      what to compare with the baseline, instead of the\n"
+		"                    scenario's [diag] tools: hldbench (the --backend one),\n"
+		"                    bpf, kmod, and the peers perf, bpftrace, strace\n"
 		"  --quiet           no progress line and no summary, only errors\n\n"
 		"Exit status: 0 target reached, 1 target missed or run failed, 2 bad usage or\n"
 		"scenario, 3 cannot run on this machine, 130 interrupted (partial results kept).\n"
@@ -82,6 +85,7 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 		{ "warmup-phases", required_argument, NULL, 'w' },
 		{ "aa", no_argument, NULL, 'A' },
 		{ "noise", required_argument, NULL, 'N' },
+		{ "tools", required_argument, NULL, 'T' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
@@ -129,6 +133,16 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 		case 'N':
 			o->noise = optarg;
 			break;
+		case 'T': {
+			char why[128];
+
+			if (scenario__check_tools(optarg, why, sizeof(why))) {
+				fprintf(stderr, "hldbench run: --tools: %s\n", why);
+				return -EINVAL;
+			}
+			o->tools = optarg;
+			break;
+		}
 		case 'b':
 			if (strcmp(optarg, "auto") && strcmp(optarg, "bpf") && strcmp(optarg, "kmod")) {
 				fprintf(stderr, "hldbench run: --backend: unknown backend '%s' "
@@ -256,8 +270,12 @@ static int open_tools(struct run *run, const char *backend)
 				if (n < sizeof(known))
 					n += snprintf(known + n, sizeof(known) - n, ", %s",
 						      (*p)->name);
-			fprintf(stderr, "%s:%d: tools: unknown tool \"%s\" (known: %s)\n",
-				run->sc->path, run->sc->tools_line, name, known);
+			if (run->sc->tools_line < 0)
+				fprintf(stderr, "hldbench run: --tools: unknown tool \"%s\" "
+					"(known: %s)\n", name, known);
+			else
+				fprintf(stderr, "%s:%d: tools: unknown tool \"%s\" (known: %s)\n",
+					run->sc->path, run->sc->tools_line, name, known);
 			return -EINVAL;
 		}
 		if (!t->backend && primary) {
@@ -539,6 +557,10 @@ int cmd_run(int argc, char **argv)
 	}
 	run.warmup_phases = opts.warmup_phases >= 0 ? (uint64_t)opts.warmup_phases :
 			    sc.warmup_phases;
+	if (opts.tools) {
+		snprintf(sc.tools, sizeof(sc.tools), "%s", opts.tools);
+		sc.tools_line = -1;	/* from the command line */
+	}
 	run.aa = opts.aa;
 	run.noise_dir = opts.noise;
 	run.inject_spin_us = diag__inject_spin_us();

@@ -31,6 +31,7 @@ struct run_opts {
 	int64_t warmup_phases;	/* -1: the scenario's */
 	bool aa;		/* A/A: the tools' phases run without diagnosis */
 	const char *noise;	/* an A/A run's directory: its noise floor */
+	const char *tools;	/* --tools: instead of [diag] tools, NULL: the scenario's */
 	bool quiet;
 };
 

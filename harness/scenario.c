@@ -261,30 +261,43 @@ static int parser__features(struct parser *p, int line)
 	return 0;
 }
 
-/*
- * Check the [diag] tools list: 1 to SCEN_MAX_TOOLS names separated by blanks
- * or commas, none twice. Whether each names a backend is for `hldbench run`.
- */
-static int parser__tools(struct parser *p, int line)
+int scenario__check_tools(const char *tools, char *why, size_t len)
 {
 	char list[SCEN_TOOLS_LEN], *save = NULL, *name;
 	const char *seen[SCEN_MAX_TOOLS];
 	int n = 0;
 
-	snprintf(list, sizeof(list), "%s", p->diag.tools);
+	if (strlen(tools) >= sizeof(list)) {
+		snprintf(why, len, "longer than %d characters", SCEN_TOOLS_LEN - 1);
+		return -EINVAL;
+	}
+	snprintf(list, sizeof(list), "%s", tools);
 	for (name = strtok_r(list, " \t,", &save); name; name = strtok_r(NULL, " \t,", &save)) {
-		if (n == SCEN_MAX_TOOLS)
-			return parser__error(p, line, "tools", "more than %d tools",
-					     SCEN_MAX_TOOLS);
-		for (int i = 0; i < n; i++)
-			if (!strcmp(seen[i], name))
-				return parser__error(p, line, "tools", "\"%s\" named twice",
-						     name);
+		if (n == SCEN_MAX_TOOLS) {
+			snprintf(why, len, "more than %d tools", SCEN_MAX_TOOLS);
+			return -EINVAL;
+		}
+		for (int i = 0; i < n; i++) {
+			if (!strcmp(seen[i], name)) {
+				snprintf(why, len, "\"%s\" named twice", name);
+				return -EINVAL;
+			}
+		}
 		seen[n++] = name;
 	}
-	if (!n)
-		return parser__error(p, line, "tools",
-				     "empty: name what to compare with the baseline, e.g. hldbench");
+	if (!n) {
+		snprintf(why, len, "empty: name what to compare with the baseline, e.g. hldbench");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int parser__tools(struct parser *p, int line)
+{
+	char why[128];
+
+	if (scenario__check_tools(p->diag.tools, why, sizeof(why)))
+		return parser__error(p, line, "tools", "%s", why);
 	return 0;
 }
 

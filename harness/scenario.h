@@ -66,7 +66,7 @@ struct scenario {
 	char tools[SCEN_TOOLS_LEN];	/* "tools = hldbench ...": what is compared with the
 					   baseline, names separated by blanks (checked by
 					   `hldbench run`, which knows the backends) */
-	int tools_line;			/* where tools was given, 0: the default */
+	int tools_line;			/* where tools was given, 0: the default, -1: run --tools */
 	uint64_t max_drops;		/* events each tool's features may drop (hldbench check) */
 
 	/* [truth] */
@@ -93,5 +93,13 @@ void scenario__free(struct scenario *sc);
 
 /* `hldbench help scenario`: every section and key with type, range, default. */
 void scenario__help(FILE *f);
+
+/*
+ * Check a [diag] tools list (the key, or run's --tools): 1 to
+ * SCEN_MAX_TOOLS names separated by blanks or commas, none twice. 0, or
+ * -EINVAL and the reason in @why. Whether each names a backend is for
+ * `hldbench run`.
+ */
+int scenario__check_tools(const char *tools, char *why, size_t len);
 
 #endif /* HLD_SCENARIO_H */
