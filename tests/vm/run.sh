@@ -9,6 +9,9 @@
 # VM_SUFFIX: boot build/vm/<kver>$VM_SUFFIX.cpio.gz instead (a bench image);
 # what the guest printed between @@HLD BENCH-BEGIN and -END is printed first.
 # VM_ACCEL: QEMU's -accel (default tcg,thread=single; tcg is multi-threaded).
+# VM_PARALLEL: boot the guests at the same time (default 1 unless VM_SUFFIX
+# is set: a bench boots alone). Single-threaded TCG keeps a guest on one host
+# CPU, so two guests on this 2-CPU machine take the time of one.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 build=${BUILD:-$top/build}
@@ -25,24 +28,44 @@ accel=${VM_ACCEL:-tcg,thread=single}
 # a kernel log line that fails the run
 bad_re='WARNING:|BUG:|BUG |Oops|soft lockup|hung task|blocked for more than [0-9]+ seconds|Kernel panic|general protection fault|UBSAN:|KASAN:|kernel BUG|refcount_t:|list_(add|del) corruption'
 
+# Boot guest $1 to the end; its console in $2, "start end qemu-exit" in $2.boot.
+boot() {
+	local t0 qrc
+	t0=$(date +%s.%N)
+	timeout -k 10 "$timeout_s" "$qemu" -accel "$accel" -smp 2 -m 2048 \
+		-kernel "/boot/vmlinuz-$1" -initrd "$initrd" \
+		-append "console=ttyS0 panic=-1 quiet log_buf_len=8M hung_task_timeout_secs=60 hld.cycles=${VM_CYCLES:-200}" \
+		-nographic -no-reboot < /dev/null > "$2" 2>&1
+	qrc=$?
+	echo "$t0 $(date +%s.%N) $qrc" > "$2.boot"
+}
+
+parallel=${VM_PARALLEL:-$([ -n "${VM_SUFFIX:-}" ] && echo 0 || echo 1)}
 rc=0
 table=()
+booted=()
 for kver in "$@"; do
 	initrd=$build/vm/$kver${VM_SUFFIX:-}.cpio.gz
 	log=$build/vm/$kver${VM_SUFFIX:-}/console.log
 	mkdir -p "$(dirname "$log")"
+	rm -f "$log.boot"
 	if [ ! -r "/boot/vmlinuz-$kver" ] || [ ! -r "$initrd" ]; then
 		echo "vm $kver: /boot/vmlinuz-$kver or $initrd missing (make vm-deps vm-initramfs)" >&2
 		rc=1; continue
 	fi
 	echo "  QEMU    $kver ($accel, timeout ${timeout_s}s, console in ${log#$top/})"
-	t0=$(date +%s.%N)
-	timeout -k 10 "$timeout_s" "$qemu" -accel "$accel" -smp 2 -m 2048 \
-		-kernel "/boot/vmlinuz-$kver" -initrd "$initrd" \
-		-append "console=ttyS0 panic=-1 quiet log_buf_len=8M hung_task_timeout_secs=60 hld.cycles=${VM_CYCLES:-200}" \
-		-nographic -no-reboot < /dev/null > "$log" 2>&1
-	qrc=$?
-	t1=$(date +%s.%N)
+	if [ "$parallel" = 1 ]; then
+		boot "$kver" "$log" &
+	else
+		boot "$kver" "$log"
+	fi
+	booted+=("$kver")
+done
+wait
+
+for kver in "${booted[@]}"; do
+	log=$build/vm/$kver${VM_SUFFIX:-}/console.log
+	read -r t0 t1 qrc < "$log.boot"
 	# the markers can follow terminal escapes on the same line
 	tr -d '\r' < "$log" | sed -n 's/.*\(@@HLD .*\)/\1/p' > "$log.markers"
 	init_up=$(awk '$2 == "INIT" {print $3; exit}' "$log.markers")
