@@ -192,8 +192,9 @@ static void load_table(const struct cmp_ctx *c, struct rtable *t)
 
 /*
  * Overhead of each of A's (tool, load) entries in every run. A run whose
- * tools[] has no tool of that name (an older run, or a peer-tool run) is
- * matched by its first tool on the same load, and the row says which tool.
+ * tools[] has no tool of that name (an older run, or a peer-tool run) has
+ * its first tool matched with A's first tool on the same load, and the row
+ * says which tool; A's other tools are not in that run.
  */
 static void overhead_table(const struct cmp_ctx *c, struct rtable *t)
 {
@@ -212,10 +213,15 @@ static void overhead_table(const struct cmp_ctx *c, struct rtable *t)
 			double lo, hi;
 			struct cmp_delta d;
 
-			if (!o)
+			if (!o && !strcmp(oa->tool, ra->tools[0].name))
 				o = rr_find_overhead(r, r->tools[0].name, oa->load);
 			rtable__row(t);
 			rtable__cell(t, "%s / %s", oa->tool, oa->load);
+			if (!o && rr_find_overhead(r, r->tools[0].name, oa->load)) {
+				rtable__cell(t, "%c", label(i));
+				rtable__cell(t, "not in this run");
+				continue;
+			}
 			if (!o) {
 				rtable__cell(t, "%c", label(i));
 				rtable__cell(t, "no load named %s in this run", oa->load);
