@@ -503,7 +503,7 @@ static void draw_trends(struct cmp_ctx *c)
 /*
  * diff-flame-X.svg: perf from A to run @i (flamegraph__write_diff(): widths
  * are X's samples, A scaled to X's total, red for growth, blue for
- * shrinkage). Returns 0 or -errno.
+ * shrinkage). Returns 0, -ENODATA if a run has no samples, or -errno.
  */
 static int draw_diff(const struct cmp_ctx *c, int i)
 {
@@ -522,6 +522,8 @@ static int draw_diff(const struct cmp_ctx *c, int i)
 	if (!err)
 		err = folded__load(fb, run_result__path(c->runs[i], "perf.folded", pb, sizeof(pb)),
 				   &fe);
+	if (!err && (!folded__total(fa) || !folded__total(fb)))
+		err = -ENODATA;		/* an A/A run: its perf was opened, never activated */
 	if (err)
 		goto out;
 	snprintf(out, sizeof(out), "%s/diff-flame-%c.svg", c->outdir, label(i));
@@ -559,7 +561,9 @@ static void draw_diffs(struct cmp_ctx *c)
 		err = draw_diff(c, i);
 		if (err)
 			snprintf(c->flame_note[i], sizeof(c->flame_note[i]), "%s",
-				 err == -ENOENT ? "a run has no perf.folded" : strerror(-err));
+				 err == -ENOENT ? "a run has no perf.folded" :
+				 err == -ENODATA ? "a run has no perf samples: an A/A run diagnoses "
+				 "nothing)" : strerror(-err));
 	}
 }
 
