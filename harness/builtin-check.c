@@ -294,6 +294,16 @@ static void check_accuracy(struct checker *c, const char *tool, struct json_obje
 	} else {
 		skip(c, what, jr__str(perf, "note") ? jr__str(perf, "note") : "not measured");
 	}
+	snprintf(what, sizeof(what), "accuracy %s sys-cost", tool);
+	if (jr__bool(jr__get(acc, "sys_cost"), "measured")) {
+		struct json_object *sc = jr__get(acc, "sys_cost");
+
+		snprintf(detail, sizeof(detail), "(%.0f of %.0f getppid calls counted: exact or "
+			 "nothing)", jr__num(sc, "counted"), jr__num(sc, "expected"));
+		check_le(c, what, "|miscount|", fabs(jr__num(sc, "error")), 0, "", detail);
+	} else if (jr__get(acc, "sys_cost")) {
+		skip(c, what, jr__str(jr__get(acc, "sys_cost"), "note"));
+	}
 	snprintf(what, sizeof(what), "accuracy %s load-monitor", tool);
 	if (lm) {
 		snprintf(detail, sizeof(detail), "(monitor R %.2f vs sampler R %.2f)",

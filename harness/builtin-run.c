@@ -215,6 +215,15 @@ static int open_features(struct run *run, struct run_tool *t, bool required)
 		if (!run->sc->enabled[id])
 			continue;
 		ops = diag__find(t->backend, diag_descs[id].name, why, sizeof(why));
+		if (ops && (!ops->probe || !ops->probe(why, sizeof(why))) && ops->check &&
+		    ops->check(run->sc->settings[id], why, sizeof(why))) {
+			if (required) {
+				fprintf(stderr, "hldbench run: [diag] %s.%s\n", diag_descs[id].name,
+					why);
+				return -EINVAL;
+			}
+			ops = NULL;	/* settings this tool cannot take (strace: system-wide) */
+		}
 		if (!ops || (ops->probe && ops->probe(why, sizeof(why)))) {
 			if (required) {
 				fprintf(stderr, "hldbench run: %s cannot run here: %s\n",
@@ -225,10 +234,6 @@ static int open_features(struct run *run, struct run_tool *t, bool required)
 				       sizeof(t->missing) - nm : 0, "%s%s: %s", nm ? "; " : "",
 				       diag_descs[id].name, why);
 			continue;
-		}
-		if (ops->check && ops->check(run->sc->settings[id], why, sizeof(why))) {
-			fprintf(stderr, "hldbench run: [diag] %s.%s\n", diag_descs[id].name, why);
-			return -EINVAL;
 		}
 		f = diag__open(ops, run->sc->settings[id]);
 		if (!f)

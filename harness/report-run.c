@@ -130,6 +130,17 @@ static void accuracy_table(const struct run_result *r, struct rtable *t)
 			rtable__strong(t, "%.2f pp", r->tools[i].error_pp);
 		rtable__cell(t, "cpu-split %s", r->perf_workload);
 	}
+	for (int i = 0; i < r->nr_tools; i++) {
+		if (!r->tools[i].available || isnan(r->tools[i].sc_counted))
+			continue;
+		rtable__row(t);
+		rtable__cell(t, "sys-cost of %s", r->tools[i].name);
+		rtable__cell(t, "getppid calls counted");
+		rtable__cell(t, "%.0f", r->tools[i].sc_counted);
+		rtable__cell(t, "%.0f", r->tools[i].sc_expected);
+		rtable__strong(t, "%+.0f", r->tools[i].sc_counted - r->tools[i].sc_expected);
+		rtable__cell(t, "workload syscalls");
+	}
 	if (r->has_loadmon) {
 		rtable__row(t);
 		rtable__cell(t, "load-monitor");
@@ -348,6 +359,12 @@ int report__summary_md(const struct run_result *r, FILE *f)
 		if (r->tools[i].available && !isnan(r->tools[i].error_pp))
 			fprintf(f, "perf of %s against the same workload: error **%.2f pp**.\n\n",
 				r->tools[i].name, r->tools[i].error_pp);
+	for (int i = 0; i < r->nr_tools; i++)
+		if (r->tools[i].available && !isnan(r->tools[i].sc_counted))
+			fprintf(f, "sys-cost of %s against `hldbench workload syscalls %.0f`: "
+				"**%.0f** of its %.0f getppid calls counted.\n\n", r->tools[i].name,
+				r->tools[i].sc_expected, r->tools[i].sc_counted,
+				r->tools[i].sc_expected);
 
 	fprintf(f, "## Drops\n\n");
 	for (int i = 0; i < r->nr_feats; i++) {

@@ -662,6 +662,19 @@ static void json_accuracy(const struct run *run, int ti, struct json_writer *j)
 		json__str(j, "note", t->note);
 	}
 	json__end_object(j);
+	if (run__feature(run, ti, DIAG_sys_cost)) {
+		json__begin_object(j, "sys_cost");
+		json__bool(j, "measured", t->sc_ran);
+		if (t->sc_ran) {
+			json__str(j, "workload", "syscalls: exactly this many getppid calls");
+			json__uint(j, "expected", t->sc_expected);
+			json__double(j, "counted", t->sc_counted);
+			json__double(j, "error", t->sc_counted - (double)t->sc_expected);
+		} else {
+			json__str(j, "note", t->sc_note);
+		}
+		json__end_object(j);
+	}
 	json__end_object(j);
 }
 
@@ -1020,6 +1033,10 @@ void run_print_summary(const struct run *run, FILE *f)
 			fprintf(f, "accuracy  perf %s: %.2f pp off the cpu-split %s ground truth "
 				"(%llu samples)\n", run->tools[ti].name, t->error_pp,
 				run->sc->truth_split, (unsigned long long)t->samples);
+		if (t->sc_ran)
+			fprintf(f, "accuracy  sys-cost %s: %.0f of the workload's %llu getppid calls "
+				"counted\n", run->tools[ti].name, t->sc_counted,
+				(unsigned long long)t->sc_expected);
 	}
 	print_drops(run, f, "drops     ", false);
 	fprintf(f, "results   %s/summary.md\n", run->dir);

@@ -337,6 +337,7 @@ static void read_tools(struct run_result *r)
 		tl->available = true;
 		read_overhead(r, tl, jget(r->root, "overhead"));
 		tl->error_pp = r->perf_measured ? r->perf_error_pp : NAN;
+		tl->sc_expected = tl->sc_counted = NAN;
 		read_features(r, tl->name, jget(r->root, "features"), true);
 		return;
 	}
@@ -350,6 +351,11 @@ static void read_tools(struct run_result *r)
 		jstr(t, "unavailable_reason", tl->note, sizeof(tl->note));
 		tl->error_pp = jbool(t, "accuracy.perf.measured") ?
 			       jnum(t, "accuracy.perf.error_pp") : NAN;
+		tl->sc_expected = tl->sc_counted = NAN;
+		if (jbool(t, "accuracy.sys_cost.measured")) {
+			tl->sc_expected = jnum(t, "accuracy.sys_cost.expected");
+			tl->sc_counted = jnum(t, "accuracy.sys_cost.counted");
+		}
 		if (!tl->available)
 			continue;
 		read_overhead(r, tl, jget(t, "overhead"));

@@ -69,6 +69,7 @@ struct rr_tool {
 	double diag_s, thread_cpu_s, kernel_extra_s, cpu_pct;	/* diagnosis CPU */
 	bool kernel_cost_measured;
 	double error_pp;		/* perf against the ground truth; NaN: not measured */
+	double sc_expected, sc_counted;	/* sys-cost against `workload syscalls`; NaN: not measured */
 };
 
 struct run_result {

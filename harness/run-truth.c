@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <json-c/json.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,8 +25,10 @@
 
 #include "folded.h"
 #include "hld_settings.h"
+#include "procfs.h"
 #include "run-command.h"
 #include "run.h"
+#include "syscost-report.h"
 
 #define TRUTH_FREQ	999	/* samples per second in the truth phase */
 
@@ -92,16 +95,18 @@ static int score_folded(const char *path, struct truth *t)
 	return 0;
 }
 
-/* Write the truth-phase perf report into DIR/truth/perf.json. */
-static int report_truth_perf(struct diag_feature *f, const char *dir)
+#define TRUTH_SYSCALLS	100000	/* getppid calls of the sys-cost truth */
+
+/* Write @f's report into @dir with its JSON object in @dir/@name. 0 or -errno. */
+static int report_into(struct diag_feature *f, const char *dir, const char *name)
 {
-	char path[PATH_MAX + 16];
+	char path[PATH_MAX + 32];
 	struct json_writer j;
 	struct diag_outputs out = { .dir = dir, .json = &j };
 	FILE *fp;
 	int err;
 
-	snprintf(path, sizeof(path), "%s/perf.json", dir);
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	fp = fopen(path, "w");
 	if (!fp)
 		return -errno;
@@ -112,6 +117,20 @@ static int report_truth_perf(struct diag_feature *f, const char *dir)
 	fputc('\n', fp);
 	fclose(fp);
 	return err;
+}
+
+/* Wait up to @ms for @cp to stop itself (the workload's --sigstop). */
+static bool truth_stopped(struct child_process *cp, int ms)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", cp->pid);
+	for (int waited = 0; waited < ms; waited += 10) {
+		if (procfs__state(path) == 'T')
+			return true;
+		usleep(10000);
+	}
+	return false;
 }
 
 /* The workload's JSON at @path, once it is whole (it is written before the linger). */
@@ -193,7 +212,7 @@ static int run_truth_one(struct run *run, struct diag_feature *perf, const char 
 	f->ops->deactivate(f);
 	f->active = false;
 	if (!*stop)
-		report_truth_perf(f, dir);	/* the workload still lingers: frames are named */
+		report_into(f, dir, "perf.json");	/* the workload still lingers: frames are named */
 	child__stop(&cp, 2000);
 	diag__close(f);
 	if (*stop) {
@@ -217,10 +236,107 @@ static int run_truth_one(struct run *run, struct diag_feature *perf, const char 
 	return 0;
 }
 
+/*
+ * One tool's sys-cost truth: `hldbench workload syscalls N` stops itself,
+ * sys-cost is activated filtered to it, the workload makes exactly N
+ * getppid calls and lingers; sys-cost's count of them must be N.
+ */
+static int run_truth_syscost(struct run *run, struct diag_feature *sc, const char *dir,
+			     struct truth *t, volatile sig_atomic_t *stop)
+{
+	char json[PATH_MAX + 32], log[PATH_MAX + 32], exe[PATH_MAX], n_arg[32];
+	struct hld_syscost_settings ss;
+	struct child_process cp = { 0 };
+	struct diag_runner *runner = NULL;
+	struct json_object *rep;
+	struct diag_feature *f;
+	uint64_t cpu_ns;
+	bool rt;
+	ssize_t n;
+	int err;
+
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n < 0)
+		return -errno;
+	exe[n] = '\0';
+	if (mkdir(dir, 0755) && errno != EEXIST)
+		return -errno;
+	snprintf(json, sizeof(json), "%s/syscalls.json", dir);
+	snprintf(log, sizeof(log), "%s/syscalls.log", dir);
+	snprintf(n_arg, sizeof(n_arg), "%d", TRUTH_SYSCALLS);
+	unlink(json);
+
+	const char *argv[] = { exe, "workload", "syscalls", n_arg, "--json", json, "--sigstop",
+			       "--linger", "60s", "--quiet", NULL };
+	cp.argv = argv;
+	cp.out_path = log;
+	cp.err_path = log;
+	err = child__start(&cp);
+	if (err || !truth_stopped(&cp, 5000)) {
+		snprintf(t->sc_note, sizeof(t->sc_note), "cannot start the syscalls workload: %s",
+			 err ? strerror(-err) : "it did not stop itself");
+		if (!err)
+			child__stop(&cp, 1000);
+		return 0;
+	}
+	ss = *(struct hld_syscost_settings *)sc->settings;
+	ss.tgid = cp.pid;
+	ss.pid = -1;
+	ss.comm[0] = '\0';
+	f = diag__open(sc->ops, &ss);
+	if (!f) {
+		child__stop(&cp, 1000);
+		return -ENOMEM;
+	}
+	err = f->ops->activate(f);
+	if (err) {
+		snprintf(t->sc_note, sizeof(t->sc_note), "cannot activate sys-cost: %s",
+			 strerror(-err));
+		goto out;
+	}
+	f->active = true;
+	runner = diag_runner__start(&f, 1, &err);
+	kill(cp.pid, SIGCONT);
+	while (runner && !*stop && !child__poll(&cp) && !truth_written(json))
+		usleep(20000);
+	if (runner)
+		diag_runner__stop(runner, &cpu_ns, &rt);
+	f->ops->deactivate(f);
+	f->active = false;
+	if (!*stop)
+		report_into(f, dir, "syscost-report.json");
+out:
+	child__stop(&cp, 2000);
+	diag__close(f);
+	if (*stop) {
+		snprintf(run->reason, sizeof(run->reason), "stopped by %s during the truth phase",
+			 strsignal(*stop));
+		return -EINTR;
+	}
+	if (err)
+		return 0;
+	snprintf(log, sizeof(log), "%s/syscost.json", dir);
+	rep = json_object_from_file(log);
+	if (!rep || !truth_written(json)) {
+		snprintf(t->sc_note, sizeof(t->sc_note), "no syscost.json or syscalls.json written");
+		json_object_put(rep);
+		return 0;
+	}
+	t->sc_expected = TRUTH_SYSCALLS;
+	t->sc_counted = syscost__json_calls(rep, cp.pid, "getppid");
+	json_object_put(rep);
+	t->sc_ran = true;
+	return 0;
+}
+
 void run__truth_note(struct run *run, const char *note)
 {
-	for (int ti = 0; ti < run->nr_tools; ti++)
-		snprintf(run->tools[ti].truth.note, sizeof(run->tools[ti].truth.note), "%s", note);
+	for (int ti = 0; ti < run->nr_tools; ti++) {
+		struct truth *t = &run->tools[ti].truth;
+
+		snprintf(t->note, sizeof(t->note), "%s", note);
+		snprintf(t->sc_note, sizeof(t->sc_note), "%s", note);
+	}
 }
 
 int run_truth(struct run *run, volatile sig_atomic_t *stop)
@@ -228,18 +344,23 @@ int run_truth(struct run *run, volatile sig_atomic_t *stop)
 	for (int ti = 0; ti < run->nr_tools; ti++) {
 		struct run_tool *tool = &run->tools[ti];
 		struct diag_feature *perf = run__feature(run, ti, DIAG_perf);
+		struct diag_feature *sc = run__feature(run, ti, DIAG_sys_cost);
 		char dir[PATH_MAX];
-		int err;
+		int err = 0;
 
 		if (!tool->available) {
 			snprintf(tool->truth.note, sizeof(tool->truth.note), "not run: %s", tool->why);
+			snprintf(tool->truth.sc_note, sizeof(tool->truth.sc_note), "not run");
 			continue;
 		}
-		if (!perf) {
+		if (!perf)
 			snprintf(tool->truth.note, sizeof(tool->truth.note),
 				 "perf is not among the features this tool ran");
+		if (!sc)
+			snprintf(tool->truth.sc_note, sizeof(tool->truth.sc_note),
+				 "sys-cost is not among the features this tool ran");
+		if (!perf && !sc)
 			continue;
-		}
 		/* the first tool's in truth/, the others' beside their reports */
 		if (ti) {
 			snprintf(dir, sizeof(dir), "%s/%s", run->dir, tool->name);
@@ -249,7 +370,10 @@ int run_truth(struct run *run, volatile sig_atomic_t *stop)
 		} else {
 			snprintf(dir, sizeof(dir), "%s/truth", run->dir);
 		}
-		err = run_truth_one(run, perf, dir, &tool->truth, stop);
+		if (perf)
+			err = run_truth_one(run, perf, dir, &tool->truth, stop);
+		if (!err && sc)
+			err = run_truth_syscost(run, sc, dir, &tool->truth, stop);
 		if (err)
 			return err;
 	}

@@ -35,7 +35,7 @@ struct run_opts {
 	bool quiet;
 };
 
-/* perf's accuracy against the cpu-split workload. */
+/* A tool's accuracy against ground truth: perf against cpu-split, sys-cost against syscalls. */
 struct truth {
 	bool ran;
 	int nr_parts;
@@ -45,6 +45,11 @@ struct truth {
 	uint64_t samples;			/* samples in the workload's parts */
 	double error_pp;			/* max |measured - expected|, percentage points */
 	char note[256];				/* why it did not run, if it did not */
+	/* sys-cost against `hldbench workload syscalls N` */
+	bool sc_ran;
+	uint64_t sc_expected;			/* getppid calls the workload made */
+	double sc_counted;			/* those the tool's sys-cost counted */
+	char sc_note[256];
 };
 
 /*

@@ -76,4 +76,12 @@ int syscost__build(struct sc_data *d, syscost_comm_fn comm_of, void *ctx);
 int syscost__report_out(struct diag_feature *f, const struct sc_data *d, const char *backend,
 			const struct diag_outputs *out, bool files);
 
+/*
+ * Reading a report back (the truth tests, the run's truth phase): the calls
+ * of syscall @name by process @tgid in syscost.json's object @rep; 0 if
+ * none, -1 if the process is not in it.
+ */
+struct json_object;
+double syscost__json_calls(struct json_object *rep, pid_t tgid, const char *name);
+
 #endif /* HLD_SYSCOST_REPORT_H */

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "diag-test.h"
+#include "syscost-report.h"
 #include "workload.h"
 
 #define TRUTH_GETPPID 100000
@@ -69,6 +70,13 @@ static json_object *process_of(json_object *rep, pid_t tgid)
 			return e;
 	}
 	return NULL;
+}
+
+double syscost__json_calls(json_object *rep, pid_t tgid, const char *name)
+{
+	json_object *p = process_of(rep, tgid);
+
+	return p ? count_of(p, "syscalls", name) : -1;
 }
 
 /* The member @key of @o as a number; -1 if it is missing. */

@@ -165,7 +165,7 @@ START_TEST(test_highorder_persistent)
 	char why[256], act[64];
 	const char *skip = highorder_unavailable(why, sizeof(why));
 	struct cli_seen seen;
-	long thp;
+	long thp, drops;
 
 	if (!skip && access(hldbench, X_OK))
 		skip = "no hldbench binary (set HLDBENCH)";
@@ -189,12 +189,21 @@ START_TEST(test_highorder_persistent)
 	ck_assert_int_eq(seen.thp, c->thp ? thp : 0);
 	ck_assert_int_eq(seen.thp_named, seen.thp);
 	ck_assert_int_eq(seen.below, 0);
-	ck_assert_int_eq(seen.drops, 0);
+	/*
+	 * The activation is system-wide: drops (since activation) may come from
+	 * any process's allocations (a compiler running beside the test gave 5
+	 * at order 2). They are counted, never lost: the next report shows at
+	 * least as many. The --test child's own drops are asserted 0 above.
+	 */
+	drops = seen.drops;
+	ck_assert_int_ge(drops, 0);
 
 	ck_assert_int_eq(diag(rep, "--report=json=1"), 0);
 	cli_seen_read(rep, c->order, &seen);
+	printf("high-order persistent order=%ld: drops since activation %ld, then %ld\n",
+	       c->order, drops, seen.drops);
 	ck_assert_int_eq(seen.pipe + seen.thp + seen.below, 0);
-	ck_assert_int_eq(seen.drops, 0);
+	ck_assert_int_ge(seen.drops, drops);
 
 	ck_assert_int_eq(diag(out, "--deactivate"), 0);
 	ck_assert_int_ne(access(PIN_DIR, F_OK), 0);
