@@ -143,6 +143,42 @@ static bool truth_written(const char *path)
 }
 
 /*
+ * Start `hldbench workload NAME ARGS... --json DIR/NAME.json --linger 60s`
+ * (its output in DIR/NAME.log), its JSON path into @json. 0 or -errno.
+ */
+static int truth_workload(struct child_process *cp, const char *dir, const char *name,
+			  const char *const *args, char *json, size_t len)
+{
+	const char *argv[16] = { NULL, "workload", name };
+	char exe[PATH_MAX], log[PATH_MAX + 32];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	int i = 3, err;
+
+	if (n < 0)
+		return -errno;
+	exe[n] = '\0';
+	if (mkdir(dir, 0755) && errno != EEXIST)
+		return -errno;
+	snprintf(json, len, "%s/%s.json", dir, name);
+	snprintf(log, sizeof(log), "%s/%s.log", dir, name);
+	unlink(json);
+	argv[0] = exe;
+	while (*args && i < 11)
+		argv[i++] = *args++;
+	argv[i++] = "--json";
+	argv[i++] = json;
+	argv[i++] = "--linger";
+	argv[i++] = "60s";
+	cp->argv = argv;
+	cp->out_path = log;
+	cp->err_path = log;
+	err = child__start(cp);
+	cp->argv = NULL;		/* this frame's: only the start reads them */
+	cp->out_path = cp->err_path = NULL;
+	return err;
+}
+
+/*
  * One tool's truth phase: start the cpu-split workload, profile it alone
  * with @perf's backend at TRUTH_FREQ until it has written its measurement
  * (it lingers after it, so that a tool naming frames at its report, as
@@ -153,32 +189,17 @@ static int run_truth_one(struct run *run, struct diag_feature *perf, const char 
 			 struct truth *t, volatile sig_atomic_t *stop)
 {
 	struct hld_perf_settings ps;
-	char json[PATH_MAX + 32], log[PATH_MAX + 32], exe[PATH_MAX], dur[32];
+	char json[PATH_MAX + 32], log[PATH_MAX + 32], dur[32];
 	struct child_process cp = { 0 };
 	struct diag_runner *runner;
 	struct diag_feature *f;
 	uint64_t cpu_ns;
 	bool rt;
-	ssize_t n;
 	int err;
 
-	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n < 0)
-		return -errno;
-	exe[n] = '\0';
-	if (mkdir(dir, 0755) && errno != EEXIST)
-		return -errno;
-	snprintf(json, sizeof(json), "%s/cpu-split.json", dir);
-	snprintf(log, sizeof(log), "%s/workload.log", dir);
 	snprintf(dur, sizeof(dur), "%llums", (unsigned long long)run->sc->truth_ms);
-	unlink(json);
-
-	const char *argv[] = { exe, "workload", "cpu-split", run->sc->truth_split,
-			       "--duration", dur, "--json", json, "--linger", "60s", NULL };
-	cp.argv = argv;
-	cp.out_path = log;
-	cp.err_path = log;
-	err = child__start(&cp);
+	const char *args[] = { run->sc->truth_split, "--duration", dur, NULL };
+	err = truth_workload(&cp, dir, "cpu-split", args, json, sizeof(json));
 	if (err) {
 		snprintf(t->note, sizeof(t->note), "cannot start the cpu-split workload: %s",
 			 strerror(-err));
@@ -244,7 +265,7 @@ static int run_truth_one(struct run *run, struct diag_feature *perf, const char 
 static int run_truth_syscost(struct run *run, struct diag_feature *sc, const char *dir,
 			     struct truth *t, volatile sig_atomic_t *stop)
 {
-	char json[PATH_MAX + 32], log[PATH_MAX + 32], exe[PATH_MAX], n_arg[32];
+	char json[PATH_MAX + 32], log[PATH_MAX + 32], n_arg[32];
 	struct hld_syscost_settings ss;
 	struct child_process cp = { 0 };
 	struct diag_runner *runner = NULL;
@@ -252,26 +273,11 @@ static int run_truth_syscost(struct run *run, struct diag_feature *sc, const cha
 	struct diag_feature *f;
 	uint64_t cpu_ns;
 	bool rt;
-	ssize_t n;
 	int err;
 
-	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n < 0)
-		return -errno;
-	exe[n] = '\0';
-	if (mkdir(dir, 0755) && errno != EEXIST)
-		return -errno;
-	snprintf(json, sizeof(json), "%s/syscalls.json", dir);
-	snprintf(log, sizeof(log), "%s/syscalls.log", dir);
 	snprintf(n_arg, sizeof(n_arg), "%d", TRUTH_SYSCALLS);
-	unlink(json);
-
-	const char *argv[] = { exe, "workload", "syscalls", n_arg, "--json", json, "--sigstop",
-			       "--linger", "60s", "--quiet", NULL };
-	cp.argv = argv;
-	cp.out_path = log;
-	cp.err_path = log;
-	err = child__start(&cp);
+	const char *args[] = { n_arg, "--sigstop", "--quiet", NULL };
+	err = truth_workload(&cp, dir, "syscalls", args, json, sizeof(json));
 	if (err || !truth_stopped(&cp, 5000)) {
 		snprintf(t->sc_note, sizeof(t->sc_note), "cannot start the syscalls workload: %s",
 			 err ? strerror(-err) : "it did not stop itself");
